@@ -1,0 +1,237 @@
+"""The data contract: one documented schema per input table.
+
+Every table that enters talentcast is described here once: its columns, their types and units, its key,
+and the references it makes to other tables. Readers, validation, storage, the API and the docs all read
+these definitions, so a column is renamed in exactly one place.
+
+Domain words (glossary):
+    region   GB/T 2260 administrative code, 6 digits (450000 广西, 450200 柳州).
+    sector   GB/T 4754-2017 industry code: a section letter (C) or a division (C36), or a plan grouping.
+    major    MOE catalogue code (职业教育专业目录 2021 / 普通高等学校本科专业目录), 6 digits (460701).
+    school   a school's own code (教育部学校标识码 or a local code).
+    intake   students admitted in a year (招生人数), persons.
+    graduates   students completing the programme in a year, persons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MIN_YEAR = 1990
+MAX_YEAR = 2060
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table.
+
+    Attributes:
+        name: column name as it appears in files.
+        dtype: one of "str", "int", "float", "period" (YYYY or YYYY-MM), "bool".
+        description: what it means (English, Chinese in brackets where useful).
+        unit: unit of measure, "" for codes and names.
+        required: a value must be present in every row.
+        minimum / maximum: inclusive numeric bounds (None = unbounded).
+        choices: allowed values (None = any).
+        references: "table.column" this column must match (foreign key).
+    """
+
+    name: str
+    dtype: str
+    description: str
+    unit: str = ""
+    required: bool = True
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
+    references: str | None = None
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    optional: bool = False
+    checks: tuple[str, ...] = field(default_factory=tuple)  # names of table-level checks (see validation)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+REGION_LEVELS = ("province", "city", "district")
+MAJOR_LEVELS = ("中职", "高职专科", "职业本科", "本科")
+SCHOOL_TYPES = ("中职", "高职", "职业本科", "本科")
+# Default programme lengths by level (years); medical 本科 may be 5 and is then given per major.
+DEFAULT_DURATION_YEARS = {"中职": 3, "高职专科": 3, "职业本科": 4, "本科": 4}
+
+_year = dict(dtype="int", unit="year", minimum=MIN_YEAR, maximum=MAX_YEAR)
+
+REGIONS = TableSchema(
+    name="regions",
+    description="Administrative regions (GB/T 2260). 行政区划。",
+    columns=(
+        Column("code", "str", "GB/T 2260 six-digit code, e.g. 450200 (柳州市)"),
+        Column("name_zh", "str", "Chinese name, e.g. 柳州市"),
+        Column("name_en", "str", "English name, e.g. Liuzhou", required=False),
+        Column("parent", "str", "code of the parent region; empty for a province", required=False,
+               references="regions.code"),
+        Column("level", "str", "province / city / district", choices=REGION_LEVELS),
+    ),
+    key=("code",),
+)
+
+SECTORS = TableSchema(
+    name="sectors",
+    description="Industry sectors: GB/T 4754 sections (A..S), divisions (C36) and plan groupings. 行业。",
+    columns=(
+        Column("code", "str", "GB/T 4754 section letter, division (letter + 2 digits) or a grouping code"),
+        Column("name_zh", "str", "Chinese name, e.g. 汽车制造业"),
+        Column("name_en", "str", "English name", required=False),
+        Column("parent", "str", "code of the parent sector (C for C36); empty for a section",
+               required=False, references="sectors.code"),
+    ),
+    key=("code",),
+)
+
+EMPLOYMENT = TableSchema(
+    name="employment",
+    description="Employed persons by region, sector and year (year-end, urban units). 分行业就业人员。",
+    columns=(
+        Column("region", "str", "region code", references="regions.code"),
+        Column("sector", "str", "sector code", references="sectors.code"),
+        Column("year", description="calendar year", **_year),
+        Column("employed", "float", "employed persons at year end", unit="persons", minimum=0),
+    ),
+    key=("region", "sector", "year"),
+    checks=("series_gaps",),
+)
+
+VACANCIES = TableSchema(
+    name="vacancies",
+    description="Public employment service vacancies and job seekers (求人倍率 = vacancies / job_seekers).",
+    columns=(
+        Column("region", "str", "region code", references="regions.code"),
+        Column("sector", "str", "sector code", references="sectors.code"),
+        Column("period", "period", "YYYY or YYYY-MM (or YYYYQn is not accepted: use the quarter's last month)"),
+        Column("vacancies", "float", "posted vacancies in the period", unit="persons", minimum=0),
+        Column("job_seekers", "float", "registered job seekers in the period", unit="persons", minimum=0),
+    ),
+    key=("region", "sector", "period"),
+    optional=True,
+)
+
+MAJORS = TableSchema(
+    name="majors",
+    description="Majors from the MOE catalogues. 专业目录。",
+    columns=(
+        Column("code", "str", "MOE major code (6 digits)"),
+        Column("name_zh", "str", "Chinese name, e.g. 新能源汽车技术"),
+        Column("name_en", "str", "English name", required=False),
+        Column("level", "str", "中职 / 高职专科 / 职业本科 / 本科", choices=MAJOR_LEVELS),
+        Column("category", "str", "专业类 (e.g. 4607汽车制造类)", required=False),
+        Column("duration_years", "int", "programme length", unit="years", minimum=1, maximum=8),
+    ),
+    key=("code",),
+)
+
+SCHOOLS = TableSchema(
+    name="schools",
+    description="Schools offering majors. 院校。",
+    columns=(
+        Column("code", "str", "school code"),
+        Column("name", "str", "school name (Chinese)"),
+        Column("name_en", "str", "English name", required=False),
+        Column("region", "str", "region code where the school is", references="regions.code"),
+        Column("type", "str", "中职 / 高职 / 职业本科 / 本科", choices=SCHOOL_TYPES),
+    ),
+    key=("code",),
+)
+
+ENROLMENT = TableSchema(
+    name="enrolment",
+    description=(
+        "Intake and graduate outcomes per school, major and year. 招生与毕业去向。 "
+        "graduates of year t belong to the cohort admitted in t - duration_years. "
+        "Employment rate = graduates_employed / graduates (毕业去向落实率 counts further study too: "
+        "(graduates_employed + graduates_further_study) / graduates); local retention = graduates_local / "
+        "graduates_employed."
+    ),
+    columns=(
+        Column("school", "str", "school code", references="schools.code"),
+        Column("major", "str", "major code", references="majors.code"),
+        Column("year", description="academic year of admission / graduation", **_year),
+        Column("intake", "int", "students admitted this year", unit="persons", minimum=0),
+        Column("graduates", "int", "students graduating this year", unit="persons", minimum=0, required=False),
+        Column("graduates_employed", "int", "graduates employed by the survey date (excl. further study)",
+               unit="persons", minimum=0, required=False),
+        Column("graduates_further_study", "int", "graduates going on to further study (升学)",
+               unit="persons", minimum=0, required=False),
+        Column("graduates_local", "int", "employed graduates working in the school's city",
+               unit="persons", minimum=0, required=False),
+    ),
+    key=("school", "major", "year"),
+    checks=("graduates_not_above_cohort", "outcomes_not_above_graduates", "series_gaps"),
+)
+
+MAJOR_SECTOR_MAP = TableSchema(
+    name="major_sector_map",
+    description="Crosswalk from majors to the sectors their graduates enter; weights of one major sum to 1.",
+    columns=(
+        Column("major", "str", "major code", references="majors.code"),
+        Column("sector", "str", "sector code", references="sectors.code"),
+        Column("weight", "float", "share of the major's graduates entering the sector", minimum=0, maximum=1),
+    ),
+    key=("major", "sector"),
+    checks=("weights_sum_to_one",),
+)
+
+SECTOR_PARAMETERS = TableSchema(
+    name="sector_parameters",
+    description=(
+        "Per-sector demand parameters. replacement_rate: share of employment leaving each year "
+        "(retirement, death, leaving the occupation), default 0.03; graduate_entry_share: share of openings "
+        "filled by new graduates (the rest by migrants and job changers), default 0.5."
+    ),
+    columns=(
+        Column("sector", "str", "sector code", references="sectors.code"),
+        Column("replacement_rate", "float", "yearly outflow share of employment", unit="1/year",
+               minimum=0, maximum=0.5),
+        Column("graduate_entry_share", "float", "share of openings filled by new graduates",
+               minimum=0, maximum=1),
+    ),
+    key=("sector",),
+    optional=True,
+)
+
+DEFAULT_REPLACEMENT_RATE = 0.03
+DEFAULT_GRADUATE_ENTRY_SHARE = 0.5
+
+# Order matters: a table may reference only tables listed before it (ingest order of the demo).
+SCHEMAS: dict[str, TableSchema] = {
+    s.name: s
+    for s in (REGIONS, SECTORS, EMPLOYMENT, VACANCIES, MAJORS, SCHOOLS, ENROLMENT, MAJOR_SECTOR_MAP,
+              SECTOR_PARAMETERS)
+}
+
+TABLE_NAMES = tuple(SCHEMAS)
+
+
+def get_schema(table: str) -> TableSchema:
+    """Return the schema of `table`, or raise KeyError naming the known tables."""
+    try:
+        return SCHEMAS[table]
+    except KeyError:
+        raise KeyError(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}") from None

@@ -1,0 +1,51 @@
+"""Errors a user can fix. The CLI turns them into one readable line and exit code 2; the API into 4xx."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class TalentcastError(Exception):
+    """Base class of every error caused by the user's input or request (never by a bug)."""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in an input file, located as precisely as possible.
+
+    `row` is the 1-based data row as a spreadsheet user sees it (header = row 1, first data row = row 2);
+    None when the problem concerns the whole file or a column.
+    """
+
+    file: str
+    reason: str
+    row: int | None = None
+    column: str | None = None
+    value: object = None
+    severity: str = "error"  # "error" blocks storage; "warning" is reported only (e.g. gaps in a series)
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        text = ", ".join(where)
+        if self.value is not None:
+            text += f", value {self.value!r}"
+        return f"{text}: {self.reason}"
+
+
+class ValidationError(TalentcastError):
+    """A table failed validation; `issues` lists every problem (errors and warnings)."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        errors = [i for i in issues if i.severity == "error"]
+        first = str(errors[0]) if errors else "invalid input"
+        more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
+        super().__init__(first + more)
+
+
+class InputFileError(TalentcastError):
+    """A file cannot be read at all: missing, empty, unknown format, undecodable."""

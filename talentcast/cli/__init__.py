@@ -1,0 +1,59 @@
+"""The `talentcast` command. Each group of commands lives in its own module; this file assembles them.
+
+User errors (TalentcastError) print one line to stderr and exit with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from features.errors import TalentcastError
+
+app = typer.Typer(
+    name="talentcast",
+    help="Talent supply-demand forecasting and major early warning (人才供需预测与专业预警).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Talent supply-demand forecasting and major early warning (人才供需预测与专业预警)."""
+
+
+@app.command()
+def version() -> None:
+    """Print the talentcast version."""
+    from talentcast import __version__
+
+    typer.echo(__version__)
+
+
+def _register() -> None:
+    # Imported here so that each module registers its commands on `app`.
+    from talentcast.cli import data, forecast, pipeline, service, warnings  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> None:
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except TalentcastError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        # Usage errors (bad option, missing argument) come through here in non-standalone mode; Typer
+        # vendors click, so recognise them by their interface rather than by class.
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            typer.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(2)
+        raise

@@ -1,0 +1,3 @@
+"""CLI commands: data (see talentcast/cli/__init__.py)."""
+
+from talentcast.cli import app  # noqa: F401
