@@ -37,13 +37,20 @@ class Issue:
 
 
 class ValidationError(TalentcastError):
-    """A table failed validation; `issues` lists every problem (errors and warnings)."""
+    """A table failed validation; `issues` lists the problems (errors first, then warnings).
 
-    def __init__(self, issues: list[Issue]):
+    Attributes:
+        issues: the issues kept (validation caps the list, see `features.validation.MAX_ISSUES`).
+        omitted: how many further issues were found but not listed.
+    """
+
+    def __init__(self, issues: list[Issue], omitted: int = 0):
         self.issues = issues
+        self.omitted = omitted
         errors = [i for i in issues if i.severity == "error"]
         first = str(errors[0]) if errors else "invalid input"
-        more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
+        others = len(issues) - 1 + omitted  # every issue besides the one shown, warnings included
+        more = f" (and {others} more issues)" if others > 0 else ""
         super().__init__(first + more)
 
 

@@ -1,0 +1,259 @@
+"""Read input tables from CSV, XLSX and Parquet files into all-text DataFrames.
+
+Every cell comes back as a string ("" = missing) so that validation can quote the value exactly as the
+user typed it and codes keep their leading zeros. Typing happens in `features.validation`.
+
+CSV files are decoded strictly as UTF-8 (with or without BOM) first, then as GB18030, the superset of GBK
+and GB2312 that Chinese statistics offices and Excel on Chinese Windows export. A file that is neither is
+rejected with the byte offset and line of the first undecodable byte rather than read as mojibake.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import io
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.errors import InputFileError
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+SUPPORTED_SUFFIXES = CSV_SUFFIXES + XLSX_SUFFIXES + PARQUET_SUFFIXES
+
+_UTF8_BOM = codecs.BOM_UTF8
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def read_table(path: str | os.PathLike, table: str | None = None, *, source: str | None = None) -> pd.DataFrame:
+    """Read a CSV, XLSX or Parquet file into a DataFrame of strings.
+
+    Args:
+        path: file to read; the format is chosen by its extension (.csv/.tsv/.txt, .xlsx/.xlsm,
+            .parquet/.pq).
+        table: contract table name; for XLSX, the sheet of that name is read if it exists, else the
+            first sheet.
+        source: name to use for the file in error messages (default: `path` as given). The API passes
+            the uploaded file's name here.
+
+    Returns:
+        DataFrame with one text column per header cell (names stripped of spaces), a RangeIndex, every
+        value a `str` and "" for an empty cell. Trailing all-empty rows and unnamed all-empty columns
+        (Excel leaves them behind) are dropped; empty rows in the middle are kept so that row numbers
+        match the file.
+
+    Raises:
+        InputFileError: the file is missing, empty (0 bytes or only a header), has an unsupported
+            extension, cannot be decoded (not UTF-8 or GB18030/GBK) or is not a valid file of its type.
+    """
+    path = Path(path)
+    name = source or str(path)
+    if not path.exists():
+        raise InputFileError(f"{name}: file not found")
+    if path.is_dir():
+        raise InputFileError(f"{name}: is a directory, not a file")
+    _check_suffix(path.name, name)
+    data = path.read_bytes()
+    return read_table_bytes(data, path.name, table, source=name)
+
+
+def read_table_bytes(data: bytes, filename: str, table: str | None = None, *,
+                     source: str | None = None) -> pd.DataFrame:
+    """Read a table from the bytes of a file (e.g. an HTTP upload); `filename` gives the format.
+
+    Same result and errors as `read_table`.
+    """
+    name = source or filename
+    suffix = _check_suffix(filename, name)
+    if len(data) == 0:
+        raise InputFileError(f"{name}: file is empty (0 bytes)")
+    if suffix in CSV_SUFFIXES:
+        frame = _read_csv(data, name, tab_default=suffix == ".tsv")
+    elif suffix in XLSX_SUFFIXES:
+        frame = _read_xlsx(data, name, table)
+    else:
+        frame = _read_parquet(data, name)
+    frame = _tidy(frame)
+    if len(frame.columns) == 0:
+        raise InputFileError(f"{name}: file has no header row")
+    if len(frame) == 0:
+        raise InputFileError(f"{name}: file has a header but no data rows")
+    return frame
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode CSV bytes: UTF-8 (BOM optional) strictly, else GB18030 (covers GBK and GB2312).
+
+    Raises:
+        InputFileError: neither decodes; names the byte offset and line of the first bad byte.
+    """
+    if data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM):]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            offset = utf8_error.start
+            line = data.count(b"\n", 0, offset) + 1
+            hint = ""
+            if data.startswith(_UTF16_BOMS):
+                hint = " (it looks like UTF-16 'Unicode text')"
+            raise InputFileError(
+                f"{name}: byte {offset} (line {line}) is not UTF-8 or GB18030/GBK{hint}; "
+                f"save the file as CSV UTF-8"
+            ) from None
+
+
+def frame_to_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of `frame` with every value as text ("" for missing), columns named by `str`.
+
+    Integral floats print without ".0" (Excel and Parquet store 2015 as 2015.0) and other floats in
+    their shortest round-trip form, so typing the text again gives the same numbers.
+    """
+    out = {}
+    for column in frame.columns:
+        out[str(column).strip()] = _series_to_text(frame[column])
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def _check_suffix(filename: str, name: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".xls":
+        raise InputFileError(f"{name}: old Excel format '.xls' is not supported; save it as .xlsx or CSV")
+    if suffix not in SUPPORTED_SUFFIXES:
+        shown = suffix or "(none)"
+        raise InputFileError(
+            f"{name}: unknown file type '{shown}'; use .csv (UTF-8 or GB18030/GBK), .xlsx or .parquet"
+        )
+    return suffix
+
+
+def _read_csv(data: bytes, name: str, tab_default: bool) -> pd.DataFrame:
+    text = decode_text(data, name)
+    if not text.strip():
+        raise InputFileError(f"{name}: file is empty (no text)")
+    first_line = text.split("\n", 1)[0]
+    # Excel's "Text (tab delimited)" export and .tsv files use tabs; everything else commas.
+    sep = "\t" if (tab_default or ("\t" in first_line and "," not in first_line)) else ","
+    try:
+        # header=None keeps duplicate header names as they are (pandas would rename them to "x.1"),
+        # so validation can report them; blank lines stay rows so row numbers match the file.
+        raw = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
+                          na_filter=False, skip_blank_lines=False, engine="c")
+    except pd.errors.ParserError as exc:
+        raise InputFileError(f"{name}: not a valid CSV file: {_short_parser_message(exc)}") from None
+    except pd.errors.EmptyDataError:
+        raise InputFileError(f"{name}: file is empty (no text)") from None
+    raw = raw.fillna("")
+    header = [str(h).strip() for h in raw.iloc[0].tolist()]
+    body = raw.iloc[1:].reset_index(drop=True)
+    body.columns = header
+    return body
+
+
+def _short_parser_message(exc: Exception) -> str:
+    message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    # pandas counts lines from 1 including the header, which is what a user sees in an editor.
+    return message.replace("C error: ", "")
+
+
+def _read_xlsx(data: bytes, name: str, table: str | None) -> pd.DataFrame:
+    import openpyxl  # imported lazily: only XLSX users pay for it
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for bad files
+        raise InputFileError(f"{name}: cannot read as an XLSX workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        sheet_names = workbook.sheetnames
+        if not sheet_names:
+            raise InputFileError(f"{name}: workbook has no sheets")
+        sheet = workbook[table] if table in sheet_names else workbook[sheet_names[0]]
+        rows = [[_cell_to_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    if not rows:
+        raise InputFileError(f"{name}: sheet '{sheet.title}' is empty")
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    header = [h.strip() for h in rows[0]]
+    return pd.DataFrame(rows[1:], columns=header, dtype=object) if len(rows) > 1 else pd.DataFrame(
+        columns=header, dtype=object)
+
+
+def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises ArrowInvalid and friends for corrupt files
+        raise InputFileError(f"{name}: cannot read as Parquet ({type(exc).__name__}: {exc})") from None
+    return frame_to_text(frame)
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop unnamed empty columns and trailing empty rows; keep everything else as read."""
+    frame = frame.astype(object).where(frame.notna(), "")
+    keep = [i for i, col in enumerate(frame.columns)
+            if str(col) != "" or (frame.iloc[:, i].astype(str).str.strip() != "").any()]
+    frame = frame.iloc[:, keep]
+    if len(frame.columns) and len(frame):
+        filled = (frame.apply(lambda s: s.astype(str).str.strip()) != "").any(axis=1).to_numpy()
+        last = np.flatnonzero(filled)
+        frame = frame.iloc[: (last[-1] + 1 if len(last) else 0)]
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _series_to_text(series: pd.Series) -> pd.Series:
+    values = series
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.map(lambda v: "" if _is_missing(v) else ("true" if v else "false")).astype(object)
+    if pd.api.types.is_integer_dtype(values.dtype):
+        mask = values.isna()
+        text = values.astype("Int64").astype(str).astype(object)
+        return text.where(~mask, "")
+    if pd.api.types.is_float_dtype(values.dtype):
+        return values.map(_cell_to_text).astype(object)
+    return values.map(_cell_to_text).astype(object)
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _cell_to_text(value: object) -> str:
+    """Text of one cell as the user would read it in a spreadsheet."""
+    if _is_missing(value):
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if math.isfinite(number) and number.is_integer() and abs(number) < 1e15:
+            return str(int(number))
+        return repr(number)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.strftime("%Y-%m-%d")
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, pd.Timestamp):
+        return _cell_to_text(value.to_pydatetime())
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
