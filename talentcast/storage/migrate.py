@@ -1,0 +1,55 @@
+"""Bring a database to the newest schema with Alembic, cheaply when it is already there."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic Config pointing at talentcast's migrations (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        # ConfigParser treats % as interpolation; escape it so passwords with % survive.
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest migration revision (read once per process)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    """The revision the database is at (None for an empty database). A plain SELECT; takes no lock."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: sa.Engine) -> bool:
+    """Upgrade the database behind `engine` to head. Returns True if a migration ran.
+
+    Opening an up-to-date database costs one SELECT on alembic_version. If two processes migrate a fresh
+    database at the same time, the loser's failure is ignored when the database has reached head meanwhile.
+    """
+    if current_revision(engine) == head_revision():
+        return False
+    config = alembic_config()
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    except sa.exc.SQLAlchemyError:
+        if current_revision(engine) != head_revision():
+            raise
+    return True
