@@ -1,0 +1,701 @@
+"""Figures for analysts and the `talentcast report` command, with Chinese labels that never render as boxes.
+
+Every figure function takes DataFrames in the shapes of docs/INTERFACES.md and returns a
+`matplotlib.figure.Figure`; nothing here reads the database or writes files except `write_report`.
+
+Chinese text: matplotlib's own font (DejaVu Sans) has no CJK glyphs and most fresh machines have no CJK font
+either. `configure_fonts()` picks a CJK font (a system one if installed, else the subset of Droid Sans Fallback
+shipped in `talentcast/fonts/`), appends it to matplotlib's sans-serif fallback list, and returns a
+`FontSupport` that knows which characters the chosen fonts cover. Labels go through `FontSupport.label(zh, en)`,
+which uses the Chinese text only when every character is covered and the English text otherwise, so a missing
+font (or a rare character outside the bundled subset) gives English labels, not boxes.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+from features.errors import TalentcastError
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+BUNDLED_CJK_FONT = FONT_DIR / "DroidSansFallback-GB2312-subset.ttf"
+_MPL_FONT_DIR = Path(matplotlib.get_data_path()) / "fonts"
+LATIN_FAMILY = "DejaVu Sans"  # ships with matplotlib, so it is always there
+# A font counts as CJK-capable when it has all of these (common words of this domain: 柳州 汽车制造 就业 专业).
+CJK_PROBE = "柳州汽车制造业就业人员专业招生毕业缺口"
+
+# MOE 2011: a major whose graduate employment rate is below 60% two years running gets its intake cut.
+MOE_EMPLOYMENT_RATE_FLOOR = 0.60
+# NBS changed the survey frame of urban-unit employment in 2013 (a level break in the real panel).
+NBS_LEVEL_BREAK_YEAR = 2013
+
+# Fixed texts of the figures: key -> (Chinese, English).
+TEXT: dict[str, tuple[str, str]] = {
+    "employment_title": ("分行业城镇单位就业人员", "Urban-unit employment by sector"),
+    "employment_y": ("就业人员（人）", "employed (persons)"),
+    "year": ("年份", "year"),
+    "level_break": ("2013年统计口径调整", "2013 survey-frame break"),
+    "intake_title": ("各专业招生人数", "Intake per major"),
+    "intake_y": ("招生人数（人）", "intake (persons)"),
+    "employment_rate_title": ("各专业毕业生就业率", "Graduate employment rate per major"),
+    "employment_rate_y": ("就业率", "employment rate"),
+    "moe_floor": ("60% 教育部调减线", "60% MOE cut line"),
+    "history": ("历史", "history"),
+    "forecast": ("预测", "forecast"),
+    "interval": ("{level}% 预测区间", "{level}% interval"),
+    "demand": ("毕业生岗位需求", "graduate openings (demand)"),
+    "supply": ("毕业生供给", "graduate entrants (supply)"),
+    "persons": ("人", "persons"),
+    "demand_supply_title": ("需求与供给：{name}", "Demand vs supply: {name}"),
+    "heatmap_title": ("短缺概率 P(供需比 > {threshold})", "P(shortage): P(demand/supply > {threshold})"),
+    "heatmap_surplus_title": ("过剩概率 P(供需比 < {threshold})", "P(surplus): P(demand/supply < {threshold})"),
+    "sector": ("行业", "sector"),
+    "probability": ("概率", "probability"),
+    "scenario_title": ("情景对比：{value}（{year}年）", "Scenario comparison: {value} ({year})"),
+    "before": ("基准", "baseline"),
+    "after": ("情景", "scenario"),
+    "gap_mean": ("供需缺口（需求 − 供给，人）", "gap (demand − supply, persons)"),
+    "openings_mean": ("岗位需求（人）", "openings (persons)"),
+    "supply_mean": ("毕业生供给（人）", "graduate supply (persons)"),
+    "p_shortage": ("短缺概率", "P(shortage)"),
+    "graduate_entrants": ("毕业生供给（人）", "graduate entrants (persons)"),
+    "expected_graduates": ("预计毕业生（人）", "expected graduates (persons)"),
+    "warnings_title": ("专业预警：建议调整", "Major warnings: recommended actions"),
+    "majors_count": ("专业数", "majors"),
+    "expand": ("扩大", "expand"),
+    "hold": ("保持", "hold"),
+    "shrink": ("缩减", "shrink"),
+    "suspend": ("停招", "suspend"),
+    "mase_title": ("回测误差 MASE（越低越好）", "Backtest MASE (lower is better)"),
+    "model": ("模型", "model"),
+    "generated_note": ("含生成数据", "includes generated data"),
+}
+
+_WARNING_ACTIONS = ("expand", "hold", "shrink", "suspend")
+_ACTION_COLOURS = {"expand": "#c0392b", "hold": "#7f8c8d", "shrink": "#2980b9", "suspend": "#34495e"}
+
+
+# --------------------------------------------------------------------------------------------------- fonts
+def _charmap(path: str | Path) -> frozenset[int]:
+    """Code points that the font file at `path` has glyphs for."""
+    from matplotlib.ft2font import FT2Font
+
+    return frozenset(FT2Font(str(path)).get_charmap())
+
+
+@lru_cache(maxsize=None)
+def _cached_charmap(path: str) -> frozenset[int]:
+    return _charmap(path)
+
+
+def _covers(charmap: frozenset[int], text: str) -> bool:
+    return all(ord(ch) in charmap for ch in text if not ch.isspace())
+
+
+@dataclass(frozen=True)
+class FontSupport:
+    """Which fonts the figures use and which characters they can draw.
+
+    Attributes:
+        families: matplotlib family names in fallback order (Latin first, then the CJK font if any).
+        cjk_family: family name of the CJK font, None when no CJK font is available.
+        cjk_path: file of the CJK font, None when there is none.
+        codepoints: every code point some font in `families` can draw.
+    """
+
+    families: tuple[str, ...]
+    cjk_family: str | None = None
+    cjk_path: Path | None = None
+    codepoints: frozenset[int] = field(default_factory=frozenset, repr=False)
+
+    @property
+    def language(self) -> str:
+        """"zh" when Chinese labels can be drawn, else "en"."""
+        return "zh" if self.cjk_family else "en"
+
+    def can_draw(self, text: str) -> bool:
+        """True when every non-space character of `text` has a glyph in one of the fonts."""
+        return _covers(self.codepoints, text)
+
+    def label(self, zh: str | None, en: str | None, fallback: str = "") -> str:
+        """The Chinese text if it can be drawn, else the English text, else `fallback` (e.g. a code).
+
+        Args:
+            zh: Chinese text (may be None or empty).
+            en: English text (may be None or empty).
+            fallback: used when neither can be drawn, e.g. the sector or major code.
+        """
+        zh = "" if zh is None or (isinstance(zh, float) and np.isnan(zh)) else str(zh)
+        en = "" if en is None or (isinstance(en, float) and np.isnan(en)) else str(en)
+        if self.cjk_family and zh and self.can_draw(zh):
+            return zh
+        if en and self.can_draw(en):
+            return en
+        return fallback or en or ""
+
+    def text(self, key: str, **fmt: object) -> str:
+        """A fixed figure text from `TEXT` in the chosen language, formatted with `fmt`."""
+        zh, en = TEXT[key]
+        return self.label(zh.format(**fmt), en.format(**fmt))
+
+
+def _system_cjk_fonts() -> list[tuple[str, str]]:
+    """(family, path) of installed fonts that can draw the probe text, best first (sans before serif)."""
+    found: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for entry in font_manager.fontManager.ttflist:
+        # matplotlib's own fonts have no CJK glyphs, except "Last Resort", whose glyphs are placeholder boxes.
+        if entry.fname in seen or Path(entry.fname) == BUNDLED_CJK_FONT or _MPL_FONT_DIR in Path(entry.fname).parents:
+            continue
+        seen.add(entry.fname)
+        try:
+            if _covers(_cached_charmap(entry.fname), CJK_PROBE):
+                found.append((entry.name, entry.fname))
+        except (OSError, RuntimeError, ValueError):  # unreadable or exotic font files are simply skipped
+            continue
+    found.sort(key=lambda fam_path: ("serif" in fam_path[0].lower() and "sans" not in fam_path[0].lower(),
+                                     fam_path[0]))
+    return found
+
+
+@lru_cache(maxsize=None)
+def find_fonts(use_system: bool = True, use_bundled: bool = True) -> FontSupport:
+    """Find the fonts for figures, without changing matplotlib's settings (cached: scanning fonts is slow).
+
+    Args:
+        use_system: consider CJK fonts installed on the machine (preferred: usually more complete).
+        use_bundled: consider the subset of Droid Sans Fallback shipped in `talentcast/fonts/`.
+
+    Returns:
+        FontSupport with DejaVu Sans first and the best CJK font (if any) second.
+    """
+    latin_path = font_manager.findfont(font_manager.FontProperties(family=LATIN_FAMILY), fallback_to_default=True)
+    families: list[str] = [LATIN_FAMILY]
+    codepoints = set(_cached_charmap(latin_path))
+    cjk_family: str | None = None
+    cjk_path: Path | None = None
+
+    candidates: list[tuple[str, str]] = _system_cjk_fonts() if use_system else []
+    if use_bundled and BUNDLED_CJK_FONT.exists():
+        font_manager.fontManager.addfont(str(BUNDLED_CJK_FONT))
+        bundled_name = font_manager.FontProperties(fname=BUNDLED_CJK_FONT).get_name()
+        candidates.append((bundled_name, str(BUNDLED_CJK_FONT)))
+    if candidates:
+        cjk_family, path = candidates[0]
+        cjk_path = Path(path)
+        families.append(cjk_family)
+        codepoints |= _cached_charmap(path)
+    return FontSupport(tuple(families), cjk_family, cjk_path, frozenset(codepoints))
+
+
+def configure_fonts(use_system: bool = True, use_bundled: bool = True) -> FontSupport:
+    """Choose fonts for Chinese labels and make matplotlib use them.
+
+    Sets `font.family` to DejaVu Sans first (Latin, digits, symbols) and the CJK font second: matplotlib then
+    draws each character with the first font in that list that has it. With neither a system nor the
+    bundled CJK font, only DejaVu Sans is used and `FontSupport.language` is "en".
+
+    Args:
+        use_system: consider CJK fonts installed on the machine (preferred: usually more complete).
+        use_bundled: consider the subset of Droid Sans Fallback shipped in `talentcast/fonts/`.
+
+    Returns:
+        The FontSupport the figure functions use to pick label languages.
+    """
+    fonts = find_fonts(use_system, use_bundled)
+    # matplotlib falls back glyph by glyph only across the families *listed* in font.family (a generic name
+    # like "sans-serif" resolves to a single font), so list the concrete families there.
+    matplotlib.rcParams["font.family"] = list(fonts.families)
+    rest = [f for f in matplotlib.rcParams["font.sans-serif"] if f not in fonts.families]
+    matplotlib.rcParams["font.sans-serif"] = list(fonts.families) + rest
+    return fonts
+
+
+def _fonts(fonts: FontSupport | None) -> FontSupport:
+    return fonts if fonts is not None else configure_fonts()
+
+
+# --------------------------------------------------------------------------------------------------- names
+def name_labels(table: pd.DataFrame | None, codes: Iterable[str], fonts: FontSupport) -> dict[str, str]:
+    """Display names for codes from a sectors / majors table (columns code, name_zh, name_en).
+
+    The Chinese name is used when it can be drawn, else the English name, else the code itself.
+    """
+    codes = [str(c) for c in codes]
+    if table is None or table.empty or "code" not in table.columns:
+        return {c: c for c in codes}
+    by_code = table.assign(code=table["code"].astype(str)).drop_duplicates("code").set_index("code")
+    labels = {}
+    for code in codes:
+        if code in by_code.index:
+            row = by_code.loc[code]
+            labels[code] = fonts.label(row.get("name_zh"), row.get("name_en"), fallback=code)
+        else:
+            labels[code] = code
+    return labels
+
+
+def _period_axis(periods: pd.Series) -> pd.Series:
+    """Plot positions for period strings: ints for years ("2015"), timestamps for months ("2015-03")."""
+    text = periods.astype(str)
+    if text.str.fullmatch(r"\d{4}").all():
+        return text.astype(int)
+    return pd.PeriodIndex(text, freq="M").to_timestamp().to_series(index=periods.index)
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise TalentcastError(f"{what} lacks column(s) {', '.join(missing)}; see docs/INTERFACES.md")
+    if frame.empty:
+        raise TalentcastError(f"{what} is empty: nothing to plot")
+
+
+def _new_figure(width: float = 9.0, height: float = 5.0) -> Figure:
+    # Figure() rather than pyplot: no global figure registry to leak from in the CLI.
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _level_columns(frame: pd.DataFrame, prefix: str, levels: Sequence[int]) -> list[int]:
+    return [lv for lv in sorted(levels, reverse=True)
+            if f"{prefix}lo_{lv}" in frame.columns and f"{prefix}hi_{lv}" in frame.columns]
+
+
+def draw_fan(ax, x, frame: pd.DataFrame, *, prefix: str = "", mean: str | None = None,
+             levels: Sequence[int] = (80, 95), colour: str = "C0", label: str = "",
+             fonts: FontSupport | None = None) -> None:
+    """Draw a forecast mean line with shaded interval bands (widest first) on `ax`.
+
+    Args:
+        ax: matplotlib Axes.
+        x: plot positions, one per row of `frame`.
+        frame: rows sorted by period, with `{prefix}mean` (or `mean`) and `{prefix}lo_{level}`/`hi_{level}`.
+        prefix: column prefix, e.g. "graduate_openings_" for the demand result, "" for engine forecasts.
+        mean: name of the mean column (default `{prefix}mean`).
+        levels: interval levels to shade when their columns exist.
+        colour: matplotlib colour of the line and bands.
+        label: legend label of the mean line.
+        fonts: FontSupport for the band labels.
+    """
+    fonts = _fonts(fonts)
+    mean = mean or f"{prefix}mean"
+    present = _level_columns(frame, prefix, levels)
+    for i, level in enumerate(present):  # widest first, so narrower bands are drawn on top
+        ax.fill_between(x, frame[f"{prefix}lo_{level}"], frame[f"{prefix}hi_{level}"], color=colour,
+                        alpha=0.15 + 0.15 * i, linewidth=0, label=fonts.text("interval", level=level))
+    ax.plot(x, frame[mean], color=colour, marker="o", markersize=3, label=label)
+
+
+# --------------------------------------------------------------------------------------------------- figures
+def plot_sector_employment(employment: pd.DataFrame, sectors: pd.DataFrame | None = None, *,
+                           region: str | None = None, sector_codes: Sequence[str] | None = None,
+                           break_year: int | None = NBS_LEVEL_BREAK_YEAR, title: str | None = None,
+                           fonts: FontSupport | None = None) -> Figure:
+    """Employment lines per sector (one region), with the statistical level break marked.
+
+    Args:
+        employment: the employment table (region, sector, year, employed).
+        sectors: the sectors table, for names (optional).
+        region: region code; default the only region present, else the first.
+        sector_codes: sectors to draw (default: all of the region).
+        break_year: draw a vertical line at this year (None: none).
+        title: figure title (default: a fixed bilingual-aware title plus the region).
+        fonts: FontSupport (default `configure_fonts()`).
+    """
+    fonts = _fonts(fonts)
+    _require(employment, ["region", "sector", "year", "employed"], "employment table")
+    region = region or str(employment["region"].astype(str).iloc[0])
+    data = employment[employment["region"].astype(str) == str(region)]
+    if sector_codes is not None:
+        data = data[data["sector"].astype(str).isin([str(s) for s in sector_codes])]
+    if data.empty:
+        raise TalentcastError(f"no employment rows for region {region} and the chosen sectors")
+    wide = data.pivot_table(index="year", columns="sector", values="employed", aggfunc="sum").sort_index()
+    wide = wide[wide.iloc[-1].sort_values(ascending=False).index]  # legend in order of latest size
+    names = name_labels(sectors, wide.columns, fonts)
+    fig = _new_figure(10, 5.5)
+    ax = fig.add_subplot()
+    for i, code in enumerate(wide.columns):
+        ax.plot(wide.index, wide[code], marker="o", markersize=3, color=f"C{i % 10}",
+                linestyle="-" if i < 10 else "--", label=f"{code} {names[code]}")
+    if break_year is not None and wide.index.min() < break_year <= wide.index.max():
+        ax.axvline(break_year - 0.5, color="grey", linestyle=":", linewidth=1.5)
+        ax.annotate(fonts.text("level_break"), xy=(break_year - 0.5, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(3, -12), textcoords="offset points", fontsize=8, color="grey")
+    ax.set_title(title or f"{fonts.text('employment_title')} ({region})")
+    ax.set_xlabel(fonts.text("year"))
+    ax.set_ylabel(fonts.text("employment_y"))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize=7, ncol=2 if len(wide.columns) > 8 else 1, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_major_outcomes(enrolment: pd.DataFrame, majors: pd.DataFrame | None = None, *,
+                        school: str | None = None, major_codes: Sequence[str] | None = None, top: int = 8,
+                        fonts: FontSupport | None = None) -> Figure:
+    """Intake and graduate employment rate per major (summed over schools unless `school` is given).
+
+    Left: intake per year. Right: employment rate = graduates_employed / graduates, with the MOE 60% line.
+
+    Args:
+        enrolment: the enrolment table (school, major, year, intake, graduates, graduates_employed, ...).
+        majors: the majors table, for names (optional).
+        school: restrict to one school code.
+        major_codes: majors to draw (default: the `top` majors by latest intake).
+        top: how many majors when `major_codes` is None.
+        fonts: FontSupport (default `configure_fonts()`).
+    """
+    fonts = _fonts(fonts)
+    _require(enrolment, ["school", "major", "year", "intake"], "enrolment table")
+    data = enrolment
+    if school is not None:
+        data = data[data["school"].astype(str) == str(school)]
+        if data.empty:
+            raise TalentcastError(f"no enrolment rows for school {school}")
+    totals = data.groupby(["major", "year"], as_index=False)[
+        [c for c in ("intake", "graduates", "graduates_employed") if c in data.columns]].sum(min_count=1)
+    if major_codes is None:
+        latest = totals[totals["year"] == totals["year"].max()]
+        major_codes = latest.sort_values("intake", ascending=False)["major"].astype(str).head(top).tolist()
+    totals = totals[totals["major"].astype(str).isin([str(m) for m in major_codes])]
+    names = name_labels(majors, major_codes, fonts)
+    fig = _new_figure(12, 5)
+    ax_intake, ax_rate = fig.subplots(1, 2)
+    for i, code in enumerate(major_codes):
+        rows = totals[totals["major"].astype(str) == str(code)].sort_values("year")
+        colour = f"C{i % 10}"
+        ax_intake.plot(rows["year"], rows["intake"], marker="o", markersize=3, color=colour, label=names[code])
+        if {"graduates", "graduates_employed"} <= set(rows.columns):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rate = rows["graduates_employed"] / rows["graduates"].where(rows["graduates"] > 0)
+            ax_rate.plot(rows["year"], rate, marker="o", markersize=3, color=colour, label=names[code])
+    ax_rate.axhline(MOE_EMPLOYMENT_RATE_FLOOR, color="red", linestyle="--", linewidth=1,
+                    label=fonts.text("moe_floor"))
+    ax_intake.set_title(fonts.text("intake_title"))
+    ax_intake.set_ylabel(fonts.text("intake_y"))
+    ax_rate.set_title(fonts.text("employment_rate_title"))
+    ax_rate.set_ylabel(fonts.text("employment_rate_y"))
+    ax_rate.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    for ax in (ax_intake, ax_rate):
+        ax.set_xlabel(fonts.text("year"))
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+    ax_rate.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return fig
+
+
+def plot_fan_chart(forecast: pd.DataFrame, history: pd.DataFrame | None = None, *, series_id: str | None = None,
+                   title: str | None = None, levels: Sequence[int] = (80, 95), ax=None,
+                   fonts: FontSupport | None = None) -> Figure:
+    """Fan chart of one series: history line, forecast mean and shaded 80/95% intervals.
+
+    Args:
+        forecast: engine output (series_id, period, mean, lo_80, hi_80, lo_95, hi_95, model).
+        history: long input (series_id, period, value), optional.
+        series_id: which series (default: the first in `forecast`).
+        title: axes title (default: the series id and model).
+        levels: interval levels to shade.
+        ax: draw into this Axes instead of a new figure.
+        fonts: FontSupport (default `configure_fonts()`).
+    """
+    fonts = _fonts(fonts)
+    _require(forecast, ["series_id", "period", "mean"], "forecast frame")
+    series_id = series_id or str(forecast["series_id"].iloc[0])
+    fc = forecast[forecast["series_id"].astype(str) == series_id].sort_values("period")
+    if fc.empty:
+        raise TalentcastError(f"series {series_id!r} is not in the forecast frame")
+    fig = ax.figure if ax is not None else _new_figure(8, 4.5)
+    ax = ax if ax is not None else fig.add_subplot()
+    if history is not None and not history.empty:
+        hist = history[history["series_id"].astype(str) == series_id].sort_values("period")
+        ax.plot(_period_axis(hist["period"]), hist["value"], color="black", marker="o", markersize=3,
+                label=fonts.text("history"))
+    model = str(fc["model"].iloc[0]) if "model" in fc.columns else ""
+    draw_fan(ax, _period_axis(fc["period"]), fc, levels=levels, colour="C0",
+             label=f"{fonts.text('forecast')} ({model})" if model else fonts.text("forecast"), fonts=fonts)
+    ax.set_title(title or series_id)
+    ax.set_xlabel(fonts.text("year"))
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_demand_supply(demand: pd.DataFrame, gaps: pd.DataFrame, sectors: pd.DataFrame | None = None, *,
+                       sector_codes: Sequence[str] | None = None, region: str | None = None, top: int = 6,
+                       levels: Sequence[int] = (80, 95), fonts: FontSupport | None = None) -> Figure:
+    """Demand (graduate openings, fan) against supply (graduate entrants, line) per sector, small multiples.
+
+    Args:
+        demand: demand result (region, sector, year, graduate_openings_mean, graduate_openings_lo_80, ...).
+        gaps: gaps result (region, sector, year, supply_mean, ...).
+        sectors: the sectors table, for names (optional).
+        sector_codes: sectors to draw (default: the `top` sectors by mean graduate openings).
+        region: region code (default: the first in `demand`).
+        top: number of panels when `sector_codes` is None.
+        levels: interval levels to shade.
+        fonts: FontSupport (default `configure_fonts()`).
+    """
+    fonts = _fonts(fonts)
+    _require(demand, ["region", "sector", "year", "graduate_openings_mean"], "demand result")
+    _require(gaps, ["region", "sector", "year", "supply_mean"], "gaps result")
+    region = region or str(demand["region"].astype(str).iloc[0])
+    dem = demand[demand["region"].astype(str) == region]
+    gap = gaps[gaps["region"].astype(str) == region]
+    if sector_codes is None:
+        order = dem.groupby("sector")["graduate_openings_mean"].mean().sort_values(ascending=False)
+        sector_codes = [str(s) for s in order.index[:top]]
+    names = name_labels(sectors, sector_codes, fonts)
+    n = len(sector_codes)
+    if n == 0:
+        raise TalentcastError(f"no sectors to plot for region {region}")
+    ncols = min(3, n)
+    nrows = int(np.ceil(n / ncols))
+    fig = _new_figure(4.2 * ncols, 3.3 * nrows)
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    for ax, code in zip(axes, sector_codes):
+        d = dem[dem["sector"].astype(str) == code].sort_values("year")
+        s = gap[gap["sector"].astype(str) == code].sort_values("year")
+        draw_fan(ax, d["year"], d, prefix="graduate_openings_", levels=levels, colour="C3",
+                 label=fonts.text("demand"), fonts=fonts)
+        ax.plot(s["year"], s["supply_mean"], color="C0", marker="s", markersize=3, label=fonts.text("supply"))
+        ax.set_title(f"{code} {names[code]}", fontsize=10)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    axes[0].set_ylabel(fonts.text("persons"))
+    axes[0].legend(fontsize=7, loc="best")
+    fig.suptitle(fonts.text("demand_supply_title", name=region))
+    return fig
+
+
+def shortage_matrix(gaps: pd.DataFrame, *, value: str = "p_shortage", region: str | None = None) -> pd.DataFrame:
+    """Sector x year table of `value` (default P(shortage)) for one region, sectors sorted by their mean."""
+    _require(gaps, ["region", "sector", "year", value], "gaps result")
+    region = region or str(gaps["region"].astype(str).iloc[0])
+    data = gaps[gaps["region"].astype(str) == region]
+    table = data.pivot_table(index="sector", columns="year", values=value, aggfunc="mean")
+    return table.loc[table.mean(axis=1).sort_values(ascending=False).index]
+
+
+def plot_shortage_heatmap(gaps: pd.DataFrame, sectors: pd.DataFrame | None = None, *, value: str = "p_shortage",
+                          region: str | None = None, fonts: FontSupport | None = None) -> Figure:
+    """Heat map of P(shortage) (or `value`) by sector x year, each cell annotated.
+
+    Args:
+        gaps: gaps result (region, sector, year, p_shortage, shortage_threshold, ...).
+        sectors: the sectors table, for names (optional).
+        value: column to show, "p_shortage" or "p_surplus".
+        region: region code (default: the first in `gaps`).
+        fonts: FontSupport (default `configure_fonts()`).
+    """
+    fonts = _fonts(fonts)
+    table = shortage_matrix(gaps, value=value, region=region)
+    names = name_labels(sectors, table.index, fonts)
+    fig = _new_figure(1.2 + 0.9 * len(table.columns) + 2.5, 0.9 + 0.38 * len(table.index))
+    ax = fig.add_subplot()
+    cmap = "Reds" if value == "p_shortage" else "Blues"
+    image = ax.imshow(table.to_numpy(dtype=float), cmap=cmap, vmin=0, vmax=1, aspect="auto")
+    for (i, j), p in np.ndenumerate(table.to_numpy(dtype=float)):
+        if np.isfinite(p):
+            ax.text(j, i, f"{p:.2f}", ha="center", va="center", fontsize=8, color="white" if p > 0.6 else "black")
+    ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns])
+    ax.set_yticks(range(len(table.index)), [f"{c} {names[c]}" for c in table.index])
+    threshold_col = "shortage_threshold" if value == "p_shortage" else "surplus_threshold"
+    default_threshold = 1.2 if value == "p_shortage" else 0.8
+    threshold = (float(gaps[threshold_col].iloc[0]) if threshold_col in gaps.columns else default_threshold)
+    key = "heatmap_title" if value == "p_shortage" else "heatmap_surplus_title"
+    ax.set_title(fonts.text(key, threshold=f"{threshold:g}"))
+    ax.set_xlabel(fonts.text("year"))
+    fig.colorbar(image, ax=ax, label=fonts.text("probability"), shrink=0.8)
+    return fig
+
+
+def scenario_difference(before: pd.DataFrame, after: pd.DataFrame, *, value: str = "gap_mean",
+                        year: int | None = None, by: str = "sector") -> pd.DataFrame:
+    """Before / after / change of `value` per `by` for one year (default the last year in both).
+
+    Returns:
+        DataFrame indexed by `by` with columns before, after, change, sorted by |change| descending.
+    """
+    _require(before, [by, "year", value], "baseline result")
+    _require(after, [by, "year", value], "scenario result")
+    if year is None:
+        year = int(min(before["year"].max(), after["year"].max()))
+    b = before[before["year"] == year].groupby(by)[value].sum()
+    a = after[after["year"] == year].groupby(by)[value].sum()
+    table = pd.DataFrame({"before": b, "after": a}).fillna(0.0)
+    table["change"] = table["after"] - table["before"]
+    table = table.loc[table["change"].abs().sort_values(ascending=False).index]
+    table.attrs["year"] = year
+    table.attrs["value"] = value
+    return table
+
+
+def plot_scenario_comparison(before: pd.DataFrame, after: pd.DataFrame, sectors: pd.DataFrame | None = None, *,
+                             value: str = "gap_mean", year: int | None = None, top: int = 10,
+                             fonts: FontSupport | None = None) -> Figure:
+    """Grouped bars of `value` per sector, baseline next to scenario, for one year.
+
+    Args:
+        before: baseline result with sector, year and `value` (e.g. the gaps result).
+        after: scenario result of the same shape.
+        sectors: the sectors table, for names (optional).
+        value: column to compare (gap_mean, openings_mean, supply_mean, p_shortage).
+        year: the year (default: last year present in both).
+        top: show the `top` sectors with the largest absolute change.
+        fonts: FontSupport (default `configure_fonts()`).
+    """
+    fonts = _fonts(fonts)
+    table = scenario_difference(before, after, value=value, year=year).head(top)
+    year = table.attrs.get("year", year)
+    names = name_labels(sectors, table.index, fonts)
+    fig = _new_figure(9, 0.9 + 0.45 * len(table))
+    ax = fig.add_subplot()
+    y = np.arange(len(table))
+    ax.barh(y - 0.2, table["before"], height=0.4, color="C7", label=fonts.text("before"))
+    ax.barh(y + 0.2, table["after"], height=0.4, color="C3", label=fonts.text("after"))
+    ax.set_yticks(y, [f"{c} {names[c]}" for c in table.index])
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    value_label = fonts.text(value) if value in TEXT else value
+    ax.set_xlabel(value_label)
+    ax.set_title(fonts.text("scenario_title", value=value_label, year=year))
+    ax.legend(fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def plot_warning_actions(warnings: pd.DataFrame, *, fonts: FontSupport | None = None) -> Figure:
+    """Bar chart: how many (school, major) pairs get each recommended action, per plan year."""
+    fonts = _fonts(fonts)
+    _require(warnings, ["plan_year", "action"], "warnings result")
+    counts = warnings.groupby(["plan_year", "action"]).size().unstack(fill_value=0)
+    counts = counts.reindex(columns=[a for a in _WARNING_ACTIONS if a in counts.columns])
+    fig = _new_figure(7, 4)
+    ax = fig.add_subplot()
+    bottom = np.zeros(len(counts))
+    x = np.arange(len(counts))
+    for action in counts.columns:
+        ax.bar(x, counts[action], bottom=bottom, color=_ACTION_COLOURS.get(action), label=fonts.text(action))
+        bottom += counts[action].to_numpy()
+    ax.set_xticks(x, [str(y) for y in counts.index])
+    ax.set_ylabel(fonts.text("majors_count"))
+    ax.set_title(fonts.text("warnings_title"))
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_backtest_scores(scores: pd.DataFrame, *, metric: str = "mase", fonts: FontSupport | None = None) -> Figure:
+    """Box plot of a backtest metric per model (one point per series) from `forecasting.backtest.evaluate`."""
+    fonts = _fonts(fonts)
+    _require(scores, ["model", metric], "backtest scores")
+    order = scores.groupby("model")[metric].median().sort_values().index.tolist()
+    data = [scores.loc[scores["model"] == m, metric].dropna().to_numpy() for m in order]
+    fig = _new_figure(8, 4)
+    ax = fig.add_subplot()
+    ax.boxplot(data, tick_labels=order, showmeans=True)
+    ax.axhline(1.0, color="grey", linestyle=":", linewidth=1)
+    ax.set_ylabel(metric.upper())
+    ax.set_xlabel(fonts.text("model"))
+    ax.set_title(fonts.text("mase_title") if metric == "mase" else metric)
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------------- report
+def report_figures(results: Mapping[str, pd.DataFrame], tables: Mapping[str, pd.DataFrame] | None = None, *,
+                   fonts: FontSupport | None = None) -> dict[str, Figure]:
+    """The key figures of one stored run: demand vs supply, P(shortage), warning actions, employment history.
+
+    Args:
+        results: result kinds of one run (demand, gaps, warnings; missing or empty kinds are skipped).
+        tables: input tables (sectors, employment), for names and the history figure.
+        fonts: FontSupport (default `configure_fonts()`).
+
+    Returns:
+        {file stem: Figure}, in the order they should appear in a report.
+    """
+    fonts = _fonts(fonts)
+    tables = tables or {}
+    sectors = tables.get("sectors")
+    figures: dict[str, Figure] = {}
+    demand, gaps = results.get("demand"), results.get("gaps")
+    if demand is not None and gaps is not None and not demand.empty and not gaps.empty:
+        figures["demand_vs_supply"] = plot_demand_supply(demand, gaps, sectors, fonts=fonts)
+    if gaps is not None and not gaps.empty:
+        figures["p_shortage_heatmap"] = plot_shortage_heatmap(gaps, sectors, fonts=fonts)
+    warnings = results.get("warnings")
+    if warnings is not None and not warnings.empty:
+        figures["warning_actions"] = plot_warning_actions(warnings, fonts=fonts)
+    employment = tables.get("employment")
+    if employment is not None and not employment.empty:
+        region = str(demand["region"].iloc[0]) if demand is not None and not demand.empty else None
+        if region is not None and region not in set(employment["region"].astype(str)):
+            region = None
+        figures["sector_employment"] = plot_sector_employment(employment, sectors, region=region, fonts=fonts)
+    if not figures:
+        raise TalentcastError("the run has no demand, gaps or warnings results to draw")
+    return figures
+
+
+def figure_png(fig: Figure, dpi: int = 110) -> bytes:
+    """PNG bytes of a figure."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def write_report(figures: Mapping[str, Figure], output_dir: str | Path, *, fmt: str = "png",
+                 title: str = "talentcast report", notes: Sequence[str] = (), dpi: int = 110) -> list[Path]:
+    """Write each figure as `<name>.png` into `output_dir`, plus `index.html` showing them when fmt is "html".
+
+    Args:
+        figures: {file stem: Figure}.
+        output_dir: created if missing.
+        fmt: "png" (PNG files only) or "html" (PNG files and an HTML page that shows them).
+        title: page title.
+        notes: lines printed under the title (run id, data provenance, "includes generated data").
+        dpi: resolution of the PNGs.
+
+    Returns:
+        Paths of the files written (PNGs first, then index.html if any).
+    """
+    if fmt not in {"png", "html"}:
+        raise TalentcastError(f"unknown report format {fmt!r}; use png or html")
+    out = Path(output_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TalentcastError(f"cannot create output folder {out}: {exc.strerror}") from exc
+    written: list[Path] = []
+    for name, fig in figures.items():
+        path = out / f"{name}.png"
+        path.write_bytes(figure_png(fig, dpi=dpi))
+        written.append(path)
+    if fmt == "html":
+        items = "\n".join(
+            f'<figure><img src="{html.escape(p.name)}" alt="{html.escape(p.stem)}">'
+            f"<figcaption>{html.escape(p.stem.replace('_', ' '))}</figcaption></figure>" for p in written)
+        note_html = "\n".join(f"<p>{html.escape(n)}</p>" for n in notes)
+        page = (f'<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}'
+                f"</title><style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}"
+                f"img{{max-width:100%}}figure{{margin:1.5em 0}}</style></head>\n<body><h1>{html.escape(title)}"
+                f"</h1>\n{note_html}\n{items}\n</body></html>\n")
+        index = out / "index.html"
+        index.write_text(page, encoding="utf-8")
+        written.append(index)
+    return written
