@@ -14,6 +14,7 @@ import codecs
 import datetime as dt
 import io
 import math
+import re
 import os
 from pathlib import Path
 
@@ -93,15 +94,17 @@ def decode_text(data: bytes, name: str) -> str:
     Raises:
         InputFileError: neither decodes; names the byte offset and line of the first bad byte.
     """
-    if data.startswith(_UTF8_BOM):
-        data = data[len(_UTF8_BOM):]
+    bom = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
+    body = data[bom:]
     try:
-        return data.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError as utf8_error:
         try:
-            return data.decode("gb18030")
-        except UnicodeDecodeError:
-            offset = utf8_error.start
+            return body.decode("gb18030")
+        except UnicodeDecodeError as gb_error:
+            # The decoder that got further is most likely the file's real encoding, so its failure
+            # point is most likely the bad byte (the other one fails at the first Chinese character).
+            offset = bom + max(utf8_error.start, gb_error.start)
             line = data.count(b"\n", 0, offset) + 1
             hint = ""
             if data.startswith(_UTF16_BOMS):
@@ -161,8 +164,13 @@ def _read_csv(data: bytes, name: str, tab_default: bool) -> pd.DataFrame:
 
 def _short_parser_message(exc: Exception) -> str:
     message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-    # pandas counts lines from 1 including the header, which is what a user sees in an editor.
-    return message.replace("C error: ", "")
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if found:
+        expected, line, saw = found.groups()
+        # pandas counts lines from 1 including the header, which is what a user sees in an editor.
+        return (f"line {line} has {saw} fields but the header has {expected} "
+                f"(quote values that contain the separator)")
+    return message.replace("Error tokenizing data. ", "").replace("C error: ", "")
 
 
 def _read_xlsx(data: bytes, name: str, table: str | None) -> pd.DataFrame:
@@ -214,6 +222,8 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _series_to_text(series: pd.Series) -> pd.Series:
     values = series
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values  # already all text, the usual case for frames from read_table (fast path)
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.map(lambda v: "" if _is_missing(v) else ("true" if v else "false")).astype(object)
     if pd.api.types.is_integer_dtype(values.dtype):
@@ -252,8 +262,6 @@ def _cell_to_text(value: object) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, pd.Timestamp):
-        return _cell_to_text(value.to_pydatetime())
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return str(value)
