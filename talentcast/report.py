@@ -699,3 +699,26 @@ def write_report(figures: Mapping[str, Figure], output_dir: str | Path, *, fmt: 
         index.write_text(page, encoding="utf-8")
         written.append(index)
     return written
+
+
+def run_notes(meta, versions: Sequence = ()) -> list[str]:
+    """Lines describing a stored run for the top of a report: id, date, scenario and data provenance.
+
+    Args:
+        meta: a `talentcast.storage.RunMeta` (run_id, created_at, scenario_id, dataset_versions, horizon, ...).
+        versions: `DatasetVersion`s (table, version, metadata); those the run used and marked
+            `{"synthetic": true}` are listed as generated data.
+    """
+    created = meta.created_at.strftime("%Y-%m-%d %H:%M UTC") if getattr(meta, "created_at", None) else "?"
+    scenario = getattr(meta, "scenario_id", None) or "baseline / 基准"
+    lines = [f"run {meta.run_id} · {created} · scenario: {scenario} · horizon: {getattr(meta, 'horizon', None)}"]
+    used = dict(getattr(meta, "dataset_versions", None) or {})
+    if used:
+        lines.append("data / 数据: " + ", ".join(f"{t} v{v}" for t, v in sorted(used.items())))
+    generated = sorted({v.table for v in versions
+                        if (v.metadata or {}).get("synthetic") and used.get(v.table, v.version) == v.version})
+    if generated:
+        lines.append("GENERATED data (synthetic, not observed) / 含生成数据（合成，非实测）: " + ", ".join(generated))
+    if getattr(meta, "mlflow_run_id", None):
+        lines.append(f"MLflow run: {meta.mlflow_run_id}")
+    return lines

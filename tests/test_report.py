@@ -211,3 +211,49 @@ def test_write_report_writes_nonempty_pngs_and_an_html_page(tmp_path):
         report.write_report(figures, tmp_path, fmt="pdf")
     with pytest.raises(TalentcastError, match="no demand"):
         report.report_figures({}, {})
+
+
+def _store_run(home):
+    from talentcast.storage import RunMeta, Storage
+
+    warnings_frame = pd.DataFrame({
+        "region": "450200", "school": ["S1", "S1"], "major": ["460701", "440301"], "plan_year": 2026,
+        "rule_set": "forecast", "level": ["red", "green"], "action": ["shrink", "expand"],
+        "current_intake": [100.0, 80.0], "recommended_intake": [80.0, 100.0],
+        "rules_fired": [["low_employment"], ["shortage"]], "evidence": [{"rate": 0.5}, {"p": 0.9}],
+        "explanation_zh": ["就业率低", "短缺"], "explanation_en": ["low employment", "shortage"]})
+    with Storage() as storage:
+        version = storage.ingest("sectors", SECTORS.assign(parent=None), "sectors.csv",
+                                 metadata={"synthetic": True, "generator": "test"})
+        meta = RunMeta(horizon=3, dataset_versions={"sectors": version.version})
+        return storage.save_run({"demand": _demand(), "gaps": _gaps(), "warnings": warnings_frame}, meta)
+
+
+def test_report_command_writes_pngs_of_the_latest_run(tmp_path, capsys):
+    from talentcast.cli import main
+
+    run_id = _store_run(tmp_path)
+    out = tmp_path / "report"
+    main(["report", "--output", str(out), "--format", "png"])
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert pngs == ["demand_vs_supply.png", "p_shortage_heatmap.png", "warning_actions.png"]
+    assert all((out / name).stat().st_size > 5000 for name in pngs)
+    assert not (out / "index.html").exists()
+    assert "wrote 3 files" in capsys.readouterr().out
+
+    main(["report", "--output", str(out), "--format", "html", "--run", str(run_id)])
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert f"run {run_id}" in page and "GENERATED data" in page and "sectors" in page
+
+
+def test_report_command_without_a_run_prints_one_line_and_exits_2(capsys):
+    from talentcast.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "--output", "unused"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: no completed run") and "\n" not in err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "--format", "pdf"])
+    assert exit_info.value.code == 2

@@ -35,7 +35,7 @@ def version() -> None:
 
 def _register() -> None:
     # Imported here so that each module registers its commands on `app`.
-    from talentcast.cli import data, forecast, pipeline, service, warnings  # noqa: F401
+    from talentcast.cli import data, forecast, pipeline, report, service, warnings  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

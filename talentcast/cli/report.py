@@ -1,0 +1,42 @@
+"""CLI command: report (figures of the latest stored run as PNGs and an HTML page)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from talentcast.cli import app
+
+# Result kinds and input tables the key figures draw on (see talentcast.report.report_figures).
+_REPORT_KINDS = ("demand", "gaps", "warnings")
+_REPORT_TABLES = ("sectors", "employment")
+
+
+@app.command("report")
+def report_command(
+    output: Path = typer.Option(Path("talentcast-report"), "--output", "-o",
+                                help="Folder to write the figures into (created if missing)."),
+    fmt: str = typer.Option("html", "--format", "-f", help="png: PNG files only; html: PNG files + index.html."),
+    run_id: int | None = typer.Option(None, "--run", help="Run id (default: the latest completed baseline run)."),
+) -> None:
+    """Write the key figures of a stored run (demand vs supply, P(shortage), warnings) 生成报告图表."""
+    from features.errors import TalentcastError
+    from talentcast import report
+    from talentcast.storage import Storage
+
+    if fmt not in {"png", "html"}:
+        raise TalentcastError(f"unknown report format {fmt!r}; use png or html")
+    with Storage() as storage:
+        meta = storage.get_run(run_id) if run_id is not None else storage.latest_run()
+        if meta is None:
+            raise TalentcastError("no completed run yet; run `talentcast pipeline run` (or `talentcast demo`) first")
+        results = {kind: storage.load_results(kind, run_id=meta.run_id) for kind in _REPORT_KINDS}
+        tables = storage.load_tables(_REPORT_TABLES)
+        versions = storage.versions()
+    figures = report.report_figures(results, tables)
+    title = f"talentcast report 人才供需报告 — run {meta.run_id}"
+    written = report.write_report(figures, output, fmt=fmt, title=title, notes=report.run_notes(meta, versions))
+    for path in written:
+        typer.echo(str(path))
+    typer.echo(f"wrote {len(written)} files to {output}")
