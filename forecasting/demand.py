@@ -1,0 +1,120 @@
+"""Demand for new graduates (job openings) by region x sector x year, with the stock-flow method.
+
+    expansion(t)         = employment(t) - employment(t-1)                 (may be negative: a shrinking sector)
+    replacement(t)       = employment(t-1) x replacement_rate(sector)      (people leaving the stock during t)
+    openings(t)          = max(expansion(t), 0) + replacement(t)
+    graduate_openings(t) = openings(t) x graduate_entry_share(sector)
+
+The floor is on expansion only, as BLS does: a shrinking sector still has replacement openings (retirements),
+because the people who lose jobs in the shrinking part are not the ones who retire. The floor is applied at the
+finest level the data can tell apart (reconciliation atoms) and openings are *summed* up the hierarchy, so a
+section's openings are coherent with its divisions (and can exceed max(section expansion, 0) + replacement when
+one division shrinks while another grows - that is the point of the floor).
+
+All functions here are pure and work on numpy arrays shaped (units, years, paths) or on long frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.contract import DEFAULT_GRADUATE_ENTRY_SHARE, DEFAULT_REPLACEMENT_RATE
+
+SECTOR_PARAMETERS = ("replacement_rate", "graduate_entry_share")
+
+
+def sector_parameter_table(sectors: pd.DataFrame, sector_parameters: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Parameters for every sector: its own row, else its nearest ancestor's, else the documented default.
+
+    Args:
+        sectors: sectors table (code, parent).
+        sector_parameters: optional table (sector, replacement_rate, graduate_entry_share).
+
+    Returns:
+        Frame sector, replacement_rate, graduate_entry_share, source ("table", "parent <code>", "default").
+    """
+    parent_of = {}
+    if "parent" in sectors:
+        parent_of = {str(c): (str(p) if isinstance(p, str) and p else None)
+                     for c, p in zip(sectors["code"], sectors["parent"])}
+    given = {}
+    if sector_parameters is not None and not sector_parameters.empty:
+        given = sector_parameters.assign(sector=sector_parameters["sector"].astype(str)).set_index("sector")
+        given = given[list(SECTOR_PARAMETERS)].to_dict("index")
+    rows = []
+    for code in sectors["code"].astype(str):
+        row = {"sector": code, "replacement_rate": DEFAULT_REPLACEMENT_RATE,
+               "graduate_entry_share": DEFAULT_GRADUATE_ENTRY_SHARE, "source": "default"}
+        current, seen = code, set()
+        while current and current not in seen:
+            seen.add(current)
+            if current in given:
+                row.update({k: float(given[current][k]) for k in SECTOR_PARAMETERS})
+                row["source"] = "table" if current == code else f"parent {current}"
+                break
+            current = parent_of.get(current)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["sector", *SECTOR_PARAMETERS, "source"])
+
+
+def demand_components(employment: np.ndarray, replacement_rate: np.ndarray,
+                      graduate_entry_share: np.ndarray) -> dict[str, np.ndarray]:
+    """Expansion, replacement, openings and graduate openings from employment levels.
+
+    Args:
+        employment: (units, years + 1, paths) employment; index 0 on the year axis is the base year (observed).
+        replacement_rate: broadcastable to (units, years), e.g. (units, 1) or (units, years).
+        graduate_entry_share: broadcastable to (units, years).
+
+    Returns:
+        dict with arrays (units, years, paths): employment (forecast years only), expansion, replacement,
+        openings, graduate_openings.
+    """
+    employment = np.asarray(employment, dtype=float)
+    previous, current = employment[:, :-1, :], employment[:, 1:, :]
+    rate = np.broadcast_to(np.asarray(replacement_rate, dtype=float), current.shape[:2])[:, :, None]
+    share = np.broadcast_to(np.asarray(graduate_entry_share, dtype=float), current.shape[:2])[:, :, None]
+    expansion = current - previous
+    replacement = previous * rate
+    openings = np.maximum(expansion, 0.0) + replacement
+    return {
+        "employment": current,
+        "expansion": expansion,
+        "replacement": replacement,
+        "openings": openings,
+        "graduate_openings": openings * share,
+    }
+
+
+def openings_from_employment(employment: pd.DataFrame, parameters: pd.DataFrame | None = None,
+                             default_replacement_rate: float = DEFAULT_REPLACEMENT_RATE,
+                             default_graduate_entry_share: float = DEFAULT_GRADUATE_ENTRY_SHARE) -> pd.DataFrame:
+    """Openings of each (region, sector) from a deterministic employment path (point values).
+
+    A frame-level convenience (notebooks, hand checks): no hierarchy, each series on its own.
+
+    Args:
+        employment: region, sector, year, employed - consecutive years per series; the first year is the base.
+        parameters: optional sector, replacement_rate, graduate_entry_share (missing sectors use the defaults).
+
+    Returns:
+        region, sector, year, employment, expansion, replacement, openings, graduate_openings (base year dropped).
+    """
+    params = {}
+    if parameters is not None:
+        params = parameters.set_index(parameters["sector"].astype(str))[list(SECTOR_PARAMETERS)].to_dict("index")
+    out = []
+    for (region, sector), group in employment.sort_values("year").groupby(["region", "sector"], sort=True):
+        values = group["employed"].to_numpy(dtype=float)[None, :, None]
+        p = params.get(str(sector), {})
+        parts = demand_components(values, np.array([[p.get("replacement_rate", default_replacement_rate)]]),
+                                  np.array([[p.get("graduate_entry_share", default_graduate_entry_share)]]))
+        frame = pd.DataFrame({k: v[0, :, 0] for k, v in parts.items()})
+        frame.insert(0, "year", group["year"].to_numpy()[1:])
+        frame.insert(0, "sector", sector)
+        frame.insert(0, "region", region)
+        out.append(frame)
+    columns = ["region", "sector", "year", "employment", "expansion", "replacement", "openings",
+               "graduate_openings"]
+    return pd.concat(out, ignore_index=True)[columns] if out else pd.DataFrame(columns=columns)

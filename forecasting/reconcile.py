@@ -1,0 +1,192 @@
+"""Coherent forecasts over the region x sector hierarchy (人才需求预测的层级一致性).
+
+Employment is observed at several levels at once: a province and its cities (GB/T 2260), a section and some of
+its divisions (GB/T 4754: C and C36, C35 ...). Base forecasts made series by series do not add up, so they are
+reconciled: divisions sum to their section and cities to their province.
+
+The tables rarely list every child. A section C with divisions C36 and C35 in the data also contains the rest of
+manufacturing, and a province with one city in the data also contains the other cities. Both are treated as an
+implicit *remainder* node ("C~rest", "450000~rest") that has no series of its own but takes up the difference.
+
+Method: the finest cells (leaf region or remainder) x (leaf sector or remainder) that the data can tell apart
+are grouped into *atoms* (cells that belong to exactly the same observed nodes). With S the 0/1 summing matrix
+(observed nodes x atoms), each forecast year and each sample path is reconciled by weighted least squares,
+    b = argmin || W^(1/2) (S b - y) ||,   W = diag(1 / variance of the base forecast),
+i.e. MinT with a diagonal (variance-scaled) covariance ("wls_var"). Atoms are then floored at zero and summed
+back up (y~ = S max(b, 0)), so reconciled values are coherent *and* never negative. Observed values (the base
+year) have tiny variance and are therefore kept almost exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.errors import TalentcastError
+
+REMAINDER = "~rest"
+
+
+@dataclass
+class Hierarchy:
+    """Observed nodes, the atoms they are made of, and the summing matrix.
+
+    Attributes:
+        nodes: frame with columns region, sector (one row per observed series, in matrix row order).
+        atoms: frame with columns region, sector (the most specific observed region / sector containing the
+            atom; used to look up parameters), cells (list of (region_cell, sector_cell) tuples).
+        summing: (n_nodes, n_atoms) 0/1 matrix; summing[i, j] = 1 when atom j is part of node i.
+        region_ancestors: region code -> list of codes (itself first, then parents upward).
+        sector_ancestors: sector code -> list of codes (itself first, then parents upward).
+    """
+
+    nodes: pd.DataFrame
+    atoms: pd.DataFrame
+    summing: np.ndarray
+    region_ancestors: dict[str, list[str]]
+    sector_ancestors: dict[str, list[str]]
+
+    def node_index(self) -> dict[tuple[str, str], int]:
+        """Map (region, sector) -> row of `summing`."""
+        return {(r, s): i for i, (r, s) in enumerate(zip(self.nodes["region"], self.nodes["sector"]))}
+
+    def contains(self, region: str, sector: str) -> np.ndarray:
+        """Boolean mask over nodes: which observed nodes contain the (region, sector) cell."""
+        regs = set(self.region_ancestors.get(region, [region]))
+        secs = set(self.sector_ancestors.get(sector, [sector]))
+        return np.array([(r in regs) and (s in secs) for r, s in zip(self.nodes["region"], self.nodes["sector"])])
+
+
+def ancestors(parent_of: dict[str, str | None], code: str) -> list[str]:
+    """Return `code` and its ancestors upward (stops on a missing parent or a cycle)."""
+    chain = [code]
+    seen = {code}
+    current = parent_of.get(code)
+    while current and current not in seen:
+        chain.append(current)
+        seen.add(current)
+        current = parent_of.get(current)
+    return chain
+
+
+def _parent_map(table: pd.DataFrame | None) -> dict[str, str | None]:
+    if table is None or table.empty or "parent" not in table:
+        return {}
+    parents = table["parent"].where(table["parent"].notna(), None)
+    return {str(c): (str(p) if p not in (None, "") else None) for c, p in zip(table["code"], parents)}
+
+
+def _cells(codes: list[str], parent_of: dict[str, str | None]) -> dict[str, list[str]]:
+    """Leaf cells of one dimension -> observed ancestors (codes in `codes`) containing the cell.
+
+    A code with observed descendants gets a remainder cell "code~rest"; a code without them is its own cell.
+    """
+    observed = set(codes)
+    observed_anc = {c: [a for a in ancestors(parent_of, c) if a in observed] for c in codes}
+    has_children = {a for c in codes for a in observed_anc[c][1:]}
+    cells: dict[str, list[str]] = {}
+    for c in codes:
+        cell = c + REMAINDER if c in has_children else c
+        cells[cell] = observed_anc[c]
+    return cells
+
+
+def build_hierarchy(nodes: pd.DataFrame, regions: pd.DataFrame | None, sectors: pd.DataFrame | None) -> Hierarchy:
+    """Build the atoms and summing matrix of the observed (region, sector) nodes.
+
+    Args:
+        nodes: frame with columns region, sector (each pair at most once).
+        regions: regions table (code, parent) giving the region tree; None = flat.
+        sectors: sectors table (code, parent) giving the sector tree; None = flat.
+
+    Returns:
+        The Hierarchy. Its `nodes` keep the order of the input rows.
+    """
+    nodes = nodes[["region", "sector"]].astype(str).reset_index(drop=True)
+    if nodes.duplicated().any():
+        dup = nodes[nodes.duplicated()].iloc[0]
+        raise TalentcastError(f"employment: series {dup['region']}|{dup['sector']} appears twice")
+    region_parent, sector_parent = _parent_map(regions), _parent_map(sectors)
+    region_cells = _cells(sorted(nodes["region"].unique()), region_parent)
+    sector_cells = _cells(sorted(nodes["sector"].unique()), sector_parent)
+    node_rows = {(r, s): i for i, (r, s) in enumerate(zip(nodes["region"], nodes["sector"]))}
+    region_depth = {c: len(ancestors(region_parent, c)) for c in nodes["region"].unique()}
+    sector_depth = {c: len(ancestors(sector_parent, c)) for c in nodes["sector"].unique()}
+
+    # Group cells by the exact set of nodes containing them: cells that no series can tell apart form one atom.
+    patterns: dict[tuple[int, ...], list[tuple[str, str]]] = {}
+    for rc, r_anc in region_cells.items():
+        for sc, s_anc in sector_cells.items():
+            members = tuple(sorted(node_rows[(r, s)] for r in r_anc for s in s_anc if (r, s) in node_rows))
+            if members:
+                patterns.setdefault(members, []).append((rc, sc))
+    summing = np.zeros((len(nodes), len(patterns)))
+    atom_rows = []
+    for j, (members, cells) in enumerate(sorted(patterns.items())):
+        summing[list(members), j] = 1.0
+        member_nodes = nodes.iloc[list(members)]
+        # The deepest region / sector among the containing nodes describes the atom best (parameters, labels).
+        region = max(member_nodes["region"], key=lambda c: region_depth[c])
+        sector = max(member_nodes["sector"], key=lambda c: sector_depth[c])
+        atom_rows.append({"region": region, "sector": sector, "cells": cells})
+    return Hierarchy(
+        nodes=nodes,
+        atoms=pd.DataFrame(atom_rows, columns=["region", "sector", "cells"]),
+        summing=summing,
+        region_ancestors={c: ancestors(region_parent, c) for c in set(region_parent) | set(nodes["region"])},
+        sector_ancestors={c: ancestors(sector_parent, c) for c in set(sector_parent) | set(nodes["sector"])},
+    )
+
+
+def reconcile_atoms(hierarchy: Hierarchy, base: np.ndarray, variance: np.ndarray | None = None) -> np.ndarray:
+    """Reconcile base values of the observed nodes into non-negative atom values.
+
+    Args:
+        hierarchy: from `build_hierarchy`.
+        base: (n_nodes, n_years, n_paths) base forecasts (sample paths) of the observed nodes.
+        variance: (n_nodes, n_years) forecast variance used for the weights; None = the variance across paths.
+
+    Returns:
+        (n_atoms, n_years, n_paths) non-negative atom values; `aggregate(hierarchy, atoms)` gives coherent nodes.
+    """
+    base = np.asarray(base, dtype=float)
+    if base.ndim != 3 or base.shape[0] != hierarchy.summing.shape[0]:
+        raise ValueError(f"base must be (n_nodes={hierarchy.summing.shape[0]}, years, paths), got {base.shape}")
+    if variance is None:
+        variance = base.var(axis=2)
+    scale = np.abs(base).mean(axis=2)
+    # Floors keep weights finite for observed (zero-variance) values and all-zero series.
+    variance = np.maximum(variance, (1e-4 * scale) ** 2 + 1e-6)
+    n_nodes, n_years, n_paths = base.shape
+    atoms = np.empty((hierarchy.summing.shape[1], n_years, n_paths))
+    for t in range(n_years):
+        root_w = 1.0 / np.sqrt(variance[:, t])
+        lhs = hierarchy.summing * root_w[:, None]
+        rhs = base[:, t, :] * root_w[:, None]
+        atoms[:, t, :] = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
+    return np.maximum(atoms, 0.0)
+
+
+def aggregate(hierarchy: Hierarchy, atoms: np.ndarray) -> np.ndarray:
+    """Sum atom values up to the observed nodes: (n_atoms, ...) -> (n_nodes, ...)."""
+    return np.tensordot(hierarchy.summing, atoms, axes=(1, 0))
+
+
+def reconcile_frame(base: pd.DataFrame, regions: pd.DataFrame | None = None,
+                    sectors: pd.DataFrame | None = None, value: str = "value") -> pd.DataFrame:
+    """Reconcile a long frame of point forecasts (region, sector, year, value) - a convenience for notebooks.
+
+    Equal weights (OLS) are used because point forecasts carry no variance; the result has the same rows.
+    """
+    nodes = base[["region", "sector"]].drop_duplicates().reset_index(drop=True)
+    hierarchy = build_hierarchy(nodes, regions, sectors)
+    wide = base.pivot_table(index=["region", "sector"], columns="year", values=value, aggfunc="sum")
+    wide = wide.reindex(pd.MultiIndex.from_frame(hierarchy.nodes))
+    if wide.isna().any().any():
+        raise TalentcastError("reconcile: every (region, sector) needs a value for every year")
+    values = wide.to_numpy()[:, :, None]
+    coherent = aggregate(hierarchy, reconcile_atoms(hierarchy, values, np.ones(values.shape[:2])))[:, :, 0]
+    out = pd.DataFrame(coherent, index=wide.index, columns=wide.columns).stack().rename(value).reset_index()
+    return out

@@ -1,0 +1,238 @@
+"""Supply of new graduate entrants by school x major x year, and by sector through the crosswalk (毕业生供给).
+
+For a graduation year y and a programme of d years (majors.duration_years):
+
+    expected_graduates(y) = intake(y - d) x completion_rate
+    graduate_entrants(y)  = expected_graduates(y) x (1 - further_study_share) x employment_share x local_retention
+
+with the rates defined so that the chain multiplies out to the contract's counts:
+
+    completion_rate     = graduates(y) / intake(y - d)
+    further_study_share = graduates_further_study / graduates
+    employment_share    = graduates_employed / (graduates - graduates_further_study)   (of those not studying on)
+    local_retention     = graduates_local / graduates_employed
+
+so graduates x (1 - further) x employment = graduates_employed and the chain ends at graduates_local.
+
+Intake of year y - d comes from the enrolment pipeline when that cohort is already admitted ("pipeline"), from
+a planner's scenario ("planned"), or else from a forecast: the mean of the last three intakes with log-normal
+uncertainty growing with the square root of the lead ("forecast").
+
+Rates are estimated from the last `recent_years` graduation years of the school's own history (pooled ratio of
+sums) and shrunk towards the same major across all schools (or, failing that, the level's average, or the
+documented defaults) with the weight n / (n + prior_strength), n = years of own data: a school with one year of
+data sits mostly on the average, one with five years mostly on its own record. Their uncertainty is the
+year-to-year spread of the school's rates (or its level's typical spread), drawn as logit-normal per sample path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, logit
+
+from features.contract import DEFAULT_DURATION_YEARS
+from features.errors import TalentcastError
+
+RATES = ("completion_rate", "further_study_share", "employment_share", "local_retention")
+# Fallbacks when neither the school, the major nor the level has any outcome data (documented in
+# docs/supply-demand.md). Chosen near national vocational averages.
+DEFAULT_RATES = {"completion_rate": 0.92, "further_study_share": 0.15, "employment_share": 0.90,
+                 "local_retention": 0.55}
+DEFAULT_RATE_SD = 0.05
+_RATE_PARTS = {  # rate -> (numerator, denominator) columns of the yearly outcome frame
+    "completion_rate": ("graduates", "cohort_intake"),
+    "further_study_share": ("graduates_further_study", "graduates"),
+    "employment_share": ("graduates_employed", "not_further"),
+    "local_retention": ("graduates_local", "graduates_employed"),
+}
+UNIT_COLUMNS = ["school", "major", "region", "level", "duration_years"]
+
+
+def supply_units(enrolment: pd.DataFrame, majors: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """One row per (school, major) offered: region of the school, level and programme length of the major."""
+    units = enrolment[["school", "major"]].astype(str).drop_duplicates()
+    majors = majors.assign(code=majors["code"].astype(str))
+    schools = schools.assign(code=schools["code"].astype(str))
+    units = units.merge(majors[["code", "level", "duration_years"]].rename(columns={"code": "major"}),
+                        on="major", how="left")
+    units = units.merge(schools[["code", "region"]].rename(columns={"code": "school"}), on="school", how="left")
+    missing = units[units["region"].isna()]
+    if not missing.empty:
+        raise TalentcastError(f"enrolment: column 'school', value {missing['school'].iloc[0]!r}: "
+                              "school is not in the schools table")
+    missing = units[units["level"].isna()]
+    if not missing.empty:
+        raise TalentcastError(f"enrolment: column 'major', value {missing['major'].iloc[0]!r}: "
+                              "major is not in the majors table")
+    default_duration = units["level"].map(DEFAULT_DURATION_YEARS)
+    units["duration_years"] = units["duration_years"].fillna(default_duration).fillna(3).astype(int)
+    units["region"] = units["region"].astype(str)
+    return units.sort_values(["region", "school", "major"]).reset_index(drop=True)[UNIT_COLUMNS]
+
+
+def yearly_outcomes(enrolment: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Enrolment rows with the cohort intake (intake of year - duration) and the rate denominators."""
+    frame = enrolment.assign(school=enrolment["school"].astype(str), major=enrolment["major"].astype(str))
+    frame = frame.merge(units[["school", "major", "duration_years"]], on=["school", "major"])
+    cohort = frame[["school", "major", "year", "intake", "duration_years"]].copy()
+    cohort["year"] = cohort["year"] + cohort["duration_years"]
+    frame = frame.merge(cohort[["school", "major", "year", "intake"]].rename(columns={"intake": "cohort_intake"}),
+                        on=["school", "major", "year"], how="left")
+    for col in ("graduates", "graduates_employed", "graduates_further_study", "graduates_local"):
+        if col not in frame:
+            frame[col] = np.nan
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame["not_further"] = frame["graduates"] - frame["graduates_further_study"]
+    return frame
+
+
+def estimate_rates(enrolment: pd.DataFrame, units: pd.DataFrame, recent_years: int = 5,
+                   prior_strength: float = 3.0) -> pd.DataFrame:
+    """Shrunken outcome rates and their uncertainty per (school, major).
+
+    Args:
+        enrolment: contract enrolment table.
+        units: from `supply_units`.
+        recent_years: graduation years of own history used (the most recent ones with data).
+        prior_strength: pseudo-years given to the major / level average in the shrinkage.
+
+    Returns:
+        units plus, for each rate R in RATES: R (shrunk mean), R_sd (spread used for simulation),
+        R_years (own years used), R_source ("own+major", "own+level", "major", "level", "default").
+    """
+    outcomes = yearly_outcomes(enrolment, units)
+    out = units.copy()
+    for rate, (num, den) in _RATE_PARTS.items():
+        data = outcomes[["school", "major", "year", num, den]].dropna()
+        data = data[data[den] > 0]
+        data = data.sort_values("year").groupby(["school", "major"]).tail(recent_years)
+        data = data.assign(value=(data[num] / data[den]).clip(0, 1))
+        data = data.merge(units[["school", "major", "level"]], on=["school", "major"])
+        own = data.groupby(["school", "major"]).agg(num=(num, "sum"), den=(den, "sum"), years=("value", "size"),
+                                                    sd=("value", "std")).reset_index()
+        own["own"] = (own["num"] / own["den"]).clip(0, 1)
+        by_major = data.groupby("major")[[num, den]].sum()
+        by_major = (by_major[num] / by_major[den]).clip(0, 1).rename("major_mean")
+        by_level = data.groupby("level")[[num, den]].sum()
+        by_level = (by_level[num] / by_level[den]).clip(0, 1).rename("level_mean")
+        level_sd = own.merge(units[["school", "major", "level"]], on=["school", "major"]).groupby("level")["sd"]
+        level_sd = level_sd.median().rename("level_sd")
+        merged = out[["school", "major", "level"]].merge(own, on=["school", "major"], how="left")
+        merged = merged.merge(by_major, left_on="major", right_index=True, how="left")
+        merged = merged.merge(by_level, left_on="level", right_index=True, how="left")
+        merged = merged.merge(level_sd, left_on="level", right_index=True, how="left")
+        prior = merged["major_mean"].fillna(merged["level_mean"]).fillna(DEFAULT_RATES[rate])
+        prior_source = np.where(merged["major_mean"].notna(), "major",
+                                np.where(merged["level_mean"].notna(), "level", "default"))
+        years = merged["years"].fillna(0).to_numpy()
+        own_value = merged["own"].fillna(0).to_numpy()
+        shrunk = (years * own_value + prior_strength * prior.to_numpy()) / (years + prior_strength)
+        # Own spread needs three years to mean anything; below that the level's typical spread is used.
+        sd = np.where(years >= 3, merged["sd"].fillna(np.nan), np.nan)
+        sd = np.where(np.isnan(sd), merged["level_sd"].fillna(DEFAULT_RATE_SD), sd)
+        out[rate] = np.clip(shrunk, 0.0, 1.0)
+        out[f"{rate}_sd"] = np.clip(np.nan_to_num(sd, nan=DEFAULT_RATE_SD), 0.005, 0.25)
+        out[f"{rate}_years"] = years.astype(int)
+        out[f"{rate}_source"] = np.where(years > 0, np.char.add("own+", prior_source.astype(str)), prior_source)
+    return out
+
+
+def intake_history(enrolment: pd.DataFrame, units: pd.DataFrame, recent: int = 3) -> tuple[dict, pd.DataFrame]:
+    """Observed intakes and the intake forecast model per unit.
+
+    Returns:
+        (known, model): known maps (school, major) -> {admission year: intake}; model has one row per unit
+        (units order) with last_year, intake_mean (mean of the last `recent` intakes) and intake_log_sd
+        (spread of yearly log changes, 0.03..0.5; 0.1 when too short).
+    """
+    frame = enrolment.assign(school=enrolment["school"].astype(str), major=enrolment["major"].astype(str))
+    frame = frame.sort_values("year")
+    known: dict[tuple[str, str], dict[int, float]] = {}
+    rows = []
+    groups = dict(tuple(frame.groupby(["school", "major"], sort=False)))
+    for school, major in zip(units["school"], units["major"]):
+        group = groups.get((school, major))
+        series = dict(zip(group["year"].astype(int), group["intake"].astype(float)))
+        known[(school, major)] = series
+        values = np.array(list(series.values()))
+        changes = np.diff(np.log(values[-6:] + 1.0))
+        log_sd = float(np.std(changes, ddof=1)) if len(changes) >= 2 else 0.1
+        rows.append({"last_year": max(series), "intake_mean": float(values[-recent:].mean()),
+                     "intake_log_sd": float(np.clip(log_sd, 0.03, 0.5))})
+    return known, pd.DataFrame(rows, index=units.index)
+
+
+def intake_matrix(units: pd.DataFrame, years: list[int], known: dict, model: pd.DataFrame,
+                  planned: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cohort intake behind each graduation year.
+
+    Args:
+        units: supply units.
+        years: graduation years.
+        known: observed intakes (from `intake_history`).
+        model: intake model (from `intake_history`).
+        planned: optional {(school, major): {admission year: intake}} from a scenario.
+
+    Returns:
+        (value, lead, source): arrays (units, years). value = known / planned intake, or the forecast mean where
+        lead > 0; lead = years after the last observed intake (0 when not a forecast); source codes
+        0 pipeline, 1 forecast, 2 planned.
+    """
+    n, h = len(units), len(years)
+    value, lead, source = np.zeros((n, h)), np.zeros((n, h)), np.zeros((n, h), dtype=int)
+    planned = planned or {}
+    for i, (school, major, duration) in enumerate(zip(units["school"], units["major"], units["duration_years"])):
+        series, plan = known[(school, major)], planned.get((school, major), {})
+        last = int(model["last_year"].iat[i])
+        for j, year in enumerate(years):
+            admission = int(year) - int(duration)
+            if admission in plan:
+                value[i, j], source[i, j] = plan[admission], 2
+            elif admission <= last:
+                # A year missing inside the observed history means no cohort was admitted that year.
+                value[i, j] = series.get(admission, 0.0)
+            else:
+                value[i, j], lead[i, j], source[i, j] = model["intake_mean"].iat[i], admission - last, 1
+    return value, lead, source
+
+
+def draw_rates(rates: pd.DataFrame, n_paths: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Logit-normal draws (units, 1, paths) of each rate, centred on the estimate with its spread.
+
+    One draw per unit and path, held over the horizon: the reported numbers are per-year marginals, and a rate
+    that is off is usually off for several cohorts.
+    """
+    draws = {}
+    for rate in RATES:
+        mean = np.clip(rates[rate].to_numpy(dtype=float), 1e-4, 1 - 1e-4)
+        sd = rates[f"{rate}_sd"].to_numpy(dtype=float)
+        logit_sd = sd / (mean * (1 - mean))  # delta method: sd on the logit scale
+        z = rng.standard_normal((len(mean), 1, n_paths))
+        draws[rate] = expit(logit(mean)[:, None, None] + np.minimum(logit_sd, 3.0)[:, None, None] * z)
+    return draws
+
+
+def graduate_entrants(intake: np.ndarray, rates: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(expected_graduates, graduate_entrants) from intake and rate arrays (broadcastable)."""
+    graduates = intake * rates["completion_rate"]
+    entrants = graduates * (1 - rates["further_study_share"]) * rates["employment_share"] * rates["local_retention"]
+    return graduates, entrants
+
+
+def allocate_to_sectors(supply: pd.DataFrame, major_sector_map: pd.DataFrame,
+                        value: str = "graduate_entrants") -> pd.DataFrame:
+    """Split supply of each major over sectors with the crosswalk weights (conserves the total of mapped majors).
+
+    Args:
+        supply: frame with region, major, year and `value`.
+        major_sector_map: major, sector, weight (weights of a major sum to 1).
+
+    Returns:
+        region, sector, year, `value` summed over majors and schools.
+    """
+    crosswalk = major_sector_map.assign(major=major_sector_map["major"].astype(str),
+                                        sector=major_sector_map["sector"].astype(str))
+    merged = supply.assign(major=supply["major"].astype(str)).merge(crosswalk, on="major", how="inner")
+    merged[value] = merged[value] * merged["weight"]
+    return merged.groupby(["region", "sector", "year"], as_index=False)[value].sum()
