@@ -1,0 +1,158 @@
+"""Recomputes and scenarios for the API, over forecasting.pipeline and forecasting.early_warning.
+
+The pipeline's fitted state (forecasts + sample paths) lets a scenario be evaluated without refitting. A run
+computed by this server keeps its state in memory and in `<home>/states/run-<id>.bin`; for a run computed
+elsewhere (e.g. `talentcast demo`) the state is rebuilt once from the run's own dataset versions, horizon
+and seed - the pipeline is seeded, so this reproduces the stored run - and then kept the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from features.contract import TABLE_NAMES
+from features.errors import TalentcastError
+from talentcast.settings import Settings
+
+logger = logging.getLogger("talentcast.api")
+
+_STATE_MEMORY = 4  # fitted states kept in memory (each holds sample paths; a few MB for a city)
+_states: OrderedDict[tuple[str, int], Any] = OrderedDict()
+_states_lock = threading.Lock()
+_recompute_lock = threading.Lock()
+
+
+class Busy(TalentcastError):
+    """Another recompute is running in this server."""
+
+
+def run_tables(storage: Any, run: Any) -> dict[str, pd.DataFrame]:
+    """The input tables at the dataset versions the run used (latest versions for tables it does not list)."""
+    versions = dict(getattr(run, "dataset_versions", None) or {}) if run is not None else {}
+    current = storage.current_versions()
+    tables = {}
+    for name in TABLE_NAMES:
+        version = versions.get(name, current.get(name))
+        if version is not None:
+            tables[name] = storage.load_table(name, int(version))
+    return tables
+
+
+def _state_path(settings: Settings, run_id: int) -> Path:
+    return Path(settings.home) / "states" / f"run-{int(run_id)}.bin"
+
+
+def _remember_state(storage: Any, settings: Settings, run_id: int, state: Any) -> None:
+    with _states_lock:
+        _states[(str(storage.url), int(run_id))] = state
+        while len(_states) > _STATE_MEMORY:
+            _states.popitem(last=False)
+    try:
+        path = _state_path(settings, run_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(state.to_bytes())
+        tmp.replace(path)  # atomic: a reader never sees half a file
+    except (OSError, AttributeError):
+        logger.warning("could not save the pipeline state of run %s", run_id, exc_info=True)
+
+
+def _warnings_for(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFrame], plan_year: int | None,
+                  region: str | None = None) -> pd.DataFrame | None:
+    try:
+        from forecasting.early_warning import compute_warnings
+    except ImportError:
+        return None
+    return compute_warnings(tables, results, plan_year=plan_year, rule_set=None, region=region)
+
+
+def _first_forecast_year(results: dict[str, pd.DataFrame]) -> int | None:
+    for kind in ("gaps", "demand", "supply"):
+        frame = results.get(kind)
+        if frame is not None and len(frame) and "year" in frame.columns:
+            return int(frame["year"].min())
+    return None
+
+
+def recompute(storage: Any, settings: Settings, horizon: int | None = None, method: str | None = None) -> Any:
+    """Run the pipeline on the latest dataset versions and store the run (committed before returning).
+
+    Returns:
+        The stored RunMeta.
+
+    Raises:
+        Busy: a recompute is already running in this server.
+        TalentcastError: the data are missing or the pipeline refuses them.
+    """
+    from forecasting.pipeline import run_pipeline
+    from talentcast.storage import RunMeta
+
+    if not _recompute_lock.acquire(blocking=False):
+        raise Busy("a recompute is already running; try again when it has finished")
+    try:
+        current = storage.current_versions()
+        missing = [t for t in ("regions", "sectors", "employment", "majors", "schools", "enrolment") if t not in current]
+        if missing:
+            raise TalentcastError(f"cannot recompute: no data for {', '.join(missing)}; load them first with "
+                                  "`talentcast ingest` / POST /v1/datasets/{table} (or `talentcast demo`)")
+        tables = {name: storage.load_table(name, version) for name, version in current.items()}
+        horizon = horizon or settings.horizon_years
+        result = run_pipeline(tables, horizon=horizon, seed=settings.random_seed, method=method or "auto")
+        results = dict(result.results)
+        warnings = _warnings_for(tables, results, _first_forecast_year(results))
+        if warnings is not None:
+            results["warnings"] = warnings
+        meta = RunMeta(dataset_versions=current, horizon=horizon, scenario=None,
+                       notes="; ".join(result.meta.get("notes", []) or []) or None)
+        run_id = storage.save_run(results, meta)
+        _remember_state(storage, settings, run_id, result.state)
+        return meta
+    finally:
+        _recompute_lock.release()
+
+
+def baseline_state(storage: Any, settings: Settings, run: Any) -> Any:
+    """The fitted PipelineState of `run` (memory, then disk, then rebuilt from the run's inputs)."""
+    from forecasting.pipeline import PipelineState, run_pipeline
+
+    key = (str(storage.url), int(run.run_id))
+    with _states_lock:
+        if key in _states:
+            _states.move_to_end(key)
+            return _states[key]
+    path = _state_path(settings, run.run_id)
+    if path.is_file():
+        try:
+            state = PipelineState.from_bytes(path.read_bytes())
+            with _states_lock:
+                _states[key] = state
+            return state
+        except Exception:  # a state file from an older version: rebuild it below
+            logger.warning("could not read %s; rebuilding the state", path, exc_info=True)
+    tables = run_tables(storage, run)
+    result = run_pipeline(tables, horizon=run.horizon or settings.horizon_years, seed=settings.random_seed)
+    _remember_state(storage, settings, run.run_id, result.state)
+    return result.state
+
+
+def evaluate_scenario(storage: Any, settings: Settings, run: Any, scenario: Any,
+                      baseline_warnings: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """Gaps and warnings of `run` under `scenario`, computed in memory (nothing is stored)."""
+    from forecasting.scenarios import apply_scenario
+
+    state = baseline_state(storage, settings, run)
+    results = dict(apply_scenario(state, scenario))
+    plan_year = None
+    if baseline_warnings is not None and len(baseline_warnings) and "plan_year" in baseline_warnings.columns:
+        plan_year = int(baseline_warnings["plan_year"].min())
+    plan_year = plan_year or _first_forecast_year(results)
+    tables = run_tables(storage, run)
+    warnings = _warnings_for(tables, results, plan_year)
+    return {"gaps": results.get("gaps", pd.DataFrame()),
+            "warnings": warnings if warnings is not None else pd.DataFrame()}

@@ -1,0 +1,116 @@
+"""Dependencies shared by the routes, as `Annotated` aliases (FastAPI full-stack template style).
+
+    SettingsDep   the one Settings (talentcast.settings.get_settings; create_app(settings) overrides it)
+    StorageDep    the Storage of Settings.database_url, opened once per app (opening runs migrations)
+    CurrentKey    the caller (security.Principal) from `Authorization: Bearer <key>`; 401 without a valid key
+    LanguageDep   "zh" or "en" from Accept-Language
+    PageDep       limit / offset query parameters
+    CacheDep      the app's ReadCache of immutable frames
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.queries import ReadCache
+from api.security import Principal, unauthorized
+from talentcast.settings import Settings, get_settings
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+_storage_lock = threading.Lock()
+
+
+def get_storage(request: Request, settings: SettingsDep) -> Any:
+    """The app's Storage for `settings.database_url` (created on first use; schema upgraded then)."""
+    storages: dict[str, Any] = request.app.state.storages
+    url = settings.database_url
+    storage = storages.get(url)
+    if storage is None:
+        with _storage_lock:
+            storage = storages.get(url)
+            if storage is None:
+                from talentcast.storage import Storage
+
+                settings.ensure_home()
+                storage = Storage(url=url)
+                storages[url] = storage
+    return storage
+
+
+StorageDep = Annotated[Any, Depends(get_storage)]
+
+
+def get_cache(request: Request) -> ReadCache:
+    return request.app.state.read_cache
+
+
+CacheDep = Annotated[ReadCache, Depends(get_cache)]
+
+_bearer = HTTPBearer(auto_error=False, description="API key from `talentcast keys create`")
+
+
+def get_current_key(
+    storage: StorageDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The verified caller; 401 when the key is missing, unknown or revoked."""
+    if credentials is None or not credentials.credentials:
+        raise unauthorized("missing API key: send 'Authorization: Bearer <key>' (create one with `talentcast keys create`)")
+    key = storage.verify_api_key(credentials.credentials)
+    if key is None:
+        raise unauthorized("invalid or revoked API key")
+    return Principal.from_api_key(key)
+
+
+CurrentKey = Annotated[Principal, Depends(get_current_key)]
+
+
+def get_language(
+    accept_language: Annotated[str | None, Header(description="zh-CN (default) or en: picks the name fields")] = None,
+) -> str:
+    """'en' when English is preferred over Chinese in Accept-Language, else 'zh' (the default)."""
+    if not accept_language:
+        return "zh"
+    best_lang, best_q = "zh", -1.0
+    for part in accept_language.split(","):
+        pieces = part.strip().split(";")
+        tag = pieces[0].strip().lower()
+        q = 1.0
+        for param in pieces[1:]:
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        lang = "en" if tag.startswith("en") else "zh" if tag.startswith("zh") else None
+        if lang and q > best_q:
+            best_lang, best_q = lang, q
+    return best_lang
+
+
+LanguageDep = Annotated[str, Depends(get_language)]
+
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Pagination:
+    limit: int
+    offset: int
+
+
+def get_pagination(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows per page")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip")] = 0,
+) -> Pagination:
+    return Pagination(limit=limit, offset=offset)
+
+
+PageDep = Annotated[Pagination, Depends(get_pagination)]

@@ -1,0 +1,154 @@
+"""Build the talentcast HTTP API: `create_app(settings=None)`.
+
+    uvicorn --factory api.main:create_app        # or: talentcast serve
+
+Error mapping (the only place where domain errors become HTTP errors):
+    NotFoundError (storage)         404
+    compute.Busy                    409 (a recompute is already running)
+    ValidationError, InputFileError 422 (`issues` lists every problem, as the CLI reports them)
+    other TalentcastError           400
+    anything else                   500 {"detail": "internal error"}; the traceback goes to the server log only
+Request bodies larger than Settings.max_upload_bytes are refused with 413 before they are read in full.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from api import compute
+from api.queries import ReadCache, issues_payload
+from api.routes import datasets, forecasts, gaps, health, models, reference, runs, scenarios, warnings
+from features.errors import InputFileError, TalentcastError, ValidationError
+from talentcast import __version__
+from talentcast.settings import Settings, get_settings
+
+logger = logging.getLogger("talentcast.api")
+
+DESCRIPTION = """
+Forecasts of skilled-labour demand and graduate supply by sector, supply-demand gaps with shortage
+probabilities, and expand / hold / shrink warnings for school majors (人才供需预测与专业预警).
+
+Authenticate with `Authorization: Bearer <key>` (keys from `talentcast keys create`). Roles: **admin**
+(everything, uploads, recomputes), **planner** (every result in its region, scenarios), **school** (its own
+supply and warnings, public reference lists). `Accept-Language: en` returns English names; Chinese is the
+default. Lists page with `limit` / `offset` and report `total`.
+"""
+
+
+def _not_found_error_type() -> type[Exception] | None:
+    try:
+        from talentcast.storage.repository import NotFoundError
+    except ImportError:  # storage not installed: nothing to map
+        return None
+    return NotFoundError
+
+
+class BodySizeLimit:
+    """Pure ASGI middleware: 413 for request bodies above `max_bytes`.
+
+    A declared Content-Length above the limit is refused before anything is read; a chunked body is
+    counted as it streams and refused as soon as it passes the limit (FastAPI re-raises an HTTPException
+    raised while reading the body, so the client gets the 413, not a parse error).
+    """
+
+    def __init__(self, app: Any, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            response = JSONResponse({"detail": _too_large(limit)}, status_code=413)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> dict:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise HTTPException(status_code=413, detail=_too_large(limit))
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def _too_large(limit: int) -> str:
+    return f"request body larger than the upload limit of {limit} bytes (Settings.max_upload_bytes)"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the FastAPI app.
+
+    Args:
+        settings: used instead of `get_settings()` by every route (tests pass their own); None reads the
+            environment (TALENTCAST_*) once, when the app is built.
+    """
+    effective = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        for storage in list(app.state.storages.values()):
+            storage.close()
+        app.state.storages.clear()
+
+    app = FastAPI(
+        title="talentcast API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        debug=False,
+    )
+    if settings is not None:
+        app.dependency_overrides[get_settings] = lambda: settings
+    app.state.storages = {}
+    app.state.read_cache = ReadCache()
+    app.state.settings = effective
+    app.add_middleware(BodySizeLimit, max_bytes=effective.max_upload_bytes)
+
+    for module in (health, reference, forecasts, gaps, warnings, scenarios, datasets, models, runs):
+        app.include_router(module.router)
+
+    not_found_type = _not_found_error_type()
+    if not_found_type is not None:
+
+        @app.exception_handler(not_found_type)
+        async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid(_request: Request, exc: ValidationError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "issues": issues_payload(exc.issues)}, status_code=422)
+
+    @app.exception_handler(InputFileError)
+    async def _unreadable(_request: Request, exc: InputFileError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "issues": []}, status_code=422)
+
+    @app.exception_handler(compute.Busy)
+    async def _busy(_request: Request, exc: compute.Busy) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(TalentcastError)
+    async def _user_error(_request: Request, exc: TalentcastError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        # Never send tracebacks or SQL to the client; the server log has the details.
+        logger.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    return app

@@ -1,0 +1,308 @@
+"""Read side of the API: cached reads from storage, filters, pages and bilingual names.
+
+Results of a run never change once stored, and a dataset version never changes either, so both are cached
+whole in memory, keyed by (database, kind, run_id) and (database, table, version). A request first resolves
+*which* run / version it reads (one small query, itself cached for a second), then filters the cached frame.
+That gives every request one consistent snapshot: an upload or a recompute that commits meanwhile is seen
+entirely by the next request and not at all by this one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from features.contract import SCHEMAS
+
+# Sort keys that make pages stable (results are cached in this order).
+RESULT_ORDER: dict[str, tuple[str, ...]] = {
+    "demand": ("region", "sector", "year"),
+    "supply": ("region", "school", "major", "year"),
+    "supply_by_sector": ("region", "sector", "year"),
+    "gaps": ("region", "sector", "year"),
+    "major_pressure": ("region", "major", "year"),
+    "warnings": ("region", "school", "major", "plan_year"),
+}
+
+REFERENCE_TABLES = ("regions", "sectors", "majors", "schools")
+
+# How long the "latest run" / "current versions" answers are reused. Short: a recompute or upload by another
+# process becomes visible after at most this long; uploads and runs through this API invalidate at once.
+POINTER_TTL_SECONDS = 1.0
+
+
+class ReadCache:
+    """Thread-safe LRU of immutable frames plus short-lived pointers (latest run, current versions)."""
+
+    def __init__(self, max_frames: int = 64):
+        self.max_frames = max_frames
+        self._frames: OrderedDict[tuple, Any] = OrderedDict()
+        self._pointers: dict[tuple, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def frame(self, key: tuple, load: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._frames:
+                self._frames.move_to_end(key)
+                return self._frames[key]
+        value = load()  # outside the lock: a slow load must not block readers of other keys
+        with self._lock:
+            self._frames[key] = value
+            self._frames.move_to_end(key)
+            while len(self._frames) > self.max_frames:
+                self._frames.popitem(last=False)
+        return value
+
+    def pointer(self, key: tuple, load: Callable[[], Any], ttl: float = POINTER_TTL_SECONDS) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._pointers.get(key)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        value = load()
+        with self._lock:
+            self._pointers[key] = (now + ttl, value)
+        return value
+
+    def invalidate_pointers(self) -> None:
+        """Forget latest-run / current-version answers (after an upload or a recompute in this process)."""
+        with self._lock:
+            self._pointers.clear()
+
+
+def _db_key(storage: Any) -> str:
+    return str(getattr(storage, "url", None) or id(storage))
+
+
+def latest_run(cache: ReadCache, storage: Any) -> Any | None:
+    """The latest completed baseline run (RunMeta) or None."""
+    return cache.pointer((_db_key(storage), "latest_run"), lambda: storage.latest_run())
+
+
+def current_versions(cache: ReadCache, storage: Any) -> dict[str, int]:
+    return cache.pointer((_db_key(storage), "current_versions"), lambda: dict(storage.current_versions()))
+
+
+def _decode_json_cells(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    for column in columns:
+        if column in frame.columns:
+            frame[column] = [json.loads(v) if isinstance(v, str) else v for v in frame[column]]
+    return frame
+
+
+def run_results(cache: ReadCache, storage: Any, kind: str, run_id: int) -> pd.DataFrame:
+    """All rows of result `kind` of run `run_id`, sorted; cached (a run's results never change)."""
+
+    def load() -> pd.DataFrame:
+        frame = storage.load_results(kind, run_id=run_id)
+        frame = frame.reset_index(drop=True)
+        if kind == "warnings":
+            frame = _decode_json_cells(frame, ("rules_fired", "evidence"))
+        order = [c for c in RESULT_ORDER.get(kind, ()) if c in frame.columns]
+        if order and len(frame):
+            frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
+        for column in ("region", "sector", "school", "major"):
+            if column in frame.columns:
+                frame[column] = frame[column].astype(str)
+        return frame
+
+    return cache.frame((_db_key(storage), "results", kind, run_id), load)
+
+
+def reference_table(cache: ReadCache, storage: Any, table: str, version: int | None) -> pd.DataFrame:
+    """A reference table at `version` (empty frame with the contract columns when never loaded)."""
+    if version is None:
+        return pd.DataFrame(columns=SCHEMAS[table].column_names)
+
+    def load() -> pd.DataFrame:
+        frame = storage.load_table(table, version=version).reset_index(drop=True)
+        if "code" in frame.columns:
+            frame["code"] = frame["code"].astype(str)
+            frame = frame.sort_values("code", kind="stable").reset_index(drop=True)
+        return frame
+
+    return cache.frame((_db_key(storage), "table", table, version), load)
+
+
+def region_parents(cache: ReadCache, storage: Any) -> dict[str, str | None]:
+    """{region code: parent code} from the current regions table (for scope checks)."""
+    version = current_versions(cache, storage).get("regions")
+    if version is None:
+        return {}
+
+    def build() -> dict[str, str | None]:
+        regions = reference_table(cache, storage, "regions", version)
+        return {str(c): (str(p) if isinstance(p, str) and p else None) for c, p in zip(regions["code"], regions["parent"])}
+
+    return cache.frame((_db_key(storage), "region_parents", version), build)
+
+
+def _name_columns(table: str) -> tuple[str, str]:
+    # The schools table has "name" (Chinese) where the others have "name_zh".
+    return ("name", "name_en") if table == "schools" else ("name_zh", "name_en")
+
+
+def name_lookup(cache: ReadCache, storage: Any, table: str, lang: str) -> dict[str, str]:
+    """{code: name in `lang`} for a reference table (current version); falls back to the other language."""
+    version = current_versions(cache, storage).get(table)
+    if version is None:
+        return {}
+
+    def build() -> dict[str, str]:
+        frame = reference_table(cache, storage, table, version)
+        zh_col, en_col = _name_columns(table)
+        names = {}
+        for row in frame.itertuples(index=False):
+            zh = clean(getattr(row, zh_col, None))
+            en = clean(getattr(row, en_col, None)) if en_col in frame.columns else None
+            names[str(row.code)] = (en or zh) if lang == "en" else (zh or en)
+        return names
+
+    return cache.frame((_db_key(storage), "names", table, version, lang), build)
+
+
+def clean(value: Any) -> Any:
+    """A JSON-safe Python value: NaN / NaT / pandas NA -> None, numpy scalars -> Python, nested too."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return clean(value.tolist())
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def filter_frame(frame: pd.DataFrame, equals: Mapping[str, Any] | None = None, within: Mapping[str, Any] | None = None,
+                 year_column: str | None = None, year_from: int | None = None, year_to: int | None = None) -> pd.DataFrame:
+    """Rows matching every `equals` value, every `within` set, and the inclusive year range."""
+    if frame.empty:
+        return frame
+    mask = pd.Series(True, index=frame.index)
+    for column, value in (equals or {}).items():
+        if value is None:
+            continue
+        if column not in frame.columns:
+            return frame.iloc[0:0]
+        # Code columns are str (see run_results); numeric columns compare as numbers.
+        target = str(value) if frame[column].dtype == object else value
+        mask &= frame[column] == target
+    for column, allowed in (within or {}).items():
+        if allowed is None:
+            continue
+        if column not in frame.columns:
+            return frame.iloc[0:0]
+        if callable(allowed):  # a predicate on codes: evaluated once per distinct code
+            allowed = {code for code in frame[column].unique() if allowed(str(code))}
+        mask &= frame[column].isin(allowed)
+    if year_column and year_column in frame.columns:
+        if year_from is not None:
+            mask &= frame[year_column] >= year_from
+        if year_to is not None:
+            mask &= frame[year_column] <= year_to
+    return frame[mask]
+
+
+def page(frame: pd.DataFrame, limit: int, offset: int) -> tuple[int, pd.DataFrame]:
+    return len(frame), frame.iloc[offset: offset + limit]
+
+
+def add_names(items: list[dict[str, Any]], lookups: Mapping[str, Mapping[str, str]]) -> list[dict[str, Any]]:
+    """Add `<column>_name` for each code column with a lookup (e.g. region -> region_name)."""
+    for item in items:
+        for column, names in lookups.items():
+            code = item.get(column)
+            item[f"{column}_name"] = names.get(str(code)) if code is not None else None
+    return items
+
+
+def pick_language(items: list[dict[str, Any]], field: str, lang: str, zh_field: str | None = None) -> list[dict[str, Any]]:
+    """Set item[field] to the `lang` variant (`<field>_en` or the Chinese field), falling back to the other."""
+    zh_key = zh_field or f"{field}_zh"
+    en_key = f"{field}_en"
+    for item in items:
+        zh, en = item.get(zh_key), item.get(en_key)
+        item[field] = (en or zh) if lang == "en" else (zh or en)
+    return items
+
+
+def find_run(cache: ReadCache, storage: Any, run_id: int | None) -> Any | None:
+    """RunMeta of `run_id`, or of the latest completed baseline run when `run_id` is None.
+
+    Raises:
+        NotFoundError: `run_id` is given but no such run exists.
+    """
+    if run_id is None:
+        return latest_run(cache, storage)
+    return cache.frame((_db_key(storage), "run", int(run_id)), lambda: storage.get_run(int(run_id)))
+
+
+def run_envelope(run: Any | None) -> dict[str, Any]:
+    """The run fields every result page carries."""
+    if run is None:
+        return {"run_id": None, "scenario_id": None, "run_created_at": None, "mlflow_run_id": None}
+    return {
+        "run_id": int(run.run_id),
+        "scenario_id": getattr(run, "scenario_id", None),
+        "run_created_at": getattr(run, "created_at", None),
+        "mlflow_run_id": getattr(run, "mlflow_run_id", None),
+    }
+
+
+def result_page(
+    cache: ReadCache,
+    storage: Any,
+    run: Any | None,
+    kind: str,
+    *,
+    limit: int,
+    offset: int,
+    equals: Mapping[str, Any] | None = None,
+    within: Mapping[str, Any] | None = None,
+    year_column: str = "year",
+    year_from: int | None = None,
+    year_to: int | None = None,
+    lang: str = "zh",
+    name_tables: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """One page of result `kind` of `run` as a ResultPage dict (names added in `lang`)."""
+    envelope = run_envelope(run)
+    if run is None:
+        return {**envelope, "total": 0, "limit": limit, "offset": offset, "items": []}
+    frame = run_results(cache, storage, kind, int(run.run_id))
+    selected = filter_frame(frame, equals, within, year_column, year_from, year_to)
+    total, rows = page(selected, limit, offset)
+    items = records(rows)
+    lookups = {column: name_lookup(cache, storage, table, lang) for column, table in (name_tables or {}).items()}
+    add_names(items, lookups)
+    return {**envelope, "total": total, "limit": limit, "offset": offset, "items": items}
+
+
+def issues_payload(issues: list) -> list[dict[str, Any]]:
+    """Validation issues as JSON objects; `message` is the line the CLI prints for the issue."""
+    return [
+        {"file": i.file, "row": i.row, "column": i.column, "value": clean(i.value), "reason": i.reason,
+         "severity": i.severity, "message": str(i)}
+        for i in issues
+    ]

@@ -1,0 +1,124 @@
+"""Input datasets: GET /v1/datasets (versions) and POST /v1/datasets/{table} (admin upload).
+
+An upload is read and validated exactly as `talentcast ingest` does (features.validation.load_and_validate on
+the file under its uploaded name), so the report's messages equal the CLI's. Only a valid table is stored,
+as a new version in one transaction (Storage.ingest); a failing upload stores nothing. The response is sent
+after the commit, so an acknowledged upload survives a server crash.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path, PurePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Path as PathParam, Query, UploadFile
+from fastapi.responses import JSONResponse
+
+from api import queries
+from api.deps import CacheDep, CurrentKey, PageDep, SettingsDep, StorageDep
+from api.schemas import DatasetVersion, Page, ValidationReport
+from api.security import not_found, require_role
+from features.contract import SCHEMAS, TABLE_NAMES
+from features.errors import InputFileError, TalentcastError, ValidationError
+
+router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
+
+TableQuery = Annotated[str | None, Query(max_length=40, description=f"one of: {', '.join(TABLE_NAMES)}")]
+
+
+def reference_tables_for(table: str) -> list[str]:
+    """Stored tables the validation of `table` checks codes against (and majors for cohort checks)."""
+    needed = []
+    for column in SCHEMAS[table].columns:
+        if column.references:
+            ref_table = column.references.split(".", 1)[0]
+            if ref_table != table and ref_table not in needed:
+                needed.append(ref_table)
+    if table == "enrolment" and "majors" not in needed:
+        needed.append("majors")  # graduates_not_above_cohort needs the programme lengths
+    return needed
+
+
+@router.get("", response_model=Page[DatasetVersion], summary="Stored dataset versions")
+def list_datasets(key: CurrentKey, storage: StorageDep, pagination: PageDep, table: TableQuery = None) -> dict[str, Any]:
+    require_role(key, "admin", "planner")
+    if table is not None and table not in SCHEMAS:
+        raise not_found(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}")
+    versions = storage.versions(table)
+    rows = versions[pagination.offset: pagination.offset + pagination.limit]
+    items = [
+        {"table": v.table, "version": v.version, "rows": v.rows, "checksum": v.checksum,
+         "source_file": v.source_file, "created_at": v.created_at, "metadata": queries.clean(v.metadata)}
+        for v in rows
+    ]
+    return {"total": len(versions), "limit": pagination.limit, "offset": pagination.offset, "items": items}
+
+
+@router.post(
+    "/{table}",
+    response_model=ValidationReport,
+    status_code=201,
+    summary="Upload a CSV/XLSX table (admin): validated, stored as a new version only when valid",
+    responses={
+        404: {"description": "unknown table"},
+        413: {"description": "file larger than Settings.max_upload_bytes"},
+        422: {"model": ValidationReport, "description": "the file is unreadable or invalid; nothing stored"},
+    },
+)
+def upload_dataset(
+    key: CurrentKey,
+    storage: StorageDep,
+    cache: CacheDep,
+    settings: SettingsDep,
+    table: Annotated[str, PathParam(max_length=40, description=f"one of: {', '.join(TABLE_NAMES)}")],
+    file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030/GBK), XLSX or Parquet")],
+) -> Any:
+    require_role(key, "admin")
+    if table not in SCHEMAS:
+        raise not_found(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}")
+    # Only the base name: a client-chosen path must not steer where the temporary copy is written.
+    filename = PurePath((file.filename or "").replace("\\", "/")).name or "upload"
+    data = file.file.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:  # the middleware normally stops it earlier
+        return JSONResponse({"detail": f"file larger than the upload limit of {settings.max_upload_bytes} bytes"},
+                            status_code=413)
+
+    current = queries.current_versions(cache, storage)
+    references = {name: storage.load_table(name, current[name])
+                  for name in reference_tables_for(table) if name in current}
+    try:
+        with tempfile.TemporaryDirectory(prefix="talentcast-upload-") as tmp:
+            path = Path(tmp) / filename
+            path.write_bytes(data)
+            validated = load_and_validate(table, path, references, source=filename)
+    except ValidationError as exc:
+        return _report(table, filename, exc.issues, valid=False, status_code=422, detail=str(exc))
+    except InputFileError as exc:
+        return _report(table, filename, [], valid=False, status_code=422, detail=str(exc))
+
+    try:
+        version = storage.ingest(table, validated.frame, filename, metadata={"uploaded_by": f"api key {key.key_id}"})
+    except TalentcastError as exc:
+        return _report(table, filename, validated.issues, valid=False, status_code=422, detail=str(exc))
+    cache.invalidate_pointers()
+    return _report(table, filename, validated.issues, valid=True, status_code=201, version=version.version,
+                   rows=version.rows)
+
+
+def load_and_validate(table: str, path: Path, references: dict, source: str) -> Any:
+    from features.validation import load_and_validate as validate
+
+    return validate(table, path, references, source=source)
+
+
+def _report(table: str, filename: str, issues: list, *, valid: bool, status_code: int, detail: str | None = None,
+            version: int | None = None, rows: int | None = None) -> JSONResponse:
+    body = ValidationReport(
+        table=table, file=filename, valid=valid, stored=version is not None, version=version, rows=rows,
+        # An unreadable file has no located issues but is still one error.
+        errors=max(sum(1 for i in issues if i.severity == "error"), 0 if valid else 1),
+        warnings=sum(1 for i in issues if i.severity != "error"),
+        detail=detail, issues=queries.issues_payload(issues),
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=status_code)

@@ -1,0 +1,55 @@
+"""Forecast results: GET /v1/forecasts/demand and /v1/forecasts/supply."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api import queries
+from api.deps import CacheDep, CurrentKey, LanguageDep, PageDep, StorageDep
+from api.routes.common import RunIdQuery, region_scope, select_run
+from api.schemas import DemandForecast, ResultPage, SupplyForecast
+from api.security import require_role, school_filter
+
+router = APIRouter(prefix="/v1/forecasts", tags=["forecasts"])
+
+CodeQuery = Annotated[str | None, Query(max_length=20)]
+YearFrom = Annotated[int | None, Query(alias="from", ge=1990, le=2060, description="first year (inclusive)")]
+YearTo = Annotated[int | None, Query(alias="to", ge=1990, le=2060, description="last year (inclusive)")]
+
+
+@router.get("/demand", response_model=ResultPage[DemandForecast],
+            summary="Forecast job openings by region, sector and year (需求预测)")
+def demand_forecasts(
+    key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
+    region: CodeQuery = None, sector: CodeQuery = None, year_from: YearFrom = None, year_to: YearTo = None,
+    run_id: RunIdQuery = None,
+) -> dict[str, Any]:
+    """Employment, openings and graduate openings (mean and 80/95% intervals) with the model per series."""
+    require_role(key, "admin", "planner")
+    equals, within = region_scope(key, region, cache, storage)
+    run = select_run(cache, storage, run_id)
+    return queries.result_page(
+        cache, storage, run, "demand", limit=pagination.limit, offset=pagination.offset,
+        equals={**equals, "sector": sector}, within=within, year_from=year_from, year_to=year_to, lang=lang,
+        name_tables={"region": "regions", "sector": "sectors"},
+    )
+
+
+@router.get("/supply", response_model=ResultPage[SupplyForecast],
+            summary="Expected graduates and local entrants by school, major and year (供给预测)")
+def supply_forecasts(
+    key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
+    region: CodeQuery = None, school: CodeQuery = None, major: CodeQuery = None,
+    year_from: YearFrom = None, year_to: YearTo = None, run_id: RunIdQuery = None,
+) -> dict[str, Any]:
+    """A school key sees only its own school (another school's code answers 404)."""
+    school = school_filter(key, school)
+    equals, within = region_scope(key, region, cache, storage)
+    run = select_run(cache, storage, run_id)
+    return queries.result_page(
+        cache, storage, run, "supply", limit=pagination.limit, offset=pagination.offset,
+        equals={**equals, "school": school, "major": major}, within=within, year_from=year_from,
+        year_to=year_to, lang=lang, name_tables={"school": "schools", "major": "majors"},
+    )

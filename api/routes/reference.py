@@ -1,0 +1,85 @@
+"""Reference lists (public to every key): GET /v1/regions, /v1/sectors, /v1/majors, /v1/schools.
+
+One module for the four because they are the same operation over four contract tables: latest dataset
+version, optional filters, a page, names in the request's language.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Query
+
+from api import queries
+from api.deps import CacheDep, CurrentKey, LanguageDep, PageDep, StorageDep
+from api.schemas import Major, Page, Region, School, Sector
+
+router = APIRouter(prefix="/v1", tags=["reference"])
+
+SearchQuery = Annotated[str | None, Query(max_length=100, description="text contained in the code or a name")]
+
+
+def _reference_page(cache: queries.ReadCache, storage: Any, table: str, lang: str, limit: int, offset: int,
+                    equals: dict[str, Any], search: str | None) -> dict[str, Any]:
+    version = queries.current_versions(cache, storage).get(table)
+    frame = queries.reference_table(cache, storage, table, version)
+    selected = queries.filter_frame(frame, equals)
+    if search and not selected.empty:
+        needle = search.strip().lower()
+        text_columns = [c for c in ("code", "name", "name_zh", "name_en") if c in selected.columns]
+        hit = pd.Series(False, index=selected.index)
+        for column in text_columns:
+            hit |= selected[column].astype(str).str.lower().str.contains(needle, regex=False, na=False)
+        selected = selected[hit]
+    total, rows = queries.page(selected, limit, offset)
+    items = queries.records(rows)
+    for item in items:
+        if table == "schools":
+            item["name_zh"] = item.pop("name", None)
+        zh, en = item.get("name_zh"), item.get("name_en")
+        item["name"] = (en or zh) if lang == "en" else (zh or en)
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+@router.get("/regions", response_model=Page[Region], summary="Administrative regions (行政区划)")
+def list_regions(
+    _key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
+    parent: Annotated[str | None, Query(max_length=20, description="children of this region")] = None,
+    level: Annotated[str | None, Query(max_length=20, description="province / city / district")] = None,
+    q: SearchQuery = None,
+) -> dict[str, Any]:
+    return _reference_page(cache, storage, "regions", lang, pagination.limit, pagination.offset,
+                           {"parent": parent, "level": level}, q)
+
+
+@router.get("/sectors", response_model=Page[Sector], summary="Industry sectors (GB/T 4754 行业)")
+def list_sectors(
+    _key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
+    parent: Annotated[str | None, Query(max_length=20, description="divisions of this section, e.g. C")] = None,
+    q: SearchQuery = None,
+) -> dict[str, Any]:
+    return _reference_page(cache, storage, "sectors", lang, pagination.limit, pagination.offset,
+                           {"parent": parent}, q)
+
+
+@router.get("/majors", response_model=Page[Major], summary="Majors (专业目录)")
+def list_majors(
+    _key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
+    level: Annotated[str | None, Query(max_length=20, description="中职 / 高职专科 / 职业本科 / 本科")] = None,
+    category: Annotated[str | None, Query(max_length=100, description="专业类, e.g. 4607汽车制造类")] = None,
+    q: SearchQuery = None,
+) -> dict[str, Any]:
+    return _reference_page(cache, storage, "majors", lang, pagination.limit, pagination.offset,
+                           {"level": level, "category": category}, q)
+
+
+@router.get("/schools", response_model=Page[School], summary="Schools (院校)")
+def list_schools(
+    _key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
+    region: Annotated[str | None, Query(max_length=20, description="region code")] = None,
+    type: Annotated[str | None, Query(max_length=20, description="中职 / 高职 / 职业本科 / 本科")] = None,  # noqa: A002
+    q: SearchQuery = None,
+) -> dict[str, Any]:
+    return _reference_page(cache, storage, "schools", lang, pagination.limit, pagination.offset,
+                           {"region": region, "type": type}, q)

@@ -1,0 +1,74 @@
+"""POST /v1/scenarios: gaps and warnings under a what-if scenario, computed in memory (nothing stored)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from api import compute, queries
+from api.deps import CacheDep, CurrentKey, LanguageDep, SettingsDep, StorageDep
+from api.routes.common import region_scope
+from api.schemas import ScenarioResult
+from api.security import check_region, require_role
+from features.errors import TalentcastError
+
+router = APIRouter(prefix="/v1", tags=["scenarios"])
+
+EXAMPLE = {
+    "id": "ev-plant-2027",
+    "name": "新能源汽车新工厂 / New EV plant",
+    "changes": [
+        {"kind": "employment_change", "target": {"region": "450200", "sector": "C36"}, "percent": 15,
+         "years": {"from": 2027}},
+        {"kind": "intake", "target": {"school": "S001", "major": "460701"}, "value": 120, "years": {"from": 2026}},
+    ],
+}
+
+
+@router.post("/scenarios", response_model=ScenarioResult,
+             summary="Evaluate a what-if scenario (情景分析); stored results are not changed")
+def run_scenario(
+    key: CurrentKey, storage: StorageDep, cache: CacheDep, settings: SettingsDep, lang: LanguageDep,
+    scenario: Annotated[dict[str, Any], Body(description="scenario in the format of forecasting/scenarios.py",
+                                             examples=[EXAMPLE])],
+    region: Annotated[str | None, Query(max_length=20, description="only results for this region")] = None,
+    year: Annotated[int | None, Query(ge=1990, le=2060, description="only this year / plan year")] = None,
+) -> dict[str, Any]:
+    """Planners (in their region) and admins. Runs in the worker thread pool: scenarios reuse the fitted
+    state of the latest baseline run, so they take well under a second once that state is loaded."""
+    require_role(key, "admin", "planner")
+    from forecasting.scenarios import load_scenario
+
+    parsed = load_scenario(scenario)  # format errors -> 400 naming the field
+    parents = queries.region_parents(cache, storage)
+    for change in parsed.changes:
+        target_region = (getattr(change, "target", None) or {}).get("region")
+        if target_region:
+            check_region(key, str(target_region), parents)
+    equals, within = region_scope(key, region, cache, storage)
+    run = queries.latest_run(cache, storage)
+    if run is None:
+        raise TalentcastError("no baseline run yet: run `talentcast demo` (or POST /v1/runs) first")
+    baseline_warnings = queries.run_results(cache, storage, "warnings", int(run.run_id))
+    results = compute.evaluate_scenario(storage, settings, run, parsed, baseline_warnings)
+
+    gaps = queries.filter_frame(_code_columns_as_text(results["gaps"]), equals, within, "year", year, year)
+    warnings = queries.filter_frame(_code_columns_as_text(results["warnings"]), equals, within, "plan_year", year, year)
+    gap_items = queries.add_names(queries.records(gaps), {
+        "region": queries.name_lookup(cache, storage, "regions", lang),
+        "sector": queries.name_lookup(cache, storage, "sectors", lang)})
+    warning_items = queries.add_names(queries.records(warnings), {
+        "school": queries.name_lookup(cache, storage, "schools", lang),
+        "major": queries.name_lookup(cache, storage, "majors", lang)})
+    queries.pick_language(warning_items, "explanation", lang)
+    return {"baseline_run_id": int(run.run_id), "scenario": queries.clean(parsed.to_dict()),
+            "gaps": gap_items, "warnings": warning_items}
+
+
+def _code_columns_as_text(frame: Any) -> Any:
+    frame = frame.copy()
+    for column in ("region", "sector", "school", "major"):
+        if column in frame.columns:
+            frame[column] = frame[column].astype(str)
+    return frame

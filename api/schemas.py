@@ -1,0 +1,248 @@
+"""Response (and request) models of the HTTP API.
+
+Every route declares one of these as its `response_model`, so the OpenAPI schema documents each field and
+FastAPI filters out anything a model does not list (no internal column can leak by accident).
+
+Names are bilingual: each item carries `name_zh` and `name_en`, and `name` holds the one picked by the
+request's `Accept-Language` (zh-CN by default, `en` for English; the other language is the fallback when a
+name is missing). Result items carry the names of the codes they mention (`region_name`, `sector_name`, ...).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: `total` rows match the filters; `items` holds rows offset..offset+limit."""
+
+    total: int = Field(description="rows matching the filters (all pages)")
+    limit: int
+    offset: int
+    items: list[T]
+
+
+class ResultPage(Page[T], Generic[T]):
+    """A page of computed results; all rows come from the one pipeline run `run_id`."""
+
+    run_id: int | None = Field(description="pipeline run the rows come from (None: no run yet)")
+    scenario_id: str | None = None
+    run_created_at: datetime | None = None
+    mlflow_run_id: str | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+    database: Literal["ok"] = "ok"
+    datasets: dict[str, int] = Field(description="latest stored version of each table")
+    latest_run_id: int | None = Field(description="latest completed baseline run (None: run `talentcast demo`)")
+    hint: str | None = Field(default=None, description="what to do next when the database is empty")
+
+
+# --- reference data -------------------------------------------------------------------------------------
+
+
+class Named(BaseModel):
+    code: str
+    name: str | None = Field(description="name in the language of the request (Accept-Language)")
+    name_zh: str | None = None
+    name_en: str | None = None
+
+
+class Region(Named):
+    parent: str | None = None
+    level: str | None = Field(default=None, description="province / city / district")
+
+
+class Sector(Named):
+    parent: str | None = None
+
+
+class Major(Named):
+    level: str | None = Field(default=None, description="中职 / 高职专科 / 职业本科 / 本科")
+    category: str | None = None
+    duration_years: int | None = None
+
+
+class School(Named):
+    region: str | None = None
+    type: str | None = Field(default=None, description="中职 / 高职 / 职业本科 / 本科")
+
+
+# --- results --------------------------------------------------------------------------------------------
+
+
+class DemandForecast(BaseModel):
+    """Forecast job openings of one sector in one region and year (persons)."""
+
+    region: str
+    region_name: str | None = None
+    sector: str
+    sector_name: str | None = None
+    year: int
+    employment_mean: float | None = None
+    employment_lo_80: float | None = None
+    employment_hi_80: float | None = None
+    expansion_mean: float | None = None
+    replacement_mean: float | None = None
+    openings_mean: float | None = None
+    graduate_openings_mean: float | None = None
+    graduate_openings_lo_80: float | None = None
+    graduate_openings_hi_80: float | None = None
+    graduate_openings_lo_95: float | None = None
+    graduate_openings_hi_95: float | None = None
+    model: str | None = Field(default=None, description="forecasting model chosen for the series")
+
+
+class SupplyForecast(BaseModel):
+    """Expected graduates of one school x major and year, and those entering the local labour market."""
+
+    region: str
+    school: str
+    school_name: str | None = None
+    major: str
+    major_name: str | None = None
+    year: int
+    intake_source: str | None = Field(default=None, description="pipeline | forecast | planned")
+    expected_graduates: float | None = None
+    graduate_entrants: float | None = None
+
+
+class Gap(BaseModel):
+    """Openings minus graduate supply for one sector, with intervals and shortage / surplus probabilities."""
+
+    region: str
+    region_name: str | None = None
+    sector: str
+    sector_name: str | None = None
+    year: int
+    openings_mean: float | None = None
+    supply_mean: float | None = None
+    gap_mean: float | None = None
+    gap_lo_80: float | None = None
+    gap_hi_80: float | None = None
+    gap_lo_95: float | None = None
+    gap_hi_95: float | None = None
+    ratio_median: float | None = None
+    ratio_lo_80: float | None = None
+    ratio_hi_80: float | None = None
+    ratio_lo_95: float | None = None
+    ratio_hi_95: float | None = None
+    p_shortage: float | None = Field(default=None, description="P(ratio > shortage_threshold)")
+    p_surplus: float | None = Field(default=None, description="P(ratio < surplus_threshold)")
+    shortage_threshold: float | None = None
+    surplus_threshold: float | None = None
+
+
+class Warning(BaseModel):  # noqa: A001 - the domain word; shadows the builtin only inside this module
+    """Early warning for one school x major and plan year: level, action, intakes and why."""
+
+    region: str
+    school: str
+    school_name: str | None = None
+    major: str
+    major_name: str | None = None
+    plan_year: int
+    rule_set: str | None = None
+    level: str = Field(description="red | yellow | green")
+    action: str = Field(description="expand | hold | shrink | suspend")
+    current_intake: float | None = None
+    recommended_intake: float | None = None
+    rules_fired: list[str] = Field(default_factory=list)
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    explanation: str | None = Field(default=None, description="in the language of the request")
+    explanation_zh: str | None = None
+    explanation_en: str | None = None
+    level_zh: str | None = Field(default=None, description="红牌 / 黄牌 / 绿牌")
+    action_zh: str | None = None
+    target_year: int | None = Field(default=None, description="year the plan-year cohort graduates")
+    allocation_note: str | None = None
+
+
+# --- scenarios ------------------------------------------------------------------------------------------
+
+
+class ScenarioResult(BaseModel):
+    """Gaps and warnings under a what-if scenario; nothing is stored."""
+
+    baseline_run_id: int | None
+    scenario: dict[str, Any]
+    gaps: list[Gap]
+    warnings: list[Warning]
+    synthetic_note: str | None = None
+
+
+# --- datasets, models, runs -----------------------------------------------------------------------------
+
+
+class DatasetVersion(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    table: str
+    version: int
+    rows: int
+    checksum: str | None = None
+    source_file: str | None = None
+    created_at: datetime | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class IssueOut(BaseModel):
+    """One validation problem, located as in the CLI's report (row 2 = first data row)."""
+
+    file: str
+    row: int | None = None
+    column: str | None = None
+    value: Any = None
+    reason: str
+    severity: str
+    message: str = Field(description="the issue as one line, exactly as the CLI prints it")
+
+
+class ValidationReport(BaseModel):
+    table: str
+    file: str
+    valid: bool
+    stored: bool
+    version: int | None = Field(default=None, description="new dataset version (only when stored)")
+    rows: int | None = None
+    errors: int
+    warnings: int
+    detail: str | None = Field(default=None, description="first error, as the CLI prints it")
+    issues: list[IssueOut]
+
+
+class ModelVersion(BaseModel):
+    name: str
+    version: str
+    aliases: list[str] = Field(default_factory=list)
+    run_id: str | None = None
+    created_at: datetime | None = None
+    status: str | None = None
+    metrics: dict[str, float | None] = Field(default_factory=dict, description="backtest metrics")
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class Run(BaseModel):
+    run_id: int
+    created_at: datetime | None = None
+    scenario_id: str | None = None
+    dataset_versions: dict[str, int] = Field(default_factory=dict)
+    mlflow_run_id: str | None = None
+    horizon: int | None = None
+    status: str | None = None
+
+
+class RunRequest(BaseModel):
+    """Body of POST /v1/runs (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    horizon: int | None = Field(default=None, ge=1, le=20, description="years ahead; default Settings.horizon_years")
+    method: str | None = Field(default=None, max_length=40, description="forecasting method; default auto")
