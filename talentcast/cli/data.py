@@ -1,3 +1,151 @@
-"""CLI commands: data (see talentcast/cli/__init__.py)."""
+"""CLI commands for input data: `validate`, `ingest`, `datasets` (see talentcast/cli/__init__.py).
 
-from talentcast.cli import app  # noqa: F401
+`validate` and `ingest` check a file against the contract and against the current versions of the tables it
+references (regions, sectors, majors, schools), so ingest the tables in contract order:
+regions, sectors, employment, vacancies, majors, schools, enrolment, major_sector_map, sector_parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from features.contract import TABLE_NAMES
+from features.errors import TalentcastError
+from talentcast.cli import app
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _check_table(table: str) -> str:
+    if table not in TABLE_NAMES:
+        raise TalentcastError(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}")
+    return table
+
+
+def _validate_file(storage, table: str, file: Path):
+    """Read and validate `file` as `table` against the stored reference tables (raises ValidationError)."""
+    from features.validation import load_and_validate
+
+    return load_and_validate(table, file, references=storage.load_references(table))
+
+
+def _print_issues(issues, omitted: int = 0) -> None:
+    from features.validation import format_report
+
+    if issues or omitted:
+        typer.echo(format_report(issues, omitted))
+
+
+def _parse_metadata(text: str | None) -> dict[str, Any]:
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TalentcastError(f"--metadata is not valid JSON ({exc.msg} at character {exc.pos}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise TalentcastError(f"--metadata must be a JSON object like '{{\"source\": \"统计年鉴 2024\"}}', "
+                              f"got {type(value).__name__}")
+    return value
+
+
+@app.command()
+def validate(
+    table: Annotated[str, typer.Argument(help=f"contract table: {', '.join(TABLE_NAMES)}")],
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GB18030/GBK), XLSX or Parquet file")],
+) -> None:
+    """Check FILE against the contract of TABLE and print every issue; store nothing (校验数据文件).
+
+    Exit code 0 when valid (warnings allowed), 2 when there is at least one error.
+    """
+    from features.errors import ValidationError
+    from talentcast.storage import Storage
+
+    _check_table(table)
+    with Storage() as storage:
+        try:
+            checked = _validate_file(storage, table, file)
+        except ValidationError as exc:
+            _print_issues(exc.issues, getattr(exc, "omitted", 0))
+            raise
+    _print_issues(checked.issues, checked.omitted)
+    typer.echo(f"ok: {file.name} is a valid '{table}' table: {len(checked.frame)} rows, "
+               f"{len(checked.warnings) + checked.omitted} warnings")
+
+
+@app.command()
+def ingest(
+    table: Annotated[str, typer.Argument(help=f"contract table: {', '.join(TABLE_NAMES)}")],
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GB18030/GBK), XLSX or Parquet file")],
+    metadata: Annotated[str | None, typer.Option(
+        "--metadata", help='JSON object stored with the version, e.g. \'{"source": "柳州统计年鉴 2024"}\'')] = None,
+    skip_unchanged: Annotated[bool, typer.Option(
+        "--skip-unchanged", help="do not create a version when the data equals the current version")] = False,
+) -> None:
+    """Validate FILE and store it as the next version of TABLE, atomically (导入数据, 生成新版本)."""
+    from features.errors import ValidationError
+    from talentcast.storage import Storage
+
+    _check_table(table)
+    extra = _parse_metadata(metadata)
+    with Storage() as storage:
+        try:
+            checked = _validate_file(storage, table, file)
+        except ValidationError as exc:
+            _print_issues(exc.issues, getattr(exc, "omitted", 0))
+            raise
+        _print_issues(checked.issues, checked.omitted)
+        if skip_unchanged:
+            current = storage.is_current(table, checked.frame)
+            if current is not None:
+                typer.echo(f"unchanged: {current}")
+                return
+        version = storage.ingest(table, checked.frame, source_file=str(file), metadata=extra)
+    typer.echo(f"stored: {version}")
+
+
+@app.command()
+def datasets(
+    output: Annotated[OutputFormat, typer.Option("--format", help="table (for people) or json")] = OutputFormat.table,
+    table: Annotated[str | None, typer.Option("--table", help="only this table")] = None,
+) -> None:
+    """List stored dataset versions; * marks the current version of each table (数据版本)."""
+    from talentcast.storage import Storage
+
+    if table is not None:
+        _check_table(table)
+    with Storage() as storage:
+        versions = storage.versions(table)
+        current = storage.current_versions()
+    if output is OutputFormat.json:
+        typer.echo(json.dumps([
+            {"table": v.table, "version": v.version, "current": current.get(v.table) == v.version, "rows": v.rows,
+             "checksum": v.checksum, "source_file": v.source_file, "created_at": v.created_at.isoformat(),
+             "metadata": v.metadata}
+            for v in versions
+        ], ensure_ascii=False, indent=2))
+        return
+    if not versions:
+        typer.echo("no datasets stored yet; load them with `talentcast ingest TABLE FILE` or `talentcast demo`")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(title="Dataset versions (数据版本)")
+    for name, justify in (("table", "left"), ("version", "right"), ("rows", "right"), ("sha256", "left"),
+                          ("created (UTC)", "left"), ("source", "left"), ("metadata", "left")):
+        grid.add_column(name, justify=justify)
+    for v in versions:
+        marker = "*" if current.get(v.table) == v.version else ""
+        grid.add_row(v.table, f"{v.version}{marker}", str(v.rows), v.checksum[:12],
+                     v.created_at.strftime("%Y-%m-%d %H:%M:%S"), v.source_file,
+                     json.dumps(v.metadata, ensure_ascii=False) if v.metadata else "")
+    Console().print(grid)

@@ -13,6 +13,7 @@ from talentcast.storage.repository import (
     Storage,
     coerce_to_contract,
     frame_checksum,
+    referenced_tables,
 )
 from talentcast.storage.schema import RESULT_COLUMNS, RESULT_KINDS
 
@@ -26,4 +27,5 @@ __all__ = [
     "Storage",
     "coerce_to_contract",
     "frame_checksum",
+    "referenced_tables",
 ]

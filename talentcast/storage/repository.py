@@ -276,6 +276,19 @@ class Storage:
         current = self.current_versions()
         return {name: self.load_table(name, current[name]) for name in names if name in current}
 
+    def load_references(self, table: str) -> dict[str, pd.DataFrame]:
+        """Latest versions of the other tables that `table` references (what validation checks codes against)."""
+        return self.load_tables(referenced_tables(table))
+
+    def is_current(self, table: str, frame: pd.DataFrame) -> DatasetVersion | None:
+        """The current version of `table` if it holds exactly the rows of `frame` (same checksum), else None."""
+        current = self.current_version(table)
+        if current is None:
+            return None
+        schema = _schema(table)
+        checksum = frame_checksum(schema, coerce_to_contract(schema, frame))
+        return current if checksum == current.checksum else None
+
     # ---------------------------------------------------------------- runs and results
 
     def save_run(self, results: Mapping[str, pd.DataFrame], meta: RunMeta) -> int:
@@ -520,6 +533,13 @@ def _schema(table: str) -> TableSchema:
         return SCHEMAS[table]
     except KeyError:
         raise TalentcastError(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}") from None
+
+
+def referenced_tables(table: str) -> list[str]:
+    """Other contract tables that columns of `table` reference, in contract order (self-references excluded)."""
+    schema = _schema(table)
+    targets = {c.references.split(".", 1)[0] for c in schema.columns if c.references}
+    return [name for name in TABLE_NAMES if name in targets and name != table]
 
 
 def coerce_to_contract(schema: TableSchema, frame: pd.DataFrame, where: str = "frame") -> pd.DataFrame:
@@ -796,4 +816,4 @@ def _check_secret(secret: str, stored: str) -> bool:
 
 
 __all__ = ["ApiKey", "DatasetVersion", "NotFoundError", "RunMeta", "Storage", "FILTER_COLUMNS",
-           "coerce_to_contract", "frame_checksum"]
+           "coerce_to_contract", "frame_checksum", "referenced_tables"]

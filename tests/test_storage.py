@@ -1,0 +1,464 @@
+"""Tests of talentcast.storage on SQLite and, when its binaries are installed, a throwaway PostgreSQL cluster."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st_
+
+from features.contract import SCHEMAS
+from features.errors import TalentcastError
+from features.validation import validate_table
+from talentcast.storage import NotFoundError, RunMeta, Storage, frame_checksum, referenced_tables
+from talentcast.storage import migrate
+from talentcast.storage.schema import api_keys, metadata
+
+REAL = Path(__file__).resolve().parents[1] / "talentcast" / "data" / "real"
+
+# --------------------------------------------------------------------------- real input tables
+
+
+@pytest.fixture(scope="module")
+def real_tables() -> dict[str, pd.DataFrame]:
+    """regions, sectors and employment built from the real NBS province x sector file, validated."""
+    raw = pd.read_csv(REAL / "employment_by_province_sector_2009_2015.csv", dtype=str)
+    regions = (raw[["region_code", "region_name"]].drop_duplicates()
+               .rename(columns={"region_code": "code", "region_name": "name_zh"}).assign(level="province")
+               .reset_index(drop=True))
+    sectors = (raw[["sector_code", "sector_name_zh", "sector_name_en"]].drop_duplicates()
+               .rename(columns={"sector_code": "code", "sector_name_zh": "name_zh", "sector_name_en": "name_en"})
+               .reset_index(drop=True))
+    employment = pd.DataFrame({
+        "region": raw["region_code"], "sector": raw["sector_code"], "year": raw["year"],
+        "employed": (raw["employed_10k"].astype(float) * 10_000).map(repr),
+    })
+    out = {}
+    out["regions"] = validate_table("regions", regions, "regions").frame
+    out["sectors"] = validate_table("sectors", sectors, "sectors").frame
+    out["employment"] = validate_table("employment", employment, "employment",
+                                       references={"regions": out["regions"], "sectors": out["sectors"]}).frame
+    return out
+
+
+# --------------------------------------------------------------------------- PostgreSQL cluster
+
+
+def _pg_bin_dir() -> Path | None:
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(os.path.realpath(initdb)).parent
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster on a free port; yields a function making a fresh database URL."""
+    bin_dir = _pg_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL binaries not installed (apt-get install postgresql)")
+    try:
+        import psycopg
+    except ImportError:
+        pytest.skip("psycopg not installed (uv sync with the dev group)")
+    # initdb refuses to run as root; run the server as the postgres user then, in a directory it owns.
+    as_user: list[str] = []
+    base = Path(tempfile.mkdtemp(prefix="tc-pg-"))
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL")
+        os.chown(base, user.pw_uid, user.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = base / "data"
+    port = _free_port()
+    run = lambda *args: subprocess.run([*as_user, *args], check=True, capture_output=True, text=True)  # noqa: E731
+    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+        "--locale=C", "--no-sync")
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-l", str(base / "log"), "-o",
+        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off", "start")
+    admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+    def new_database() -> str:
+        name = f"tc_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://postgres@127.0.0.1:{port}/{name}"
+
+    try:
+        yield new_database
+    finally:
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'talentcast.db'}"
+    return request.getfixturevalue("pg_cluster")()
+
+
+@pytest.fixture
+def storage(db_url):
+    st = Storage(db_url)
+    yield st
+    st.close()
+
+
+def snapshot(st: Storage) -> dict[str, list[tuple]]:
+    """Every row of every table, sorted: equal snapshots mean an unchanged database."""
+    out = {}
+    with st.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            rows = conn.execute(sa.select(table)).all()
+            out[table.name] = sorted((tuple(map(repr, r)) for r in rows))
+    return out
+
+
+# --------------------------------------------------------------------------- schema and migrations
+
+
+def test_open_migrates_to_head_and_schema_matches_models(storage):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    assert migrate.current_revision(storage.engine) == migrate.head_revision()
+    with storage.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diff == []
+    # Opening an up-to-date database runs no migration.
+    assert migrate.upgrade(storage.engine) is False
+    again = Storage(storage.url)
+    assert again.current_versions() == {}
+    again.close()
+
+
+def test_sqlite_pragmas_allow_concurrent_reads(tmp_path):
+    st = Storage(f"sqlite:///{tmp_path / 'x.db'}")
+    with st.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    st.close()
+
+
+# --------------------------------------------------------------------------- dataset versions
+
+
+def test_versions_are_numbered_per_table(storage, real_tables):
+    v1 = storage.ingest("regions", real_tables["regions"], "regions.csv", metadata={"来源": "国家统计局"})
+    v2 = storage.ingest("regions", real_tables["regions"].iloc[:10], "regions_part.csv")
+    s1 = storage.ingest("sectors", real_tables["sectors"], "sectors.csv")
+    assert (v1.version, v2.version, s1.version) == (1, 2, 1)
+    assert (v1.rows, v2.rows, s1.rows) == (31, 10, 19)
+    assert storage.current_versions() == {"regions": 2, "sectors": 1}
+    listed = storage.versions()
+    assert [(v.table, v.version) for v in listed] == [("regions", 1), ("regions", 2), ("sectors", 1)]
+    assert listed[0].metadata == {"来源": "国家统计局"}
+    assert listed[0].created_at.tzinfo is not None
+    assert listed[0].checksum == v1.checksum and len(v1.checksum) == 64
+    # Old versions stay readable and unchanged.
+    assert len(storage.load_table("regions", version=1)) == 31
+    assert len(storage.load_table("regions")) == 10
+
+
+def test_load_table_round_trip_keeps_dtypes_and_chinese_text(storage, real_tables):
+    for name in ("regions", "sectors", "employment"):
+        storage.ingest(name, real_tables[name], f"{name}.csv")
+    for name in ("regions", "sectors", "employment"):
+        loaded = storage.load_table(name)
+        pd.testing.assert_frame_equal(loaded, real_tables[name])
+    employment = storage.load_table("employment")
+    assert employment["year"].dtype == np.int64 and employment["employed"].dtype == np.float64
+    guangxi = storage.load_table("regions").set_index("code").loc["450000", "name_zh"]
+    assert guangxi == "广西壮族自治区"
+    beijing_a_2009 = employment.query("region == '110000' and sector == 'A' and year == 2009")["employed"]
+    assert beijing_a_2009.item() == pytest.approx(32282.0)
+    # load_tables returns only tables with data.
+    assert set(storage.load_tables()) == {"regions", "sectors", "employment"}
+    assert set(storage.load_references("employment")) == {"regions", "sectors"}
+
+
+def test_nullable_int_and_missing_optional_columns(storage):
+    enrolment = pd.DataFrame({"school": ["S1", "S1"], "major": ["460701", "460701"], "year": [2022, 2023],
+                              "intake": [120, 130], "graduates": [None, 95]})
+    storage.ingest("enrolment", enrolment, "enrolment.csv")
+    loaded = storage.load_table("enrolment")
+    assert list(loaded.columns) == SCHEMAS["enrolment"].column_names
+    assert str(loaded["graduates"].dtype) == "Int64"
+    assert loaded["graduates"].isna().tolist() == [True, False] and loaded["graduates"].iloc[1] == 95
+    assert loaded["graduates_local"].isna().all()
+
+
+def test_ingest_is_atomic_when_the_last_row_fails(storage, real_tables):
+    storage.ingest("regions", real_tables["regions"], "regions.csv")
+    before = snapshot(storage)
+    bad = real_tables["employment"].copy()
+    bad.loc[len(bad) - 1, "sector"] = None  # NOT NULL violated by the database on the very last row
+    with pytest.raises(TalentcastError, match=r"employment.csv: cannot store table 'employment'.*'sector'"):
+        storage.ingest("employment", bad, "employment.csv")
+    duplicate = pd.concat([real_tables["employment"], real_tables["employment"].iloc[[0]]], ignore_index=True)
+    with pytest.raises(TalentcastError, match="duplicate key"):
+        storage.ingest("employment", duplicate, "employment.csv")
+    assert snapshot(storage) == before
+    assert storage.current_versions() == {"regions": 1}
+    # The next successful ingest still gets version 1.
+    assert storage.ingest("employment", real_tables["employment"], "employment.csv").version == 1
+
+
+def test_ingest_rejects_wrong_types_before_writing(storage):
+    frame = pd.DataFrame({"sector": ["C36"], "replacement_rate": ["三"], "graduate_entry_share": [0.5]})
+    with pytest.raises(TalentcastError, match=r"params.csv: row 2, column 'replacement_rate', value '三'"):
+        storage.ingest("sector_parameters", frame, "params.csv")
+    with pytest.raises(TalentcastError, match="known tables: regions, sectors"):
+        storage.ingest("nope", frame, "x.csv")
+    with pytest.raises(TalentcastError, match=r"missing required column\(s\) \['code', 'level'\]"):
+        storage.ingest("regions", pd.DataFrame({"name_zh": ["柳州市"]}), "r.csv")
+    assert storage.versions() == []
+
+
+def test_readers_see_the_previous_version_while_an_ingest_writes(storage, real_tables):
+    from talentcast.storage.schema import data_tables, dataset_versions
+
+    storage.ingest("regions", real_tables["regions"], "regions.csv")
+    reader = Storage(storage.url)
+    with storage.engine.begin() as conn:  # an ingest in progress: version 2 written but not committed
+        version_id = conn.execute(dataset_versions.insert().values(
+            table_name="regions", version=2, rows=1, checksum="0" * 64, source_file="new.csv",
+            created_at=pd.Timestamp.now(tz="UTC").to_pydatetime(), metadata={})).inserted_primary_key[0]
+        conn.execute(data_tables["regions"].insert(), [{"version_id": version_id, "row_number": 0,
+                                                       "code": "450200", "name_zh": "柳州市", "level": "city"}])
+        assert reader.current_versions() == {"regions": 1}
+        assert len(reader.load_table("regions")) == 31
+    assert reader.current_versions() == {"regions": 2}
+    reader.close()
+
+
+def test_load_table_errors(storage, real_tables):
+    with pytest.raises(NotFoundError, match="table 'regions' has no data yet"):
+        storage.load_table("regions")
+    storage.ingest("regions", real_tables["regions"], "regions.csv")
+    with pytest.raises(NotFoundError, match=r"no version 7; versions: \[1\]"):
+        storage.load_table("regions", version=7)
+
+
+def test_is_current_compares_checksums(storage, real_tables):
+    regions = real_tables["regions"]
+    assert storage.is_current("regions", regions) is None
+    storage.ingest("regions", regions, "regions.csv")
+    assert storage.is_current("regions", regions.iloc[::-1]).version == 1  # order does not matter
+    changed = regions.copy()
+    changed.loc[0, "name_en"] = "Beijing"
+    assert storage.is_current("regions", changed) is None
+
+
+def test_referenced_tables_follow_the_contract():
+    assert referenced_tables("enrolment") == ["majors", "schools"]
+    assert referenced_tables("regions") == []
+    assert referenced_tables("employment") == ["regions", "sectors"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st_.lists(st_.tuples(st_.text(min_size=1, max_size=12), st_.floats(0, 0.5), st_.floats(0, 1)),
+                      min_size=1, max_size=20, unique_by=lambda r: r[0]),
+       seed=st_.integers(0, 2**31))
+def test_checksum_ignores_row_order_and_sees_every_value(rows, seed):
+    frame = pd.DataFrame(rows, columns=["sector", "replacement_rate", "graduate_entry_share"])
+    schema = SCHEMAS["sector_parameters"]
+    shuffled = frame.sample(frac=1, random_state=seed % 2**32)
+    assert frame_checksum(schema, frame) == frame_checksum(schema, shuffled)
+    changed = frame.copy()
+    changed.loc[0, "replacement_rate"] = np.nextafter(changed.loc[0, "replacement_rate"], 1)
+    assert frame_checksum(schema, changed) != frame_checksum(schema, frame)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st_.lists(st_.tuples(st_.text(st_.characters(blacklist_categories=("Cs", "Cc")), min_size=1),
+                                 st_.text(st_.characters(blacklist_categories=("Cs", "Cc"))) | st_.none(),
+                                 st_.floats(0, 1e9, allow_nan=False)),
+                      min_size=1, max_size=15, unique_by=lambda r: r[0]))
+def test_any_text_and_float_round_trip_exactly(tmp_path, rows):
+    st = Storage(f"sqlite:///{tmp_path / 'prop.db'}")
+    sectors = pd.DataFrame({"code": [r[0] for r in rows], "name_zh": ["行业"] * len(rows),
+                            "name_en": [r[1] for r in rows]})
+    employment = pd.DataFrame({"region": "450200", "sector": [r[0] for r in rows], "year": 2020,
+                               "employed": [r[2] for r in rows]})
+    st.ingest("sectors", sectors, "s.csv")
+    st.ingest("employment", employment, "e.csv")
+    assert st.load_table("sectors")["name_en"].tolist() == sectors["name_en"].tolist()
+    assert st.load_table("employment")["employed"].tolist() == employment["employed"].tolist()
+    st.close()
+
+
+# --------------------------------------------------------------------------- runs and results
+
+
+def _results(scale: float = 1.0, years=(2026, 2027, 2028)) -> dict[str, pd.DataFrame]:
+    n = len(years)
+    demand = pd.DataFrame({
+        "region": "450200", "sector": "C36", "year": list(years),
+        "employment_mean": [1000.0 * scale + i for i in range(n)], "openings_mean": [50.0 * scale] * n,
+        "model": "ets", "backtest_mase": [0.8] * n,  # not a listed column: goes to `extra`
+    })
+    gaps = pd.DataFrame({"region": "450200", "sector": ["C36", "C38"] * n, "year": sorted(list(years) * 2),
+                         "gap_mean": np.arange(2 * n, dtype=float) * scale, "p_shortage": 0.25})
+    warnings = pd.DataFrame({
+        "region": "450200", "school": ["S001", "S002"], "major": ["460701", "460103"], "plan_year": 2026,
+        "rule_set": "moe-2011", "level": ["red", "green"], "action": ["shrink", "hold"],
+        "current_intake": [120, 80], "recommended_intake": [90.0, 80.0],
+        "rules_fired": [["employment_below_60_two_years"], []],
+        "evidence": [{"employment_rate_2024": 0.55, "employment_rate_2025": np.float64(0.58)}, {}],
+        "explanation_zh": ["连续两年就业率低于60%，建议减招。", "供需平衡，维持。"],
+        "explanation_en": ["Employment rate below 60% two years running: shrink.", "Balanced: hold."],
+        "level_zh": ["红牌", "绿牌"],
+    })
+    return {"demand": demand, "gaps": gaps, "warnings": warnings}
+
+
+def test_save_run_and_load_results_round_trip(storage):
+    assert storage.latest_run() is None
+    meta = RunMeta(dataset_versions={"employment": 3}, horizon=5, mlflow_run_id="abc123", notes="基线")
+    run_id = storage.save_run(_results(), meta)
+    assert meta.run_id == run_id and meta.status == "complete"
+    latest = storage.latest_run()
+    assert (latest.run_id, latest.dataset_versions, latest.horizon, latest.notes) == (run_id, {"employment": 3}, 5,
+                                                                                    "基线")
+    demand = storage.load_results("demand")
+    assert demand["employment_mean"].tolist() == [1000.0, 1001.0, 1002.0]
+    assert demand["year"].dtype == np.int64
+    assert demand["backtest_mase"].tolist() == [0.8] * 3  # extra column comes back
+    assert demand["graduate_openings_lo_95"].isna().all()  # listed but not given -> missing
+    warnings = storage.load_results("warnings", run_id=run_id)
+    red = warnings.iloc[0]
+    assert red["rules_fired"] == ["employment_below_60_two_years"]
+    assert red["evidence"] == {"employment_rate_2024": 0.55, "employment_rate_2025": 0.58}
+    assert red["explanation_zh"] == "连续两年就业率低于60%，建议减招。" and red["level_zh"] == "红牌"
+    assert warnings["recommended_intake"].tolist() == [90.0, 80.0]
+    # Kinds not given in a run come back empty with their columns.
+    supply = storage.load_results("supply")
+    assert len(supply) == 0 and "graduate_entrants" in supply.columns
+
+
+def test_load_results_filters_and_pages(storage):
+    storage.save_run(_results(), RunMeta())
+    gaps = storage.load_results("gaps", filters={"sector": "C38"})
+    assert gaps["gap_mean"].tolist() == [1.0, 3.0, 5.0]
+    assert storage.load_results("gaps", filters={"sector": ["C36", "C38"]}, year_from=2027, year_to=2027
+                                )["gap_mean"].tolist() == [2.0, 3.0]
+    assert storage.load_results("gaps", limit=2, offset=3)["gap_mean"].tolist() == [3.0, 4.0]
+    assert storage.load_results("warnings", filters={"level": "red"}, year_from=2026)["school"].tolist() == ["S001"]
+    with pytest.raises(TalentcastError, match="cannot filter gaps on 'school'"):
+        storage.load_results("gaps", filters={"school": "S001"})
+    with pytest.raises(TalentcastError, match="unknown result kind 'gap'"):
+        storage.load_results("gap")
+    with pytest.raises(NotFoundError, match="run 99 does not exist"):
+        storage.load_results("gaps", run_id=99)
+
+
+def test_baseline_and_scenario_runs_are_kept_apart(storage):
+    base = storage.save_run(_results(1.0), RunMeta())
+    scenario = storage.save_run(_results(2.0), RunMeta(scenario_id="ev-plant-2027", scenario={"id": "ev-plant-2027"}))
+    assert storage.latest_run().run_id == base
+    assert storage.latest_run("ev-plant-2027").run_id == scenario
+    assert storage.load_results("demand")["employment_mean"].iloc[0] == 1000.0
+    assert storage.load_results("demand", run_id=scenario)["employment_mean"].iloc[0] == 2000.0
+    assert [r.run_id for r in storage.runs()] == [scenario, base]
+
+
+def test_save_run_is_atomic_when_a_result_frame_fails(storage):
+    first = storage.save_run(_results(1.0), RunMeta())
+    before = snapshot(storage)
+    broken = _results(2.0)
+    broken["gaps"]["gap_mean"] = broken["gaps"]["gap_mean"].astype(object)
+    broken["gaps"].loc[len(broken["gaps"]) - 1, "gap_mean"] = "not a number"  # demand rows already written
+    with pytest.raises(TalentcastError, match=r"result gaps: row 5, column 'gap_mean'"):
+        storage.save_run(broken, RunMeta())
+    assert snapshot(storage) == before
+    assert storage.latest_run().run_id == first
+    assert storage.load_results("demand")["employment_mean"].iloc[0] == 1000.0
+    with pytest.raises(TalentcastError, match="unknown result kind"):
+        storage.save_run({"forecasts": pd.DataFrame()}, RunMeta())
+
+
+# --------------------------------------------------------------------------- API keys
+
+
+def test_api_keys_create_verify_revoke(storage):
+    plaintext, key = storage.create_api_key("school", school="S001", region="450200", name="柳州职院")
+    assert plaintext.startswith(f"tc_{key.prefix}_") and len(plaintext) == 3 + 8 + 1 + 32
+    verified = storage.verify_api_key(plaintext)
+    assert (verified.id, verified.role, verified.school, verified.region, verified.name) == (
+        key.id, "school", "S001", "450200", "柳州职院")
+    wrong_secret = plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")
+    assert storage.verify_api_key(wrong_secret) is None
+    assert storage.verify_api_key("tc_nope") is None
+    assert storage.verify_api_key("") is None
+    other, _ = storage.create_api_key("admin")
+    revoked = storage.revoke_api_key(key.prefix)
+    assert revoked.revoked_at is not None and not revoked.active
+    assert storage.verify_api_key(plaintext) is None  # the cached success is dropped at once
+    assert storage.verify_api_key(other).role == "admin"
+    # A fresh Storage (another process) sees the revocation too.
+    fresh = Storage(storage.url)
+    assert fresh.verify_api_key(plaintext) is None
+    fresh.close()
+    assert [(k.prefix, k.active) for k in storage.list_api_keys()] == [(key.prefix, False),
+                                                                        (other.split("_")[1], True)]
+    assert storage.revoke_api_key(key.id).revoked_at == revoked.revoked_at  # idempotent, by id too
+    with pytest.raises(NotFoundError):
+        storage.revoke_api_key("zzzzzzzz")
+
+
+def test_api_keys_store_only_salted_hashes(storage):
+    first, _ = storage.create_api_key("planner", region="450200")
+    second, _ = storage.create_api_key("planner", region="450200")
+    secrets_ = [first.split("_")[2], second.split("_")[2]]
+    with storage.engine.connect() as conn:
+        stored = [" ".join(map(str, row)) for row in conn.execute(sa.select(api_keys)).all()]
+    for secret in secrets_:
+        assert all(secret not in row for row in stored)
+    hashes = [row.split("$") for row in stored]
+    assert all(h[0].endswith("pbkdf2_sha256") for h in hashes)
+    assert hashes[0][2] != hashes[1][2]  # per-key salt
+    if storage.engine.dialect.name == "sqlite":
+        storage.close()
+        raw = b"".join(p.read_bytes() for p in Path(storage.engine.url.database).parent.glob("*.db*"))
+        assert all(secret.encode() not in raw for secret in secrets_)
+
+
+def test_api_key_roles_are_checked(storage):
+    with pytest.raises(TalentcastError, match="unknown role 'root'; roles: admin, planner, school"):
+        storage.create_api_key("root")
+    with pytest.raises(TalentcastError, match="needs the school code"):
+        storage.create_api_key("school")
+    assert storage.list_api_keys() == []
+
+
+def test_default_url_comes_from_settings(isolated_home):
+    st = Storage()
+    assert Path(st.engine.url.database) == (isolated_home / "talentcast.db").resolve()
+    assert (isolated_home / "talentcast.db").exists()
+    st.close()
