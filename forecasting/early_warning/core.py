@@ -1,0 +1,168 @@
+"""compute_warnings: indicators -> rules -> joint allocation -> explanations, for one plan year."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.errors import TalentcastError
+from forecasting.early_warning.allocation import allocate
+from forecasting.early_warning.evaluate import evaluate_rules
+from forecasting.early_warning.explain import explain
+from forecasting.early_warning.indicators import _ancestors, compute_indicators
+from forecasting.early_warning.rules import ACTION_ZH, LEVEL_ZH, RuleSet, load_rule_set, rule_set_for_region
+
+WARNING_COLUMNS = ["region", "school", "major", "plan_year", "rule_set", "level", "action", "current_intake",
+                   "recommended_intake", "rules_fired", "evidence", "explanation_zh", "explanation_en"]
+EXTRA_COLUMNS = ["level_zh", "action_zh", "target_year", "allocation_note"]
+DEFAULT_YIELD = 0.92 * 0.85 * 0.90 * 0.55  # the supply model's documented default rates multiplied out
+
+
+def supply_yields(enrolment: pd.DataFrame, majors: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """Graduate entrants per admitted student for each school x major, from the supply model's rates.
+
+    yield = completion_rate x (1 - further_study_share) x employment_share x local_retention, the chain the
+    supply model (forecasting.supply) multiplies an intake by to get local graduate entrants.
+
+    Returns:
+        Frame school, major, yield_per_place.
+    """
+    from forecasting.supply import estimate_rates, supply_units
+
+    units = supply_units(enrolment, majors, schools)
+    rates = estimate_rates(enrolment, units)
+    value = (rates["completion_rate"] * (1 - rates["further_study_share"]) * rates["employment_share"]
+             * rates["local_retention"])
+    return pd.DataFrame({"school": rates["school"].astype(str), "major": rates["major"].astype(str),
+                         "yield_per_place": value.astype(float)})
+
+
+def _resolve_rule_set(rule_set: str | Path | RuleSet | None, region: str | None,
+                      tables: dict[str, pd.DataFrame]) -> RuleSet:
+    if rule_set is None:
+        rule_set = rule_set_for_region(region, tables.get("regions"))
+    return load_rule_set(rule_set)
+
+
+def _json_value(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else round(float(value), 4)
+    return value
+
+
+def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFrame] | None, plan_year: int,
+                     rule_set: str | Path | RuleSet | None = "forecast", min_class_size: int = 20,
+                     region: str | None = None) -> pd.DataFrame:
+    """Warnings per school x major for the next plan year.
+
+    Args:
+        tables: contract input tables (enrolment, schools, majors, major_sector_map; regions optional).
+        results: pipeline results (gaps, major_pressure used; may be empty, then forecast rules cannot fire).
+        plan_year: admission year being planned; only enrolment rows of earlier years are used.
+        rule_set: built-in name, YAML path, a RuleSet, or None for the region's default
+            (:func:`rule_set_for_region`).
+        min_class_size: smallest viable class (0 disables it).
+        region: restrict to schools in this region (and its descendants).
+
+    Returns:
+        DataFrame with the warnings columns of docs/INTERFACES.md plus level_zh, action_zh, target_year,
+        allocation_note; sorted by region, school, major.
+
+    Raises:
+        TalentcastError: a needed table is missing, the rule set is invalid, or there is nothing to warn about.
+    """
+    if isinstance(plan_year, bool) or int(plan_year) != plan_year:
+        raise TalentcastError(f"plan year must be a whole year, got {plan_year!r}")
+    plan_year = int(plan_year)
+    if min_class_size < 0:
+        raise TalentcastError(f"min_class_size must be >= 0, got {min_class_size}")
+    results = results or {}
+    rs = _resolve_rule_set(rule_set, region, tables)
+    frame, ctx = compute_indicators(tables, results, plan_year, rs, region=region)
+    decided = evaluate_rules(frame, rs)
+
+    enrolment = tables["enrolment"]
+    history = enrolment[enrolment["year"].astype(int) < plan_year]
+    yields = supply_yields(history, tables["majors"], tables["schools"])
+    decided = decided.merge(yields, on=["school", "major"], how="left")
+    regional = decided.groupby("region")["yield_per_place"].transform("mean")
+    decided["yield_per_place"] = decided["yield_per_place"].fillna(regional).fillna(DEFAULT_YIELD)
+
+    gaps = results.get("gaps")
+    gap_regions = set(gaps["region"].astype(str)) if gaps is not None and len(gaps) else set()
+    regions = tables.get("regions")
+    parent = {}
+    if regions is not None and len(regions) and "parent" in regions:
+        parent = {str(c): (str(p) if isinstance(p, str) and p else None)
+                  for c, p in zip(regions["code"], regions["parent"])}
+
+    def gap_region(code: str) -> str:
+        for candidate in _ancestors(code, parent):
+            if candidate in gap_regions:
+                return candidate
+        return code
+
+    decided["gap_region"] = decided["region"].astype(str).map(gap_region)
+    weights = tables.get("major_sector_map")
+    if weights is None:
+        weights = pd.DataFrame(columns=["major", "sector", "weight"])
+    allocated = allocate(decided, weights, gaps if gaps is not None else pd.DataFrame(),
+                         min_class_size=min_class_size, max_change=rs.max_change)
+
+    names = _names(tables)
+    synthetic = bool(tables.get("_synthetic", False)) if isinstance(tables, dict) else False
+    records = []
+    evidence_keys = [c.key for c in rs.conditions()]
+    for _, row in allocated.sort_values(["region", "school", "major"], kind="mergesort").iterrows():
+        r = row.to_dict()
+        r["plan_year"] = plan_year
+        r["_shortage_threshold"] = ctx.shortage_threshold
+        r["_surplus_threshold"] = ctx.surplus_threshold
+        r.update(names.get(("school", r["school"]), {}))
+        r.update(names.get(("major", r["major"]), {}))
+        r["synthetic"] = synthetic
+        zh, en = explain(r, rs, min_class_size)
+        evidence = {"measure": rs.employment_measure, "current_intake": int(r["current_intake"]),
+                    "latest_intake_year": ctx.latest_intake_year,
+                    "outcome_year": _json_value(r["outcome_year"]), "target_year": int(r["target_year"])}
+        for year in sorted(r["rate_history"])[-3:]:
+            evidence[f"employment_rate_{year}"] = r["rate_history"][year]
+        for key in ("pressure_year", "pressure_median", "p_shortage", "p_surplus", "yield_per_place",
+                    "graduates_employed_last"):
+            evidence[key] = _json_value(r.get(key))
+        for key in evidence_keys:
+            evidence[key] = _json_value(r[key])
+        if r["extra_entrants"]:
+            evidence["extra_entrants_by_sector"] = r["extra_entrants"]
+        records.append({
+            "region": str(r["region"]), "school": str(r["school"]), "major": str(r["major"]),
+            "plan_year": plan_year, "rule_set": rs.name, "level": r["level"], "action": r["action"],
+            "current_intake": int(r["current_intake"]), "recommended_intake": int(r["recommended_intake"]),
+            "rules_fired": list(r["rules_fired"]), "evidence": evidence, "explanation_zh": zh,
+            "explanation_en": en, "level_zh": LEVEL_ZH[r["level"]], "action_zh": ACTION_ZH[r["action"]],
+            "target_year": int(r["target_year"]), "allocation_note": r["allocation_note"],
+        })
+    out = pd.DataFrame(records, columns=WARNING_COLUMNS + EXTRA_COLUMNS)
+    if not len(out):
+        raise TalentcastError("no school x major to warn about")
+    return out.reset_index(drop=True)
+
+
+def _names(tables: dict[str, pd.DataFrame]) -> dict[tuple[str, str], dict[str, str]]:
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    schools = tables.get("schools")
+    if schools is not None:
+        for _, s in schools.iterrows():
+            en = s.get("name_en") if isinstance(s.get("name_en"), str) and s.get("name_en") else s["name"]
+            out[("school", str(s["code"]))] = {"school_name": s["name"], "school_name_en": en}
+    majors = tables.get("majors")
+    if majors is not None:
+        for _, m in majors.iterrows():
+            en = m.get("name_en") if isinstance(m.get("name_en"), str) and m.get("name_en") else m["name_zh"]
+            out[("major", str(m["code"]))] = {"major_name": m["name_zh"], "major_name_en": en}
+    return out

@@ -1,0 +1,127 @@
+"""Explanations in Chinese and English, generated from the numbers of each warning (never free text)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from forecasting.early_warning.rules import ACTION_ZH, INDICATORS, LEVEL_ZH, MEASURE_TEXT, Condition, RuleSet
+
+LEVEL_EN = {"red": "RED", "yellow": "YELLOW", "green": "GREEN"}
+
+_NOTES = {
+    "shared-cut": ("本地区该专业的调减总量按各校毕业生供给贡献分摊",
+                   "the region's cut for this major is shared by schools in proportion to their graduate supply"),
+    "expansion-capped": ("扩招名额已按对口行业未满足岗位缺口（经毕业生转化率折算）封顶",
+                         "extra places were capped at the unmet openings of the sectors the major feeds "
+                         "(converted through the yield of graduate entrants per admitted student)"),
+    "expansion-blocked": ("对口行业无预测岗位缺口数据，不扩招",
+                          "no forecast gap for the sectors the major feeds, so no expansion"),
+    "min-class-raised": ("为保持最小开班规模{min}人，建议招生取{min}人",
+                         "kept at the minimum viable class size of {min}"),
+    "min-class-suspended": ("建议招生低于最小开班规模{min}人，暂停招生",
+                            "the recommended class is below the minimum viable size of {min}, so it is suspended"),
+}
+
+
+def format_value(kind: str, value: Any) -> str:
+    """Human-readable value of an indicator of the given kind ('n/a' when unknown)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if kind in ("rate", "fraction"):
+        return f"{100 * value:.1f}%"
+    if kind == "probability":
+        return f"{value:.2f}"
+    if kind == "count":
+        return f"{int(value)}"
+    if kind == "change":
+        return f"{100 * value:+.1f}%"
+    return f"{value:.2f}"
+
+
+def condition_phrase(cond: Condition, value: Any, row: dict, lang: str) -> str:
+    """One evidence phrase, e.g. '就业率连续2年低于60%' / 'employment rate below 60% for 2 consecutive year(s)'."""
+    spec = INDICATORS[cond.indicator]
+    params = dict(cond.params)
+    measure = params.get("measure", "employed")
+    fill = {
+        "value": format_value(spec.kind, value),
+        "measure_zh": MEASURE_TEXT[measure][0],
+        "measure_en": MEASURE_TEXT[measure][1],
+        "target_year": _int_or(row.get("pressure_year"), row.get("target_year")),
+        "threshold": f"{100 * params['threshold']:g}%" if "threshold" in params else "",
+        "above": f"{params.get('above', row.get('_shortage_threshold', 1.2)):g}",
+        "below": f"{params.get('below', row.get('_surplus_threshold', 0.8)):g}",
+        "years": params.get("years", 3),
+    }
+    return (spec.zh if lang == "zh" else spec.en).format(**fill)
+
+
+def _int_or(*values: Any) -> str:
+    for v in values:
+        if v is not None and not (isinstance(v, float) and math.isnan(v)):
+            return str(int(v))
+    return "?"
+
+
+def explain(row: dict, rule_set: RuleSet, min_class_size: int) -> tuple[str, str]:
+    """Build (explanation_zh, explanation_en) for one allocated warning row.
+
+    The text states the level and action, the current and recommended intake, the deciding rule and its
+    description, the values of the deciding rule's indicators (and of the other rules that fired), and how the
+    joint allocation changed the rule's proposal.
+    """
+    by_name = {r.name: r for r in rule_set.rules}
+    level, action = row["level"], row["action"]
+    cur, rec = int(row["current_intake"]), int(row["recommended_intake"])
+    diff = rec - cur
+    school = row.get("school_name") or row["school"]
+    major = row.get("major_name") or row["major"]
+    major_en = row.get("major_name_en") or major
+    school_en = row.get("school_name_en") or school
+    zh = [f"【{LEVEL_ZH[level]}·{ACTION_ZH[action]}】{school}「{major}」（{row['major']}）：{row['plan_year']}年"
+          f"现招生{cur}人，建议{rec}人（{diff:+d}）。"]
+    en = [f"[{LEVEL_EN[level]} / {action}] {school_en}, {major_en} ({row['major']}): {row['plan_year']} intake "
+          f"{cur} now, recommended {rec} ({diff:+d})."]
+    decided = row.get("decided_by") or ""
+    if decided:
+        rule = by_name[decided]
+        phrases_zh = [condition_phrase(c, row.get(c.key), row, "zh") for c in rule.conditions]
+        phrases_en = [condition_phrase(c, row.get(c.key), row, "en") for c in rule.conditions]
+        zh.append(f"规则 {rule.name}：{rule.description_zh or ''}。依据：{'；'.join(phrases_zh)}。")
+        en.append(f"Rule {rule.name}: {rule.description_en or ''}. Evidence: {'; '.join(phrases_en)}.")
+        others = [n for n in row["rules_fired"] if n != decided and n in by_name]
+        if others:
+            zh.append(f"同时触发：{'、'.join(others)}（按规则顺序以 {decided} 为准）。")
+            en.append(f"Also fired: {', '.join(others)} (the first rule in order, {decided}, decides).")
+    else:
+        facts_zh, facts_en = [], []
+        rate = _latest_rate(row)
+        measure = rule_set.employment_measure
+        if rate is not None:
+            facts_zh.append(f"最近{MEASURE_TEXT[measure][0]}{format_value('rate', rate[1])}（{rate[0]}年）")
+            facts_en.append(f"latest {MEASURE_TEXT[measure][1]} {format_value('rate', rate[1])} ({rate[0]})")
+        p = row.get("p_shortage")
+        if p is not None and not (isinstance(p, float) and math.isnan(p)):
+            year = _int_or(row.get("pressure_year"))
+            facts_zh.append(f"{year}年短缺概率{p:.2f}，过剩概率{row.get('p_surplus', float('nan')):.2f}")
+            facts_en.append(f"P(shortage in {year}) {p:.2f}, P(surplus) {row.get('p_surplus', float('nan')):.2f}")
+        zh.append("未触发预警规则" + (f"：{'；'.join(facts_zh)}。" if facts_zh else "。"))
+        en.append("No warning rule fired" + (f": {'; '.join(facts_en)}." if facts_en else "."))
+    note = row.get("allocation_note") or ""
+    if note:
+        nz, ne = _NOTES[note]
+        zh.append(nz.format(min=min_class_size) + "。")
+        en.append(ne.format(min=min_class_size)[0].upper() + ne.format(min=min_class_size)[1:] + ".")
+    if row.get("synthetic"):
+        zh.append("（数据为生成的演示数据）")
+        en.append("(Generated demo data.)")
+    return "".join(zh), " ".join(en)
+
+
+def _latest_rate(row: dict) -> tuple[int, float] | None:
+    history = row.get("rate_history") or {}
+    if not history:
+        return None
+    year = max(history)
+    return year, history[year]

@@ -1,0 +1,358 @@
+"""Indicators per school x major for one plan year, computed from the contract tables and pipeline results.
+
+Only data a planner has when the plan for ``plan_year`` is made are used: enrolment rows of years before the
+plan year (the outcomes of the class graduating in ``plan_year - 1`` are surveyed by the end of that year).
+Forecast indicators are read for the *target year*, the year the class admitted in the plan year graduates
+(``plan_year + duration_years``), because that is the labour market the plan decides about.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.errors import TalentcastError
+from forecasting.early_warning.rules import Condition, RuleSet
+
+DEFAULT_SHORTAGE_THRESHOLD = 1.2
+DEFAULT_SURPLUS_THRESHOLD = 0.8
+_Z80 = 1.2815515655446004  # standard normal quantile of 0.9 (edges of the central 80% interval)
+
+
+def employment_rates(enrolment: pd.DataFrame, measure: str = "employed") -> pd.Series:
+    """Graduate employment rate per enrolment row.
+
+    Args:
+        enrolment: contract enrolment rows.
+        measure: "employed" -> graduates_employed / graduates; "placement" (毕业去向落实率) ->
+            (graduates_employed + graduates_further_study) / graduates. MOE counts the latter from the 2021
+            cohort on.
+
+    Returns:
+        Rates in [0, 1]; NaN where graduates are 0 or unknown or the outcome is unknown.
+    """
+    graduates = pd.to_numeric(enrolment.get("graduates"), errors="coerce").astype(float)
+    employed = pd.to_numeric(enrolment.get("graduates_employed"), errors="coerce").astype(float)
+    if measure == "placement":
+        further = pd.to_numeric(enrolment.get("graduates_further_study"), errors="coerce").astype(float)
+        employed = employed + further.fillna(0.0)
+    rate = employed / graduates.where(graduates > 0)
+    return rate.clip(upper=1.0)
+
+
+def local_retention(enrolment: pd.DataFrame) -> pd.Series:
+    """graduates_local / graduates_employed per enrolment row (NaN when nobody was employed or unknown)."""
+    employed = pd.to_numeric(enrolment.get("graduates_employed"), errors="coerce").astype(float)
+    local = pd.to_numeric(enrolment.get("graduates_local"), errors="coerce").astype(float)
+    return (local / employed.where(employed > 0)).clip(upper=1.0)
+
+
+def consecutive_years_below(years: np.ndarray, rates: np.ndarray, threshold: float) -> int:
+    """Number of consecutive years, ending at the latest year with a rate, whose rate is below ``threshold``.
+
+    A year without a known rate ends the run (the policy counts *consecutive* surveyed years). Exactly the
+    threshold is not below it (60.0% is not "below 60%").
+    """
+    known = ~np.isnan(rates)
+    years, rates = years[known], rates[known]
+    count = 0
+    for i in range(len(years) - 1, -1, -1):
+        if rates[i] >= threshold:
+            break
+        if i < len(years) - 1 and years[i] != years[i + 1] - 1:
+            break
+        count += 1
+    return count
+
+
+def probability_beyond(median: float, lo_80: float, hi_80: float, x: float, above: bool) -> float:
+    """P(ratio > x) (or < x) from a median and central 80% interval, assuming a log-normal ratio.
+
+    Used only when a rule asks for a threshold other than the one the pipeline simulated; the pipeline's own
+    ``p_shortage`` / ``p_surplus`` (from sample paths) are used whenever the threshold matches.
+    """
+    from scipy.stats import norm
+
+    if not (median > 0 and lo_80 > 0 and hi_80 > 0) or any(map(math.isnan, (median, lo_80, hi_80))):
+        return float("nan")
+    sigma = (math.log(hi_80) - math.log(lo_80)) / (2 * _Z80)
+    if sigma <= 0:
+        p = 1.0 if median > x else 0.0
+        return p if above else 1.0 - p if median != x else 0.0
+    z = (math.log(x) - math.log(median)) / sigma
+    return float(norm.sf(z) if above else norm.cdf(z))
+
+
+@dataclass
+class IndicatorContext:
+    """What the evaluation needs besides the indicator columns."""
+
+    plan_year: int
+    latest_intake_year: int
+    shortage_threshold: float
+    surplus_threshold: float
+    notes: list[str]
+
+
+def region_members(schools: pd.DataFrame, regions: pd.DataFrame | None, region: str | None) -> pd.Series:
+    """Boolean mask of schools located in ``region`` or in one of its descendants (via regions.parent)."""
+    if region is None:
+        return pd.Series(True, index=schools.index)
+    parent = {}
+    if regions is not None and len(regions) and "parent" in regions:
+        parent = {str(c): (str(p) if isinstance(p, str) and p else None)
+                  for c, p in zip(regions["code"], regions["parent"])}
+
+    def inside(code: str) -> bool:
+        seen = set()
+        while code and code not in seen:
+            if code == region:
+                return True
+            seen.add(code)
+            code = parent.get(code)
+        return False
+
+    return schools["region"].astype(str).map(inside)
+
+
+def _ancestors(code: str, parent: dict[str, str | None]) -> list[str]:
+    out, seen = [], set()
+    while code and code not in seen:
+        out.append(code)
+        seen.add(code)
+        code = parent.get(code)
+    return out
+
+
+def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFrame], plan_year: int,
+                       rule_set: RuleSet, region: str | None = None) -> tuple[pd.DataFrame, IndicatorContext]:
+    """One row per school x major currently offered, with every indicator the rule set uses.
+
+    Args:
+        tables: contract input tables; needs enrolment, schools, majors (regions optional).
+        results: pipeline results; major_pressure and gaps are used when present.
+        plan_year: the admission year being planned.
+        rule_set: decides which indicator columns are computed (one per distinct condition key).
+        region: keep schools in this region (or its descendants); None = all.
+
+    Returns:
+        (frame, context). Frame columns: region, school, major, duration_years, target_year, current_intake,
+        last_nonzero_intake, outcome_year, graduates_employed_last, rate_history (dict year -> rate of the rule
+        set's measure), pressure_year, pressure_median, p_shortage, p_surplus, and one column per condition key.
+    """
+    for name in ("enrolment", "schools", "majors"):
+        if name not in tables or tables[name] is None:
+            raise TalentcastError(f"early warning needs the '{name}' table; ingest it first")
+    enrolment = tables["enrolment"].copy()
+    schools = tables["schools"].copy()
+    majors = tables["majors"].copy()
+    regions = tables.get("regions")
+    schools["code"] = schools["code"].astype(str)
+    schools["region"] = schools["region"].astype(str)
+    if region is not None:
+        schools = schools[region_members(schools, regions, str(region))]
+    enrolment["school"] = enrolment["school"].astype(str)
+    enrolment["major"] = enrolment["major"].astype(str)
+    enrolment["year"] = enrolment["year"].astype(int)
+    enrolment = enrolment[enrolment["school"].isin(schools["code"]) & (enrolment["year"] < plan_year)]
+    columns = ["region", "school", "major", "duration_years", "target_year", "current_intake",
+               "last_nonzero_intake", "outcome_year", "graduates_employed_last", "rate_history",
+               "pressure_year", "pressure_median", "p_shortage", "p_surplus"]
+    notes: list[str] = []
+    if enrolment.empty:
+        raise TalentcastError(
+            f"no enrolment rows before plan year {plan_year}" + (f" for region {region}" if region else "")
+            + "; warnings need at least one year of intake")
+    latest = int(enrolment["year"].max())
+    enrolment = enrolment.sort_values(["school", "major", "year"], kind="mergesort").reset_index(drop=True)
+    enrolment["intake"] = pd.to_numeric(enrolment["intake"], errors="coerce").fillna(0).astype(int)
+    for measure in ("employed", "placement"):
+        enrolment[f"rate_{measure}"] = employment_rates(enrolment, measure)
+    enrolment["retention"] = local_retention(enrolment)
+
+    # A class is "currently offered" when it admitted students in the latest year or the one before (a major
+    # enrolling every other year is still offered).
+    recent = enrolment[enrolment["year"] >= latest - 1]
+    offered = recent.groupby(["school", "major"], sort=True)["intake"].sum()
+    offered = offered[offered > 0].index
+    school_region = dict(zip(schools["code"], schools["region"]))
+    duration = dict(zip(majors["code"].astype(str), pd.to_numeric(majors["duration_years"]).astype(int)))
+
+    rows = []
+    groups = {key: g for key, g in enrolment.groupby(["school", "major"], sort=True)}
+    for school, major in offered:
+        g = groups[(school, major)]
+        years = g["year"].to_numpy()
+        intake_latest = g.loc[g["year"] == latest, "intake"]
+        nonzero = g.loc[g["intake"] > 0, "intake"]
+        known = g[g[f"rate_{rule_set.employment_measure}"].notna()]
+        d = duration.get(major)
+        if d is None:
+            raise TalentcastError(f"enrolment: major {major!r} of school {school!r} is not in the majors table")
+        rows.append({
+            "region": school_region[school], "school": school, "major": major, "duration_years": d,
+            "target_year": plan_year + d,
+            "current_intake": int(intake_latest.iloc[0]) if len(intake_latest) else 0,
+            "last_nonzero_intake": int(nonzero.iloc[-1]) if len(nonzero) else 0,
+            "outcome_year": int(known["year"].iloc[-1]) if len(known) else np.nan,
+            "graduates_employed_last": (float(known["graduates_employed"].iloc[-1]) if len(known) else np.nan),
+            "rate_history": {int(y): round(float(r), 4) for y, r in
+                             zip(known["year"], known[f"rate_{rule_set.employment_measure}"])},
+            "_years": years,
+            "_rates": {m: g[f"rate_{m}"].to_numpy(dtype=float) for m in ("employed", "placement")},
+            "_intake": g["intake"].to_numpy(dtype=float),
+            "_graduates": pd.to_numeric(g.get("graduates"), errors="coerce").to_numpy(dtype=float),
+            "_retention": g["retention"].to_numpy(dtype=float),
+        })
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        raise TalentcastError(f"no major had intake in {latest - 1}-{latest}; nothing to warn about")
+
+    shortage_threshold, surplus_threshold = DEFAULT_SHORTAGE_THRESHOLD, DEFAULT_SURPLUS_THRESHOLD
+    gaps = results.get("gaps") if results else None
+    if gaps is not None and len(gaps):
+        if "shortage_threshold" in gaps:
+            shortage_threshold = float(gaps["shortage_threshold"].dropna().iloc[0])
+        if "surplus_threshold" in gaps:
+            surplus_threshold = float(gaps["surplus_threshold"].dropna().iloc[0])
+    pressure = results.get("major_pressure") if results else None
+    parent = {}
+    if regions is not None and len(regions) and "parent" in regions:
+        parent = {str(c): (str(p) if isinstance(p, str) and p else None)
+                  for c, p in zip(regions["code"], regions["parent"])}
+    _attach_pressure(frame, pressure, parent, offset=None)
+    if pressure is None or not len(pressure):
+        notes.append("no major_pressure results: forecast conditions are not met (no forecast)")
+
+    ctx = IndicatorContext(plan_year=plan_year, latest_intake_year=latest, shortage_threshold=shortage_threshold,
+                           surplus_threshold=surplus_threshold, notes=notes)
+    for cond in rule_set.conditions():
+        frame[cond.key] = _indicator_column(frame, cond, ctx, pressure, parent)
+    return frame, ctx
+
+
+def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, parent: dict, offset: int | None,
+                     prefix: str = "") -> None:
+    """Add pressure_year / pressure_median / p_shortage / p_surplus (+ lo/hi 80) for each row's target year."""
+    cols = ["pressure_year", "pressure_median", "pressure_lo_80", "pressure_hi_80", "p_shortage", "p_surplus"]
+    values = {c: [] for c in cols}
+    lookup: dict[tuple[str, str], pd.DataFrame] = {}
+    if pressure is not None and len(pressure):
+        p = pressure.copy()
+        p["region"] = p["region"].astype(str)
+        p["major"] = p["major"].astype(str)
+        p["year"] = p["year"].astype(int)
+        lookup = {k: g.sort_values("year") for k, g in p.groupby(["region", "major"], sort=True)}
+    for _, row in frame.iterrows():
+        target = int(row["target_year"])
+        if offset is not None:  # years after the plan year instead of the graduation year
+            target = int(row["target_year"] - row["duration_years"] + offset)
+        hit = None
+        for code in _ancestors(str(row["region"]), parent):
+            if (code, row["major"]) in lookup:
+                hit = lookup[(code, row["major"])]
+                break
+        if hit is None:
+            for c in cols:
+                values[c].append(np.nan)
+            continue
+        # Beyond the forecast horizon, the last forecast year is the best available view of the market.
+        year = int(min(max(target, hit["year"].min()), hit["year"].max()))
+        rec = hit[hit["year"] == year].iloc[0]
+        values["pressure_year"].append(year)
+        for c, src in (("pressure_median", "pressure_median"), ("pressure_lo_80", "pressure_lo_80"),
+                       ("pressure_hi_80", "pressure_hi_80"), ("p_shortage", "p_shortage"),
+                       ("p_surplus", "p_surplus")):
+            values[c].append(float(rec[src]) if src in rec and pd.notna(rec[src]) else np.nan)
+    for c in cols:
+        frame[prefix + c] = values[c]
+
+
+def _indicator_column(frame: pd.DataFrame, cond: Condition, ctx: IndicatorContext,
+                      pressure: pd.DataFrame | None, parent: dict) -> pd.Series:
+    name = cond.indicator
+    measure = cond.param("measure", "employed")
+    if name == "employment_rate":
+        lag = cond.param("lag", 0)
+        return frame.apply(lambda r: _nth_latest(r["_rates"][measure], lag), axis=1).astype(float)
+    if name == "years_below":
+        thr = cond.param("threshold")
+        return frame.apply(lambda r: consecutive_years_below(r["_years"], r["_rates"][measure], thr),
+                           axis=1).astype(float)
+    if name == "graduates":
+        lag = cond.param("lag", 0)
+        return frame.apply(lambda r: _nth_latest(r["_graduates"], lag), axis=1).astype(float)
+    if name == "local_retention":
+        return frame.apply(lambda r: _nth_latest(r["_retention"], 0), axis=1).astype(float)
+    if name == "intake":
+        return frame["current_intake"].astype(float)
+    if name == "intake_trend":
+        n = cond.param("years", 3)
+        return frame.apply(lambda r: _relative_slope(r["_years"], r["_intake"], ctx.latest_intake_year, n),
+                           axis=1).astype(float)
+    if name == "schools_offering":
+        offering = frame[frame["current_intake"] > 0].groupby(["region", "major"], sort=True)["school"].nunique()
+        return frame.apply(lambda r: float(offering.get((r["region"], r["major"]), 0)), axis=1)
+    if name == "rank_percentile":
+        return _rank_percentile(frame, measure)
+    if name in ("pressure", "p_shortage", "p_surplus"):
+        offset = cond.param("year_offset")
+        sub = frame
+        if offset is not None:
+            sub = frame[["region", "major", "target_year", "duration_years"]].copy()
+            _attach_pressure(sub, pressure, parent, offset=offset)
+        if name == "pressure":
+            return sub["pressure_median"].astype(float)
+        if name == "p_shortage":
+            x = cond.param("above")
+            if x is None or abs(x - ctx.shortage_threshold) < 1e-9:
+                return sub["p_shortage"].astype(float)
+            return sub.apply(lambda r: probability_beyond(r["pressure_median"], r["pressure_lo_80"],
+                                                          r["pressure_hi_80"], x, above=True), axis=1).astype(float)
+        x = cond.param("below")
+        if x is None or abs(x - ctx.surplus_threshold) < 1e-9:
+            return sub["p_surplus"].astype(float)
+        return sub.apply(lambda r: probability_beyond(r["pressure_median"], r["pressure_lo_80"],
+                                                      r["pressure_hi_80"], x, above=False), axis=1).astype(float)
+    raise AssertionError(f"indicator {name} has no implementation")  # the validator only admits known ones
+
+
+def _nth_latest(values: np.ndarray, lag: int) -> float:
+    known = values[~np.isnan(values)]
+    return float(known[-1 - lag]) if len(known) > lag else float("nan")
+
+
+def _relative_slope(years: np.ndarray, intake: np.ndarray, latest: int, n: int) -> float:
+    """Least-squares slope of intake over the last ``n`` years divided by their mean (relative change a year)."""
+    mask = years > latest - n
+    if mask.sum() < 2:
+        return float("nan")
+    y, x = intake[mask], years[mask].astype(float)
+    mean = y.mean()
+    if mean <= 0:
+        return float("nan")
+    slope = np.polyfit(x, y, 1)[0]
+    return float(max(slope / mean, -1.0))
+
+
+def _rank_percentile(frame: pd.DataFrame, measure: str) -> pd.Series:
+    """Percentile rank (0 = lowest, 1 = highest) of each major's pooled rate among the region's majors.
+
+    The pooled rate of a major is the mean of its schools' latest rates weighted equally per school, so that a
+    large school does not hide a small one's outcome; ties share the average rank.
+    """
+    latest = frame.apply(lambda r: _nth_latest(r["_rates"][measure], 0), axis=1)
+    per_major = pd.DataFrame({"region": frame["region"], "major": frame["major"], "rate": latest})
+    per_major = per_major.dropna().groupby(["region", "major"], sort=True)["rate"].mean().reset_index()
+
+    def pct(s: pd.Series) -> pd.Series:
+        if len(s) == 1:
+            return pd.Series(0.5, index=s.index)
+        return (s.rank(method="average") - 1) / (len(s) - 1)
+
+    per_major["pct"] = per_major.groupby("region", sort=True)["rate"].transform(pct)
+    lookup = {(r, m): p for r, m, p in zip(per_major["region"], per_major["major"], per_major["pct"])}
+    return frame.apply(lambda r: lookup.get((r["region"], r["major"]), np.nan), axis=1).astype(float)
