@@ -50,7 +50,7 @@ class ValidationError(TalentcastError):
         errors = [i for i in issues if i.severity == "error"]
         first = str(errors[0]) if errors else "invalid input"
         others = len(issues) - 1 + omitted  # every issue besides the one shown, warnings included
-        more = f" (and {others} more issues)" if others > 0 else ""
+        more = f" (and {others} more issue{'s' if others > 1 else ''})" if others > 0 else ""
         super().__init__(first + more)
 
 

@@ -121,10 +121,11 @@ def frame_to_text(frame: pd.DataFrame) -> pd.DataFrame:
     Integral floats print without ".0" (Excel and Parquet store 2015 as 2015.0) and other floats in
     their shortest round-trip form, so typing the text again gives the same numbers.
     """
-    out = {}
-    for column in frame.columns:
-        out[str(column).strip()] = _series_to_text(frame[column])
-    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+    # By position, not by name: duplicate header names must survive for validation to report them.
+    columns = {i: _series_to_text(frame.iloc[:, i]).to_numpy() for i in range(frame.shape[1])}
+    out = pd.DataFrame(columns, index=pd.RangeIndex(len(frame)), dtype=object)
+    out.columns = [str(c).strip() for c in frame.columns]
+    return out
 
 
 def _check_suffix(filename: str, name: str) -> str:

@@ -121,9 +121,8 @@ class _Issues:
         return self.error_count > 0
 
     def ordered(self) -> list[Issue]:
-        """Errors first (in check order), then warnings."""
-        return ([i for i in self.kept if i.severity == "error"]
-                + [i for i in self.kept if i.severity != "error"])
+        """Errors first, then warnings; each by row (file-level issues first), then in check order."""
+        return sorted(self.kept, key=lambda i: (i.severity != "error", -1 if i.row is None else i.row))
 
 
 def validate_table(table: str, frame: pd.DataFrame, source: str,
@@ -311,6 +310,14 @@ def _parse_number(column: Column, text: pd.Series, missing: np.ndarray, values: 
                   positions: np.ndarray, issues: _Issues) -> tuple[pd.Series, np.ndarray]:
     cleaned = text.where(~text.str.fullmatch(_THOUSANDS), text.str.replace(",", "", regex=False))
     numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    parsed = numbers.notna().to_numpy()
+    if parsed.any():
+        # pandas' fast parser can be off in the last digit; Python's float() rounds correctly, so typed
+        # values equal what the user wrote (and what frame_to_text printed).
+        try:
+            numbers.loc[parsed] = cleaned.loc[parsed].astype("float64").to_numpy()
+        except (TypeError, ValueError):
+            pass
     finite = np.isfinite(numbers.to_numpy())
     wrong = ~missing & ~finite
     if column.dtype == "int":
@@ -408,6 +415,12 @@ class _Context:
         out = pd.DataFrame({c: self.typed[c] for c in columns}).loc[mask]
         out["_pos"] = self.positions.loc[mask].to_numpy()
         return out
+
+    def numbers(self, column: str) -> np.ndarray:
+        """Typed float values of a numeric column (NaN where missing, invalid or the column is absent)."""
+        if column not in self.typed:
+            return np.full(len(self.raw), np.nan)
+        return self.typed[column].to_numpy(dtype="float64", na_value=np.nan)
 
     def row_numbers(self, positions) -> list[int]:
         return [int(p) + FIRST_DATA_ROW for p in positions]
@@ -510,26 +523,30 @@ def _check_graduates_not_above_cohort(ctx: _Context) -> None:
 
 
 def _check_outcomes_not_above_graduates(ctx: _Context) -> None:
-    if not ctx.has("graduates", "graduates_employed", "graduates_further_study", "graduates_local"):
+    if "graduates" not in ctx.typed:
         return
-    graduates = ctx.typed["graduates"].to_numpy()
-    employed = ctx.typed["graduates_employed"].to_numpy()
-    further = ctx.typed["graduates_further_study"].to_numpy()
-    local = ctx.typed["graduates_local"].to_numpy()
-    placed = np.nan_to_num(employed) + np.nan_to_num(further)
-    any_outcome = ~np.isnan(employed) | ~np.isnan(further)
-    over = ~np.isnan(graduates) & any_outcome & (placed > graduates)
+    graduates = ctx.numbers("graduates")
+    employed = ctx.numbers("graduates_employed")
+    further = ctx.numbers("graduates_further_study")
+    local = ctx.numbers("graduates_local")
     positions = ctx.positions.to_numpy()
-    column = "graduates_employed" if not np.isnan(employed).all() else "graduates_further_study"
-    idx = np.flatnonzero(over)
-    ctx.issues.add_rows(
-        positions[idx], column, ctx.raw[column].iloc[idx],
-        lambda i: (f"graduates_employed {_maybe(employed[idx[i]])} + graduates_further_study "
-                   f"{_maybe(further[idx[i]])} = {_number_text(placed[idx[i]])} exceed graduates "
-                   f"{_number_text(graduates[idx[i]])}"),
-    )
-    local_over = ~np.isnan(local) & ~np.isnan(employed) & (local > employed)
-    idx_local = np.flatnonzero(local_over)
+    placed = np.nan_to_num(employed) + np.nan_to_num(further)
+    over = ~np.isnan(graduates) & (~np.isnan(employed) | ~np.isnan(further)) & (placed > graduates)
+    # Point at the employed count when there is one, else at the further-study count.
+    for column, on_row in (("graduates_employed", ~np.isnan(employed)),
+                           ("graduates_further_study", np.isnan(employed))):
+        idx = np.flatnonzero(over & on_row)
+        if len(idx) == 0:
+            continue
+        ctx.issues.add_rows(
+            positions[idx], column, ctx.raw[column].iloc[idx],
+            lambda i, idx=idx: (f"graduates_employed {_maybe(employed[idx[i]])} + graduates_further_study "
+                                f"{_maybe(further[idx[i]])} = {_number_text(placed[idx[i]])} exceed graduates "
+                                f"{_number_text(graduates[idx[i]])}"),
+        )
+    idx_local = np.flatnonzero(~np.isnan(local) & ~np.isnan(employed) & (local > employed))
+    if len(idx_local) == 0:
+        return
     ctx.issues.add_rows(
         positions[idx_local], "graduates_local", ctx.raw["graduates_local"].iloc[idx_local],
         lambda i: (f"graduates_local {_number_text(local[idx_local[i]])} exceed graduates_employed "
