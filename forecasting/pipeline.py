@@ -186,18 +186,31 @@ def base_paths(employment: pd.DataFrame, nodes: pd.DataFrame, base_year: int, ho
 
 
 def _crosswalk(tables: dict[str, pd.DataFrame], notes: list[str]) -> tuple[pd.DataFrame, str]:
+    """The major -> sector map of the run: the given table, else one built from the official links."""
     given = tables.get("major_sector_map")
     if given is not None and not given.empty:
         return given.assign(major=given["major"].astype(str), sector=given["sector"].astype(str)), "given"
-    try:
-        from features.crosswalk import build_major_sector_map
-    except ImportError as exc:
-        raise TalentcastError("no major_sector_map table given and features.crosswalk is not available to "
-                              "build one; ingest a major_sector_map") from exc
-    built = build_major_sector_map(tables)
-    notes.append("major_sector_map was not given: built with features.crosswalk.build_major_sector_map from "
-                 "the official major->occupation links and the occupation->sector table")
-    return built.assign(major=built["major"].astype(str), sector=built["sector"].astype(str)), "built"
+    from features.crosswalk import build_major_sector_map
+
+    links, occupation_sector = tables.get("major_occupation_links"), tables.get("occupation_sector")
+    if links is None or occupation_sector is None:
+        # Packaged read-only reference data (real MOE links, curated occupation -> sector table).
+        from pathlib import Path
+
+        data = Path(__file__).resolve().parents[1] / "talentcast" / "data"
+        links = pd.read_csv(data / "real" / "major_to_occupation_official_teaching_standards.csv", dtype=str)
+        occupation_sector = pd.read_csv(data / "reference" / "occupation_sector.csv", dtype=str)
+    built = build_major_sector_map(links, occupation_sector, tables["majors"])
+    # The occupation table may name divisions the run's sector list lacks: fall back to their section.
+    known = set(tables["sectors"]["code"].astype(str))
+    built = built.assign(sector=[s if s in known else s[:1] for s in built["sector"].astype(str)])
+    built = built[built["sector"].isin(known)]
+    built = built.groupby(["major", "sector"], as_index=False)["weight"].sum()
+    built["weight"] = built["weight"] / built.groupby("major")["weight"].transform("sum")
+    notes.append(f"major_sector_map was not given: built with features.crosswalk.build_major_sector_map from "
+                 f"the official MOE major->occupation links and the occupation->sector table "
+                 f"({built['major'].nunique()} majors mapped)")
+    return built.assign(major=built["major"].astype(str)), "built"
 
 
 def supply_weight_matrix(hierarchy: Hierarchy, units: pd.DataFrame, crosswalk: pd.DataFrame) -> np.ndarray:

@@ -12,9 +12,14 @@ Method: the finest cells (leaf region or remainder) x (leaf sector or remainder)
 are grouped into *atoms* (cells that belong to exactly the same observed nodes). With S the 0/1 summing matrix
 (observed nodes x atoms), each forecast year and each sample path is reconciled by weighted least squares,
     b = argmin || W^(1/2) (S b - y) ||,   W = diag(1 / variance of the base forecast),
-i.e. MinT with a diagonal (variance-scaled) covariance ("wls_var"). Atoms are then floored at zero and summed
-back up (y~ = S max(b, 0)), so reconciled values are coherent *and* never negative. Observed values (the base
-year) have tiny variance and are therefore kept almost exactly.
+i.e. MinT with a diagonal (variance-scaled) covariance ("wls_var"), and summed back up (y~ = S b). A (year,
+path) whose solution has a negative atom is solved again by non-negative least squares (scipy nnls), so
+reconciled values are coherent *and* never negative, and the discrepancy is shared according to the weights
+rather than simply clipped. Observed values (the base year) have tiny variance and are kept almost exactly.
+
+Because every parent with observed children gets a remainder, the observed nodes usually determine the atoms
+exactly; the weights then matter where a remainder would be negative (children forecast above their parent,
+e.g. a stale province series against fresh city series) - there the less certain forecast gives way.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import nnls
 
 from features.errors import TalentcastError
 
@@ -165,7 +171,12 @@ def reconcile_atoms(hierarchy: Hierarchy, base: np.ndarray, variance: np.ndarray
         root_w = 1.0 / np.sqrt(variance[:, t])
         lhs = hierarchy.summing * root_w[:, None]
         rhs = base[:, t, :] * root_w[:, None]
-        atoms[:, t, :] = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
+        solution = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
+        # Where an atom comes out negative (children forecast above their parent), solve that path again with
+        # non-negative least squares, so the discrepancy is shared by the weights instead of simply clipped.
+        for k in np.flatnonzero((solution < -1e-9 * (1 + np.abs(solution).max(axis=0))).any(axis=0)):
+            solution[:, k] = nnls(lhs, rhs[:, k])[0]
+        atoms[:, t, :] = solution
     return np.maximum(atoms, 0.0)
 
 

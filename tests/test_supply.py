@@ -1,0 +1,103 @@
+"""Supply: units, shrunken rates, intake pipeline / forecast / plan, the entrant chain, crosswalk conservation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from _supply_demand_fixtures import tiny_tables
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.errors import TalentcastError
+from forecasting import supply
+
+
+@pytest.fixture
+def tables():
+    return tiny_tables()
+
+
+def _units(tables):
+    return supply.supply_units(tables["enrolment"], tables["majors"], tables["schools"])
+
+
+def test_units_carry_region_level_and_duration(tables):
+    units = _units(tables)
+    assert list(units["school"]) == ["S1", "S1", "S2"]
+    assert set(units["region"]) == {"450200"} and set(units["duration_years"]) == {3}
+
+
+def test_unknown_school_names_the_value(tables):
+    enrolment = tables["enrolment"].copy()
+    enrolment.loc[0, "school"] = "S9"
+    with pytest.raises(TalentcastError, match="'S9': school is not in the schools table"):
+        supply.supply_units(enrolment, tables["majors"], tables["schools"])
+
+
+def test_rates_from_a_steady_history_multiply_out_to_local_graduates(tables):
+    units = supply.estimate_rates(tables["enrolment"], _units(tables)).set_index(["school", "major"])
+    row = units.loc[("S1", "460701")]
+    # 200 admitted -> 180 graduates, 18 further study, 144 employed, 72 local.
+    assert row["completion_rate"] == pytest.approx(0.9)
+    assert row["further_study_share"] == pytest.approx(0.1)
+    assert row["employment_share"] == pytest.approx(144 / 162)
+    assert row["local_retention"] == pytest.approx(0.5)
+    assert row["completion_rate_years"] == 5 and row["completion_rate_source"] == "own+major"
+    graduates, entrants = supply.graduate_entrants(200.0, {k: row[k] for k in supply.RATES})
+    assert graduates == pytest.approx(180) and entrants == pytest.approx(72)
+
+
+def test_thin_history_is_shrunk_towards_the_major_average():
+    enrolment = pd.DataFrame({
+        "school": ["A"] * 8 + ["B"] * 4, "major": ["m"] * 12,
+        "year": list(range(2015, 2023)) + list(range(2016, 2020)),
+        "intake": [100] * 8 + [100] * 4,
+        # A: 5 graduation years (2018-2022) with completion 0.9; B: one year (2019) with 0.6.
+        "graduates": [None, None, None, 90, 90, 90, 90, 90] + [None, None, None, 60],
+    })
+    majors = pd.DataFrame({"code": ["m"], "level": ["高职专科"], "duration_years": [3]})
+    schools = pd.DataFrame({"code": ["A", "B"], "region": ["r", "r"]})
+    units = supply.supply_units(enrolment, majors, schools)
+    rates = supply.estimate_rates(enrolment, units, prior_strength=3).set_index("school")
+    prior = (450 + 60) / 600  # pooled over the major's graduation years
+    assert rates.loc["B", "completion_rate"] == pytest.approx((1 * 0.6 + 3 * prior) / 4)
+    assert rates.loc["A", "completion_rate"] == pytest.approx((5 * 0.9 + 3 * prior) / 8)
+    # No outcome columns at all: the documented defaults.
+    assert rates.loc["B", "local_retention"] == supply.DEFAULT_RATES["local_retention"]
+    assert rates.loc["B", "local_retention_source"] == "default"
+
+
+def test_intake_matrix_pipeline_forecast_and_plan(tables):
+    units = _units(tables)
+    known, model = supply.intake_history(tables["enrolment"], units)
+    years = [2025, 2026, 2027, 2028, 2029]
+    value, lead, source = supply.intake_matrix(units, years, known, model,
+                                               planned={("S1", "460701"): {2027: 120.0}})
+    # Graduates of 2025-2027 were admitted 2022-2024 (pipeline); 2028 from the forecast; S1/460701 2030 plan.
+    assert source[0].tolist() == [0, 0, 0, 1, 1] and source[1].tolist() == [0, 0, 0, 1, 1]
+    assert lead[1].tolist() == [0, 0, 0, 1, 2]
+    assert value[1].tolist() == [100, 100, 100, 100, 100]
+    value, _, source = supply.intake_matrix(units, [2030], known, model, planned={("S1", "460701"): {2027: 120.0}})
+    assert source[0, 0] == 2 and value[0, 0] == 120
+
+
+def test_draw_rates_centre_on_the_estimate():
+    rates = pd.DataFrame({r: [0.7] for r in supply.RATES} | {f"{r}_sd": [0.05] for r in supply.RATES})
+    draws = supply.draw_rates(rates, 20000, np.random.default_rng(1))
+    for rate in supply.RATES:
+        assert draws[rate].mean() == pytest.approx(0.7, abs=0.005)
+        assert draws[rate].std() == pytest.approx(0.05, rel=0.1)
+        assert ((draws[rate] > 0) & (draws[rate] < 1)).all()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0.01, 1), min_size=1, max_size=4), st.floats(0, 1e4), st.integers(2025, 2030))
+def test_property_crosswalk_conserves_supply(raw_weights, entrants, year):
+    weights = np.array(raw_weights) / sum(raw_weights)
+    crosswalk = pd.DataFrame({"major": "m1", "sector": [f"S{i}" for i in range(len(weights))], "weight": weights})
+    frame = pd.DataFrame({"region": ["r", "r"], "major": ["m1", "m1"], "year": [year, year],
+                          "graduate_entrants": [entrants, 2 * entrants]})
+    out = supply.allocate_to_sectors(frame, crosswalk)
+    assert out["graduate_entrants"].sum() == pytest.approx(3 * entrants, rel=1e-9, abs=1e-9)
+    assert len(out) == len(weights)
