@@ -84,9 +84,7 @@ def upload_dataset(
         return JSONResponse({"detail": f"file larger than the upload limit of {settings.max_upload_bytes} bytes"},
                             status_code=413)
 
-    current = queries.current_versions(cache, storage)
-    references = {name: storage.load_table(name, current[name])
-                  for name in reference_tables_for(table) if name in current}
+    references = _references(storage, table)
     try:
         with tempfile.TemporaryDirectory(prefix="talentcast-upload-") as tmp:
             path = Path(tmp) / filename
@@ -104,6 +102,14 @@ def upload_dataset(
     cache.invalidate_pointers()
     return _report(table, filename, validated.issues, valid=True, status_code=201, version=version.version,
                    rows=version.rows)
+
+
+def _references(storage: Any, table: str) -> dict:
+    """What `talentcast ingest` validates against: the latest versions of the tables `table` references."""
+    if hasattr(storage, "load_references"):
+        return storage.load_references(table)
+    current = storage.current_versions()
+    return {name: storage.load_table(name, current[name]) for name in reference_tables_for(table) if name in current}
 
 
 def load_and_validate(table: str, path: Path, references: dict, source: str) -> Any:

@@ -11,8 +11,8 @@ from talentcast import __version__
 
 router = APIRouter(prefix="/v1", tags=["health"])
 
-EMPTY_HINT = ("no data yet: load the demo with `talentcast demo`, or your own tables with "
-              "`talentcast ingest` (or POST /v1/datasets/{table}) and then `talentcast run`")
+EMPTY_HINT = ("no results yet: load the demo with `talentcast demo`, or your own tables with "
+              "`talentcast ingest TABLE FILE` (or POST /v1/datasets/{table}) and then recompute (POST /v1/runs)")
 
 
 @router.get("/health", response_model=Health, summary="Service status and loaded data")

@@ -1,3 +1,116 @@
-"""CLI commands: service (see talentcast/cli/__init__.py)."""
+"""CLI commands: `talentcast serve` (the HTTP API) and `talentcast keys create|list|revoke` (API keys)."""
 
-from talentcast.cli import app  # noqa: F401
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from features.errors import TalentcastError
+from talentcast.cli import app
+
+keys_app = typer.Typer(
+    help="Manage API keys (admin | planner | school). Keys are stored only as salted hashes.",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+
+ROLES = ("admin", "planner", "school")
+
+
+def _storage():
+    from talentcast.storage import Storage
+
+    return Storage()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on (0.0.0.0 for every interface)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+) -> None:
+    """Run the HTTP API (uvicorn) on the configured database (embedded SQLite by default)."""
+    import uvicorn
+
+    from talentcast.settings import get_settings
+
+    settings = get_settings()
+    storage = _storage()  # opens (and migrates) the database now, so a bad URL fails before listening
+    try:
+        versions = storage.current_versions()
+        run = storage.latest_run()
+        keys = [k for k in storage.list_api_keys() if k.active]
+    finally:
+        storage.close()
+    typer.echo(f"talentcast API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    typer.echo(f"database: {storage!r}".replace("Storage(", "").rstrip(")"))
+    if not versions:
+        typer.echo("the database is empty: load the demo with `talentcast demo`, or your own tables with "
+                   "`talentcast ingest TABLE FILE` and then recompute (POST /v1/runs as admin)")
+    elif run is None:
+        typer.echo("no computed run yet: recompute with POST /v1/runs as admin (or run `talentcast demo`)")
+    if not keys:
+        typer.echo("no API keys yet: create one with `talentcast keys create --role admin`")
+    if settings.environment == "production" and host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo("note: serve plain HTTP behind a TLS-terminating proxy; bearer keys must not cross networks "
+                   "in clear text")
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, proxy_headers=False, server_header=False)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin | planner | school")],
+    school: Annotated[Optional[str], typer.Option(help="school code (required for --role school)")] = None,
+    region: Annotated[Optional[str], typer.Option(help="region code a planner may read (and below it)")] = None,
+    name: Annotated[str, typer.Option(help="who the key is for (shown in `keys list`)")] = "",
+) -> None:
+    """Create a key and print it once (it cannot be shown again)."""
+    if role not in ROLES:
+        raise TalentcastError(f"unknown role '{role}'; roles: {', '.join(ROLES)}")
+    if role != "school" and school:
+        raise TalentcastError("--school is only for --role school")
+    if role == "admin" and region:
+        raise TalentcastError("--region is only for --role planner (an admin key sees every region)")
+    storage = _storage()
+    try:
+        plaintext, key = storage.create_api_key(role, school=school, region=region, name=name)
+    finally:
+        storage.close()
+    scope = [f"role {key.role}"] + ([f"school {key.school}"] if key.school else []) + (
+        [f"region {key.region}"] if key.region else [])
+    typer.echo(plaintext)
+    typer.echo(f"created key {key.id} (prefix {key.prefix}, {', '.join(scope)}); store it now: it is not "
+               "shown again", err=True)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (never the secrets)."""
+    storage = _storage()
+    try:
+        keys = storage.list_api_keys()
+    finally:
+        storage.close()
+    if not keys:
+        typer.echo("no API keys; create one with `talentcast keys create --role admin`")
+        return
+    typer.echo(f"{'id':>4}  {'prefix':8}  {'role':7}  {'school':8}  {'region':6}  {'status':7}  {'created':20}  name")
+    for key in keys:
+        status = "active" if key.revoked_at is None else "revoked"
+        created = key.created_at.strftime("%Y-%m-%d %H:%M:%S") if key.created_at else ""
+        typer.echo(f"{key.id:>4}  {key.prefix:8}  {key.role:7}  {key.school or '-':8}  {key.region or '-':6}  "
+                   f"{status:7}  {created:20}  {key.name}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="key id or prefix (as `keys list` shows)")]) -> None:
+    """Revoke a key; a running server refuses it within a few seconds."""
+    storage = _storage()
+    try:
+        revoked = storage.revoke_api_key(int(key) if key.isdigit() else key)
+    finally:
+        storage.close()
+    typer.echo(f"revoked key {revoked.id} (prefix {revoked.prefix}, role {revoked.role})")
