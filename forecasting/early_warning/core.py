@@ -86,12 +86,19 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
     frame, ctx = compute_indicators(tables, results, plan_year, rs, region=region)
     decided = evaluate_rules(frame, rs)
 
-    enrolment = tables["enrolment"]
-    history = enrolment[enrolment["year"].astype(int) < plan_year]
-    yields = supply_yields(history, tables["majors"], tables["schools"])
-    decided = decided.merge(yields, on=["school", "major"], how="left")
-    regional = decided.groupby("region")["yield_per_place"].transform("mean")
-    decided["yield_per_place"] = decided["yield_per_place"].fillna(regional).fillna(DEFAULT_YIELD)
+    # Yields only matter when places are added or a regional cut is shared; estimating them is the slowest
+    # step, so it is skipped when no row needs it.
+    cur, prop = decided["current_intake"], decided["proposed_intake"]
+    small = (prop > 0) & (prop < min_class_size) & decided["action"].isin(["expand", "hold"])
+    if ((prop > cur) | decided["shared_cut"] | small).any():
+        enrolment = tables["enrolment"]
+        history = enrolment[enrolment["year"].astype(int) < plan_year]
+        yields = supply_yields(history, tables["majors"], tables["schools"])
+        decided = decided.merge(yields, on=["school", "major"], how="left")
+        regional = decided.groupby("region")["yield_per_place"].transform("mean")
+        decided["yield_per_place"] = decided["yield_per_place"].fillna(regional).fillna(DEFAULT_YIELD)
+    else:
+        decided["yield_per_place"] = np.nan
 
     gaps = results.get("gaps")
     gap_regions = set(gaps["region"].astype(str)) if gaps is not None and len(gaps) else set()

@@ -297,9 +297,15 @@ def load_rule_set(name_or_path: str | Path | RuleSet) -> RuleSet:
         names = ", ".join(sorted(p.stem for p in builtin_dir().glob("*.yaml")))
         raise RuleSetError(text_name, f"no such rule set or file; built-in rule sets: {names}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            # Rule files written on Chinese Windows are often GBK / GB18030 (a superset of GBK).
+            text = data.decode("gb18030")
+        raw = yaml.safe_load(text)
     except UnicodeDecodeError:
-        raise RuleSetError(str(path), "not UTF-8 text; save the rule file as UTF-8") from None
+        raise RuleSetError(str(path), "neither UTF-8 nor GB18030 text; save the rule file as UTF-8") from None
     except yaml.YAMLError as exc:
         raise RuleSetError(str(path), f"not valid YAML: {exc}".replace("\n", " ")) from None
     except OSError as exc:
