@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -13,8 +14,21 @@ from api.security import require_role
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
 
+def _store_missing(tracking_uri: str) -> bool:
+    """True for a SQLite tracking store whose file does not exist yet: nothing registered, nothing to open.
+
+    Opening it would create the database (MLflow migrations take seconds) only to answer "no models".
+    """
+    if not tracking_uri.startswith("sqlite:///"):
+        return False
+    path = tracking_uri.removeprefix("sqlite:///")
+    return path not in ("", ":memory:") and not Path(path).exists()
+
+
 def registered_versions(tracking_uri: str) -> list[dict[str, Any]]:
     """Every registered model version with aliases and the metrics of the run that produced it."""
+    if _store_missing(tracking_uri):
+        return []
     try:
         from models import tracking
     except ImportError:

@@ -1,0 +1,115 @@
+"""The role x endpoint access matrix: every endpoint for no key, a bad key, a revoked key and each role.
+
+Refusals carry no data: 401 without a valid key, 403 for a role that may not use the endpoint. Requests a
+role may make get past authorisation: 200 for reads; the write cases send a body the endpoint rejects
+(400 / 422), which proves the role was let through without changing the database.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from talentcast.storage import Storage
+from test_api_support import bearer, make_keys, seed_storage, settings_for
+
+BAD_CSV = ("regions.csv", b"code,name_zh\n450200,\xe6\x9f\xb3\xe5\xb7\x9e\xe5\xb8\x82\n", "text/csv")  # no level
+
+# (method, path, request kwargs, {role: expected status}); None = 401 for no / bad / revoked key.
+READ_ALL = {"admin": 200, "planner": 200, "school": 200}
+READ_PLANNING = {"admin": 200, "planner": 200, "school": 403}
+MATRIX = [
+    ("GET", "/v1/regions", {}, READ_ALL),
+    ("GET", "/v1/sectors", {}, READ_ALL),
+    ("GET", "/v1/majors", {}, READ_ALL),
+    ("GET", "/v1/schools", {}, READ_ALL),
+    ("GET", "/v1/forecasts/demand", {}, READ_PLANNING),
+    ("GET", "/v1/forecasts/supply", {}, READ_ALL),
+    ("GET", "/v1/gaps", {}, READ_PLANNING),
+    ("GET", "/v1/warnings", {}, READ_ALL),
+    ("GET", "/v1/datasets", {}, READ_PLANNING),
+    ("GET", "/v1/runs", {}, READ_PLANNING),
+    ("GET", "/v1/models", {}, READ_PLANNING),
+    # Scenario with a format error: 400 once authorised (scenario parsed after the role check).
+    ("POST", "/v1/scenarios", {"json": {"id": "BAD ID", "name": "x", "changes": []}},
+     {"admin": 400, "planner": 400, "school": 403}),
+    # Upload of an invalid file: 422 (validation report) for the admin; nothing is stored.
+    ("POST", "/v1/datasets/regions", {"files": {"file": BAD_CSV}}, {"admin": 422, "planner": 403, "school": 403}),
+    # Recompute: refused for everyone but the admin (the admin case runs the pipeline: see test_api_runs.py).
+    ("POST", "/v1/runs", {"json": {}}, {"planner": 403, "school": 403}),
+]
+
+CASES = [
+    pytest.param(method, path, kwargs, role, status, id=f"{method} {path} as {role}")
+    for method, path, kwargs, expected in MATRIX
+    for role, status in [("none", 401), ("bad", 401), ("revoked", 401), *expected.items()]
+]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    settings = settings_for(tmp_path_factory.mktemp("access") / "home")
+    storage = Storage(settings.database_url)
+    seed_storage(storage)
+    keys = make_keys(storage)
+    revoked = storage.create_api_key("admin", name="old")
+    storage.revoke_api_key(revoked[1].prefix)
+    keys["revoked"] = revoked[0]
+    keys["bad"] = "tc_abcdefgh_" + "x" * 32
+    with TestClient(create_app(settings)) as client:
+        yield {"client": client, "keys": keys, "storage": storage}
+    storage.close()
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs", "role", "status"), CASES)
+def test_access_matrix(env, method, path, kwargs, role, status):
+    headers = {} if role == "none" else bearer(env["keys"][role])
+    versions_before = env["storage"].current_versions()
+    response = env["client"].request(method, path, headers=headers, **kwargs)
+    assert response.status_code == status, response.text
+    if status in (401, 403):
+        assert set(response.json()) == {"detail"}  # a refusal carries no data
+    if status == 401:
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert env["storage"].current_versions() == versions_before
+
+
+def test_health_is_public(env):
+    assert env["client"].get("/v1/health").status_code == 200
+
+
+def test_school_key_cannot_see_other_schools_objects(env):
+    school = bearer(env["keys"]["school"])  # S001
+    for path in ("/v1/warnings", "/v1/forecasts/supply"):
+        response = env["client"].get(path, headers=school, params={"school": "S002"})
+        assert response.status_code == 404
+        assert "S002" in response.json()["detail"] and "items" not in response.json()
+        own = env["client"].get(path, headers=school).json()
+        assert own["total"] > 0 and {i["school"] for i in own["items"]} == {"S001"}
+        # A region filter cannot widen a school key's view.
+        wide = env["client"].get(path, headers=school, params={"region": "450100"}).json()
+        assert wide["total"] == 0
+
+
+def test_planner_region_scope_on_every_result_endpoint(env):
+    planner = bearer(env["keys"]["planner"])  # 450200
+    for path in ("/v1/forecasts/demand", "/v1/forecasts/supply", "/v1/gaps", "/v1/warnings"):
+        assert env["client"].get(path, headers=planner, params={"region": "450100"}).status_code == 403
+        items = env["client"].get(path, headers=planner).json()["items"]
+        assert items and {i["region"] for i in items} == {"450200"}
+    unscoped = env["client"].get("/v1/gaps", headers=bearer(env["keys"]["planner_all"])).json()
+    assert {i["region"] for i in unscoped["items"]} == {"450100", "450200"}
+
+
+def test_scenario_targeting_another_region_is_forbidden_for_a_planner(env):
+    scenario = {"id": "other-city", "name": "南宁新厂", "changes": [
+        {"kind": "employment_change", "target": {"region": "450100", "sector": "C36"}, "percent": 10}]}
+    response = env["client"].post("/v1/scenarios", headers=bearer(env["keys"]["planner"]), json=scenario)
+    assert response.status_code == 403 and "450100" in response.json()["detail"]
+
+
+def test_keys_are_bearer_only(env):
+    token = env["keys"]["admin"]
+    assert env["client"].get("/v1/regions", headers={"Authorization": f"Basic {token}"}).status_code == 401
+    assert env["client"].get("/v1/regions", params={"api_key": token}).status_code == 401
