@@ -57,8 +57,13 @@ def share_cut(total: int, contributions: list[float], caps: list[int]) -> list[i
     remaining = float(total)
     for _ in range(n + 1):
         w = np.where(free, weights, 0.0)
-        if remaining <= 1e-9 or w.sum() <= 0:
+        if remaining <= 1e-9:
             break
+        if w.sum() <= 0:
+            # Only schools without a known contribution have room left: they share the rest equally.
+            w = np.where(free & (caps_arr > share), 1.0, 0.0)
+            if w.sum() <= 0:
+                break
         tentative = share + remaining * w / w.sum()
         over = free & (tentative > caps_arr + 1e-12)
         if not over.any():
@@ -71,12 +76,11 @@ def share_cut(total: int, contributions: list[float], caps: list[int]) -> list[i
     cuts = np.floor(share + 1e-9).astype(int)
     left = total - int(cuts.sum())
     order = sorted(range(n), key=lambda i: (-(share[i] - cuts[i]), i))
-    for i in order:
-        if left <= 0:
-            break
-        if cuts[i] < caps[i]:
-            cuts[i] += 1
-            left -= 1
+    while left > 0:
+        for i in order:
+            if left > 0 and cuts[i] < caps[i]:
+                cuts[i] += 1
+                left -= 1
     return [int(c) for c in cuts]
 
 
