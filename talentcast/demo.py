@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+
+import pandas as pd
 
 from talentcast.storage import DatasetVersion, Storage
 
 EMBEDDED_SOURCE = "embedded:talentcast.demo_data"
 
 
-def load_embedded_dataset(storage: Storage, progress: Callable[[str], None] | None = None
-                          ) -> list[DatasetVersion]:
+def load_embedded_dataset(storage: Storage, progress: Callable[[str], None] | None = None,
+                          tables: Mapping[str, tuple[pd.DataFrame, dict]] | None = None) -> list[DatasetVersion]:
     """Validate and store every embedded demo table, skipping tables whose data is already current.
 
     Tables come from `talentcast.demo_data.build_demo_tables()` in contract order; each is validated against
@@ -21,7 +23,9 @@ def load_embedded_dataset(storage: Storage, progress: Callable[[str], None] | No
     Args:
         storage: where to store the tables.
         progress: called with one line per table, e.g. "regions v1 stored (12 rows)" or
-            "regions v1 unchanged".
+            "regions v1 unchanged (31 rows)".
+        tables: {table: (frame, metadata)} to load instead of `build_demo_tables()` (same shape; used by
+            tests and by callers with their own bundled data).
 
     Returns:
         The current version of each embedded table after loading (new or unchanged), in contract order.
@@ -30,11 +34,14 @@ def load_embedded_dataset(storage: Storage, progress: Callable[[str], None] | No
         ValidationError: an embedded table does not pass validation (a bug in the embedded data).
     """
     from features.validation import validate_table
-    from talentcast.demo_data import build_demo_tables
 
+    if tables is None:
+        from talentcast.demo_data import build_demo_tables
+
+        tables = build_demo_tables()
     report = progress or (lambda message: None)
     loaded: list[DatasetVersion] = []
-    for table, (frame, metadata) in build_demo_tables().items():
+    for table, (frame, metadata) in tables.items():
         source = str((metadata or {}).get("source_file") or f"{EMBEDDED_SOURCE}:{table}")
         checked = validate_table(table, frame, source, references=storage.load_references(table))
         current = storage.is_current(table, checked.frame)

@@ -462,3 +462,59 @@ def test_default_url_comes_from_settings(isolated_home):
     assert Path(st.engine.url.database) == (isolated_home / "talentcast.db").resolve()
     assert (isolated_home / "talentcast.db").exists()
     st.close()
+
+
+# --------------------------------------------------------------------------- embedded demo dataset
+
+
+def test_load_embedded_dataset_skips_unchanged_tables(storage, real_tables):
+    from talentcast.demo import load_embedded_dataset
+
+    generated = {"synthetic": True, "generator": "talentcast.generator", "seed": 20261129}
+    tables = {name: (real_tables[name], generated if name == "employment" else {"source": "NBS"})
+              for name in ("regions", "sectors", "employment")}
+    messages: list[str] = []
+    first = load_embedded_dataset(storage, progress=messages.append, tables=tables)
+    assert [(v.table, v.version, v.rows) for v in first] == [("regions", 1, 31), ("sectors", 1, 19),
+                                                            ("employment", 1, len(real_tables["employment"]))]
+    assert storage.versions("employment")[0].metadata == generated
+    second = load_embedded_dataset(storage, progress=messages.append, tables=tables)
+    assert [v.id for v in second] == [v.id for v in first]
+    assert storage.current_versions() == {"regions": 1, "sectors": 1, "employment": 1}
+    assert messages == ["regions v1 stored (31 rows)", "sectors v1 stored (19 rows)",
+                        f"employment v1 stored ({len(real_tables['employment'])} rows)",
+                        "regions v1 unchanged (31 rows)", "sectors v1 unchanged (19 rows)",
+                        f"employment v1 unchanged ({len(real_tables['employment'])} rows)"]
+    # A changed table gets a new version; the others stay.
+    changed = real_tables["employment"].assign(employed=real_tables["employment"]["employed"] + 1)
+    third = load_embedded_dataset(storage, tables={**tables, "employment": (changed, generated)})
+    assert [v.version for v in third] == [1, 1, 2]
+
+
+def test_load_embedded_dataset_refuses_invalid_tables(storage, real_tables):
+    from features.errors import ValidationError
+    from talentcast.demo import load_embedded_dataset
+
+    orphan = pd.DataFrame({"region": ["450200"], "sector": ["C36"], "year": [2020], "employed": [1.0]})
+    with pytest.raises(ValidationError, match="unknown code"):
+        load_embedded_dataset(storage, tables={"regions": (real_tables["regions"], {}),
+                                               "sectors": (real_tables["sectors"], {}),
+                                               "employment": (orphan, {})})
+    assert storage.current_versions() == {"regions": 1, "sectors": 1}
+
+
+@pytest.mark.slow
+def test_load_the_real_embedded_dataset(tmp_path):
+    pytest.importorskip("talentcast.demo_data", reason="talentcast.demo_data is not written yet")
+    from features.contract import TABLE_NAMES
+    from talentcast.demo import load_embedded_dataset
+
+    st = Storage(f"sqlite:///{tmp_path / 'demo.db'}")
+    loaded = load_embedded_dataset(st)  # builds the demo tables once (several seconds)
+    tables = [v.table for v in loaded]
+    assert tables == [t for t in TABLE_NAMES if t in tables]  # contract order: references load first
+    assert {"regions", "sectors", "employment", "majors", "schools", "enrolment"} <= set(tables)
+    assert st.current_versions() == {t: 1 for t in tables}
+    assert {v.table: v.rows for v in loaded} == {t: len(st.load_table(t)) for t in tables}
+    assert "450200" in set(st.load_table("regions")["code"])
+    st.close()

@@ -563,9 +563,14 @@ def coerce_to_contract(schema: TableSchema, frame: pd.DataFrame, where: str = "f
 
 def _coerce_column(values: pd.Series, dtype: str, required: bool, where: str, name: str) -> pd.Series:
     if dtype in ("str", "period"):
-        mask = values.isna()
-        text = values.astype(object).where(~mask, None)
-        return text.map(lambda v: v if v is None or isinstance(v, str) else _text(v)).astype(object)
+        text = values if values.dtype == object else values.astype(object)
+        mask = text.isna()
+        if mask.any():
+            text = text.where(~mask, None)
+        # Validated frames already hold str/None; only convert cell by cell when something else is there.
+        if pd.api.types.infer_dtype(text, skipna=True) not in ("string", "empty"):
+            text = text.map(lambda v: v if v is None or isinstance(v, str) else _text(v))
+        return text.astype(object)
     if dtype == "bool":
         if pd.api.types.is_bool_dtype(values.dtype):
             return values.astype("boolean")
