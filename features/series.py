@@ -1,0 +1,328 @@
+"""Long-format series helpers: validation, period parsing, the panel matrix the models work on, and the
+scale-free features of the global model.
+
+One long format everywhere: ``series_id, period, value``. ``period`` is a year (``"2015"``) or a month
+(``"2015-03"``). Inside the models a set of series is a :class:`Panel`: a right-aligned matrix of log values
+(one row per series, the last column is each series' last observation, shorter series padded with NaN on
+the left), because every vectorised model then runs as column recursions over all series at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.errors import TalentcastError
+
+FREQS = ("year", "month")
+SEASON_LENGTH = {"year": 1, "month": 12}
+LONG_COLUMNS = ("series_id", "period", "value")
+EMPLOYMENT_COLUMNS = ("region", "sector", "year", "employed")
+
+_YEAR_RE = re.compile(r"^\d{4}$")
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def infer_freq(periods: pd.Series) -> str:
+    """Return "year" when every period looks like ``YYYY`` and "month" when every one is ``YYYY-MM``.
+
+    Raises:
+        TalentcastError: mixed or unrecognised period formats (names the first bad value).
+    """
+    text = periods.astype(str)
+    if text.str.match(_YEAR_RE).all():
+        return "year"
+    if text.str.match(_MONTH_RE).all():
+        return "month"
+    bad = text[~(text.str.match(_YEAR_RE) | text.str.match(_MONTH_RE))]
+    if len(bad):
+        return _raise_period(bad.index[0], bad.iloc[0])
+    raise TalentcastError("periods mix years (YYYY) and months (YYYY-MM); use one frequency per file")
+
+
+def _raise_period(index, value) -> str:
+    raise TalentcastError(f"row {_row(index)}, column 'period', value {value!r}: not a year (YYYY) or month (YYYY-MM)")
+
+
+def _row(index) -> int:
+    # Spreadsheet numbering: header is row 1, the first data row is row 2.
+    return int(index) + 2 if isinstance(index, (int, np.integer)) else index
+
+
+def period_to_ordinal(periods: pd.Series, freq: str) -> np.ndarray:
+    """Map period strings to consecutive integers (years, or year * 12 + month - 1)."""
+    text = periods.astype(str)
+    if freq == "year":
+        if not text.str.match(_YEAR_RE).all():
+            bad = text[~text.str.match(_YEAR_RE)]
+            _raise_period(bad.index[0], bad.iloc[0])
+        return text.astype(int).to_numpy()
+    if not text.str.match(_MONTH_RE).all():
+        bad = text[~text.str.match(_MONTH_RE)]
+        raise TalentcastError(
+            f"row {_row(bad.index[0])}, column 'period', value {bad.iloc[0]!r}: not a month (YYYY-MM) "
+            "but --freq month was asked"
+        )
+    return (text.str[:4].astype(int) * 12 + text.str[5:7].astype(int) - 1).to_numpy()
+
+
+def ordinal_to_period(ordinals: np.ndarray, freq: str) -> np.ndarray:
+    """Inverse of :func:`period_to_ordinal`: integers back to ``YYYY`` / ``YYYY-MM`` strings."""
+    ordinals = np.asarray(ordinals, dtype=int)
+    if freq == "year":
+        return ordinals.astype(str)
+    years, months = np.divmod(ordinals, 12)
+    return np.char.add(np.char.add(years.astype(str), "-"), np.char.zfill((months + 1).astype(str), 2))
+
+
+def to_long(frame: pd.DataFrame, source: str = "input") -> pd.DataFrame:
+    """Return the long series table ``series_id, period, value`` from a long table or an employment table.
+
+    The employment contract table (region, sector, year, employed) becomes series ``"region|sector"``.
+    Values are checked here (numbers, no duplicates) so that every entry point reports the same errors.
+
+    Args:
+        frame: the table as read (any column dtypes).
+        source: file name used in error messages.
+
+    Raises:
+        TalentcastError: missing columns, non-numeric or negative values, empty ids, duplicate periods.
+    """
+    columns = set(frame.columns)
+    if set(LONG_COLUMNS) <= columns:
+        long = frame.loc[:, list(LONG_COLUMNS)].copy()
+    elif set(EMPLOYMENT_COLUMNS) <= columns:
+        long = pd.DataFrame(
+            {
+                "series_id": frame["region"].astype(str).str.strip() + "|" + frame["sector"].astype(str).str.strip(),
+                "period": frame["year"],
+                "value": frame["employed"],
+            },
+            index=frame.index,
+        )
+    else:
+        missing = [c for c in LONG_COLUMNS if c not in columns]
+        raise TalentcastError(
+            f"{source}: missing columns {', '.join(missing)}; expected series_id, period, value "
+            "(or the employment table: region, sector, year, employed)"
+        )
+    long = long.reset_index(drop=True)
+    long["series_id"] = long["series_id"].astype(str).str.strip()
+    empty = long["series_id"].isin(["", "nan", "None"])
+    if empty.any():
+        i = int(np.flatnonzero(empty.to_numpy())[0])
+        raise TalentcastError(f"{source}: row {i + 2}, column 'series_id': empty series id")
+    long["period"] = _clean_period(long["period"])
+    values = pd.to_numeric(long["value"], errors="coerce")
+    bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise TalentcastError(
+            f"{source}: row {i + 2}, column 'value', value {long['value'].iloc[i]!r}: not a number "
+            f"(series '{long['series_id'].iloc[i]}', period {long['period'].iloc[i]})"
+        )
+    negative = values < 0
+    if negative.any():
+        i = int(np.flatnonzero(negative.to_numpy())[0])
+        raise TalentcastError(
+            f"{source}: row {i + 2}, column 'value', value {values.iloc[i]!r}: employment cannot be negative"
+        )
+    long["value"] = values.astype(float)
+    duplicated = long.duplicated(["series_id", "period"], keep="first")
+    if duplicated.any():
+        i = int(np.flatnonzero(duplicated.to_numpy())[0])
+        raise TalentcastError(
+            f"{source}: row {i + 2}: duplicate period {long['period'].iloc[i]} for series "
+            f"'{long['series_id'].iloc[i]}'"
+        )
+    return long
+
+
+def _clean_period(period: pd.Series) -> pd.Series:
+    # Years read as numbers may arrive as 2015 or 2015.0; keep them as "2015".
+    if pd.api.types.is_numeric_dtype(period):
+        as_float = period.astype(float)
+        if np.all(np.isfinite(as_float)) and np.all(as_float == np.round(as_float)):
+            return as_float.astype(int).astype(str)
+    return period.astype(str).str.strip()
+
+
+@dataclass
+class Panel:
+    """A set of series as a right-aligned matrix on the log scale.
+
+    Attributes:
+        ids: series ids, one per row.
+        log_values: (n, T) matrix of ``log(value + offset)``; row i holds its series in the last
+            ``lengths[i]`` columns, NaN before. Internal gaps are filled by log-linear interpolation.
+        offset: per-series offset added before the log (0 when the series is strictly positive), so that
+            zeros are allowed and back-transformed forecasts are clipped at 0.
+        lengths: number of observations per series (after gap filling).
+        last: ordinal of each series' last period.
+        freq: "year" or "month".
+        filled: number of interpolated gaps per series (reported, not hidden).
+    """
+
+    ids: np.ndarray
+    log_values: np.ndarray
+    offset: np.ndarray
+    lengths: np.ndarray
+    last: np.ndarray
+    freq: str
+    filled: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+
+    @property
+    def n_series(self) -> int:
+        return len(self.ids)
+
+    @property
+    def season_length(self) -> int:
+        return SEASON_LENGTH[self.freq]
+
+    def values(self) -> np.ndarray:
+        """Values on the original scale (NaN padding kept)."""
+        return np.exp(self.log_values) - self.offset[:, None]
+
+    def truncate(self, k: int) -> "Panel":
+        """Drop the last ``k`` observations of every series (a backtest cutoff ``k`` steps before the end)."""
+        if k == 0:
+            return self
+        return Panel(
+            ids=self.ids,
+            log_values=self.log_values[:, :-k],
+            offset=self.offset,
+            lengths=np.maximum(self.lengths - k, 0),
+            last=self.last - k,
+            freq=self.freq,
+            filled=self.filled,
+        )
+
+    def take(self, rows: np.ndarray) -> "Panel":
+        """The sub-panel of the given row positions (used to partition series over workers)."""
+        rows = np.asarray(rows)
+        return Panel(
+            ids=self.ids[rows],
+            log_values=self.log_values[rows],
+            offset=self.offset[rows],
+            lengths=self.lengths[rows],
+            last=self.last[rows],
+            freq=self.freq,
+            filled=self.filled[rows] if len(self.filled) else self.filled,
+        )
+
+    def future_periods(self, horizon: int) -> np.ndarray:
+        """(n, horizon) matrix of period strings following each series' last period."""
+        ordinals = self.last[:, None] + np.arange(1, horizon + 1)[None, :]
+        return ordinal_to_period(ordinals.ravel(), self.freq).reshape(ordinals.shape)
+
+
+def build_panel(long: pd.DataFrame, freq: str | None = None) -> Panel:
+    """Turn a validated long table into a :class:`Panel`.
+
+    Args:
+        long: ``series_id, period, value`` as returned by :func:`to_long`.
+        freq: "year" or "month"; inferred from the period format when None.
+    """
+    if freq is None:
+        freq = infer_freq(long["period"])
+    if freq not in FREQS:
+        raise TalentcastError(f"unknown frequency {freq!r}; use year or month")
+    ordinal = period_to_ordinal(long["period"], freq)
+    codes, ids = pd.factorize(long["series_id"], sort=False)
+    first = np.full(len(ids), np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(len(ids), np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, codes, ordinal)
+    np.maximum.at(last, codes, ordinal)
+    span = last - first + 1
+    width = int(span.max()) if len(span) else 0
+    raw = np.full((len(ids), width), np.nan)
+    column = width - 1 - (last[codes] - ordinal)
+    raw[codes, column] = long["value"].to_numpy(dtype=float)
+
+    positive_min = np.nanmin(np.where(raw > 0, raw, np.nan), axis=1, initial=np.inf)
+    has_zero = np.nanmin(raw, axis=1, initial=np.inf) <= 0
+    # A zero cannot be logged; shift such series by a small amount relative to their positive values.
+    offset = np.where(has_zero, np.where(np.isfinite(positive_min), positive_min * 0.5, 1.0), 0.0)
+    log_values = np.log(raw + offset[:, None])
+
+    observed = ~np.isnan(log_values)
+    inside = np.arange(width)[None, :] >= (width - span)[:, None]
+    gaps = inside & ~observed
+    filled = gaps.sum(axis=1)
+    if gaps.any():
+        log_values = _interpolate_rows(log_values, inside)
+    return Panel(
+        ids=np.asarray(ids, dtype=object),
+        log_values=log_values,
+        offset=offset,
+        lengths=span.astype(int),
+        last=last.astype(int),
+        freq=freq,
+        filled=filled.astype(int),
+    )
+
+
+def _interpolate_rows(matrix: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    out = matrix.copy()
+    columns = np.arange(matrix.shape[1])
+    for i in np.flatnonzero((inside & np.isnan(matrix)).any(axis=1)):
+        known = ~np.isnan(matrix[i])
+        holes = inside[i] & ~known
+        out[i, holes] = np.interp(columns[holes], columns[known], matrix[i, known])
+    return out
+
+
+def panel_to_long(panel: Panel) -> pd.DataFrame:
+    """The panel back as a long table (value on the original scale); inverse of :func:`build_panel`."""
+    width = panel.log_values.shape[1]
+    rows, cols = np.nonzero(~np.isnan(panel.log_values))
+    ordinals = panel.last[rows] - (width - 1 - cols)
+    return pd.DataFrame(
+        {
+            "series_id": panel.ids[rows],
+            "period": ordinal_to_period(ordinals, panel.freq),
+            "value": np.exp(panel.log_values[rows, cols]) - panel.offset[rows],
+        }
+    )
+
+
+def split_series_id(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Region and sector parts of ``"region|sector"`` ids (empty strings when an id has no ``|``)."""
+    parts = pd.Series(ids, dtype=object).astype(str).str.split("|", n=1, expand=True)
+    if parts.shape[1] < 2:
+        empty = np.full(len(ids), "", dtype=object)
+        return empty, empty
+    region = parts[0].where(parts[1].notna(), "").to_numpy(dtype=object)
+    sector = parts[1].fillna("").to_numpy(dtype=object)
+    return region, sector
+
+
+def log_diffs(log_values: np.ndarray) -> np.ndarray:
+    """Period-on-period log growth, same shape as the input (first column NaN)."""
+    out = np.full_like(log_values, np.nan)
+    out[:, 1:] = np.diff(log_values, axis=1)
+    return out
+
+
+def global_features(log_values: np.ndarray, n_lags: int = 3) -> np.ndarray:
+    """Scale-free features at the last column of each row: recent growth rates and their summary.
+
+    Returns an (n, n_lags + 3) matrix: growth lags 1..n_lags (NaN when the series is shorter), mean growth,
+    robust (median) growth and the standard deviation of growth over the available history.
+    """
+    diffs = log_diffs(log_values)
+    lags = diffs[:, ::-1][:, :n_lags]
+    if lags.shape[1] < n_lags:
+        lags = np.hstack([lags, np.full((len(lags), n_lags - lags.shape[1]), np.nan)])
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=RuntimeWarning)
+            mean = np.nanmean(diffs, axis=1)
+            median = np.nanmedian(diffs, axis=1)
+            sd = np.nanstd(diffs, axis=1)
+    return np.column_stack([lags, mean, median, sd])

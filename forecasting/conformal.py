@@ -1,0 +1,107 @@
+"""Conformal prediction intervals from backtest errors, pooled across series on a scale-free basis.
+
+A 7-point series has one or two backtest errors of its own: far too few for a 95% interval. So errors are
+pooled across series after making them scale-free: the log-ratio error log(actual) - log(forecast) at horizon
+k, divided by the series' own scale (robust spread of its log growth, shrunk toward the panel median). The
+empirical quantiles of these normalised errors, per horizon, give each series' interval:
+``log forecast + scale_i x q_k(p)``. Horizons with too few errors borrow from the longest well-measured
+horizon, widened by sqrt(k / k0) (random-walk error growth).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import norm
+
+from features.series import log_diffs
+
+MIN_ERRORS = 30  # fewer pooled errors than this at a horizon: extrapolate from a shorter horizon
+SHRINK_PSEUDO = 4.0  # pseudo-observations pulling a series' scale toward the panel median
+PROBS = np.linspace(0.0025, 0.9975, 399)
+
+
+def series_scale(log_values: np.ndarray) -> np.ndarray:
+    """Per-series scale of log growth: 1.4826 x MAD, shrunk toward the cross-series median scale."""
+    diffs = log_diffs(log_values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        centre = np.nanmedian(diffs, axis=1, keepdims=True)
+        own = 1.4826 * np.nanmedian(np.abs(diffs - centre), axis=1)
+    count = np.sum(~np.isnan(diffs), axis=1)
+    finite = own[np.isfinite(own) & (count >= 2)]
+    pooled = float(np.median(finite)) if len(finite) else 0.05
+    pooled = max(pooled, 1e-3)
+    own = np.where(np.isfinite(own) & (count >= 2), own, pooled)
+    weight = count / (count + SHRINK_PSEUDO)
+    scale = np.sqrt(weight * own**2 + (1 - weight) * pooled**2)
+    return np.maximum(scale, 0.2 * pooled)
+
+
+@dataclass
+class Calibration:
+    """Quantiles of normalised log errors per horizon.
+
+    Attributes:
+        quantiles: (h, len(PROBS)) quantile grid; row k-1 is horizon k.
+        counts: errors measured per horizon (0 where extrapolated).
+        probs: the probability grid.
+    """
+
+    quantiles: np.ndarray
+    counts: np.ndarray
+    probs: np.ndarray = field(default_factory=lambda: PROBS)
+
+    def bounds(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """(lo, hi) normalised quantiles per horizon for a central interval of `level` percent."""
+        p_lo, p_hi = 0.5 - level / 200.0, 0.5 + level / 200.0
+        lo = np.array([np.interp(p_lo, self.probs, q) for q in self.quantiles])
+        hi = np.array([np.interp(p_hi, self.probs, q) for q in self.quantiles])
+        return lo, hi
+
+    def quantile(self, u: np.ndarray, step: int) -> np.ndarray:
+        """Normalised error at probabilities `u` for horizon `step` (1-based)."""
+        return np.interp(u, self.probs, self.quantiles[step - 1])
+
+
+def calibrate(errors_by_horizon: list[np.ndarray], horizon: int) -> Calibration:
+    """Build a :class:`Calibration` from pooled normalised errors.
+
+    Args:
+        errors_by_horizon: element k-1 holds the normalised errors measured at horizon k (may be empty).
+        horizon: number of horizons to cover (longer than measured ones are extrapolated).
+    """
+    counts = np.zeros(horizon, dtype=int)
+    quantiles = np.full((horizon, len(PROBS)), np.nan)
+    reference = None
+    for k in range(1, horizon + 1):
+        errors = errors_by_horizon[k - 1] if k - 1 < len(errors_by_horizon) else np.array([])
+        errors = errors[np.isfinite(errors)]
+        if len(errors) >= MIN_ERRORS:
+            quantiles[k - 1] = np.quantile(errors, PROBS)
+            counts[k - 1] = len(errors)
+            reference = k
+        elif reference is not None:
+            quantiles[k - 1] = quantiles[reference - 1] * np.sqrt(k / reference)
+        else:
+            # No backtest at all: a normal random walk in units of the series' scale (documented fallback).
+            quantiles[k - 1] = norm.ppf(PROBS) * np.sqrt(k) * 1.5
+    # Tails never shrink as the horizon grows (a forecast further out is never more certain).
+    centre = quantiles[:, len(PROBS) // 2][:, None]
+    upper = np.maximum.accumulate(np.maximum(quantiles - centre, 0.0), axis=0)
+    lower = np.maximum.accumulate(np.maximum(centre - quantiles, 0.0), axis=0)
+    upper_half = PROBS[None, :] >= 0.5
+    quantiles = np.where(upper_half, centre + upper, centre - lower)
+    return Calibration(quantiles=quantiles, counts=counts)
+
+
+def conformal_bands(point_log: np.ndarray, scale: np.ndarray, calibration: Calibration, levels) -> dict:
+    """{level: (lo_log, hi_log)} for (n, h) log forecasts and per-series scales."""
+    bands = {}
+    h = point_log.shape[1]
+    for level in levels:
+        lo, hi = calibration.bounds(level)
+        bands[level] = (point_log + scale[:, None] * lo[None, :h], point_log + scale[:, None] * hi[None, :h])
+    return bands

@@ -1,0 +1,96 @@
+"""Model selection for ``auto``: per panel, per group or per series, from backtest MASE.
+
+Short series give one or two backtest errors each: choosing per series from so little picks noise. So the
+choice is made where the evidence is: per series only when each has at least ``SERIES_MIN_ERRORS`` scored
+errors (and then only when its own winner beats the group's choice by 10%), per group (the sector part of
+``region|sector`` ids) when groups have at least ``GROUP_MIN_SERIES`` series, else for the whole panel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.series import split_series_id
+
+SERIES_MIN_ERRORS = 12
+GROUP_MIN_SERIES = 10
+MASE_CAP = 5.0  # one series with a near-zero naive scale must not decide for all
+SWITCH_MARGIN = 0.9
+DEFAULT_MODEL = "rdrift"  # when nothing can be backtested: robust, damped, shrunk drift
+
+
+def _best(scores: pd.DataFrame) -> tuple[str, pd.Series]:
+    table = scores.assign(mase=scores["mase"].clip(upper=MASE_CAP)).groupby("model")["mase"].mean()
+    table = table.sort_values(kind="stable")
+    return str(table.index[0]), table
+
+
+def choose_level(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto") -> str:
+    """Resolve ``level="auto"`` to "series", "group" or "panel" from the amount of evidence."""
+    if level != "auto":
+        return level
+    if scores.empty:
+        return "panel"
+    errors = scores.groupby("series_id")["n"].max()
+    if len(errors) and errors.median() >= SERIES_MIN_ERRORS:
+        return "series"
+    _, sector = split_series_id(ids)
+    sizes = pd.Series(sector).value_counts()
+    if (sector != "").all() and len(sizes) > 1 and sizes.min() >= GROUP_MIN_SERIES:
+        return "group"
+    return "panel"
+
+
+def select_models(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto") -> pd.DataFrame:
+    """Pick a model per series.
+
+    Args:
+        scores: per series x model metrics with columns series_id, model, mase, n (from
+            :func:`forecasting.backtest.evaluate` on the engine's inner backtest).
+        ids: all series ids to cover (series without scores get their group's / the panel's choice).
+        level: "auto", "panel", "group" or "series".
+
+    Returns:
+        DataFrame ``series_id, model, reason``.
+    """
+    level = choose_level(scores, ids, level)
+    if scores.empty:
+        return pd.DataFrame({"series_id": ids, "model": DEFAULT_MODEL,
+                             "reason": "too short to backtest; robust damped drift (default)"})
+    panel_best, panel_table = _best(scores)
+    n_windows = int(scores["n"].max())
+    chosen = pd.Series(panel_best, index=pd.Index(ids, name="series_id"), dtype=object)
+    runner = panel_table.index[1] if len(panel_table) > 1 else panel_best
+    reason = pd.Series(
+        f"best mean MASE over {scores['series_id'].nunique()} series ({panel_best} "
+        f"{panel_table.iloc[0]:.3f} vs {runner} {panel_table.get(runner, np.nan):.3f})",
+        index=chosen.index, dtype=object,
+    )
+    if level in ("group", "series"):
+        _, sector = split_series_id(np.asarray(ids))
+        group_of = pd.Series(sector, index=chosen.index)
+        scored_group = scores["series_id"].map(group_of)
+        for group, part in scores.groupby(scored_group):
+            best, table = _best(part)
+            members = group_of.index[group_of == group]
+            chosen[members] = best
+            reason[members] = (f"best mean MASE in group {group} over {part['series_id'].nunique()} series "
+                               f"({best} {table.iloc[0]:.3f}, panel choice {panel_best} "
+                               f"{table.get(panel_best, np.nan):.3f})")
+    if level == "series":
+        pivot = scores.pivot_table(index="series_id", columns="model", values="mase", aggfunc="mean")
+        own_best = pivot.idxmin(axis=1)
+        own_value = pivot.min(axis=1)
+        current = chosen.reindex(pivot.index)
+        current_value = pd.Series([pivot.at[s, m] if m in pivot.columns else np.nan
+                                   for s, m in current.items()], index=pivot.index)
+        switch = own_value < SWITCH_MARGIN * current_value
+        for sid in pivot.index[switch.to_numpy()]:
+            chosen[sid] = own_best[sid]
+            reason[sid] = (f"own backtest: {own_best[sid]} MASE {own_value[sid]:.3f} beats "
+                           f"{current[sid]} {current_value[sid]:.3f} by more than 10%")
+    unscored = ~chosen.index.isin(scores["series_id"].unique())
+    reason[unscored] = "too short to backtest; " + reason[unscored].str.replace("best", "group/panel best", n=1)
+    del n_windows
+    return pd.DataFrame({"series_id": chosen.index, "model": chosen.to_numpy(), "reason": reason.to_numpy()})

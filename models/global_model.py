@@ -1,0 +1,169 @@
+"""The global model: one scikit-learn regressor trained across all series on scale-free features.
+
+A 7-point yearly series cannot teach a model much on its own; 589 of them together can. Each training row is
+(series, forecast origin, horizon k): features are recent log growth rates, their mean / median / spread, the
+horizon, the cross-series median growth at the origin, and region / sector encodings (from ``"region|sector"``
+ids); the target is the average log growth per period over the next k periods. Forecast = last log value +
+k x predicted growth.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from features.series import Panel, global_features, log_diffs, split_series_id
+from models.base import Forecaster
+from models.seasonal import deseasonalise, reseasonalise
+
+MIN_HISTORY = 3
+MAX_TRAIN_ROWS = 40_000  # a fixed-seed subsample beyond this: accuracy saturates, time does not
+TARGET_CLIP = 0.5  # |log growth| per period above this is a data error or break, not a pattern to learn
+
+
+def _codes(values: np.ndarray, categories: tuple[str, ...]) -> np.ndarray:
+    lookup = {c: i for i, c in enumerate(categories[:250])}  # HistGradientBoosting allows < 255 categories
+    return np.array([lookup.get(v, np.nan) for v in values], dtype=float)
+
+
+class GlobalRegressor:
+    """A fitted cross-series regressor (shared by all partitions of a Dask run).
+
+    Args:
+        horizon: largest horizon trained (longer horizons reuse its per-period growth).
+        regions / sectors: category lists for the encodings.
+        max_origins: most recent forecast origins used per series (bounds the training size of monthly data).
+    """
+
+    def __init__(self, horizon: int, regions=(), sectors=(), max_origins: int = 24, seed: int = 0):
+        self.horizon = max(int(horizon), 1)
+        self.regions = tuple(regions)
+        self.sectors = tuple(sectors)
+        self.max_origins = max_origins
+        self.seed = seed
+
+    def _design(self, z: np.ndarray, ids: np.ndarray, k: int, panel_growth: float) -> np.ndarray:
+        region, sector = split_series_id(ids)
+        base = global_features(z)
+        count = (~np.isnan(z)).sum(axis=1, keepdims=True).astype(float)
+        return np.column_stack(
+            [
+                base,
+                np.full(len(z), float(k)),
+                np.full(len(z), panel_growth),
+                np.minimum(count, 30.0),
+                _codes(region, self.regions),
+                _codes(sector, self.sectors),
+            ]
+        )
+
+    def fit(self, z: np.ndarray, ids: np.ndarray) -> "GlobalRegressor":
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        width = z.shape[1]
+        diffs = log_diffs(z)
+        rows_x, rows_y = [], []
+        first_origin = max(MIN_HISTORY - 1, width - 1 - self.max_origins - self.horizon)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=RuntimeWarning)
+            panel_growth = np.nanmedian(diffs, axis=0)
+        for origin in range(first_origin, width - 1):
+            history = z[:, : origin + 1]
+            usable = (~np.isnan(history)).sum(axis=1) >= MIN_HISTORY
+            if not usable.any():
+                continue
+            growth_now = float(panel_growth[origin]) if np.isfinite(panel_growth[origin]) else 0.0
+            for k in range(1, min(self.horizon, width - 1 - origin) + 1):
+                target = (z[:, origin + k] - z[:, origin]) / k
+                keep = usable & np.isfinite(target)
+                if not keep.any():
+                    continue
+                rows_x.append(self._design(history[keep], ids[keep], k, growth_now))
+                rows_y.append(np.clip(target[keep], -TARGET_CLIP, TARGET_CLIP))
+        if not rows_x:
+            raise ValueError("too little history to train the global model")
+        x = np.vstack(rows_x)
+        y = np.concatenate(rows_y)
+        # A feature never observed (e.g. lag 3 with 4-point histories) would break the binning: zero it.
+        self.dead_ = np.all(np.isnan(x), axis=0)
+        x[:, self.dead_] = 0.0
+        if len(y) > MAX_TRAIN_ROWS:
+            keep = np.random.default_rng(self.seed).choice(len(y), MAX_TRAIN_ROWS, replace=False)
+            x, y = x[np.sort(keep)], y[np.sort(keep)]
+        n_features = x.shape[1]
+        categorical = np.zeros(n_features, dtype=bool)
+        categorical[-2:] = True
+        self.model_ = HistGradientBoostingRegressor(
+            max_iter=100,
+            learning_rate=0.08,
+            max_leaf_nodes=15,
+            min_samples_leaf=20,
+            l2_regularization=1.0,
+            categorical_features=categorical,
+            early_stopping=False,
+            random_state=self.seed,
+        )
+        # One OpenMP thread: on a shared 2-core machine more threads spin and run 10x slower.
+        with threadpool_limits(1):
+            self.model_.fit(x, y)
+        self.n_rows_ = len(y)
+        last_growth = panel_growth[-1] if len(panel_growth) else np.nan
+        self.panel_growth_ = float(last_growth) if np.isfinite(last_growth) else 0.0
+        return self
+
+    def predict_growth(self, z: np.ndarray, ids: np.ndarray, h: int) -> np.ndarray:
+        """(n, h) predicted mean log growth per period over the next k periods, k = 1..h."""
+        out = np.empty((len(z), h))
+        for k in range(1, h + 1):
+            kk = min(k, self.horizon)
+            x = self._design(z, ids, kk, self.panel_growth_)
+            x[:, self.dead_] = 0.0
+            with threadpool_limits(1):
+                out[:, k - 1] = self.model_.predict(x)
+        return out
+
+
+def fit_global_regressor(panel: Panel, horizon: int, regions=(), sectors=()) -> GlobalRegressor:
+    """Fit the global regressor on the seasonally adjusted log values of the whole panel."""
+    adjusted, _ = deseasonalise(panel)
+    return GlobalRegressor(horizon, regions, sectors).fit(adjusted, panel.ids)
+
+
+class GlobalModel(Forecaster):
+    """Cross-series gradient boosting on growth features (uses the context's regressor when given)."""
+
+    name = "global"
+    min_length = MIN_HISTORY
+    seasonal = True
+    fallback = "rdrift"
+
+    def _fit(self, panel: Panel) -> None:
+        from models.registry import make_model
+
+        adjusted, self.indices_ = deseasonalise(panel)
+        ctx = self.context_
+        regressor = ctx.global_regressor
+        self.whole_fallback_ = None
+        if regressor is None or regressor.horizon < ctx.horizon:
+            try:
+                regressor = GlobalRegressor(ctx.horizon, ctx.regions, ctx.sectors).fit(adjusted, panel.ids)
+            except ValueError as exc:
+                # Too little history across the whole panel: every series goes to the fallback.
+                self.whole_fallback_ = make_model(self.fallback).fit(panel, ctx)
+                self.fallbacks_.extend(
+                    {"series_id": sid, "requested": self.name, "used": self.fallback, "error": str(exc)}
+                    for sid in panel.ids
+                )
+                return
+        self.regressor_ = regressor
+        self.adjusted_ = adjusted
+        self.ids_ = panel.ids
+
+    def _predict_log(self, h: int) -> np.ndarray:
+        if self.whole_fallback_ is not None:
+            return self.whole_fallback_.predict_log(h)
+        growth = self.regressor_.predict_growth(self.adjusted_, self.ids_, h)
+        point = self.adjusted_[:, -1][:, None] + growth * np.arange(1, h + 1)[None, :]
+        return reseasonalise(point, self.indices_)

@@ -1,0 +1,64 @@
+"""Classical seasonal adjustment on the log scale, vectorised over series (monthly data).
+
+Seasonal indices are the average deviation of each month from a centred 12-month moving average; the
+vectorised models forecast the adjusted series and the indices are added back. Series shorter than two full
+seasons get no seasonal component (too little data to estimate twelve indices).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from features.series import Panel
+
+
+def deseasonalise(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+    """Return (adjusted log values, seasonal indices (n, m) by position) of `panel`.
+
+    Index position p refers to periods whose distance to the series' last period is congruent to -p mod m,
+    i.e. position 0 is the month of the last observation; a forecast k steps ahead uses position k mod m.
+    """
+    m = panel.season_length
+    z = panel.log_values
+    n, width = z.shape
+    if m == 1 or width < 2 * m:
+        return z, np.zeros((n, max(m, 1)))
+    # Centred 2x12 moving average via cumulative sums (NaN windows stay NaN).
+    filled = np.nan_to_num(z)
+    valid = (~np.isnan(z)).astype(float)
+    csum = np.concatenate([np.zeros((n, 1)), np.cumsum(filled, axis=1)], axis=1)
+    ccount = np.concatenate([np.zeros((n, 1)), np.cumsum(valid, axis=1)], axis=1)
+    trailing = np.full_like(z, np.nan)
+    window_sum = csum[:, m:] - csum[:, :-m]
+    window_count = ccount[:, m:] - ccount[:, :-m]
+    trailing[:, m - 1:] = np.where(window_count == m, window_sum / m, np.nan)
+    # trailing[j] covers j-m+1..j; the 2x12 centred average at j averages trailing[j+5] and trailing[j+6].
+    centred = np.full_like(z, np.nan)
+    half = m // 2
+    centred[:, : width - half] = 0.5 * (trailing[:, half - 1 : width - 1] + trailing[:, half:])
+    detrended = z - centred
+    position = (width - 1 - np.arange(width)) % m
+    position = (-position) % m  # distance -d  ->  position (−d mod m)
+    indices = np.zeros((n, m))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        for p in range(m):
+            indices[:, p] = np.nanmean(detrended[:, position == p], axis=1)
+    enough = panel.lengths >= 2 * m + 1
+    indices = np.where(enough[:, None] & np.isfinite(indices), indices, 0.0)
+    indices -= indices.mean(axis=1, keepdims=True)
+    indices = np.where(enough[:, None], indices, 0.0)
+    adjusted = z - indices[:, position]
+    return adjusted, indices
+
+
+def reseasonalise(point_adjusted: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Add the seasonal indices back to (n, h) forecasts of the adjusted series."""
+    m = indices.shape[1]
+    h = point_adjusted.shape[1]
+    if m == 1:
+        return point_adjusted
+    steps = np.arange(1, h + 1) % m
+    return point_adjusted + indices[:, steps]
