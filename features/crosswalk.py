@@ -28,17 +28,22 @@ def match_occupation_sector(occupation_codes: pd.Series, occupation_sector: pd.D
         Series of sector codes aligned with `occupation_codes`; NaN where no prefix matches.
     """
     _require_columns(occupation_sector, ("occupation_prefix", "sector"), "occupation_sector")
-    prefixes = occupation_sector[["occupation_prefix", "sector"]].astype(str)
-    prefixes = prefixes.assign(length=prefixes["occupation_prefix"].str.len())
-    # Longest prefix first so that "6-28-01" wins over "6-28" and "6".
-    prefixes = prefixes.sort_values("length", ascending=False, kind="stable")
+    table = dict(zip(occupation_sector["occupation_prefix"].astype(str).str.strip(),
+                     occupation_sector["sector"].astype(str).str.strip()))
+
+    def lookup(code: str) -> str | float:
+        # Whole code segments only ("6-2" must not match "6-22-01-01"); the longest prefix wins, so that
+        # "6-28-01" overrides "6-28" and "6".
+        segments = code.strip().split("-")
+        for end in range(len(segments), 0, -1):
+            sector = table.get("-".join(segments[:end]))
+            if sector is not None:
+                return sector
+        return np.nan
+
     codes = occupation_codes.astype(str)
-    result = pd.Series(np.nan, index=occupation_codes.index, dtype=object)
-    for prefix, sector in zip(prefixes["occupation_prefix"], prefixes["sector"]):
-        # A prefix matches whole code segments only: "6-2" must not match "6-22-01-01".
-        hit = result.isna() & ((codes == prefix) | codes.str.startswith(prefix + "-"))
-        result[hit] = sector
-    return result
+    unique = {code: lookup(code) for code in codes.unique()}
+    return codes.map(unique)
 
 
 def normalise_weights(weights: pd.Series, decimals: int = WEIGHT_DECIMALS) -> pd.Series:

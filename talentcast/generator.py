@@ -69,7 +69,7 @@ SECTION_GROWTH_NOISE_SD = 0.01  # yearly log noise on growth, 2016-2025
 # Liuzhou has ~8.4% of Guangxi's population and is its industrial centre, so industry gets a larger share.
 SECTIONS: dict[str, SectionAssumption] = {
     "A": SectionAssumption(0.06, -0.03, -0.03, "farm employment in urban units keeps falling"),
-    "B": SectionAssumption(0.05, -0.06, -0.09, "small mines closed (capacity cuts)"),
+    "B": SectionAssumption(0.05, -0.06, -0.12, "small mines closed (capacity cuts, mine safety campaigns)"),
     "C": SectionAssumption(0.27, 0.010, 0.005, "industrial city: ~27% of Guangxi's manufacturing"),
     "D": SectionAssumption(0.10, 0.010, 0.010, "utilities grow with power demand"),
     "E": SectionAssumption(0.11, 0.020, -0.070, "construction contracts after the 2020 property slump"),
@@ -106,7 +106,7 @@ MAX_DIVISIONS_SHARE = 0.9  # the listed divisions never take more than this of t
 
 DIVISIONS: dict[str, DivisionAssumption] = {
     "C36": DivisionAssumption("C", 0.36, 0.010, 0.030, "automotive: the city's largest industry; NEV boom from 2020"),
-    "C35": DivisionAssumption("C", 0.09, 0.000, -0.070, "construction machinery: slump with construction after 2020"),
+    "C35": DivisionAssumption("C", 0.09, 0.000, -0.090, "construction machinery: slump with construction after 2020"),
     "C38": DivisionAssumption("C", 0.05, 0.020, 0.020, "electrical machinery and smart appliances grow"),
     "C37": DivisionAssumption("C", 0.015, 0.040, 0.040, "smart rail equipment grows from a small base"),
     "C27": DivisionAssumption("C", 0.02, 0.020, 0.020, "biopharma grows from a small base"),
@@ -201,7 +201,7 @@ OFFERS: tuple[MajorOffer, ...] = (
     MajorOffer("500203", "Intelligent Construction Machinery Operation Technology", (1, 2, 3), 150, 0.03,
                weights={"C35": 0.6, "E": 0.3, "C": 0.1},
                why="links list generic maintenance/operator jobs; Liuzhou employers are the machinery makers"),
-    MajorOffer("700204", "Transport and Construction Machinery Operation and Repair", (9,), 120, 0.0,
+    MajorOffer("700204", "Transport and Construction Machinery Operation and Repair", (9,), 150, 0.0,
                weights={"C35": 0.5, "E": 0.3, "O": 0.2},
                why="links list generic jobs; Liuzhou employers are the machinery makers and repairers"),
     MajorOffer("460201", "Intelligent Manufacturing Equipment Technology", (1,), 120, 0.03),
@@ -502,19 +502,24 @@ def intake_histories(levels: pd.DataFrame, rng: np.random.Generator) -> pd.DataF
 
 
 def graduate_cohorts(intake: pd.DataFrame, levels: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Add graduates: Binomial(intake of year - duration, completion rate) up to 2025, else missing."""
+    """Add graduates: Binomial(intake of year - duration, completion rate) up to 2025, else missing.
+
+    The completion rate is drawn once per school x major from COMPLETION_RATE_RANGE.
+    """
     frame = intake.copy()
     frame["duration"] = frame["major"].map(levels["duration_years"]).astype("int64")
-    frame["graduates"] = pd.array([pd.NA] * len(frame), dtype="Int64")
-    for (school, major), group in frame.groupby(["school", "major"], sort=False):
-        completion = rng.uniform(*COMPLETION_RATE_RANGE)
-        by_year = group.set_index("year")["intake"]
-        duration = int(group["duration"].iloc[0])
-        for index, year in zip(group.index, group["year"]):
-            cohort_year = year - duration
-            if year <= LAST_OBSERVED_YEAR and cohort_year in by_year.index:
-                frame.loc[index, "graduates"] = int(rng.binomial(int(by_year[cohort_year]), completion))
-    return frame
+    pairs = frame[["school", "major"]].drop_duplicates().reset_index(drop=True)
+    pairs["completion"] = rng.uniform(*COMPLETION_RATE_RANGE, len(pairs))
+    cohort = frame[["school", "major", "year", "intake"]].rename(columns={"intake": "cohort_intake"})
+    cohort["year"] = cohort["year"] + frame["duration"]
+    frame = frame.merge(cohort, on=["school", "major", "year"], how="left").merge(pairs, on=["school", "major"])
+    graduating = frame["cohort_intake"].notna().to_numpy() & (frame["year"] <= LAST_OBSERVED_YEAR).to_numpy()
+    drawn = rng.binomial(frame.loc[graduating, "cohort_intake"].to_numpy(dtype="int64"),
+                         frame.loc[graduating, "completion"].to_numpy())
+    graduates = pd.array([pd.NA] * len(frame), dtype="Int64")
+    graduates[np.flatnonzero(graduating)] = drawn
+    frame["graduates"] = graduates
+    return frame[["school", "major", "year", "intake", "duration", "graduates"]]
 
 
 def graduate_openings(employment: pd.DataFrame, parameters: pd.DataFrame) -> pd.DataFrame:
@@ -581,10 +586,9 @@ def graduate_outcomes(cohorts: pd.DataFrame, tightness: pd.DataFrame, crosswalk:
                 .groupby(["major", "year"])["weighted"].sum().rename("pressure"))
     frame = cohorts.copy()
     frame = frame.join(pressure, on=["major", "year"])
-    frame["school_effect"] = 0.0
-    for key in frame[["school", "major"]].drop_duplicates().itertuples(index=False):
-        mask = (frame["school"] == key.school) & (frame["major"] == key.major)
-        frame.loc[mask, "school_effect"] = rng.normal(0, SCHOOL_EFFECT_SD)
+    pairs = frame[["school", "major"]].drop_duplicates().reset_index(drop=True)
+    pairs["school_effect"] = rng.normal(0, SCHOOL_EFFECT_SD, len(pairs))
+    frame = frame.merge(pairs, on=["school", "major"], how="left")
     has_graduates = frame["graduates"].notna().to_numpy()
     n = int(has_graduates.sum())
     graduates = frame.loc[has_graduates, "graduates"].to_numpy(dtype="int64")
@@ -664,3 +668,234 @@ def _logistic(x: np.ndarray) -> np.ndarray:
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.asarray(p, dtype=float)
     return np.log(p / (1 - p))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Shipping: CSV files, metadata.json and GENERATED.md (I/O at the edge; run with --write)
+# --------------------------------------------------------------------------------------------------------------
+def write_generated(directory: Path = GENERATED_DIR, seed: int | None = None) -> dict[str, Path]:
+    """Write every default table as `<table>.csv`, plus metadata.json and GENERATED.md, into `directory`.
+
+    Returns:
+        {table: path of its CSV}.
+    """
+    from talentcast.demo_data import build_demo_tables, canonical_csv, table_checksum
+
+    seed = DEFAULT_SEED if seed is None else int(seed)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tables = build_demo_tables(seed)
+    paths: dict[str, Path] = {}
+    summary: dict[str, dict] = {}
+    for name, (frame, metadata) in tables.items():
+        path = directory / f"{name}.csv"
+        path.write_bytes(canonical_csv(frame))
+        paths[name] = path
+        summary[name] = {"file": path.name, "rows": len(frame), "sha256": table_checksum(frame),
+                         "metadata": metadata}
+    document = {"generator": "talentcast.generator", "seed": seed,
+                "command": "python -m talentcast.generator --write", "label": "GENERATED, NOT OBSERVED "
+                "(Liuzhou rows, schools, enrolment, vacancies, demo crosswalk); see GENERATED.md",
+                "tables": summary}
+    (directory / "metadata.json").write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n",
+                                             encoding="utf-8")
+    frames = {name: frame for name, (frame, _) in tables.items()}
+    (directory / "GENERATED.md").write_text(render_generated_md(frames, seed), encoding="utf-8")
+    return paths
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    def cell(value: object) -> str:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            return ""
+        return str(value).replace("|", "/")
+
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def render_generated_md(frames: dict[str, pd.DataFrame], seed: int) -> str:
+    """GENERATED.md: every assumption of the generator in one place, and what the data came out as."""
+    majors = frames["majors"].set_index("code")
+    sections = pd.DataFrame(
+        [(c, a.share_of_guangxi, a.growth_2016_2019, a.growth_2020_2025, a.why) for c, a in SECTIONS.items()],
+        columns=["section", "share of Guangxi 2009-2015", "log growth 2016-2019", "log growth 2020-2025", "why"])
+    divisions = pd.DataFrame(
+        [(c, a.parent, a.share_2009, a.drift_2010_2019, a.drift_2020_2025, a.why) for c, a in DIVISIONS.items()],
+        columns=["division", "section", "share of section 2009", "share drift 2010-2019",
+                 "share drift 2020-2025", "why"])
+    schools = pd.DataFrame([(s.code, s.name, s.name_en, s.type) for s in SCHOOLS],
+                           columns=["code", "name", "name_en", "type"])
+    crosswalk = frames["major_sector_map"]
+    mapped = crosswalk.groupby("major").apply(
+        lambda g: ", ".join(f"{s} {w:.2f}" for s, w in zip(g["sector"], g["weight"])), include_groups=False)
+    offers = pd.DataFrame([
+        (o.code, majors.loc[o.code, "name_zh"], majors.loc[o.code, "level"],
+         ", ".join(SCHOOLS[n - 1].code for n in o.schools), o.intake, o.trend, o.start,
+         "assumed" if o.weights else "derived", mapped.get(o.code, ""), o.why)
+        for o in OFFERS],
+        columns=["major", "name", "level", "schools", "intake (start year)", "intake trend", "start",
+                 "weights", "sector weights", "why"])
+    enrolment = frames["enrolment"].dropna(subset=["graduates"])
+    totals = enrolment.groupby(["major", "year"])[["graduates", "graduates_employed"]].sum()
+    rates = (totals["graduates_employed"] / totals["graduates"]).unstack("year")
+    recent = [y for y in range(LAST_OBSERVED_YEAR - 4, LAST_OBSERVED_YEAR + 1) if y in rates.columns]
+    rates = rates[recent].astype(float).round(2)
+    rates.insert(0, "name", rates.index.map(majors["name_zh"]))
+    rates = rates.reset_index()
+    employment = frames["employment"]
+    city = employment[employment["region"] == DEMO_REGION].pivot(index="sector", columns="year", values="employed")
+    city_view = (city[[2009, 2013, 2015, 2019, 2022, 2025]] / 1000).round(1).reset_index()
+    city_view.columns = ["sector"] + [f"{y} (thousand)" for y in (2009, 2013, 2015, 2019, 2022, 2025)]
+
+    text = f"""# GENERATED data of the demo city Liuzhou (柳州, 450200) — generated, not observed
+
+Everything about Liuzhou in this folder is **synthetic** (生成数据，非真实观测): its employment rows, the ten
+schools (all fictional, marked （虚构） / "(fictional)"), their enrolment and graduate outcomes, the monthly
+vacancies and the crosswalk of the demo majors. The other rows are real (provinces, sections, the MOE
+catalogue, provincial employment 2009-2015; provenance in `talentcast/data/real/SOURCE.md`) or curated by hand
+(`talentcast/data/reference/`, each file explained in its README).
+
+- Generator: `talentcast/generator.py`, seed **{seed}** (`numpy.random.SeedSequence(seed).spawn(4)`: one stream
+  each for employment, intake, outcomes, vacancies). Same seed -> identical tables.
+- Regenerate: `python -m talentcast.generator --write` (writes the CSVs, `metadata.json` and this file).
+- In code: `talentcast.demo_data.build_demo_tables(seed=None)` builds the same tables in memory.
+- This file is rendered from the constants in `talentcast/generator.py`; edit them there, not here.
+
+## Files
+| file | rows | real / generated |
+|---|---|---|
+""" + "\n".join(
+        f"| `{name}.csv` | {len(frame)} | {_provenance_label(name)} |" for name, frame in frames.items()) + f"""
+
+## 1. Employment (employment.csv, rows with region 450200)
+
+2009-2015: Liuzhou section = share x Guangxi's **real** section value x exp(N(0, {SECTION_SHARE_NOISE_SD})),
+so the real 2013 level break of the NBS series (survey frame change) is visible in Liuzhou too.
+2016-2025: log employment grows by the stated trend + N(0, {SECTION_GROWTH_NOISE_SD}) a year. Rounded to persons.
+
+{_markdown_table(sections)}
+
+Divisions (GB/T 4754 divisions of the plan's target industries): division = section x share; log share drifts
+by the stated amount a year + N(0, {DIVISION_SHARE_NOISE_SD}) noise; the listed divisions of one section never
+take more than {MAX_DIVISIONS_SHARE:.0%} of it (the remainder is the rest of the section).
+
+{_markdown_table(divisions)}
+
+As generated (thousand persons):
+
+{_markdown_table(city_view)}
+
+## 2. Demand for graduates (used to drive outcomes and vacancies)
+
+Same stock-flow method as `forecasting/demand.py`, at the finest level (divisions and the rest of each section):
+openings(t) = max(E(t) - E(t-1), 0) + replacement_rate x E(t-1); graduate openings = openings x
+graduate_entry_share. The sector parameters are curated in `talentcast/data/reference/sector_parameters.csv`
+(a reason per sector). Because the demo has ten of the city's schools, graduate_entry_share there is the share
+of openings the city's own new graduates fill; the rest go to migrants, graduates from elsewhere and job changers.
+
+## 3. Schools and intake (schools.csv, enrolment.csv)
+
+{_markdown_table(schools)}
+
+Intake of school s, major m, year t >= start: round(intake x school size factor x exp(trend x (t - start)) x
+exp(N(0, {INTAKE_NOISE_SD}))), clipped to {INTAKE_BOUNDS}; school size factor = exp(N(0, 0.15)) per school x major.
+Intake runs to 2026 (this year's admission). Graduates(t) = Binomial(intake(t - duration), completion rate) for
+t <= {LAST_OBSERVED_YEAR}, completion rate drawn uniformly in {COMPLETION_RATE_RANGE} per school x major;
+duration from the majors table (3 中职 / 3 高职专科 / 4 职业本科 / 4 本科). Empty graduates and outcomes = no
+cohort has graduated yet (or the year is after {LAST_OBSERVED_YEAR}).
+
+Demo majors (all real catalogue codes), their schools, intake assumptions and sector weights:
+
+{_markdown_table(offers)}
+
+**Sector weights (major_sector_map.csv).** "derived" = built by `features.crosswalk.build_major_sector_map`
+from the real MOE teaching-standard links (`major_to_occupation_official_teaching_standards.csv`) through the
+curated `talentcast/data/reference/occupation_sector.csv` (share of a major's linked occupations per sector,
+longest occupation-code prefix wins, rounded to 4 decimals, the largest share absorbing the remainder so the
+weights sum to 1). "assumed" = stated in `talentcast/generator.py` (reason in the table): majors without links
+(all 本科 majors, some 中职) and a few whose links list only generic jobs.
+
+## 4. Graduate outcomes (enrolment.csv: graduates_employed, graduates_further_study, graduates_local)
+
+- Expected local entrants of a school x major = graduates x (1 - further-study share of the level) x local share
+  of the level; summed over majors with the sector weights per sector and year.
+- Tightness(sector, year) = graduate openings / max(entrants, 1); clipped to {TIGHTNESS_BOUNDS} before logs.
+- Pressure x(major, year) = sum over sectors of weight x log(tightness).
+- Further study ~ Binomial(graduates, share of the level): {FURTHER_STUDY_SHARE}. (Demo values: the real national
+  中职 share of graduates going on to study is higher, above 60%; kept low so employment-rate rules stay
+  meaningful for 中职 majors. 毕业去向落实率 counts further study too.)
+- Employed ~ Binomial(graduates - further study, logistic({EMPLOYMENT_LOGIT_INTERCEPT} + {EMPLOYMENT_LOGIT_SLOPE} x
+  + school effect + noise)); school effect ~ N(0, {SCHOOL_EFFECT_SD}) per school x major, noise ~
+  N(0, {EMPLOYMENT_NOISE_SD}) per year.
+- Local ~ Binomial(employed, logistic(logit(local share of the level) + {LOCAL_LOGIT_SLOPE} x)); local shares
+  {LOCAL_SHARE} (the plan's targets: 25% of higher-education graduates stay, 70% of 中职 work locally).
+
+Employment rate (graduates_employed / graduates, all schools) as generated, last five years:
+
+{_markdown_table(rates)}
+
+## 5. Vacancies (vacancies.csv; public employment service, monthly 2019-01..2025-12, target divisions)
+
+- Yearly postings = {PES_POSTING_FACTOR} x openings of the division; log(vacancies / job seekers) =
+  {VACANCY_RATIO_INTERCEPT} + {VACANCY_RATIO_SLOPE} x log(tightness) (tight sectors have 求人倍率 above 1).
+- Seasonality: each day in days {POST_FESTIVAL_WINDOW[0]}..{POST_FESTIVAL_WINDOW[1]} after 春节 carries
+  (1 + {POST_FESTIVAL_BOOST}) times an ordinary day's volume (节后招聘高峰); days {FESTIVAL_LULL} around the
+  festival carry {FESTIVAL_LULL_CUT} times; job seekers rise in June-July by {GRADUATION_BOOST_SEEKERS} (graduates
+  leave school). Festival dates: {SPRING_FESTIVAL}.
+- Early 2020 postings are cut by {COVID_2020_FACTOR} (COVID-19).
+- Monthly log noise N(0, {VACANCY_NOISE_SD}) on vacancies and job seekers independently; rounded to persons.
+
+## 6. Situations the data contains (they arise from the assumptions above; `tests/test_demo_data.py` checks them
+from the tables)
+
+- a growing sector short of graduates: automotive C36 (employment grows, graduate openings well above the
+  entrants of the demo majors);
+- shrinking sectors: construction machinery C35, construction E, real estate K and mining B after 2020;
+- a major with an employment rate under 60% two years running, and majors under 40% (real-estate management
+  440701 after the property slump, mining 620501, appliance repair 710105): material for red cards, shrink
+  and suspend;
+- over-supplied majors (the sectors they feed have fewer graduate openings than entrants), and majors
+  comfortably above 80% in growing sectors (automotive, rail, nursing, logistics): green cards and expand.
+"""
+    return text
+
+
+def _provenance_label(table: str) -> str:
+    return {
+        "regions": "real (provinces, NBS) + curated (English names, Guangxi's cities)",
+        "sectors": "real (19 sections) + curated (8 target divisions)",
+        "employment": "real provinces 2009-2015 (万人 x 10,000) + **generated** Liuzhou 2009-2025",
+        "vacancies": "**generated**",
+        "majors": "real (MOE catalogue, 1,935 majors) + curated (durations, English names of demo majors)",
+        "schools": "**generated** (fictional)",
+        "enrolment": "**generated**",
+        "major_sector_map": "**generated** (derived from real links or assumed)",
+        "sector_parameters": "curated assumptions",
+    }.get(table, "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: print a summary, or `--write` the shipped files."""
+    parser = argparse.ArgumentParser(prog="python -m talentcast.generator",
+                                     description="Seeded synthetic data of the demo city (generated, not observed).")
+    parser.add_argument("--write", action="store_true", help="write CSVs, metadata.json and GENERATED.md")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
+    parser.add_argument("--out", type=Path, default=GENERATED_DIR, help="output folder (default: shipped folder)")
+    args = parser.parse_args(argv)
+    if args.write:
+        paths = write_generated(args.out, args.seed)
+        for name, path in paths.items():
+            print(f"{name}: {path}")
+        return 0
+    from talentcast.demo_data import build_demo_tables
+
+    for name, (frame, metadata) in build_demo_tables(args.seed).items():
+        label = "generated" if metadata.get("synthetic") else "real/curated"
+        print(f"{name}: {len(frame)} rows ({label})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
