@@ -132,16 +132,29 @@ def _descendants_or_self(regions: pd.DataFrame, region: str | None) -> set[str] 
 # ----------------------------------------------------------------------------------------------- demand side
 
 
-def engine_sampler(method: str = "auto", engine: str = "local", scheduler=None) -> Sampler:
-    """Sample paths from `forecasting.engine.sample_paths` (the forecasting engine)."""
+def engine_forecast(frame: pd.DataFrame, horizon: int, n_paths: int, seed: int, method: str = "auto",
+                    engine: str = "local", scheduler=None) -> tuple[pd.DataFrame, list]:
+    """Sample paths from the forecasting engine, one engine call per group of series ending in the same year.
 
-    def sample(frame: pd.DataFrame, horizon: int, n_paths: int, seed: int) -> pd.DataFrame:
-        from forecasting.engine import sample_paths
+    Series that end early (e.g. provincial data to 2015 next to city data to 2025) need a longer horizon; fitting
+    them apart keeps the model selection of the up-to-date series at the horizon they are used for.
 
-        return sample_paths(frame, horizon=horizon, n_paths=n_paths, seed=seed, method=method)
+    Returns:
+        (paths with series_id, period, path, value, model; list of the engine's ForecastResult per group).
+    """
+    from forecasting.engine import forecast
 
-    sample.model_name = method  # type: ignore[attr-defined]
-    return sample
+    last = frame.groupby("series_id")["period"].max().astype(int)
+    target = int(last.max()) + int(horizon)
+    parts, results = [], []
+    for end, ids in sorted(last.groupby(last).groups.items()):
+        group = frame[frame["series_id"].isin(set(ids))]
+        result = forecast(group, target - int(end), method=method, engine=engine, scheduler=scheduler)
+        paths = result.sample_paths(n_paths, seed + int(end))
+        models = dict(zip(result.selection["series_id"], result.selection["model"]))
+        parts.append(paths.assign(model=paths["series_id"].map(models)))
+        results.append(result)
+    return pd.concat(parts, ignore_index=True), results
 
 
 def employment_series(employment: pd.DataFrame) -> pd.DataFrame:
@@ -158,18 +171,12 @@ def base_paths(employment: pd.DataFrame, nodes: pd.DataFrame, base_year: int, ho
     years = list(range(base_year, base_year + horizon + 1))
     out = np.full((len(nodes), horizon + 1, n_paths), np.nan)
     ids = nodes["region"] + "|" + nodes["sector"]
-    sampled = paths.assign(year=paths["period"].astype(str).str[:4].astype(int))
-    sampled = sampled[sampled["year"].isin(years)]
-    index = pd.MultiIndex.from_arrays([sampled["series_id"], sampled["year"], sampled["path"].astype(int)])
-    sampled_values = pd.Series(sampled["value"].to_numpy(dtype=float), index=index)
-    for i, sid in enumerate(ids):
-        for j, year in enumerate(years):
-            try:
-                row = sampled_values.loc[(sid, year)]
-            except KeyError:
-                continue
-            values = row.sort_index().to_numpy()
-            out[i, j, : len(values)] = values[:n_paths]
+    node_of = pd.Series(np.arange(len(ids)), index=ids.to_numpy())
+    year = paths["period"].astype(str).str[:4].astype(int).to_numpy()
+    path = paths["path"].astype(int).to_numpy()
+    row = node_of.reindex(paths["series_id"].to_numpy()).to_numpy()
+    keep = ~np.isnan(row) & (year >= years[0]) & (year <= years[-1]) & (path >= 0) & (path < n_paths)
+    out[row[keep].astype(int), year[keep] - years[0], path[keep]] = paths["value"].to_numpy(dtype=float)[keep]
     observed = employment.assign(sid=employment["region"].astype(str) + "|" + employment["sector"].astype(str))
     observed = observed[observed["year"] == base_year].set_index("sid")["employed"].astype(float)
     for i, sid in enumerate(ids):
@@ -265,7 +272,7 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
         seed: seed of the sample paths and supply draws.
         n_paths: sample paths per series.
         region: keep results for this region and its descendants (its ancestors are still forecast, so the
-            hierarchy stays coherent).
+            hierarchy stays coherent). None: the regions of the schools, their ancestors and descendants.
         method, engine, scheduler: passed to the forecasting engine (engine="dask" for large runs).
         shortage_threshold, surplus_threshold: ratio cut-offs of p_shortage / p_surplus.
         sampler: optional function (frame, horizon, n_paths, seed) -> sample paths (series_id, period, path,
@@ -288,6 +295,11 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
 
     regions, sectors = tables["regions"], tables["sectors"]
     scope = region_scope(regions, region)
+    if scope is None:
+        # Gaps need both sides: forecast the regions that have schools, with their ancestors (coherence) and
+        # descendants - not, say, every province of a national table when the schools are in one city.
+        school_regions = sorted(set(tables["schools"]["region"].astype(str)))
+        scope = set().union(*(region_scope(regions, r) for r in school_regions))
     employment = tables["employment"].assign(region=lambda f: f["region"].astype(str),
                                              sector=lambda f: f["sector"].astype(str))
     if scope is not None:
@@ -305,11 +317,14 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
 
     step("forecast")
     nodes = last_year.index.to_frame(index=False)
-    sampler = sampler or engine_sampler(method, engine, scheduler)
-    needed = int(base_year + horizon - last_year.min())
-    paths = sampler(employment_series(employment), needed, n_paths, seed)
+    series = employment_series(employment)
+    if sampler is None:
+        paths, forecast_results = engine_forecast(series, horizon, n_paths, seed, method, engine, scheduler)
+        model_name = method
+    else:
+        paths = sampler(series, int(base_year + horizon - last_year.min()), n_paths, seed)
+        forecast_results, model_name = [], getattr(sampler, "model_name", "custom")
     base = base_paths(employment, nodes, base_year, horizon, n_paths, paths)
-    model_name = getattr(sampler, "model_name", "custom")
     if "model" in paths:
         models = paths.drop_duplicates("series_id").set_index("series_id")["model"].astype(str)
         node_models = [models.get(f"{r}|{s}", model_name) for r, s in zip(nodes["region"], nodes["sector"])]
@@ -354,7 +369,8 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
             "n_paths": int(n_paths), "region": state.region,
             "scenario_id": scenario_obj.id if scenario_obj else None,
             "scenario": scenario_obj.to_dict() if scenario_obj else None,
-            "map_source": map_source, "notes": list(notes), "dataset_versions": {}}
+            "map_source": map_source, "notes": list(notes), "dataset_versions": {},
+            "forecast_results": forecast_results}
     return PipelineResult(results=results, state=state, meta=meta)
 
 

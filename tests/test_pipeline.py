@@ -1,0 +1,191 @@
+"""The pipeline end to end on hand-made tables: known answers, accounting identities, coherence, state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from _supply_demand_fixtures import linear_sampler, tiny_tables
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from features.errors import TalentcastError
+from forecasting.pipeline import PipelineState, compute_results, run_pipeline
+
+COLUMNS = {
+    "demand": "region, sector, year, employment_mean, employment_lo_80, employment_hi_80, expansion_mean, "
+              "replacement_mean, openings_mean, graduate_openings_mean, graduate_openings_lo_80, "
+              "graduate_openings_hi_80, graduate_openings_lo_95, graduate_openings_hi_95, model",
+    "supply": "region, school, major, year, intake_source, expected_graduates, graduate_entrants",
+    "supply_by_sector": "region, sector, year, graduate_entrants",
+    "gaps": "region, sector, year, openings_mean, supply_mean, gap_mean, gap_lo_80, gap_hi_80, gap_lo_95, "
+            "gap_hi_95, ratio_median, ratio_lo_80, ratio_hi_80, ratio_lo_95, ratio_hi_95, p_shortage, p_surplus, "
+            "shortage_threshold, surplus_threshold",
+    "major_pressure": "region, major, year, pressure_median, pressure_lo_80, pressure_hi_80, p_shortage, "
+                      "p_surplus",
+}
+
+
+@pytest.fixture(scope="module")
+def exact():
+    """Noise-free employment forecasts: demand is hand-computable."""
+    return run_pipeline(tiny_tables(), horizon=3, n_paths=200, seed=3, sampler=linear_sampler(0.0))
+
+
+@pytest.fixture(scope="module")
+def noisy():
+    return run_pipeline(tiny_tables(), horizon=5, n_paths=300, seed=3, sampler=linear_sampler(0.02))
+
+
+def _row(frame, **keys):
+    mask = np.ones(len(frame), dtype=bool)
+    for k, v in keys.items():
+        mask &= (frame[k] == v).to_numpy()
+    assert mask.sum() == 1, keys
+    return frame[mask].iloc[0]
+
+
+def test_result_columns_follow_the_contract(noisy):
+    for kind, columns in COLUMNS.items():
+        assert list(noisy.results[kind].columns) == columns.split(", "), kind
+    assert noisy.meta["years"] == [2025, 2026, 2027, 2028, 2029] and noisy.meta["base_year"] == 2024
+
+
+def test_known_answer_demand_of_a_growing_and_a_shrinking_division(exact):
+    demand = exact.results["demand"]
+    c36 = _row(demand, region="450200", sector="C36", year=2025)
+    # 1450 in 2024 -> 1500: expansion 50, replacement 0.03 x 1450 = 43.5, graduate share 0.5.
+    assert c36["employment_mean"] == pytest.approx(1500)
+    assert c36["expansion_mean"] == pytest.approx(50)
+    assert c36["replacement_mean"] == pytest.approx(43.5)
+    assert c36["openings_mean"] == pytest.approx(93.5)
+    assert c36["graduate_openings_mean"] == pytest.approx(46.75)
+    c35 = _row(demand, region="450200", sector="C35", year=2025)
+    # 410 -> 400: expansion -10 is floored, openings = replacement 12.3 only.
+    assert c35["expansion_mean"] == pytest.approx(-10)
+    assert c35["openings_mean"] == pytest.approx(12.3)
+    # Section C (3360 -> 3400) is the sum of C36, C35 and the rest (1500, flat): openings are summed from the
+    # parts, 93.5 + 12.3 + 45 = 150.8 - more than max(40, 0) + 100.8 = 140.8 because C35 shrinks.
+    section = _row(demand, region="450200", sector="C", year=2025)
+    assert section["employment_mean"] == pytest.approx(3400)
+    assert section["expansion_mean"] == pytest.approx(40)
+    assert section["openings_mean"] == pytest.approx(150.8)
+
+
+def test_known_answer_supply_and_gap(exact):
+    supply = exact.results["supply"]
+    row = _row(supply, school="S1", major="460701", year=2025)
+    assert row["intake_source"] == "pipeline"
+    # 200 admitted in 2022 x 0.9 completion x 0.9 not studying on x (144/162) employed x 0.5 local = 72.
+    assert row["expected_graduates"] == pytest.approx(180, rel=0.01)
+    assert row["graduate_entrants"] == pytest.approx(72, rel=0.01)
+    gaps = exact.results["gaps"]
+    c36 = _row(gaps, region="450200", sector="C36", year=2025)
+    assert c36["supply_mean"] == pytest.approx(0.7 * 72, rel=0.01)          # crosswalk weight 0.7
+    assert c36["gap_mean"] == pytest.approx(46.75 - 0.7 * 72, rel=0.02)
+    # The sector I is fed by 510201 only (36 entrants): 0.5 x (5 + 0.03 x 445) / 36 = 0.25 -> surplus for sure.
+    it = _row(gaps, region="450200", sector="I", year=2025)
+    assert it["ratio_median"] == pytest.approx(0.5 * (5 + 0.03 * 445) / 36, rel=0.02)
+    assert it["p_surplus"] == 1.0 and it["p_shortage"] == 0.0
+
+
+def test_accounting_identities_hold_on_every_row(noisy):
+    demand = noisy.results["demand"].set_index(["region", "sector", "year"]).sort_index()
+    params = 0.03  # no sector_parameters: the documented default everywhere
+    for (region, sector), group in demand.groupby(level=[0, 1]):
+        employment = group["employment_mean"].to_numpy()
+        # Replacement is linear in employment, so it holds in the means: rate x previous year's employment.
+        np.testing.assert_allclose(group["replacement_mean"].to_numpy()[1:], params * employment[:-1], rtol=1e-9)
+    # Openings >= max(expansion, 0) + replacement (equality for a single atom; more where parts shrink).
+    assert (demand["openings_mean"] >= demand["replacement_mean"] - 1e-9).all()
+    np.testing.assert_allclose(demand["graduate_openings_mean"], 0.5 * demand["openings_mean"], rtol=1e-9)
+
+
+def test_children_sum_to_parents_and_supply_is_conserved(noisy):
+    state = noisy.state
+    index = state.hierarchy.node_index()
+    # Path by path, the province's section equals the city's plus the rest of the province, and the city's
+    # section is at least the sum of its divisions.
+    from forecasting.reconcile import aggregate
+
+    nodes = aggregate(state.hierarchy, state.atom_paths)
+    assert (nodes[index[("450000", "C")]] >= nodes[index[("450200", "C")]] - 1e-6).all()
+    assert (nodes[index[("450200", "C")]] >= nodes[index[("450200", "C36")]] + nodes[index[("450200", "C35")]]
+            - 1e-6).all()
+    assert state.atom_paths.min() >= 0
+    # Every entrant is counted once among the top-level sectors of the city (crosswalk weights sum to 1)...
+    by_sector = noisy.results["supply_by_sector"].query("region == '450200' and sector in ['C', 'I']")
+    total = noisy.results["supply"].groupby("year")["graduate_entrants"].sum()
+    np.testing.assert_allclose(by_sector.groupby("year")["graduate_entrants"].sum().to_numpy(), total.to_numpy())
+    # ... and the province counts the city's schools too.
+    province = noisy.results["supply_by_sector"].query("region == '450000'")["graduate_entrants"].to_numpy()
+    city = noisy.results["supply_by_sector"].query("region == '450200' and sector in ['C', 'I']")
+    np.testing.assert_allclose(province, city["graduate_entrants"].to_numpy())
+
+
+def test_same_seed_same_numbers_and_state_round_trip(noisy):
+    again = run_pipeline(tiny_tables(), horizon=5, n_paths=300, seed=3, sampler=linear_sampler(0.02))
+    pd.testing.assert_frame_equal(again.results["gaps"], noisy.results["gaps"])
+    restored = PipelineState.from_bytes(noisy.state.to_bytes())
+    pd.testing.assert_frame_equal(compute_results(restored)["major_pressure"], noisy.results["major_pressure"])
+
+
+def test_region_keeps_its_rows_and_descendants(noisy):
+    city = run_pipeline(tiny_tables(), horizon=5, n_paths=300, seed=3, sampler=linear_sampler(0.02),
+                        region="450200")
+    assert set(city.results["gaps"]["region"]) == {"450200"}
+    pd.testing.assert_frame_equal(city.results["gaps"],
+                                  noisy.results["gaps"].query("region == '450200'").reset_index(drop=True))
+
+
+def test_missing_tables_and_bad_region_are_user_errors():
+    tables = tiny_tables()
+    del tables["enrolment"]
+    with pytest.raises(TalentcastError, match="missing input table.*enrolment"):
+        run_pipeline(tables, sampler=linear_sampler())
+    with pytest.raises(TalentcastError, match="region '999999' is not in the regions table"):
+        run_pipeline(tiny_tables(), region="999999", sampler=linear_sampler())
+
+
+def test_crosswalk_is_built_when_missing_and_the_run_says_so():
+    tables = tiny_tables()
+    del tables["major_sector_map"]
+    # Majors with official teaching-standard links in the real data (物联网应用技术, 软件技术).
+    tables["majors"] = tables["majors"].assign(code=["510102", "510203", "460301"])
+    tables["enrolment"] = tables["enrolment"].assign(
+        major=tables["enrolment"]["major"].map({"460701": "510102", "510201": "510203", "460301": "460301"}))
+    result = run_pipeline(tables, horizon=2, n_paths=50, sampler=linear_sampler())
+    assert result.meta["map_source"] == "built"
+    assert any("build_major_sector_map" in note for note in result.meta["notes"])
+    crosswalk = result.state.major_sector_map
+    np.testing.assert_allclose(crosswalk.groupby("major")["weight"].sum(), 1.0)
+    assert set(crosswalk["sector"]) <= set(tables["sectors"]["code"])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(growth=st.lists(st.integers(-40, 60), min_size=4, max_size=4),
+       intake=st.lists(st.integers(0, 300), min_size=3, max_size=3), seed=st.integers(0, 10))
+def test_property_random_small_cities_stay_coherent_and_non_negative(growth, intake, seed):
+    tables = tiny_tables()
+    employment = tables["employment"].copy()
+    for (region, sector), slope in zip([("450200", "C36"), ("450200", "C35"), ("450200", "I"), ("450000", "I")],
+                                       growth):
+        mask = (employment["region"] == region) & (employment["sector"] == sector)
+        employment.loc[mask, "employed"] = np.maximum(
+            employment.loc[mask, "employed"] + slope * (employment.loc[mask, "year"] - 2015), 0)
+    tables["employment"] = employment
+    enrolment = tables["enrolment"].copy()
+    for (school, major), n in zip([("S1", "460701"), ("S1", "510201"), ("S2", "460301")], intake):
+        enrolment.loc[(enrolment["school"] == school) & (enrolment["major"] == major), "intake"] = n
+    tables["enrolment"] = enrolment
+    result = run_pipeline(tables, horizon=3, n_paths=60, seed=seed, sampler=linear_sampler(0.05))
+    demand, gaps = result.results["demand"], result.results["gaps"]
+    assert (demand[["employment_mean", "openings_mean", "graduate_openings_mean"]] >= 0).all().all()
+    key = ["region", "sector", "year"]
+    wide = demand.set_index(key)["employment_mean"]
+    for year in result.meta["years"]:
+        assert wide[("450200", "C", year)] >= wide[("450200", "C36", year)] + wide[("450200", "C35", year)] - 1e-6
+        assert wide[("450000", "I", year)] >= wide[("450200", "I", year)] - 1e-6
+    assert (gaps["supply_mean"] >= 0).all() and gaps["p_shortage"].between(0, 1).all()
+    assert (result.results["supply"]["graduate_entrants"] <= result.results["supply"]["expected_graduates"]
+            + 1e-9).all()
