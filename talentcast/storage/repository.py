@@ -172,7 +172,7 @@ class Storage:
         typed = coerce_to_contract(schema, frame, where=source_file)
         checksum = frame_checksum(schema, typed)
         meta_json = _jsonable(dict(metadata or {}), where=f"metadata of {table}")
-        records = _records(typed)
+        columns = _columns(typed)
         data_table = data_tables[table]
         for attempt in range(2):
             created_at = _utcnow()
@@ -189,12 +189,8 @@ class Storage:
                             source_file=str(source_file), created_at=created_at, metadata=meta_json,
                         )
                     ).inserted_primary_key[0]
-                    for start in range(0, len(records), _BATCH_ROWS):
-                        batch = records[start:start + _BATCH_ROWS]
-                        for offset, row in enumerate(batch, start=start):
-                            row["version_id"] = version_id
-                            row["row_number"] = offset
-                        conn.execute(data_table.insert(), batch)
+                    _bulk_insert(conn, data_table, {"version_id": [version_id] * len(typed),
+                                                    "row_number": list(range(len(typed))), **columns})
             except sa.exc.IntegrityError as exc:
                 if attempt == 0 and _is_version_race(exc):
                     continue  # another writer took this version number first; take the next one
@@ -317,14 +313,9 @@ class Storage:
         with self.engine.begin() as conn:
             run_id = int(conn.execute(runs_table.insert().values(**run_values)).inserted_primary_key[0])
             for kind, frame in results.items():
-                records = _result_records(kind, frame)
-                table = result_tables[kind]
-                for start in range(0, len(records), _BATCH_ROWS):
-                    batch = records[start:start + _BATCH_ROWS]
-                    for offset, row in enumerate(batch, start=start):
-                        row["run_id"] = run_id
-                        row["row_number"] = offset
-                    conn.execute(table.insert(), batch)
+                columns = _result_columns(kind, frame)
+                _bulk_insert(conn, result_tables[kind], {"run_id": [run_id] * len(frame),
+                                                         "row_number": list(range(len(frame))), **columns})
         meta.run_id, meta.created_at, meta.status = run_id, created_at, RUN_STATUS_COMPLETE
         return run_id
 
@@ -628,19 +619,54 @@ def frame_checksum(schema: TableSchema, typed: pd.DataFrame) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts of plain Python values (None for missing): what every DB-API driver accepts."""
-    columns = {name: _column_values(frame[name]) for name in frame.columns}
+def _columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """Columns as lists of plain Python values (None for missing): what every DB-API driver accepts."""
+    return {name: _column_values(frame[name]) for name in frame.columns}
+
+
+def _bulk_insert(conn: sa.Connection, table: sa.Table, columns: dict[str, list[Any]]) -> None:
+    """Insert column-wise data in batches with executemany, inside the caller's transaction.
+
+    On SQLite the rows go straight to the driver's executemany with the INSERT compiled by SQLAlchemy for
+    this dialect: SQLAlchemy's per-row parameter processing would otherwise cost more than SQLite itself.
+    JSON columns are serialised here for that path. Other databases use Core executemany (psycopg batches it).
+    """
     names = list(columns)
-    return [dict(zip(names, row)) for row in zip(*columns.values())] if names else [{} for _ in range(len(frame))]
+    count = len(columns[names[0]]) if names else 0
+    if count == 0:
+        return
+    if conn.dialect.name != "sqlite":
+        for start in range(0, count, _BATCH_ROWS):
+            stop = min(start + _BATCH_ROWS, count)
+            conn.execute(table.insert(), [dict(zip(names, row)) for row in
+                                          zip(*(columns[n][start:stop] for n in names))])
+        return
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=names)
+    order = list(compiled.positiontup)
+    values = []
+    for name in order:
+        column = columns[name]
+        if isinstance(table.c[name].type, sa.JSON):
+            column = [None if v is None else json.dumps(v, ensure_ascii=False) for v in column]
+        values.append(column)
+    rows = list(zip(*values))
+    cursor = conn.connection.cursor()  # the DB-API connection of this transaction
+    dbapi = conn.dialect.dbapi
+    try:
+        for start in range(0, count, _BATCH_ROWS):
+            cursor.executemany(str(compiled), rows[start:start + _BATCH_ROWS])
+    except dbapi.IntegrityError as exc:
+        raise sa.exc.IntegrityError(str(compiled), None, exc) from exc
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError(str(compiled), None, exc) from exc
+    finally:
+        cursor.close()
 
 
 def _column_values(series: pd.Series) -> list[Any]:
     mask = series.isna().to_numpy()
-    if series.dtype == object:
-        values = [_native(v) for v in series.tolist()]
-    else:
-        values = series.astype(object).tolist()
+    values = series.tolist()  # native int/float/bool for numpy and nullable dtypes
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
         values = [_native(v) for v in values]
     if mask.any():
         values = [None if m else v for v, m in zip(values, mask)]
@@ -655,8 +681,8 @@ def _native(value: Any) -> Any:
     return value
 
 
-def _result_records(kind: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of a result frame: typed columns as values (JSON columns as JSON), the rest in `extra`."""
+def _result_columns(kind: str, frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """Columns of a result frame: typed columns as values (JSON columns as JSON), the rest in `extra`."""
     spec = RESULT_COLUMNS[kind]
     records: dict[str, list[Any]] = {}
     for name, type_ in spec.items():
@@ -666,7 +692,9 @@ def _result_records(kind: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
             records[name] = [_jsonable(v, where=f"{kind}.{name}") for v in frame[name].tolist()]
         elif type_ == "int":
             values = _column_values(frame[name])
-            records[name] = [None if v is None else _whole(v, kind, name) for v in values]
+            if not pd.api.types.is_integer_dtype(frame[name].dtype):
+                values = [None if v is None else _whole(v, kind, name) for v in values]
+            records[name] = values
         elif type_ == "float":
             column = frame[name]
             if column.dtype == object:
@@ -677,19 +705,22 @@ def _result_records(kind: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
                     raise TalentcastError(f"result {kind}: row {position}, column '{name}', value "
                                           f"{column.iloc[position]!r} is not a number")
                 column = numbers
-            values = _column_values(column)
-            records[name] = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-                             for v in values]
+            values = _column_values(column)  # NaN -> None already
+            if not pd.api.types.is_float_dtype(column.dtype):
+                values = [None if v is None else float(v) for v in values]
+            records[name] = values
         else:
-            records[name] = [None if v is None else str(v) for v in _column_values(frame[name])]
+            values = _column_values(frame[name])
+            if pd.api.types.infer_dtype(frame[name], skipna=True) not in ("string", "empty"):
+                values = [None if v is None else str(v) for v in values]
+            records[name] = values
     extra_columns = [c for c in frame.columns if c not in spec and c not in ("run_id", "row_number", "extra")]
     if extra_columns:
         extra_values = {c: [_jsonable(v, where=f"{kind}.{c}") for v in frame[c].tolist()] for c in extra_columns}
         records["extra"] = [dict(zip(extra_columns, row)) for row in zip(*extra_values.values())]
     else:
         records["extra"] = [None] * len(frame)
-    names = list(records)
-    return [dict(zip(names, row)) for row in zip(*records.values())]
+    return records
 
 
 def _whole(value: Any, kind: str, name: str) -> int:
