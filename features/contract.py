@@ -235,3 +235,71 @@ def get_schema(table: str) -> TableSchema:
         return SCHEMAS[table]
     except KeyError:
         raise KeyError(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}") from None
+
+
+CHECK_DESCRIPTIONS: dict[str, str] = {
+    "weights_sum_to_one": "the weights of each major sum to 1 (within 1e-6); error names the major, the sum and "
+                          "its rows",
+    "graduates_not_above_cohort": "graduates of year t do not exceed the intake of the same school and major in "
+                                  "t - duration_years (duration from majors; checked where that intake row "
+                                  "exists)",
+    "outcomes_not_above_graduates": "graduates_employed + graduates_further_study <= graduates, and "
+                                    "graduates_local <= graduates_employed",
+    "series_gaps": "warning (not an error) when a series (the key without the year) misses a year between its "
+                   "first and last year",
+}
+"""What each table-level check in `TableSchema.checks` verifies (implemented in features.validation)."""
+
+_DTYPE_TEXT = {"str": "text", "int": "integer", "float": "number", "period": "year or year-month",
+               "bool": "true/false"}
+
+
+def _bound_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _allowed_text(column: Column) -> str:
+    parts = []
+    if column.choices is not None:
+        parts.append(" / ".join(column.choices))
+    if column.unit == "year" or column.dtype == "period":
+        parts.append(f"{MIN_YEAR}..{MAX_YEAR}")
+    elif column.minimum is not None and column.maximum is not None:
+        parts.append(f"{_bound_text(column.minimum)}..{_bound_text(column.maximum)}")
+    elif column.minimum is not None:
+        parts.append(f">= {_bound_text(column.minimum)}")
+    elif column.maximum is not None:
+        parts.append(f"<= {_bound_text(column.maximum)}")
+    return "; ".join(parts)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def table_to_markdown(schema: TableSchema) -> str:
+    """Render one table schema as a Markdown section (heading, description, key, checks, column table)."""
+    lines = [f"### `{schema.name}`{' (optional)' if schema.optional else ''}", "", schema.description, "",
+             f"- Key (unique per row): {', '.join(f'`{k}`' for k in schema.key)}"]
+    references = [f"`{c.name}` -> `{c.references}`" for c in schema.columns if c.references]
+    if references:
+        lines.append(f"- References: {', '.join(references)}")
+    for check in schema.checks:
+        lines.append(f"- Check `{check}`: {CHECK_DESCRIPTIONS.get(check, '')}")
+    lines += ["", "| column | type | unit | required | allowed | references | description |",
+              "|---|---|---|---|---|---|---|"]
+    for c in schema.columns:
+        lines.append(f"| `{c.name}` | {_DTYPE_TEXT.get(c.dtype, c.dtype)} | {c.unit} | "
+                     f"{'yes' if c.required else 'no'} | {_cell(_allowed_text(c))} | "
+                     f"{f'`{c.references}`' if c.references else ''} | {_cell(c.description)} |")
+    return "\n".join(lines) + "\n"
+
+
+def to_markdown() -> str:
+    """Render every table schema of the contract, in ingest order, as Markdown (used by docs/data-contract.md)."""
+    sections = [table_to_markdown(schema) for schema in SCHEMAS.values()]
+    return "\n".join(sections)
+
+
+if __name__ == "__main__":  # python -m features.contract > schemas.md (pasted into docs/data-contract.md)
+    print(to_markdown(), end="")

@@ -208,17 +208,19 @@ def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Drop unnamed empty columns and trailing empty rows; keep everything else as read."""
-    frame = frame.astype(object).where(frame.notna(), "")
-    keep = [i for i, col in enumerate(frame.columns)
-            if str(col) != "" or (frame.iloc[:, i].astype(str).str.strip() != "").any()]
-    frame = frame.iloc[:, keep]
-    if len(frame.columns) and len(frame):
-        filled = (frame.apply(lambda s: s.astype(str).str.strip()) != "").any(axis=1).to_numpy()
-        last = np.flatnonzero(filled)
-        frame = frame.iloc[: (last[-1] + 1 if len(last) else 0)]
-    frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
-    return frame
+    keep = [i for i, name in enumerate(frame.columns)
+            if name != "" or any(str(v).strip() for v in frame.iloc[:, i].to_numpy())]
+    if len(keep) < frame.shape[1]:
+        frame = frame.iloc[:, keep]
+    # Walk back from the end: only the trailing rows need looking at, not the whole file.
+    values = frame.to_numpy(dtype=object)
+    end = len(values)
+    while end > 0 and not any(str(v).strip() for v in values[end - 1]):
+        end -= 1
+    if end < len(frame):
+        frame = frame.iloc[:end]
+    return frame.reset_index(drop=True)
 
 
 def _series_to_text(series: pd.Series) -> pd.Series:

@@ -158,8 +158,10 @@ def validate_table(table: str, frame: pd.DataFrame, source: str,
     raw = frame_to_text(frame)
     present = _check_columns(schema, raw, issues)
 
-    nonblank = (raw.apply(lambda s: s.str.strip()) != "").any(axis=1).to_numpy() if len(raw.columns) else (
-        np.zeros(len(raw), dtype=bool))
+    stripped = [_strip(raw.iloc[:, i]) for i in range(raw.shape[1])]
+    nonblank = np.zeros(len(raw), dtype=bool)
+    for column_text in stripped:
+        nonblank |= column_text.to_numpy() != ""
     blank_positions = np.flatnonzero(~nonblank)
     if len(raw) and len(blank_positions):
         issues.add_rows(blank_positions, None, None, "empty row, skipped", severity="warning")
@@ -169,10 +171,12 @@ def validate_table(table: str, frame: pd.DataFrame, source: str,
 
     typed: dict[str, pd.Series] = {}
     valid: dict[str, np.ndarray] = {}  # per column: value present and well-formed
+    position_of = {name: i for i, name in enumerate(raw.columns)}
     for column in schema.columns:
         if column.name not in present:
             continue
-        typed[column.name], valid[column.name] = _check_column(column, raw[column.name], issues)
+        text = stripped[position_of[column.name]].loc[nonblank]
+        typed[column.name], valid[column.name] = _check_column(column, raw[column.name], text, issues)
 
     positions = pd.Series(np.flatnonzero(nonblank), index=raw.index)
     context = _Context(schema, raw, typed, valid, positions, issues, references)
@@ -274,9 +278,9 @@ def _check_columns(schema: TableSchema, raw: pd.DataFrame, issues: _Issues) -> s
     return {c for c in expected if c in seen and c not in duplicated}
 
 
-def _check_column(column: Column, values: pd.Series, issues: _Issues) -> tuple[pd.Series, np.ndarray]:
-    """Type one column; report missing required values, type errors, bounds and choices."""
-    text = values.str.strip()
+def _check_column(column: Column, values: pd.Series, text: pd.Series, issues: _Issues
+                  ) -> tuple[pd.Series, np.ndarray]:
+    """Type one column (`values` as written, `text` stripped); report missing, types, bounds, choices."""
     missing = (text == "").to_numpy()
     positions = _positions(values)
     if column.required and missing.any():
@@ -308,12 +312,20 @@ def _check_column(column: Column, values: pd.Series, issues: _Issues) -> tuple[p
 
 def _parse_number(column: Column, text: pd.Series, missing: np.ndarray, values: pd.Series,
                   positions: np.ndarray, issues: _Issues) -> tuple[pd.Series, np.ndarray]:
-    cleaned = text.where(~text.str.fullmatch(_THOUSANDS), text.str.replace(",", "", regex=False))
-    numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-    parsed = numbers.notna().to_numpy()
-    if parsed.any():
-        # pandas' fast parser can be off in the last digit; Python's float() rounds correctly, so typed
-        # values equal what the user wrote (and what frame_to_text printed).
+    cleaned = text
+    has_comma = np.fromiter(("," in v for v in text.to_numpy()), dtype=bool, count=len(text))
+    if has_comma.any():
+        with_comma = text.loc[has_comma]
+        thousands = with_comma.str.fullmatch(_THOUSANDS).to_numpy()
+        cleaned = text.copy()
+        cleaned.loc[with_comma.index[thousands]] = with_comma.loc[thousands].str.replace(",", "", regex=False)
+    # Python's float() (what astype uses) rounds correctly, so typed values equal what the user wrote;
+    # pandas' to_numeric can be off in the last digit, so it only finds the unparseable cells.
+    try:
+        numbers = cleaned.where(~missing, "nan").astype("float64")
+    except (TypeError, ValueError):
+        numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+        parsed = numbers.notna().to_numpy()
         try:
             numbers.loc[parsed] = cleaned.loc[parsed].astype("float64").to_numpy()
         except (TypeError, ValueError):
@@ -604,6 +616,11 @@ def _durations(majors: pd.DataFrame) -> pd.Series:
         duration = duration.fillna(text["level"].str.strip().map(DEFAULT_DURATION_YEARS))
     out = pd.Series(duration.to_numpy(), index=codes.to_numpy()).dropna()
     return out[~out.index.duplicated()]
+
+
+def _strip(values: pd.Series) -> pd.Series:
+    # A list comprehension is several times faster than .str.strip() on object columns.
+    return pd.Series([v.strip() for v in values.to_numpy()], index=values.index, dtype=object)
 
 
 def _positions(values: pd.Series) -> np.ndarray:

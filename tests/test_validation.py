@@ -487,3 +487,51 @@ def test_negative_counts_flagged_exactly(values):
     else:
         result = validate_table("employment", frame, "p.csv", REFERENCES)
         assert result.frame["employed"].tolist() == [float(v) for v in values]
+
+
+def test_rows_after_a_blank_row_keep_their_file_row_numbers():
+    frame = pd.DataFrame({"region": ["450200", "", "450200"], "sector": ["C36", "", "C36"],
+                          "year": ["2015", "", "2016"], "employed": ["1", "", "x"]})
+    with pytest.raises(ValidationError) as info:
+        validate_table("employment", frame, "e.csv", REFERENCES)
+    assert info.value.issues == [
+        _issue("e.csv", 4, "employed", "x", "expected a number"),
+        _issue("e.csv", 3, None, None, "empty row, skipped", severity="warning"),
+    ]
+
+
+def test_full_width_spaces_are_stripped():
+    frame = pd.DataFrame({"code": ["\u3000450200 "], "name_zh": [" 柳州市\u3000"], "level": ["city"]})
+    result = validate_table("regions", frame, "r.csv")
+    assert result.frame[["code", "name_zh"]].values.tolist() == [["450200", "柳州市"]]
+
+
+def test_bool_columns(monkeypatch):
+    from features.contract import Column, TableSchema
+
+    schema = TableSchema(name="flags", description="test-only table", key=("code",),
+                         columns=(Column("code", "str", "code"), Column("active", "bool", "flag", required=False)))
+    monkeypatch.setitem(SCHEMAS, "flags", schema)
+    frame = pd.DataFrame({"code": ["a", "b", "c", "d"], "active": ["是", "FALSE", "", "1"]})
+    assert validate_table("flags", frame, "f.csv").frame["active"].tolist() == [True, False, pd.NA, True]
+    frame.loc[0, "active"] = "maybe"
+    with pytest.raises(ValidationError) as info:
+        validate_table("flags", frame, "f.csv")
+    assert info.value.issues == [_issue("f.csv", 2, "active", "maybe", "expected true or false")]
+
+
+def test_every_schema_check_is_implemented_and_documented():
+    from features.contract import CHECK_DESCRIPTIONS
+    from features.validation import TABLE_CHECKS
+
+    used = {check for schema in SCHEMAS.values() for check in schema.checks}
+    assert used <= set(TABLE_CHECKS)
+    assert set(TABLE_CHECKS) == set(CHECK_DESCRIPTIONS)
+
+
+def test_docs_show_the_current_schemas():
+    from features.contract import to_markdown
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "data-contract.md").read_text(encoding="utf-8")
+    assert docs.endswith(to_markdown()), "regenerate the Tables section: python -m features.contract"
+    assert "| `duration_years` | integer | years | yes | 1..8 |  | programme length |" in docs
