@@ -46,6 +46,15 @@ def frames(demo) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def city_flows(frames) -> pd.DataFrame:
+    return compute_city_flows(frames)
+
+
+@pytest.fixture(scope="module")
+def employment_rates(frames) -> pd.DataFrame:
+    return compute_employment_rates(frames)
+
+
+def compute_city_flows(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Per city sector x year: graduate openings (stock-flow) and graduates available locally, from the tables."""
     employment = frames["employment"]
     city = employment[employment["region"] == CITY].pivot(index="sector", columns="year", values="employed")
@@ -74,8 +83,7 @@ def city_flows(frames) -> pd.DataFrame:
     return flows.reset_index().rename(columns={"level_0": "sector"})
 
 
-@pytest.fixture(scope="module")
-def employment_rates(frames) -> pd.DataFrame:
+def compute_employment_rates(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """graduates_employed / graduates per major (all schools) x year."""
     enrolment = frames["enrolment"].dropna(subset=["graduates"])
     totals = enrolment.groupby(["major", "year"])[["graduates", "graduates_employed"]].sum()
@@ -393,3 +401,14 @@ def test_normalised_weights_sum_to_one_and_stay_close(values):
     assert abs(sum(shares) - 1.0) < 1e-12
     assert (shares >= 0).all()
     assert np.abs(shares - weights / weights.sum()).max() <= 0.5e-4 * len(values) + 1e-12
+
+
+def test_situations_arise_from_the_assumptions_not_from_one_seed():
+    frames = {name: frame for name, (frame, _) in build_demo_tables(seed=3).items()}
+    flows = compute_city_flows(frames)
+    rates = compute_employment_rates(frames)
+    ratio = flows.set_index(["sector", "year"])["ratio"]
+    assert (ratio.loc["C36"].loc[2023:2025] > 1.2).all()
+    assert (ratio.loc["C35"].loc[2024:2025] < 0.8).all()
+    below = rates < 0.6
+    assert (below & below.shift(1, axis=1, fill_value=False)).any(axis=1).sum() >= 3
