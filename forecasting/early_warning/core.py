@@ -55,17 +55,18 @@ def _json_value(value):
     return value
 
 
-def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFrame] | None, plan_year: int,
-                     rule_set: str | Path | RuleSet | None = "forecast", min_class_size: int = 20,
+def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFrame] | None,
+                     plan_year: int | None, rule_set: str | Path | RuleSet | None = "forecast", min_class_size: int = 20,
                      region: str | None = None) -> pd.DataFrame:
     """Warnings per school x major for the next plan year.
 
     Args:
         tables: contract input tables (enrolment, schools, majors, major_sector_map; regions optional).
         results: pipeline results (gaps, major_pressure used; may be empty, then forecast rules cannot fire).
-        plan_year: admission year being planned; only enrolment rows of earlier years are used.
+        plan_year: admission year being planned; only enrolment rows of earlier years are used. None -> the
+            year after the latest enrolment year.
         rule_set: built-in name, YAML path, a RuleSet, or None for the region's default
-            (:func:`rule_set_for_region`).
+            (:func:`rule_set_for_region`; with region None, each school region gets its own default).
         min_class_size: smallest viable class (0 disables it).
         region: restrict to schools in this region (and its descendants).
 
@@ -76,12 +77,38 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
     Raises:
         TalentcastError: a needed table is missing, the rule set is invalid, or there is nothing to warn about.
     """
-    if isinstance(plan_year, bool) or int(plan_year) != plan_year:
+    if "enrolment" not in tables or tables["enrolment"] is None:
+        raise TalentcastError("early warning needs the 'enrolment' table; ingest it first")
+    if plan_year is None:
+        # The next admission season after the latest recorded intake.
+        plan_year = int(pd.to_numeric(tables["enrolment"]["year"]).max()) + 1
+    if isinstance(plan_year, bool) or not isinstance(plan_year, (int, np.integer, float)) or \
+            int(plan_year) != plan_year:
         raise TalentcastError(f"plan year must be a whole year, got {plan_year!r}")
     plan_year = int(plan_year)
     if min_class_size < 0:
         raise TalentcastError(f"min_class_size must be >= 0, got {min_class_size}")
     results = results or {}
+    if rule_set is None and region is None and "schools" in tables:
+        # Each region gets its own default rule set (e.g. Sichuan's schools the sichuan set).
+        by_set: dict[str, list[str]] = {}
+        for code in sorted(set(tables["schools"]["region"].astype(str))):
+            by_set.setdefault(rule_set_for_region(code, tables.get("regions")), []).append(code)
+        if len(by_set) > 1:
+            parts = []
+            for name, codes in sorted(by_set.items()):
+                subset = dict(tables)
+                subset["schools"] = tables["schools"][tables["schools"]["region"].astype(str).isin(codes)]
+                try:
+                    parts.append(compute_warnings(subset, results, plan_year, name, min_class_size))
+                except TalentcastError:
+                    continue  # a region without current classes has nothing to warn about
+            if not parts:
+                raise TalentcastError("no school x major to warn about")
+            return (pd.concat(parts, ignore_index=True)
+                    .sort_values(["region", "school", "major"], kind="mergesort").reset_index(drop=True))
+        if by_set:
+            rule_set = next(iter(by_set))
     rs = _resolve_rule_set(rule_set, region, tables)
     frame, ctx = compute_indicators(tables, results, plan_year, rs, region=region)
     decided = evaluate_rules(frame, rs)

@@ -1,3 +1,181 @@
-"""CLI commands: warnings (see talentcast/cli/__init__.py)."""
+"""CLI command: warnings (专业预警) - read the latest run's warnings or recompute them with another rule set.
 
-from talentcast.cli import app  # noqa: F401
+    talentcast warnings [--school CODE] [--rules NAME|FILE] [--format table|csv|json] [--year Y]
+                        [--region CODE] [--min-class-size N] [--level red|yellow|green]
+    talentcast warnings --list-rules          # built-in rule sets and the regions using them
+    talentcast warnings --check-rules FILE    # validate a rule file (exit 2 with file/rule/field/reason)
+
+The stored warnings of the latest completed baseline run are shown when they match the request (same rule set,
+plan year and minimum class size). Otherwise the warnings are computed from the stored input tables and the
+run's results, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import typer
+
+from talentcast.cli import app
+
+_RESULT_KINDS = ("gaps", "major_pressure", "supply")
+_DEFAULT_MIN_CLASS = 20
+_FORMATS = ("table", "csv", "json")
+_TABLE_COLUMNS = ("school", "major", "level", "action", "current_intake", "recommended_intake", "rules_fired")
+
+
+def _is_file(rules: str) -> bool:
+    return rules.endswith((".yaml", ".yml")) or "/" in rules or Path(rules).exists()
+
+
+def select_warnings(stored, rules: str | None, year: int | None, min_class_size: int | None) -> bool:
+    """True when the stored warnings answer the request as they are (no recomputation needed)."""
+    if stored is None or not len(stored):
+        return False
+    if rules is not None:
+        if _is_file(rules):
+            return False  # a user's file may share a built-in name but not its rules
+        from forecasting.early_warning import load_rule_set
+
+        if set(stored["rule_set"]) != {load_rule_set(rules).name}:
+            return False
+    if year is not None and year not in set(stored["plan_year"].astype(int)):
+        return False
+    return min_class_size in (None, _DEFAULT_MIN_CLASS)
+
+
+def _cell(value) -> str:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def render(frame, fmt: str, explain: bool = False) -> str:
+    """Warnings as an aligned text table (with explanations when asked), CSV or JSON records."""
+    if fmt == "json":
+        records = frame.to_dict(orient="records")
+        for r in records:
+            for key in ("current_intake", "recommended_intake", "plan_year"):
+                if key in r and r[key] is not None:
+                    r[key] = int(r[key])
+        return json.dumps(records, ensure_ascii=False, indent=1, default=str)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(list(frame.columns))
+        for row in frame.itertuples(index=False):
+            writer.writerow([_cell(v) for v in row])
+        return buffer.getvalue().rstrip("\n")
+    header = ["school", "major", "level", "action", "current", "recommended", "rules fired"]
+    rows = [[_cell(r[c]) if c != "rules_fired" else ", ".join(r[c]) or "-" for c in _TABLE_COLUMNS]
+            for _, r in frame.iterrows()]
+    widths = [max([len(h)] + [_display_width(row[i]) for row in rows]) for i, h in enumerate(header)]
+    lines = ["  ".join(_pad(h, w) for h, w in zip(header, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    for (_, r), row in zip(frame.iterrows(), rows):
+        lines.append("  ".join(_pad(v, w) for v, w in zip(row, widths)).rstrip())
+        if explain:
+            lines.append(f"    {r['explanation_zh']}")
+            lines.append(f"    {r['explanation_en']}")
+    counts = frame.groupby(["level", "action"]).size()
+    lines.append("")
+    lines.append(f"{len(frame)} warnings (rule set {', '.join(sorted(set(frame['rule_set'])))}, plan year "
+                 f"{', '.join(str(int(y)) for y in sorted(set(frame['plan_year'])))}): "
+                 + ", ".join(f"{lvl}/{act} {n}" for (lvl, act), n in counts.items()))
+    return "\n".join(lines)
+
+
+def _display_width(text: str) -> int:
+    # CJK characters take two terminal columns.
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _display_width(text))
+
+
+@app.command("warnings")
+def warnings_command(
+    school: str | None = typer.Option(None, "--school", help="Only this school's warnings (its code)."),
+    rules: str | None = typer.Option(None, "--rules", help="Rule set: built-in name (forecast, moe-2011, sichuan, "
+                                     "tianjin-2009) or a YAML file. Default: the stored run's (or the region's)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
+    year: int | None = typer.Option(None, "--year", help="Plan year (admission year). Default: the stored one."),
+    region: str | None = typer.Option(None, "--region", help="Only schools in this region (GB/T 2260 code)."),
+    min_class_size: int | None = typer.Option(None, "--min-class-size", min=0,
+                                              help="Minimum viable class (default 20); 0 disables it."),
+    level: str | None = typer.Option(None, "--level", help="Only red, yellow or green warnings."),
+    explain: bool = typer.Option(False, "--explain", help="Table format: print the explanation of each "
+                                 "warning (always on with --school)."),
+    list_rules: bool = typer.Option(False, "--list-rules", help="List the built-in rule sets and exit."),
+    check_rules: Path | None = typer.Option(None, "--check-rules", help="Validate a rule-set file and exit."),
+) -> None:
+    """Major warnings per school: level, action, recommended intake, rules and reasons 专业预警."""
+    from features.errors import TalentcastError
+    from forecasting.early_warning import compute_warnings, list_rule_sets, load_rule_set
+
+    if fmt not in _FORMATS:
+        raise TalentcastError(f"unknown format {fmt!r}; use table, csv or json")
+    if level is not None and level not in ("red", "yellow", "green"):
+        raise TalentcastError(f"unknown level {level!r}; use red, yellow or green")
+    if list_rules:
+        sets = list_rule_sets()
+        if fmt == "json":
+            typer.echo(json.dumps(sets, ensure_ascii=False, indent=1))
+        else:
+            for s in sets:
+                typer.echo(f"{s['name']:13s} measure={s['employment_measure']:9s} regions={s['regions'] or '-':8s} "
+                           f"{s['title_zh']} / {s['title_en']}")
+        return
+    if check_rules is not None:
+        rs = load_rule_set(check_rules)
+        typer.echo(f"ok: {check_rules} defines rule set '{rs.name}' with {len(rs.rules)} rules "
+                   f"(measure {rs.employment_measure}, max change {rs.max_change:g})")
+        return
+    if rules is not None:
+        load_rule_set(rules)  # refuse a bad rule set before touching the database
+
+    from talentcast.storage import Storage
+
+    with Storage() as storage:
+        meta = storage.latest_run()
+        if meta is None:
+            raise TalentcastError("no completed run yet; run `talentcast pipeline run` (or `talentcast demo`) first")
+        filters = {"region": region} if region else None
+        stored = storage.load_results("warnings", run_id=meta.run_id, filters=filters)
+        if select_warnings(stored, rules, year, min_class_size):
+            frame = stored
+            if year is not None:
+                frame = frame[frame["plan_year"].astype(int) == year]
+            source = f"stored run {meta.run_id}"
+        else:
+            tables = storage.load_tables()
+            results = {kind: storage.load_results(kind, run_id=meta.run_id) for kind in _RESULT_KINDS}
+            plan_year = year
+            if plan_year is None and len(stored):
+                plan_year = int(stored["plan_year"].iloc[0])
+            frame = compute_warnings(tables, results, plan_year, rule_set=rules, region=region,
+                                     min_class_size=_DEFAULT_MIN_CLASS if min_class_size is None else min_class_size)
+            source = f"computed from run {meta.run_id}'s results and the stored tables (not saved)"
+    if school is not None:
+        known = sorted(set(frame["school"]))
+        frame = frame[frame["school"] == school]
+        if frame.empty:
+            shown = ", ".join(known[:10]) + (" ..." if len(known) > 10 else "")
+            raise TalentcastError(f"school {school!r} has no warnings in this run; schools with warnings: {shown}")
+    if level is not None:
+        frame = frame[frame["level"] == level]
+    frame = frame.reset_index(drop=True)
+    if fmt == "table":
+        if frame.empty:
+            typer.echo(f"no warnings match ({source})")
+            return
+        typer.echo(render(frame, "table", explain=explain or school is not None))
+        typer.echo(f"source: {source}")
+    else:
+        typer.echo(render(frame, fmt))
