@@ -218,6 +218,12 @@ class ValidationReport(BaseModel):
     issues: list[IssueOut]
 
 
+class RequestErrors(BaseModel):
+    """FastAPI's answer to a malformed request (missing or mistyped parameter): 422 with a list of errors."""
+
+    detail: list[dict[str, Any]]
+
+
 class ModelVersion(BaseModel):
     name: str
     version: str

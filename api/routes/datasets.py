@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from api import queries
 from api.deps import CacheDep, CurrentKey, PageDep, SettingsDep, StorageDep
-from api.schemas import DatasetVersion, Page, ValidationReport
+from api.schemas import DatasetVersion, Page, RequestErrors, ValidationReport
 from api.security import not_found, require_role
 from features.contract import SCHEMAS, TABLE_NAMES
 from features.errors import InputFileError, TalentcastError, ValidationError
@@ -63,7 +63,8 @@ def list_datasets(key: CurrentKey, storage: StorageDep, pagination: PageDep, tab
     responses={
         404: {"description": "unknown table"},
         413: {"description": "file larger than Settings.max_upload_bytes"},
-        422: {"model": ValidationReport, "description": "the file is unreadable or invalid; nothing stored"},
+        422: {"model": ValidationReport | RequestErrors,
+              "description": "the file is unreadable or invalid (a validation report); nothing stored"},
     },
 )
 def upload_dataset(
