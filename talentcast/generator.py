@@ -172,7 +172,7 @@ class MajorOffer:
 
 
 INTAKE_NOISE_SD = 0.07  # yearly log noise on intake
-INTAKE_BOUNDS = (30, 300)  # a class-size plan stays within these bounds
+INTAKE_BOUNDS = (40, 300)  # a class-size plan stays within these bounds
 COMPLETION_RATE_RANGE = (0.90, 0.97)  # drawn once per school x major
 
 NO_LINKS = "no teaching-standard links in the real file"
