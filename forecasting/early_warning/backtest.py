@@ -84,9 +84,12 @@ def backtest_warnings(tables: dict[str, pd.DataFrame], rule_set: str | Path | Ru
         later = rates[(rates["year"] >= year) & (rates["year"] < year + window)]
         before = rates[rates["year"] < year].sort_values("year", kind="mergesort")
         last = before.groupby(["school", "major"], sort=True)["rate"].last().rename("last_rate")
-        later_rates = later.groupby(["school", "major"], sort=True).apply(
-            lambda g: {int(y): round(float(r), 4) for y, r in zip(g["year"], g["rate"])}, include_groups=False
-        ).rename("later_rates")
+        later_map: dict[tuple[str, str], dict[int, float]] = {}
+        for s, m, y, r in zip(later["school"], later["major"], later["year"], later["rate"]):
+            later_map.setdefault((s, m), {})[int(y)] = round(float(r), 4)
+        later_rates = pd.Series(later_map, name="later_rates", dtype=object)
+        if later_rates.empty:
+            continue  # no outcome after this plan year yet
         frame = warnings[["plan_year", "region", "school", "major", "level", "action", "rules_fired"]]
         frame = frame.merge(last, left_on=["school", "major"], right_index=True, how="left")
         frame = frame.merge(later_rates, left_on=["school", "major"], right_index=True, how="inner")
