@@ -1,3 +1,186 @@
-"""CLI commands: pipeline (see talentcast/cli/__init__.py)."""
+"""CLI commands `run` and `demo`: the supply-demand pipeline on stored data (see talentcast/cli/__init__.py).
 
-from talentcast.cli import app  # noqa: F401
+    talentcast run [--scenario FILE] [--horizon N] [--region CODE] [--no-track]
+    talentcast demo [--no-track]
+
+Both print the run id and the top shortage / surplus sectors and majors with their probabilities.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from talentcast.cli import app
+
+_STEP_LABELS = {
+    "load": "loading dataset versions 读取数据",
+    "forecast": "forecasting employment 预测就业",
+    "reconcile": "reconciling the hierarchy 层级协调",
+    "supply": "graduate supply 毕业生供给",
+    "gaps": "simulating gaps 模拟供需缺口",
+    "warnings": "major warnings 专业预警",
+    "track": "MLflow tracking 记录实验",
+    "store": "storing results 保存结果",
+}
+
+
+def _progress_bar(enabled: bool = True):
+    """A rich progress bar advanced by step names; returns (context manager, callback)."""
+    from contextlib import nullcontext
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from talentcast.demo import PIPELINE_STEPS
+
+    if not enabled:
+        return nullcontext(), (lambda name: None)
+    progress = Progress(TextColumn("{task.description:<36}"), BarColumn(), TimeElapsedColumn(),
+                        console=Console(stderr=True), transient=False)
+    task = progress.add_task("starting", total=len(PIPELINE_STEPS))
+    seen: list[str] = []
+
+    def advance(name: str) -> None:
+        if seen:
+            progress.advance(task)
+        seen.append(name)
+        progress.update(task, description=_STEP_LABELS.get(name, name))
+
+    class _Finish:
+        def __enter__(self):
+            progress.__enter__()
+            return progress
+
+        def __exit__(self, *exc):
+            if exc[0] is None:
+                progress.update(task, completed=len(PIPELINE_STEPS), description="done 完成")
+            return progress.__exit__(*exc)
+
+    return _Finish(), advance
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def _print_summary(stored, region: str, year: int, n: int = 5) -> None:
+    from talentcast.demo import summarise_gaps, summarise_warnings
+
+    echo = typer.echo
+    summary = summarise_gaps(stored.result.results, stored.tables, region, year, n)
+    regions = {str(c): z for c, z in zip(stored.tables["regions"]["code"], stored.tables["regions"]["name_zh"])}
+    echo(f"\nGraduate supply vs openings in {regions.get(region, region)} ({region}), {year} "
+         f"(ratio = openings / local graduate entrants; shortage if > {stored.result.state.shortage_threshold}, "
+         f"surplus if < {stored.result.state.surplus_threshold}):")
+    for key, title in (("shortage_sectors", "Top shortage sectors 短缺行业"),
+                       ("surplus_sectors", "Top surplus sectors 过剩行业")):
+        echo(f"  {title}:")
+        frame = summary[key]
+        if frame.empty:
+            echo("    (none with probability >= 50%)")
+        for row in frame.itertuples():
+            p = row.p_shortage if key.startswith("shortage") else row.p_surplus
+            echo(f"    {row.sector:<4} {row.name_zh} / {row.name_en}: ratio {row.ratio_median:.2f} "
+                 f"(80%: {row.ratio_lo_80:.2f}-{row.ratio_hi_80:.2f}), openings {row.openings_mean:,.0f} vs "
+                 f"supply {row.supply_mean:,.0f}, P({'shortage' if key.startswith('shortage') else 'surplus'})"
+                 f" = {_pct(p)}")
+    for key, title in (("shortage_majors", "Majors feeding short sectors 紧缺专业"),
+                       ("surplus_majors", "Majors feeding surplus sectors 过剩专业")):
+        echo(f"  {title}:")
+        frame = summary[key]
+        if frame.empty:
+            echo("    (none with probability >= 50%)")
+        for row in frame.itertuples():
+            p = row.p_shortage if key.startswith("shortage") else row.p_surplus
+            echo(f"    {row.major} {row.name_zh}" + (f" / {row.name_en}" if row.name_en else "")
+                 + f": pressure {row.pressure_median:.2f} (80%: {row.pressure_lo_80:.2f}-{row.pressure_hi_80:.2f}),"
+                 f" P = {_pct(p)}")
+    unsupplied = summary["unsupplied_sectors"]
+    if len(unsupplied):
+        echo(f"  No local major feeds {len(unsupplied)} sector(s) (their demand is met from outside): "
+             + ", ".join(unsupplied["sector"].head(8)))
+    if stored.warnings is not None:
+        counts = summarise_warnings(stored.warnings)
+        echo("\nMajor warnings 专业预警 (plan year "
+             f"{int(stored.warnings['plan_year'].min()) if len(stored.warnings) else '-'}): "
+             + ", ".join(f"{k} {v}" for k, v in counts["levels"].items()) + " | "
+             + ", ".join(f"{k} {v}" for k, v in counts["actions"].items()))
+        for example in counts["examples"]:
+            echo(f"  [{example['level']}/{example['action']}] {example['school']} {example['major']}: "
+                 f"{example['explanation_zh']}")
+            echo(f"      {example['explanation_en']}")
+
+
+def _report(stored, region: str | None, settings) -> None:
+    meta = stored.result.meta
+    typer.echo(f"run {stored.run_id} stored: {len(stored.result.results['gaps'])} gap rows, years "
+               f"{meta['years'][0]}-{meta['years'][-1]}, scenario {meta['scenario_id'] or 'baseline'}"
+               + (f", MLflow run {stored.mlflow_run_id}" if stored.mlflow_run_id else ", not tracked"))
+    for note in meta["notes"]:
+        typer.echo(f"note: {note}")
+    shown = region or settings.default_region
+    if shown not in set(stored.result.results["gaps"]["region"]):
+        shown = str(stored.result.results["gaps"]["region"].iloc[-1])
+    # The year the cohort admitted next year graduates (3-year programmes), within the horizon.
+    year = meta["years"][min(3, len(meta["years"]) - 1)]
+    _print_summary(stored, shown, year)
+
+
+@app.command("run")
+def run(
+    scenario: Annotated[Path | None, typer.Option("--scenario", help="scenario YAML/JSON file (情景文件)")] = None,
+    horizon: Annotated[int | None, typer.Option("--horizon", min=1, max=20,
+                                                help="forecast years (default: settings, 5)")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="region code, e.g. 450200 (default: the "
+                                                               "schools' regions)")] = None,
+    no_track: Annotated[bool, typer.Option("--no-track", help="do not record the run in MLflow")] = False,
+    paths: Annotated[int, typer.Option("--paths", min=10, max=20000, help="sample paths")] = 1000,
+    engine: Annotated[str, typer.Option("--engine", help="local or dask (forecasting engine)")] = "local",
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
+) -> None:
+    """Forecast demand and supply on the stored data, compute gaps and warnings, store the run (运行预测)."""
+    from talentcast.demo import run_and_store
+    from talentcast.settings import get_settings
+    from talentcast.storage import Storage
+
+    settings = get_settings()
+    settings.ensure_home()
+    bar, step = _progress_bar(not quiet)
+    with Storage() as storage, bar:
+        stored = run_and_store(storage, settings, horizon=horizon, scenario=scenario, region=region,
+                               track=not no_track, n_paths=paths, engine=engine, progress=step)
+    _report(stored, region, settings)
+
+
+@app.command("demo")
+def demo(
+    no_track: Annotated[bool, typer.Option("--no-track", help="do not record the run in MLflow")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
+) -> None:
+    """Load the embedded Liuzhou dataset (real + generated), run the pipeline and show the results (演示)."""
+    from talentcast.demo import load_embedded_dataset, run_and_store
+    from talentcast.settings import get_settings
+    from talentcast.storage import Storage
+
+    settings = get_settings()
+    settings.ensure_home()
+    typer.echo(f"talentcast demo: data directory {settings.home.resolve()}")
+    typer.echo("Embedded dataset: provincial employment is real (NBS); Liuzhou employment, schools and enrolment "
+               "are GENERATED (seeded generator, fictional schools) - see talentcast/data/generated/GENERATED.md")
+    with Storage() as storage:
+        lines: list[str] = []
+        load_embedded_dataset(storage, progress=lines.append)
+        typer.echo("datasets: " + "; ".join(lines))
+        bar, step = _progress_bar(not quiet)
+        with bar:
+            stored = run_and_store(storage, settings, track=not no_track, progress=step)
+    _report(stored, settings.default_region, settings)
+    if stored.tracking_runs:
+        typer.echo(f"\nMLflow ({settings.mlflow_tracking_uri}): forecast run {stored.tracking_runs.get('forecast')}"
+                   + (f", backtest run {stored.tracking_runs['backtest']}" if "backtest" in stored.tracking_runs
+                      else ""))
+    typer.echo("Next: `talentcast serve` for the API, `talentcast run --scenario docs/scenarios/ev-plant-2027.yaml` "
+               "for a what-if.")
