@@ -163,7 +163,27 @@ def naive_scale(panel: Panel, k: int) -> tuple[np.ndarray, np.ndarray]:
     return mae, mse
 
 
-def long_table(panel: Panel, blocks: dict, names, ks, h, levels, bands_for=None) -> pd.DataFrame:
+def mask_breaks(panel: Panel, report: pd.DataFrame) -> Panel:
+    """A copy of `panel` whose values at declared break periods are NaN.
+
+    After re-levelling, the value at a break period is an artefact (its growth was set to the series'
+    typical growth), so it is neither scored nor used to calibrate intervals.
+    """
+    if report is None or not len(report):
+        return panel
+    from features.series import period_to_ordinal
+
+    z = panel.log_values.copy()
+    rows = pd.Index(panel.ids).get_indexer(report["series_id"])
+    ordinals = period_to_ordinal(report["period"].astype(str), panel.freq)
+    cols = z.shape[1] - 1 - (panel.last[rows] - ordinals)
+    ok = (rows >= 0) & (cols >= 0) & (cols < z.shape[1])
+    z[rows[ok], cols[ok]] = np.nan
+    return Panel(panel.ids, z, panel.offset, panel.lengths, panel.last, panel.freq, panel.filled)
+
+
+def long_table(panel: Panel, blocks: dict, names, ks, h, levels, bands_for=None,
+               actuals: Panel | None = None) -> pd.DataFrame:
     """Backtest rows ``series_id, cutoff, step, period, model, actual, mean, lo_XX, hi_XX, scale_mae, scale_mse``.
 
     Intervals: `bands_for(k, name, point)` returns {level: (lo, hi)} on the log scale; by default the normal
@@ -175,7 +195,7 @@ def long_table(panel: Panel, blocks: dict, names, ks, h, levels, bands_for=None)
         if k == 0:
             continue
         steps = min(h, k)
-        actual = actual_log(panel, k, steps)
+        actual = actual_log(actuals if actuals is not None else panel, k, steps)
         mae, mse = naive_scale(panel, k)
         cutoff = ordinal_to_period(panel.last - k, panel.freq)
         periods = panel.last[:, None] - k + np.arange(1, steps + 1)[None, :]
@@ -233,6 +253,8 @@ def backtest(
         models: registry names; "auto" runs the whole engine (selection + conformal calibration) at each
             cutoff on the data before it, so its coverage is an honest out-of-sample measure. Baselines
             naive and drift (and snaive for monthly data) are always added.
+        breaks: declared breaks are applied to the whole history first (actuals are compared on the
+            adjusted basis); detection runs at each cutoff on the data before it.
         h: horizon of each window; n_windows: number of cutoffs (None = as many as the data allow with at
             least 4 years / 25 months of training data); step: periods between cutoffs.
         levels: interval levels; breaks: see :func:`forecasting.breaks.relevel`.
@@ -243,8 +265,12 @@ def backtest(
     """
     from models.registry import make_model
 
+    from forecasting.breaks import relevel, split_breaks
+
     long = to_long(frame) if "value" not in frame.columns or "series_id" not in frame.columns else frame
-    panel = build_panel(long, freq)
+    declared, breaks = split_breaks(breaks)
+    panel, declared_report = relevel(build_panel(long, freq), declared)
+    actuals = mask_breaks(panel, declared_report)
     ks = holdout_steps(panel, h, n_windows, step)
     if not ks:
         raise TalentcastError(
@@ -261,14 +287,16 @@ def backtest(
     plain = [n for n in names if n != "auto"]
     contexts = fit_contexts(panel, h, ks, plain, breaks)
     blocks = run_blocks(panel, plain, h, ks, contexts, breaks, engine, scheduler)
-    table = long_table(panel, blocks, plain, ks, h, levels)
+    table = long_table(panel, blocks, plain, ks, h, levels, actuals=actuals)
     if "auto" in names:
-        table = pd.concat([table, _auto_backtest(panel, long, ks, h, levels, breaks, engine, scheduler)],
+        # The declared breaks are already applied to `panel`; the engine only detects at each cutoff.
+        table = pd.concat([table, _auto_backtest(panel, actuals, declared_report, ks, h, levels, breaks, engine,
+                                                  scheduler)],
                           ignore_index=True)
     return table
 
 
-def _auto_backtest(panel, long, ks, h, levels, breaks, engine, scheduler) -> pd.DataFrame:
+def _auto_backtest(panel, actuals, declared_report, ks, h, levels, breaks, engine, scheduler) -> pd.DataFrame:
     from features.series import panel_to_long
     from forecasting.engine import forecast
 
@@ -277,7 +305,7 @@ def _auto_backtest(panel, long, ks, h, levels, breaks, engine, scheduler) -> pd.
         history = panel_to_long(panel.truncate(k))
         history = history[history["series_id"].isin(panel.ids[panel.lengths - k >= 2])]
         result = forecast(history, min(h, k), method="auto", levels=levels, freq=panel.freq, breaks=breaks,
-                          engine=engine, scheduler=scheduler)
+                          engine=engine, scheduler=scheduler, exclude=declared_report)
         fc = result.forecasts.copy()
         fc["cutoff"] = fc["series_id"].map(
             dict(zip(panel.ids, ordinal_to_period(panel.last - k, panel.freq)))
@@ -285,7 +313,7 @@ def _auto_backtest(panel, long, ks, h, levels, breaks, engine, scheduler) -> pd.
         fc["step"] = fc.groupby("series_id").cumcount() + 1
         fc["chosen"] = fc["model"]
         fc["model"] = "auto"
-        actual = panel_to_long(panel).rename(columns={"value": "actual"})
+        actual = panel_to_long(actuals).rename(columns={"value": "actual"})
         fc = fc.merge(actual, on=["series_id", "period"], how="inner")
         mae, mse = naive_scale(panel, k)
         fc["scale_mae"] = fc["series_id"].map(dict(zip(panel.ids, mae)))

@@ -85,6 +85,30 @@ def detect_level_shifts(panel: Panel) -> pd.DataFrame:
     )
 
 
+def split_breaks(breaks) -> tuple[object, str | bool]:
+    """Split a breaks argument into (declared part, detection flag).
+
+    Declared breaks are known facts about the data (a survey-frame change): they are applied once to the
+    whole history, so backtests compare forecasts with actuals on one consistent basis. Detection is part of
+    the method: it runs at every backtest cutoff on the data known then.
+
+    Returns:
+        (declared: False or a list / dict accepted by :func:`relevel`, detect: "detect" or False)
+    """
+    if breaks is False or (isinstance(breaks, str) and breaks == "none"):
+        return False, False
+    if breaks is None or breaks == "detect":
+        return False, "detect"
+    if isinstance(breaks, dict) and ("periods" in breaks or "detect" in breaks):
+        periods = [str(p) for p in breaks.get("periods", ())]
+        return (periods or False), ("detect" if breaks.get("detect", True) else False)
+    if isinstance(breaks, (list, tuple)):
+        return [str(p) for p in breaks], "detect"
+    if isinstance(breaks, dict):
+        return breaks, "detect"
+    raise ValueError(f"breaks must be None, False, a list of periods or a dict, got {breaks!r}")
+
+
 def relevel(panel: Panel, breaks) -> tuple[Panel, pd.DataFrame]:
     """Re-level the history before each break.
 
@@ -104,7 +128,10 @@ def relevel(panel: Panel, breaks) -> tuple[Panel, pd.DataFrame]:
     detect = breaks is None or breaks == "detect"
     declared: dict[str, list[str]] = {}
     everywhere: list[str] = []
+    if isinstance(breaks, (list, tuple)):
+        detect = False  # a plain list declares breaks; split_breaks() adds detection separately
     if isinstance(breaks, dict):
+        detect = False
         if "periods" in breaks or "detect" in breaks:
             everywhere = [str(p) for p in breaks.get("periods", ())]
             detect = bool(breaks.get("detect", True))

@@ -19,7 +19,7 @@ from scipy.stats import norm
 from features.series import log_diffs
 
 MIN_ERRORS = 30  # fewer pooled errors than this at a horizon: extrapolate from a shorter horizon
-SHRINK_PSEUDO = 4.0  # pseudo-observations pulling a series' scale toward the panel median
+SHRINK_PSEUDO = 20.0  # pseudo-observations pulling a series' scale toward the panel median
 PROBS = np.linspace(0.0025, 0.9975, 399)
 
 
@@ -66,12 +66,28 @@ class Calibration:
         return np.interp(u, self.probs, self.quantiles[step - 1])
 
 
-def calibrate(errors_by_horizon: list[np.ndarray], horizon: int) -> Calibration:
+IN_SAMPLE_INFLATION = 1.25  # in-sample residuals understate out-of-sample errors
+
+
+def in_sample_errors(log_values: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Pooled normalised one-step in-sample errors of a median-drift random walk (the no-backtest fallback)."""
+    diffs = log_diffs(log_values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        centred = diffs - np.nanmedian(diffs, axis=1, keepdims=True)
+    errors = (centred / scale[:, None]).ravel()
+    return errors[np.isfinite(errors) & (errors != 0)] * IN_SAMPLE_INFLATION
+
+
+def calibrate(errors_by_horizon: list[np.ndarray], horizon: int,
+              fallback_errors: np.ndarray | None = None) -> Calibration:
     """Build a :class:`Calibration` from pooled normalised errors.
 
     Args:
         errors_by_horizon: element k-1 holds the normalised errors measured at horizon k (may be empty).
         horizon: number of horizons to cover (longer than measured ones are extrapolated).
+        fallback_errors: normalised one-step errors used when no horizon has enough backtest errors
+            (see :func:`in_sample_errors`); widened by sqrt(k) for horizon k.
     """
     counts = np.zeros(horizon, dtype=int)
     quantiles = np.full((horizon, len(PROBS)), np.nan)
@@ -85,6 +101,8 @@ def calibrate(errors_by_horizon: list[np.ndarray], horizon: int) -> Calibration:
             reference = k
         elif reference is not None:
             quantiles[k - 1] = quantiles[reference - 1] * np.sqrt(k / reference)
+        elif fallback_errors is not None and len(fallback_errors) >= MIN_ERRORS:
+            quantiles[k - 1] = np.quantile(fallback_errors, PROBS) * np.sqrt(k)
         else:
             # No backtest at all: a normal random walk in units of the series' scale (documented fallback).
             quantiles[k - 1] = norm.ppf(PROBS) * np.sqrt(k) * 1.5

@@ -21,7 +21,7 @@ import pandas as pd
 
 from features.errors import TalentcastError
 from features.series import Panel, build_panel, to_long
-from forecasting.backtest import evaluate, fit_contexts, holdout_steps, long_table, run_blocks
+from forecasting.backtest import evaluate, fit_contexts, holdout_steps, long_table, mask_breaks, run_blocks
 from forecasting.conformal import Calibration, calibrate, conformal_bands
 from forecasting.selection import select_models
 from models.base import forecast_frame
@@ -98,6 +98,7 @@ def forecast(
     n_windows: int | None = None,
     selection_level: str = "auto",
     source: str = "input",
+    exclude: pd.DataFrame | None = None,
 ) -> ForecastResult:
     """Forecast every series of a long table with calibrated intervals.
 
@@ -114,6 +115,8 @@ def forecast(
         n_windows: cutoffs of the inner backtest (default 3).
         selection_level: "auto", "panel", "group" or "series" (see :mod:`forecasting.selection`).
         source: name used in error messages (the input file).
+        exclude: ``series_id, period`` cells not to score or calibrate on (e.g. break periods of a history
+            that was re-levelled before it was passed in).
 
     Raises:
         TalentcastError: bad input or arguments (message names the row / series / value).
@@ -127,7 +130,10 @@ def forecast(
         else to_long(frame, source)
     if long.empty:
         raise TalentcastError(f"{source}: no data rows")
-    panel = build_panel(long, freq)
+    from forecasting.breaks import relevel, split_breaks
+
+    declared, breaks = split_breaks(breaks)
+    panel, declared_report = relevel(build_panel(long, freq), declared)
     if method == "auto":
         names = list(CANDIDATES) + (list(MONTHLY_CANDIDATES) if panel.freq == "month" else [])
     else:
@@ -138,7 +144,9 @@ def forecast(
     contexts = fit_contexts(panel, horizon, all_ks, names, breaks)
     blocks = run_blocks(panel, names, horizon, all_ks, contexts, breaks, engine, scheduler)
 
-    bt = long_table(panel, blocks, names, ks, horizon, levels) if ks else None
+    actuals = mask_breaks(panel, pd.concat([r for r in (declared_report, exclude) if r is not None and len(r)])
+                          if (exclude is not None and len(exclude)) else declared_report)
+    bt = long_table(panel, blocks, names, ks, horizon, levels, actuals=actuals) if ks else None
     scores = evaluate(bt, levels=levels) if bt is not None and len(bt) else None
     if method == "auto":
         empty = pd.DataFrame(columns=["series_id", "model", "mase", "n"])
@@ -147,14 +155,17 @@ def forecast(
         selection = pd.DataFrame({"series_id": panel.ids, "model": method, "reason": "requested"})
     chosen = selection["model"].to_numpy()
 
-    errors = _normalised_errors(panel, blocks, chosen, ks, horizon)
-    calibration = calibrate(errors, horizon)
+    errors = _normalised_errors(actuals, blocks, chosen, ks, horizon)
+    from forecasting.conformal import in_sample_errors
+
+    calibration = calibrate(errors, horizon, in_sample_errors(actuals.log_values, blocks["scale"][0]))
     point = _pick(blocks, 0, chosen, panel.n_series, horizon)
     scale = blocks["scale"][0]
     bands = conformal_bands(point, scale, calibration, levels)
     forecasts = forecast_frame(panel, point, bands, model=chosen).drop(columns="step")
     fallbacks = _relevant_fallbacks(blocks["fallbacks"], selection)
-    breaks_report = blocks["breaks"] if blocks["breaks"] is not None else pd.DataFrame(
+    reports = [r for r in (declared_report, blocks["breaks"]) if r is not None and len(r)]
+    breaks_report = pd.concat(reports, ignore_index=True) if reports else pd.DataFrame(
         columns=["series_id", "period", "shift", "source"])
     return ForecastResult(
         forecasts=forecasts, selection=selection, fallbacks=fallbacks, backtest=bt, scores=scores,
