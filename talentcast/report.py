@@ -336,6 +336,7 @@ def plot_sector_employment(employment: pd.DataFrame, sectors: pd.DataFrame | Non
     ax.set_title(title or f"{fonts.text('employment_title')} ({region})")
     ax.set_xlabel(fonts.text("year"))
     ax.set_ylabel(fonts.text("employment_y"))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(fontsize=7, ncol=2 if len(wide.columns) > 8 else 1, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.grid(alpha=0.3)
@@ -525,30 +526,45 @@ def plot_shortage_heatmap(gaps: pd.DataFrame, sectors: pd.DataFrame | None = Non
 
 
 def scenario_difference(before: pd.DataFrame, after: pd.DataFrame, *, value: str = "gap_mean",
-                        year: int | None = None, by: str = "sector") -> pd.DataFrame:
-    """Before / after / change of `value` per `by` for one year (default the last year in both).
+                        year: int | None = None, cumulative: bool = False, by: str = "sector") -> pd.DataFrame:
+    """Before / after / change of `value` per `by`, for one year or summed over the forecast years.
+
+    Args:
+        before: baseline result with `by`, year and `value` (e.g. the gaps result of one region).
+        after: scenario result of the same shape.
+        value: the column to compare.
+        year: the year (default: the last year present in both); ignored when `cumulative`.
+        cumulative: sum over all years present in both (for flows such as gaps and openings: a plant that
+            opens in one year adds expansion demand in that year only).
+        by: the grouping column.
 
     Returns:
-        DataFrame indexed by `by` with columns before, after, change, sorted by |change| descending.
+        DataFrame indexed by `by` with columns before, after, change, sorted by |change| descending;
+        `attrs["period"]` says which year(s) it covers.
     """
     _require(before, [by, "year", value], "baseline result")
     _require(after, [by, "year", value], "scenario result")
-    if year is None:
-        year = int(min(before["year"].max(), after["year"].max()))
-    b = before[before["year"] == year].groupby(by)[value].sum()
-    a = after[after["year"] == year].groupby(by)[value].sum()
+    common = sorted(set(before["year"]) & set(after["year"]))
+    if not common:
+        raise TalentcastError("baseline and scenario results have no year in common")
+    if cumulative:
+        chosen, period = common, f"{common[0]}-{common[-1]}"
+    else:
+        chosen = [int(year) if year is not None else common[-1]]
+        period = str(chosen[0])
+    b = before[before["year"].isin(chosen)].groupby(by)[value].sum()
+    a = after[after["year"].isin(chosen)].groupby(by)[value].sum()
     table = pd.DataFrame({"before": b, "after": a}).fillna(0.0)
     table["change"] = table["after"] - table["before"]
-    table = table.loc[table["change"].abs().sort_values(ascending=False).index]
-    table.attrs["year"] = year
-    table.attrs["value"] = value
+    table = table.loc[table["change"].abs().sort_values(ascending=False, kind="stable").index]
+    table.attrs.update(period=period, value=value, year=chosen[-1])
     return table
 
 
 def plot_scenario_comparison(before: pd.DataFrame, after: pd.DataFrame, sectors: pd.DataFrame | None = None, *,
-                             value: str = "gap_mean", year: int | None = None, top: int = 10,
-                             fonts: FontSupport | None = None) -> Figure:
-    """Grouped bars of `value` per sector, baseline next to scenario, for one year.
+                             value: str = "gap_mean", year: int | None = None, cumulative: bool = False,
+                             top: int = 10, fonts: FontSupport | None = None) -> Figure:
+    """Grouped bars of `value` per sector, baseline next to scenario, for one year or summed over years.
 
     Args:
         before: baseline result with sector, year and `value` (e.g. the gaps result).
@@ -556,12 +572,12 @@ def plot_scenario_comparison(before: pd.DataFrame, after: pd.DataFrame, sectors:
         sectors: the sectors table, for names (optional).
         value: column to compare (gap_mean, openings_mean, supply_mean, p_shortage).
         year: the year (default: last year present in both).
+        cumulative: sum over the common years instead (see `scenario_difference`).
         top: show the `top` sectors with the largest absolute change.
         fonts: FontSupport (default `configure_fonts()`).
     """
     fonts = _fonts(fonts)
-    table = scenario_difference(before, after, value=value, year=year).head(top)
-    year = table.attrs.get("year", year)
+    table = scenario_difference(before, after, value=value, year=year, cumulative=cumulative).head(top)
     names = name_labels(sectors, table.index, fonts)
     fig = _new_figure(9, 0.9 + 0.45 * len(table))
     ax = fig.add_subplot()
@@ -573,9 +589,55 @@ def plot_scenario_comparison(before: pd.DataFrame, after: pd.DataFrame, sectors:
     ax.axvline(0, color="black", linewidth=0.8)
     value_label = fonts.text(value) if value in TEXT else value
     ax.set_xlabel(value_label)
-    ax.set_title(fonts.text("scenario_title", value=value_label, year=year))
+    ax.set_title(fonts.text("scenario_title", value=value_label, year=table.attrs["period"]))
     ax.legend(fontsize=8)
     ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def plot_scenario_timeline(before: pd.DataFrame, after: pd.DataFrame, sector: str,
+                           sectors: pd.DataFrame | None = None, *, value: str = "gap_mean",
+                           region: str | None = None, levels: Sequence[int] = (80,),
+                           fonts: FontSupport | None = None) -> Figure:
+    """One sector's `value` over the forecast years, baseline against scenario, with interval bands if present.
+
+    Args:
+        before: baseline result (region, sector, year, `value` and optionally `<stem>_lo_80` / `_hi_80`,
+            e.g. gap_mean with gap_lo_80 / gap_hi_80).
+        after: scenario result of the same shape.
+        sector: sector code to draw.
+        sectors: the sectors table, for the name (optional).
+        value: column to draw, ending in "_mean" for the bands to be found.
+        region: region code (default: the first in `before`).
+        levels: interval levels to shade.
+        fonts: FontSupport (default `configure_fonts()`).
+    """
+    fonts = _fonts(fonts)
+    _require(before, ["region", "sector", "year", value], "baseline result")
+    _require(after, ["region", "sector", "year", value], "scenario result")
+    region = region or str(before["region"].astype(str).iloc[0])
+    prefix = value[: -len("mean")] if value.endswith("_mean") else ""
+    fig = _new_figure(8, 4.5)
+    ax = fig.add_subplot()
+    for frame, colour, key in ((before, "C7", "before"), (after, "C3", "after")):
+        rows = frame[(frame["region"].astype(str) == region) & (frame["sector"].astype(str) == str(sector))]
+        if rows.empty:
+            raise TalentcastError(f"no rows for region {region}, sector {sector}")
+        rows = rows.sort_values("year")
+        bands = [lv for lv in levels if prefix and {f"{prefix}lo_{lv}", f"{prefix}hi_{lv}"} <= set(rows.columns)]
+        for level in bands:
+            ax.fill_between(rows["year"], rows[f"{prefix}lo_{level}"], rows[f"{prefix}hi_{level}"], color=colour,
+                            alpha=0.2, linewidth=0)
+        ax.plot(rows["year"], rows[value], color=colour, marker="o", markersize=4, label=fonts.text(key))
+    name = name_labels(sectors, [str(sector)], fonts)[str(sector)]
+    value_label = fonts.text(value) if value in TEXT else value
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_title(f"{sector} {name}")
+    ax.set_ylabel(value_label)
+    ax.set_xlabel(fonts.text("year"))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
     return fig
 
 

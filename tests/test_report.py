@@ -172,7 +172,7 @@ def test_scenario_difference_and_bars():
     after.loc[after["sector"] == "C36", "gap_mean"] += 250.0
     after.loc[after["sector"] == "F", "gap_mean"] -= 30.0
     diff = report.scenario_difference(before, after)
-    assert diff.attrs["year"] == 2028
+    assert diff.attrs["year"] == 2028 and diff.attrs["period"] == "2028"
     assert list(diff.index) == ["C36", "F", "I65"]
     assert diff.loc["C36", "change"] == pytest.approx(250.0)
     assert diff.loc["C36", "after"] == pytest.approx(22.0 + 250.0)
@@ -181,6 +181,17 @@ def test_scenario_difference_and_bars():
     widths = [p.get_width() for p in fig.axes[0].patches]
     assert widths[:3] == pytest.approx([22.0, 22.0, 22.0])  # baseline bars
     assert widths[3:] == pytest.approx([272.0, -8.0, 22.0])  # scenario bars
+    # Summed over 2026-2028: baseline C36 gaps 20 + 21 + 22, each raised by 250 in the scenario.
+    total = report.scenario_difference(before, after, cumulative=True)
+    assert total.attrs["period"] == "2026-2028"
+    assert total.loc["C36", "before"] == pytest.approx(63.0)
+    assert total.loc["C36", "change"] == pytest.approx(750.0)
+    assert total.loc["F", "change"] == pytest.approx(-90.0)
+    timeline = report.plot_scenario_timeline(before, after, "C36", SECTORS, fonts=fonts)
+    lines = {line.get_label(): line.get_ydata() for line in timeline.axes[0].get_lines()}
+    np.testing.assert_allclose(lines["情景"], [270.0, 271.0, 272.0])
+    np.testing.assert_allclose(lines["基准"], [20.0, 21.0, 22.0])
+    assert timeline.axes[0].get_title() == "C36 汽车制造业"
 
 
 def test_major_outcomes_plot_employment_rate_per_major():
