@@ -265,9 +265,12 @@ OFFERS: tuple[MajorOffer, ...] = (
     # low-demand and shrinking sectors
     MajorOffer("620501", "Mining Technology", (9,), 80, -0.02, weights={"B": 1.0}, why=NO_LINKS),
     MajorOffer("440301", "Construction Engineering Technology", (1, 5, 3), 200, 0.02,
-               why="schools keep expanding after construction turns down"),
+               weights={"E": 0.8, "M74": 0.2},
+               why="the machine-parsed links list generic management engineers (logistics, recycling); "
+                   "graduates work for contractors (E) and design/supervision firms (M74). Schools keep "
+                   "expanding after construction turns down"),
     MajorOffer("440501", "Construction Cost Engineering", (5,), 90, 0.02),
-    MajorOffer("440701", "Real Estate Operation and Management", (5, 1), 140, 0.03,
+    MajorOffer("440701", "Real Estate Operation and Management", (5, 1), 120, 0.03,
                weights={"K": 0.8, "L": 0.2},
                why="links list valuers and agents; the employers are developers and agencies (K)"),
     # services
