@@ -518,3 +518,32 @@ def test_load_the_real_embedded_dataset(tmp_path):
     assert {v.table: v.rows for v in loaded} == {t: len(st.load_table(t)) for t in tables}
     assert "450200" in set(st.load_table("regions")["code"])
     st.close()
+
+
+def test_concurrent_opens_and_ingests_number_versions_without_gaps(db_url, real_tables):
+    import threading
+
+    writers, per_writer = 4, 3
+    barrier = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def work():
+        try:
+            barrier.wait()
+            st = Storage(db_url)  # every thread migrates the fresh database at the same moment
+            for _ in range(per_writer):
+                st.ingest("regions", real_tables["regions"], "regions.csv")
+            st.close()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    st = Storage(db_url)
+    assert [v.version for v in st.versions("regions")] == list(range(1, writers * per_writer + 1))
+    assert all(v.rows == 31 for v in st.versions("regions"))
+    st.close()

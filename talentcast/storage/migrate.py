@@ -12,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_LOCK_KEY = 0x7A1E_C457  # arbitrary constant identifying talentcast's migration lock
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -39,14 +40,19 @@ def current_revision(engine: sa.Engine) -> str | None:
 def upgrade(engine: sa.Engine) -> bool:
     """Upgrade the database behind `engine` to head. Returns True if a migration ran.
 
-    Opening an up-to-date database costs one SELECT on alembic_version. If two processes migrate a fresh
-    database at the same time, the loser's failure is ignored when the database has reached head meanwhile.
+    Opening an up-to-date database costs one SELECT on alembic_version. Pass a connection source whose
+    transactions take the write lock (Storage passes its writer engine: BEGIN IMMEDIATE on SQLite; an advisory
+    lock is taken on PostgreSQL), so that two processes opening a fresh database migrate one after the other;
+    the second finds the schema at head and does nothing.
     """
     if current_revision(engine) == head_revision():
         return False
     config = alembic_config()
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Serialise concurrent first opens; SQLite gets the same from BEGIN IMMEDIATE.
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
     except sa.exc.SQLAlchemyError:

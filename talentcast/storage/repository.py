@@ -17,6 +17,7 @@ import secrets
 import string
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ _PBKDF2_ITERATIONS = 60_000
 # process (the CLI while the API runs) takes effect within this time.
 _KEY_CACHE_SECONDS = 5.0
 _KEY_CACHE_MAX = 1024
+_WRITE_OPTION = "talentcast_write"
 
 
 class NotFoundError(TalentcastError):
@@ -130,8 +132,10 @@ class Storage:
                 settings.ensure_home()
         self.url = url
         self.engine = _make_engine(url)
+        # Writes go through this view of the same pool: on SQLite it opens BEGIN IMMEDIATE (see _make_engine).
+        self._writer = self.engine.execution_options(**{_WRITE_OPTION: True})
         if upgrade:
-            migrate.upgrade(self.engine)
+            migrate.upgrade(self._writer)
         self._key_cache: OrderedDict[str, tuple[float, ApiKey]] = OrderedDict()
         self._key_cache_lock = threading.Lock()
 
@@ -174,10 +178,11 @@ class Storage:
         meta_json = _jsonable(dict(metadata or {}), where=f"metadata of {table}")
         columns = _columns(typed)
         data_table = data_tables[table]
-        for attempt in range(2):
+        for attempt in range(3):
             created_at = _utcnow()
             try:
-                with self.engine.begin() as conn:
+                with self._writer.begin() as conn:
+                    _lock_table_versions(conn, table)
                     latest = conn.execute(
                         sa.select(sa.func.max(dataset_versions.c.version))
                         .where(dataset_versions.c.table_name == table)
@@ -192,7 +197,7 @@ class Storage:
                     _bulk_insert(conn, data_table, {"version_id": [version_id] * len(typed),
                                                     "row_number": list(range(len(typed))), **columns})
             except sa.exc.IntegrityError as exc:
-                if attempt == 0 and _is_version_race(exc):
+                if attempt < 2 and _is_version_race(exc):
                     continue  # another writer took this version number first; take the next one
                 raise TalentcastError(
                     f"{source_file}: cannot store table '{table}': {_integrity_reason(exc, schema)}; "
@@ -310,7 +315,7 @@ class Storage:
             status=RUN_STATUS_COMPLETE,
             notes=meta.notes,
         )
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             run_id = int(conn.execute(runs_table.insert().values(**run_values)).inserted_primary_key[0])
             for kind, frame in results.items():
                 columns = _result_columns(kind, frame)
@@ -414,7 +419,7 @@ class Storage:
         for _ in range(5):
             prefix = "".join(secrets.choice(_KEY_PREFIX_ALPHABET) for _ in range(8))
             try:
-                with self.engine.begin() as conn:
+                with self._writer.begin() as conn:
                     key_id = conn.execute(api_keys.insert().values(
                         prefix=prefix, key_hash=_hash_secret(secret), role=role, school=school or None,
                         region=region or None, name=name or "", created_at=created_at,
@@ -467,7 +472,7 @@ class Storage:
         Raises:
             NotFoundError: no such key.
         """
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             row = None
             if isinstance(key_id_or_prefix, str):
                 text = key_id_or_prefix.strip()
@@ -503,7 +508,11 @@ def _make_engine(url: str) -> sa.Engine:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
         @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - exercised by every test
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:
+            # Take transaction control away from the sqlite3 module, which neither wraps DDL in transactions
+            # nor begins before a SELECT; SQLAlchemy's "begin" event below emits BEGIN instead (the recipe in
+            # the SQLAlchemy SQLite dialect docs).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             # WAL lets API reads proceed while an ingest writes; the busy timeout makes a second writer wait
             # for the lock instead of failing at once; SQLite enforces foreign keys only when asked.
@@ -513,7 +522,26 @@ def _make_engine(url: str) -> sa.Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: sa.Connection) -> None:
+            # A writer takes the write lock up front (waiting up to busy_timeout for another writer) instead of
+            # upgrading a read lock mid-transaction, which WAL refuses at once with SQLITE_BUSY. Readers begin
+            # deferred and read a consistent snapshot while a writer works.
+            write = conn.get_execution_options().get(_WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
     return engine
+
+
+def _lock_table_versions(conn: sa.Connection, table: str) -> None:
+    """Serialise version numbering of one table across writers.
+
+    SQLite needs nothing: BEGIN IMMEDIATE already admits one writer at a time. PostgreSQL takes a
+    transaction-scoped advisory lock per table, so concurrent ingests of a table queue instead of colliding on
+    the (table_name, version) unique constraint; ingests of different tables still run in parallel.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(f"talentcast:{table}".encode())})
 
 
 # -------------------------------------------------------------------- frames <-> rows
