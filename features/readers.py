@@ -169,6 +169,9 @@ def _short_parser_message(exc: Exception) -> str:
     if found:
         expected, line, saw = found.groups()
         # pandas counts lines from 1 including the header, which is what a user sees in an editor.
+        if expected == "1":
+            return (f"line {line} has {saw} fields but line 1 has only one; if line 1 is a title, delete it "
+                    f"so that line 1 holds the column names")
         return (f"line {line} has {saw} fields but the header has {expected} "
                 f"(quote values that contain the separator)")
     return message.replace("Error tokenizing data. ", "").replace("C error: ", "")

@@ -157,6 +157,10 @@ def validate_table(table: str, frame: pd.DataFrame, source: str,
 
     raw = frame_to_text(frame)
     present = _check_columns(schema, raw, issues)
+    if not present and issues.has_errors:
+        # None of the contract's columns found (wrong file or a title above the header): row-level
+        # issues would only be noise.
+        raise ValidationError(issues.ordered(), omitted=issues.omitted_errors + issues.omitted_warnings)
 
     stripped = [_strip(raw.iloc[:, i]) for i in range(raw.shape[1])]
     nonblank = np.zeros(len(raw), dtype=bool)
@@ -264,18 +268,38 @@ def _check_columns(schema: TableSchema, raw: pd.DataFrame, issues: _Issues) -> s
     expected = schema.column_names
     seen: set[str] = set()
     for name in names:
-        if name in seen:
+        if name in seen and name != "":  # empty header cells are reported as unexpected columns
             issues.add(f"column appears more than once in the header", column=name)
         seen.add(name)
     missing = [c for c in schema.required_columns if c not in seen]
+    extra = [c for c in names if c not in expected]
+    header_row = _header_row_below(raw, missing) if missing else None
+    if header_row is not None:
+        # Offices often put a title (e.g. "2023年柳州市分行业就业人员") above the real header.
+        issues.add(f"the column names are on row {header_row}, not row 1: delete the {header_row - 1} row(s) "
+                   f"above them; expected columns: {', '.join(expected)}")
+        return set()
     if missing:
         issues.add(f"missing column(s) {', '.join(missing)}; expected columns: {', '.join(expected)}")
-    extra = [c for c in names if c not in expected]
     if extra:
-        shown = ", ".join(c if c else "(empty header)" for c in dict.fromkeys(extra))
+        lower = {c.lower().replace(" ", "_"): c for c in expected}
+        shown = ", ".join(
+            (c if c else "(empty header)")
+            + (f" (did you mean {lower[c.lower().replace(' ', '_')]}?)" if c.lower().replace(" ", "_") in lower
+               else "")
+            for c in dict.fromkeys(extra))
         issues.add(f"unexpected column(s) {shown}; expected columns: {', '.join(expected)}")
     duplicated = {n for n in names if names.count(n) > 1}
     return {c for c in expected if c in seen and c not in duplicated}
+
+
+def _header_row_below(raw: pd.DataFrame, missing: list[str], look: int = 10) -> int | None:
+    """Spreadsheet row (3..) among the first data rows that holds all the missing column names, if any."""
+    for position in range(min(look, len(raw))):
+        cells = {str(v).strip() for v in raw.iloc[position].to_numpy()}
+        if set(missing) <= cells:
+            return position + FIRST_DATA_ROW
+    return None
 
 
 def _check_column(column: Column, values: pd.Series, text: pd.Series, issues: _Issues

@@ -8,6 +8,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from features.errors import InputFileError, TalentcastError
 from features.readers import decode_text, frame_to_text, read_table, read_table_bytes
@@ -237,3 +239,25 @@ def test_real_employment_file_reads_as_text():
                     & (frame["year"] == "2015")]
     assert row[["region_name", "sector_name_zh", "employed_10k"]].values.tolist() == [
         ["广西壮族自治区", "制造业", "76.2085"]]
+
+
+def test_csv_title_line_gets_a_hint():
+    data = "2023年柳州市分行业就业人员\nregion,sector,year,employed\n450200,C36,2023,1\n".encode("gbk")
+    with pytest.raises(InputFileError) as info:
+        read_table_bytes(data, "就业.csv")
+    assert str(info.value) == ("就业.csv: not a valid CSV file: line 2 has 4 fields but line 1 has only one; "
+                               "if line 1 is a title, delete it so that line 1 holds the column names")
+
+
+_CELL_TEXT = st.text(alphabet=st.sampled_from(list("柳州市汽车制造业鱼峰区𫖯，。「」abcXYZ019 ,\"'\n;-")),
+                     max_size=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet="0123456789", min_size=1, max_size=6), _CELL_TEXT),
+                min_size=1, max_size=8),
+       st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]))
+def test_any_text_round_trips_through_csv(rows, encoding):
+    frame = pd.DataFrame(rows, columns=["code", "name"])
+    data = frame.to_csv(index=False, lineterminator="\n").encode(encoding)
+    assert read_table_bytes(data, "t.csv").values.tolist() == [list(r) for r in rows]

@@ -535,3 +535,25 @@ def test_docs_show_the_current_schemas():
     docs = (Path(__file__).resolve().parents[1] / "docs" / "data-contract.md").read_text(encoding="utf-8")
     assert docs.endswith(to_markdown()), "regenerate the Tables section: python -m features.contract"
     assert "| `duration_years` | integer | years | yes | 1..8 |  | programme length |" in docs
+
+
+def test_title_rows_above_the_header_are_recognised(tmp_path):
+    # Excel sheets from statistics offices often start with a title row and a blank row.
+    frame = pd.DataFrame([["2023年柳州市分行业就业人员", "", "", ""], ["", "", "", ""],
+                          ["region", "sector", "year", "employed"], [450200, "C36", 2023, 1000]])
+    frame.to_excel(tmp_path / "就业.xlsx", index=False, header=False)
+    with pytest.raises(ValidationError) as info:
+        load_and_validate("employment", tmp_path / "就业.xlsx", REFERENCES)
+    assert [str(i) for i in info.value.issues] == [
+        "就业.xlsx: the column names are on row 3, not row 1: delete the 2 row(s) above them; "
+        "expected columns: region, sector, year, employed"]
+
+
+def test_extra_column_with_wrong_case_gets_a_hint():
+    frame = pd.DataFrame({"region": ["450200"], "sector": ["C36"], "Year": ["2015"], "employed": ["1"]})
+    with pytest.raises(ValidationError) as info:
+        validate_table("employment", frame, "e.csv", REFERENCES)
+    assert [str(i) for i in info.value.issues] == [
+        "e.csv: missing column(s) year; expected columns: region, sector, year, employed",
+        "e.csv: unexpected column(s) Year (did you mean year?); expected columns: region, sector, year, employed",
+    ]
