@@ -192,7 +192,7 @@ def validate_table(table: str, frame: pd.DataFrame, source: str,
     if issues.has_errors:
         raise ValidationError(issues.ordered(), omitted=issues.omitted_errors + issues.omitted_warnings)
 
-    result = pd.DataFrame({c.name: _final_column(c, typed.get(c.name), len(raw)) for c in schema.columns})
+    result = pd.DataFrame({c.name: _final_column(c, typed.get(c.name), raw.index) for c in schema.columns})
     result = result.reset_index(drop=True)
     return ValidatedTable(result, issues.ordered(), table, source, issues.omitted_warnings)
 
@@ -411,9 +411,9 @@ def _parse_period(column: Column, text: pd.Series, missing: np.ndarray, values: 
     return period.where(ok, None).astype(object), ok
 
 
-def _final_column(column: Column, typed: pd.Series | None, length: int) -> pd.Series:
+def _final_column(column: Column, typed: pd.Series | None, index: pd.Index) -> pd.Series:
     if typed is None:  # optional column absent from the file
-        typed = pd.Series([None] * length, dtype=object)
+        typed = pd.Series([None] * len(index), index=index, dtype=object)
     if column.dtype == "int":
         return typed.astype("int64" if column.required else "Int64")
     if column.dtype == "float":

@@ -279,6 +279,12 @@ def test_blank_row_in_the_middle_is_skipped_with_a_warning():
     result = validate_table("employment", frame, "e.csv", REFERENCES)
     assert result.frame["year"].tolist() == [2015, 2016]
     assert result.issues == [_issue("e.csv", 3, None, None, "empty row, skipped", severity="warning")]
+    # An optional column absent from the file lines up with the remaining rows.
+    regions = pd.DataFrame({"code": ["450000", "", "450200"], "name_zh": ["广西", "", "柳州"],
+                            "level": ["province", "", "city"]})
+    typed = validate_table("regions", regions, "r.csv").frame
+    assert typed.values.tolist() == [["450000", "广西", None, None, "province"],
+                                     ["450200", "柳州", None, None, "city"]]
 
 
 def test_errors_are_collected_capped_and_counted():
