@@ -242,10 +242,12 @@ def build_panel(long: pd.DataFrame, freq: str | None = None) -> Panel:
     column = width - 1 - (last[codes] - ordinal)
     raw[codes, column] = long["value"].to_numpy(dtype=float)
 
-    positive_min = np.nanmin(np.where(raw > 0, raw, np.nan), axis=1, initial=np.inf)
-    has_zero = np.nanmin(raw, axis=1, initial=np.inf) <= 0
-    # A zero cannot be logged; shift such series by a small amount relative to their positive values.
-    offset = np.where(has_zero, np.where(np.isfinite(positive_min), positive_min * 0.5, 1.0), 0.0)
+    largest = np.nanmax(raw, axis=1, initial=0.0)
+    smallest = np.nanmin(raw, axis=1, initial=np.inf)
+    # A zero (or a value vanishingly small next to the series' largest) cannot be logged usefully: shift the
+    # series by a millionth of its largest value (1 for an all-zero series). Forecasts are clipped at 0 later.
+    needs_offset = smallest <= 1e-6 * largest
+    offset = np.where(needs_offset, np.where(largest > 0, 1e-6 * largest, 1.0), 0.0)
     log_values = np.log(raw + offset[:, None])
 
     observed = ~np.isnan(log_values)

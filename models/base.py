@@ -142,7 +142,8 @@ class Forecaster:
             warnings.simplefilter("ignore", category=RuntimeWarning)
             centre = np.nanmedian(diffs, axis=1, keepdims=True)
             scale = 1.4826 * np.nanmedian(np.abs(diffs - centre), axis=1)
-        return np.where(np.isfinite(scale), np.maximum(scale, 0.01), 0.05)
+        # Capped: a scale beyond 1 (a factor e per period) is a data artefact, not volatility to extrapolate.
+        return np.where(np.isfinite(scale), np.clip(scale, 0.01, 1.0), 0.05)
 
     def predict(self, h: int, levels=(80, 95)) -> pd.DataFrame:
         """Long forecast frame: ``series_id, step, period, mean, lo_XX, hi_XX`` on the original scale.
@@ -162,7 +163,7 @@ class Forecaster:
 def back_transform(log_values: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """exp(log) - offset, clipped at 0 (employment is never negative)."""
     with np.errstate(over="ignore"):
-        return np.maximum(np.exp(log_values) - offset[:, None], 0.0)
+        return np.maximum(np.exp(np.minimum(log_values, 700.0)) - offset[:, None], 0.0)
 
 
 def forecast_frame(panel: Panel, point_log: np.ndarray, bands: dict, model) -> pd.DataFrame:
