@@ -225,14 +225,20 @@ class RequestErrors(BaseModel):
 
 
 class ModelVersion(BaseModel):
+    """A registered version of the demand model (MLflow), served by alias (e.g. @champion)."""
+
     name: str
-    version: str
+    version: int
     aliases: list[str] = Field(default_factory=list)
+    metric: str | None = Field(default=None, description="backtest metric the version was compared on")
+    metric_value: float | None = None
+    promoted: bool | None = Field(default=None, description="became @champion when registered")
+    champion_value_before: float | None = None
     run_id: str | None = None
     created_at: datetime | None = None
-    status: str | None = None
-    metrics: dict[str, float | None] = Field(default_factory=dict, description="backtest metrics")
-    tags: dict[str, str] = Field(default_factory=dict)
+    config: str | None = Field(default=None, description="engine configuration served by the version")
+    metrics: dict[str, float | None] = Field(default_factory=dict,
+                                             description="all metrics of the MLflow run (backtest metrics)")
 
 
 class Run(BaseModel):

@@ -1,85 +1,86 @@
-"""GET /v1/models: registered forecasting model versions, their aliases and backtest metrics (MLflow)."""
+"""GET /v1/models: registered versions of the demand model, their aliases and backtest metrics (MLflow).
+
+The list comes from `models.tracking.list_model_versions` (the forecasting side owns the registry); each
+version is completed with every metric of the MLflow run that produced it.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentKey, PageDep, SettingsDep
+from api.queries import clean
 from api.schemas import ModelVersion, Page
 from api.security import require_role
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
 
-def _store_missing(tracking_uri: str) -> bool:
+def tracking_uri(settings: Any) -> str:
+    """The store models.tracking uses: MLFLOW_TRACKING_URI when set, else the settings' one."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or settings.mlflow_tracking_uri
+
+
+def _store_missing(uri: str) -> bool:
     """True for a SQLite tracking store whose file does not exist yet: nothing registered, nothing to open.
 
     Opening it would create the database (MLflow migrations take seconds) only to answer "no models".
     """
-    if not tracking_uri.startswith("sqlite:///"):
+    if not uri.startswith("sqlite:///"):
         return False
-    path = tracking_uri.removeprefix("sqlite:///")
+    path = uri.removeprefix("sqlite:///")
     return path not in ("", ":memory:") and not Path(path).exists()
 
 
-def registered_versions(tracking_uri: str) -> list[dict[str, Any]]:
-    """Every registered model version with aliases and the metrics of the run that produced it."""
-    if _store_missing(tracking_uri):
+def registered_versions(uri: str) -> list[dict[str, Any]]:
+    """Every registered version (newest first) with aliases, comparison metric and its run's metrics."""
+    if _store_missing(uri):
         return []
-    try:
-        from models import tracking
-    except ImportError:
-        tracking = None
-    if tracking is not None and hasattr(tracking, "list_model_versions"):
-        return [dict(v) for v in tracking.list_model_versions(tracking_uri=tracking_uri)]
-    return _versions_from_mlflow(tracking_uri)
-
-
-def _versions_from_mlflow(tracking_uri: str) -> list[dict[str, Any]]:
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    found: list[dict[str, Any]] = []
-    for model in client.search_registered_models():
-        aliases_by_version: dict[str, list[str]] = {}
-        for alias, version in (getattr(model, "aliases", None) or {}).items():
-            aliases_by_version.setdefault(str(version), []).append(alias)
-        for version in client.search_model_versions(f"name='{model.name}'"):
-            metrics: dict[str, float] = {}
-            if version.run_id:
-                try:
-                    metrics = dict(client.get_run(version.run_id).data.metrics)
-                except Exception:  # the run was deleted: the version is still listed
-                    metrics = {}
-            found.append({
-                "name": model.name, "version": str(version.version),
-                "aliases": sorted(set(aliases_by_version.get(str(version.version), []))
-                                  | set(getattr(version, "aliases", []) or [])),
-                "run_id": version.run_id, "created_at": version.creation_timestamp and
-                _from_millis(version.creation_timestamp), "status": version.status,
-                "metrics": metrics, "tags": dict(version.tags or {}),
-            })
-    found.sort(key=lambda v: (v["name"], -int(v["version"]) if v["version"].isdigit() else 0))
-    return found
+    from models.tracking import list_model_versions
 
-
-def _from_millis(value: int) -> Any:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    aliases_of: dict[tuple[str, str], set[str]] = {}  # MLflow's version search leaves `aliases` empty
+    versions = []
+    for version in list_model_versions():
+        item = dict(version)
+        name = str(item.get("name"))
+        if name not in {n for n, _ in aliases_of}:
+            try:
+                registered = client.get_registered_model(name)
+                for alias, number in (getattr(registered, "aliases", None) or {}).items():
+                    aliases_of.setdefault((name, str(number)), set()).add(alias)
+            except Exception:  # registry without the model: no aliases to add
+                pass
+            aliases_of.setdefault((name, ""), set())
+        item["aliases"] = sorted(set(item.get("aliases") or []) | aliases_of.get((name, str(item.get("version"))), set()))
+        created = item.get("created_at")
+        if isinstance(created, (int, float)):
+            item["created_at"] = dt.datetime.fromtimestamp(created / 1000, tz=dt.timezone.utc)
+        item["metrics"] = {}
+        if item.get("run_id"):
+            try:
+                item["metrics"] = clean(dict(client.get_run(item["run_id"]).data.metrics))
+            except Exception:  # the run was deleted: the version is still listed, without metrics
+                item["metrics"] = {}
+        versions.append(item)
+    return versions
 
 
 @router.get("", response_model=Page[ModelVersion], summary="Registered model versions with backtest metrics")
 def list_models(
     key: CurrentKey, settings: SettingsDep, pagination: PageDep,
-    name: Annotated[str | None, Query(max_length=200, description="only this registered model")] = None,
+    alias: Annotated[str | None, Query(max_length=100, description="only versions with this alias")] = None,
 ) -> dict[str, Any]:
     require_role(key, "admin", "planner")
-    versions = registered_versions(settings.mlflow_tracking_uri)
-    if name is not None:
-        versions = [v for v in versions if v["name"] == name]
+    versions = registered_versions(tracking_uri(settings))
+    if alias is not None:
+        versions = [v for v in versions if alias in (v.get("aliases") or [])]
     rows = versions[pagination.offset: pagination.offset + pagination.limit]
     return {"total": len(versions), "limit": pagination.limit, "offset": pagination.offset, "items": rows}
