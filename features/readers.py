@@ -5,7 +5,8 @@ user typed it and codes keep their leading zeros. Typing happens in `features.va
 
 CSV files are decoded strictly as UTF-8 (with or without BOM) first, then as GB18030, the superset of GBK
 and GB2312 that Chinese statistics offices and Excel on Chinese Windows export. A file that is neither is
-rejected with the byte offset and line of the first undecodable byte rather than read as mojibake.
+rejected with the byte offset and line of the first undecodable byte rather than read as mojibake. A file
+starting with a UTF-16 byte order mark (Excel's "Unicode Text" export) is decoded as UTF-16.
 """
 
 from __future__ import annotations
@@ -94,6 +95,13 @@ def decode_text(data: bytes, name: str) -> str:
     Raises:
         InputFileError: neither decodes; names the byte offset and line of the first bad byte.
     """
+    if data.startswith(_UTF16_BOMS):
+        # Excel's "Unicode Text (*.txt)" export: UTF-16 with a BOM, tab-separated. The BOM makes it certain.
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputFileError(f"{name}: byte {exc.start} is not valid UTF-16 although the file starts with "
+                                 f"a UTF-16 byte order mark; save the file as CSV UTF-8") from None
     bom = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
     body = data[bom:]
     try:
@@ -106,11 +114,8 @@ def decode_text(data: bytes, name: str) -> str:
             # point is most likely the bad byte (the other one fails at the first Chinese character).
             offset = bom + max(utf8_error.start, gb_error.start)
             line = data.count(b"\n", 0, offset) + 1
-            hint = ""
-            if data.startswith(_UTF16_BOMS):
-                hint = " (it looks like UTF-16 'Unicode text')"
             raise InputFileError(
-                f"{name}: byte {offset} (line {line}) is not UTF-8 or GB18030/GBK{hint}; "
+                f"{name}: byte {offset} (line {line}) is not UTF-8 or GB18030/GBK; "
                 f"save the file as CSV UTF-8"
             ) from None
 

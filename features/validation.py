@@ -269,7 +269,7 @@ def _check_columns(schema: TableSchema, raw: pd.DataFrame, issues: _Issues) -> s
     seen: set[str] = set()
     for name in names:
         if name in seen and name != "":  # empty header cells are reported as unexpected columns
-            issues.add(f"column appears more than once in the header", column=name)
+            issues.add("column appears more than once in the header", column=name)
         seen.add(name)
     missing = [c for c in schema.required_columns if c not in seen]
     extra = [c for c in names if c not in expected]
@@ -282,13 +282,15 @@ def _check_columns(schema: TableSchema, raw: pd.DataFrame, issues: _Issues) -> s
     if missing:
         issues.add(f"missing column(s) {', '.join(missing)}; expected columns: {', '.join(expected)}")
     if extra:
-        lower = {c.lower().replace(" ", "_"): c for c in expected}
-        shown = ", ".join(
-            (c if c else "(empty header)")
-            + (f" (did you mean {lower[c.lower().replace(' ', '_')]}?)" if c.lower().replace(" ", "_") in lower
-               else "")
-            for c in dict.fromkeys(extra))
-        issues.add(f"unexpected column(s) {shown}; expected columns: {', '.join(expected)}")
+        # "Year" or "graduates employed" for a missing "year" / "graduates_employed": say which was meant.
+        folded = {c.lower().replace(" ", "_"): c for c in expected if c not in seen}
+
+        def shown(name: str) -> str:
+            meant = folded.get(name.lower().replace(" ", "_"))
+            return (name or "(empty header)") + (f" (did you mean {meant}?)" if meant else "")
+
+        names_shown = ", ".join(shown(c) for c in dict.fromkeys(extra))
+        issues.add(f"unexpected column(s) {names_shown}; expected columns: {', '.join(expected)}")
     duplicated = {n for n in names if names.count(n) > 1}
     return {c for c in expected if c in seen and c not in duplicated}
 

@@ -84,10 +84,20 @@ def test_gbk_file_with_a_bad_byte_points_at_the_bad_byte(tmp_path):
     )
 
 
-def test_utf16_gets_a_hint():
-    data = "code,name\n450200,柳州\n".encode("utf-16")
-    with pytest.raises(InputFileError, match=r"\(it looks like UTF-16 'Unicode text'\)"):
-        decode_text(data, "x.csv")
+def test_excel_unicode_text_utf16_tab_separated_is_read(tmp_path):
+    # Excel on Chinese Windows: "Unicode 文本 (*.txt)" = UTF-16 LE with BOM, tab-separated, CRLF.
+    text = "code\tname_zh\tlevel\r\n450200\t柳州市\tcity\r\n"
+    frame = read_table(_write(tmp_path, "regions.txt", text.encode("utf-16")))
+    assert frame.values.tolist() == [["450200", "柳州市", "city"]]
+    assert list(frame.columns) == ["code", "name_zh", "level"]
+    with pytest.raises(InputFileError, match=r"x\.csv: byte 6 is not valid UTF-16 although the file starts"):
+        decode_text(b"\xff\xfea\x00b\x00\x00\xd8", "x.csv")  # a lone high surrogate at byte 6
+
+
+def test_windows_line_endings(tmp_path):
+    text = "code,name_zh\r\n450200,柳州市\r\n450000,广西\r\n"
+    frame = read_table(_write(tmp_path, "r.csv", text.encode("gbk")))
+    assert frame.values.tolist() == [["450200", "柳州市"], ["450000", "广西"]]
 
 
 @pytest.mark.parametrize(
