@@ -56,7 +56,7 @@ def normalise_weights(weights: pd.Series, decimals: int = WEIGHT_DECIMALS) -> pd
         weights: non-negative values of one major, not all zero.
 
     Returns:
-        Rounded shares whose Python `sum` is 1.0.
+        Shares with `decimals` decimal places whose decimal sum is exactly 1.
     """
     total = float(weights.sum())
     if total <= 0:
@@ -64,13 +64,10 @@ def normalise_weights(weights: pd.Series, decimals: int = WEIGHT_DECIMALS) -> pd
     scale = 10**decimals
     units = np.floor(weights.to_numpy(dtype=float) / total * scale + 0.5).astype(np.int64)
     units[int(np.argmax(units))] += scale - int(units.sum())
-    # Integer units divided by a power of ten add up to 1 only approximately in binary; fix the largest
-    # share last so that the float sum is exactly 1.0 (validation compares with a tolerance anyway).
-    shares = units / scale
-    largest = int(np.argmax(shares))
-    shares[largest] = 0.0
-    shares[largest] = 1.0 - float(np.sum(shares))
-    return pd.Series(shares, index=weights.index)
+    # The integer units add up to exactly `scale`, so the written decimals (0.2, 0.7, 0.1) add up to exactly
+    # 1; their binary floats add up to 1 within 1e-15, which validation's tolerance covers. Readable
+    # decimals were preferred over nudging a share to 0.7000000000000001 for an exact binary sum.
+    return pd.Series(units / scale, index=weights.index)
 
 
 def build_major_sector_map(

@@ -398,6 +398,8 @@ def test_real_links_map_to_known_sectors(frames):
 def test_normalised_weights_sum_to_one_and_stay_close(values):
     weights = pd.Series(values)
     shares = normalise_weights(weights)
+    units = (shares * 10_000).round()
+    assert units.sum() == 10_000 and np.allclose(shares * 10_000, units, atol=1e-9)  # 4 decimals adding to 1
     assert abs(sum(shares) - 1.0) < 1e-12
     assert (shares >= 0).all()
     assert np.abs(shares - weights / weights.sum()).max() <= 0.5e-4 * len(values) + 1e-12
