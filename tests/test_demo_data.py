@@ -414,3 +414,24 @@ def test_situations_arise_from_the_assumptions_not_from_one_seed():
     assert (ratio.loc["C35"].loc[2024:2025] < 0.8).all()
     below = rates < 0.6
     assert (below & below.shift(1, axis=1, fill_value=False)).any(axis=1).sum() >= 3
+
+
+OCCUPATION_CODES = ["6-22-01-01", "6-22-02-02", "6-28-01-03", "6-28-03-01", "2-02-10-08", "6-20-01-01", "4-01-02-01"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["460701", "510203", "430105"]), st.sampled_from(OCCUPATION_CODES)),
+                min_size=1, max_size=25))
+def test_built_crosswalk_weights_are_link_shares(pairs):
+    links = pd.DataFrame(pairs, columns=["major_code", "occupation_code"])
+    built = build_major_sector_map(links, OCCUPATION_SECTOR, ["460701", "510203", "430105"])
+    assert set(built["sector"]) <= set(OCCUPATION_SECTOR["sector"])
+    assert not built.duplicated(["major", "sector"]).any()
+    distinct = links.drop_duplicates()
+    distinct = distinct.assign(sector=match_occupation_sector(distinct["occupation_code"], OCCUPATION_SECTOR)).dropna()
+    assert set(built["major"]) == set(distinct["major_code"])
+    for major, group in built.groupby("major"):
+        assert abs(group["weight"].sum() - 1.0) < 1e-12
+        expected = distinct[distinct["major_code"] == major]["sector"].value_counts(normalize=True)
+        got = group.set_index("sector")["weight"]
+        assert np.allclose(got.reindex(expected.index), expected, atol=1e-4)
