@@ -71,7 +71,10 @@ def detect_level_shifts(panel: Panel) -> pd.DataFrame:
     best = score[rows, column]
     shift = excess[rows, column]
     next_col = np.minimum(column + 1, z.shape[1] - 1)
+    prev_col = np.maximum(column - 1, 0)
+    # A spike shows as a jump and its reversal (either may score highest): neither is a level shift.
     reverses = (column + 1 < z.shape[1]) & (np.abs(excess[rows, next_col] + shift) < 0.5 * np.abs(shift))
+    reverses |= (column >= 2) & (np.abs(np.nan_to_num(excess[rows, prev_col]) + shift) < 0.5 * np.abs(shift))
     found = (best > DETECT_THRESHOLD) & (np.abs(shift) > DETECT_MIN_SHIFT) & ~reverses
     found &= panel.lengths >= DETECT_MIN_LENGTH
     width = z.shape[1]
