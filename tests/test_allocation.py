@@ -18,8 +18,8 @@ from forecasting.early_warning.allocation import MIN_CLASS_RULE, allocate, share
 from test_rules import PLAN_YEAR, make_results, make_tables
 
 TARGET = 2028
-WEIGHTS = pd.DataFrame({"major": ["A", "B", "B", "C"], "sector": ["C36", "C36", "I65", "E"],
-                        "weight": [1.0, 0.5, 0.5, 1.0]})
+WEIGHTS = pd.DataFrame({"major": ["A", "B", "B", "C", "D", "D"], "sector": ["C36", "C36", "I65", "E", "C36", "I65"],
+                        "weight": [1.0, 0.5, 0.5, 1.0, 0.3, 0.7]})
 
 
 def proposal(school, major, current, proposed, action, level=None, shared=False, yield_per_place=0.5):
@@ -61,13 +61,18 @@ def test_expansions_scaled_to_the_sector_gap():
     assert sum(sum(d.values()) for d in out["extra_entrants"]) == pytest.approx(5.0)
 
 
-def test_expansion_uncapped_when_gap_is_large_and_blocked_by_surplus_sector():
-    props = pd.DataFrame([proposal("S1", "A", 50, 60, "expand"), proposal("S1", "B", 50, 60, "expand")])
+def test_extra_graduates_go_to_sectors_with_openings_and_mostly_surplus_majors_are_blocked():
+    props = pd.DataFrame([proposal("S1", "A", 50, 60, "expand"), proposal("S1", "B", 50, 60, "expand"),
+                          proposal("S1", "D", 50, 60, "expand")])
     out = allocate(props, WEIGHTS, gaps(C36=100.0, I65=-3.0), min_class_size=20, max_change=0.2)
-    a, b = out.iloc[0], out.iloc[1]
+    a, b, d = out.iloc[0], out.iloc[1], out.iloc[2]
     assert (a["recommended_intake"], a["action"], a["allocation_note"]) == (60, "expand", "")
-    # B sends half its graduates to I65, which is in surplus: no room for any extra entrant there.
-    assert (b["recommended_intake"], b["action"], b["allocation_note"]) == (50, "hold", "expansion-capped")
+    # B sends half its graduates to C36 (openings) and half to I65 (surplus): its extra graduates are counted
+    # in C36 only, none is added to the surplus.
+    assert (b["recommended_intake"], b["action"]) == (60, "expand")
+    assert b["extra_entrants"] == {"C36": 5.0}
+    # D sends only 30% to a sector with openings (< 50%): no expansion.
+    assert (d["recommended_intake"], d["action"], d["allocation_note"]) == (50, "hold", "expansion-blocked")
 
 
 def test_expansion_blocked_without_a_forecast_gap_or_mapping():
@@ -103,14 +108,20 @@ def test_minimum_class_size_raise_or_suspend():
     assert out.loc["S3", "allocation_note"] == "min-class-raised"
 
 
-def _independent_extra_entrants(out: pd.DataFrame) -> dict[str, float]:
+def _independent_extra_entrants(out: pd.DataFrame, sector_gaps: dict[str, float]) -> dict[str, float]:
+    """Extra entrants per sector, recomputed from the plan: a major's extra graduates go to its sectors with
+    openings (weights renormalised over them); a major with < 50% weight there must not have grown."""
     totals: dict[str, float] = {}
     for _, r in out.iterrows():
         gain = r["recommended_intake"] - r["current_intake"]
         if gain <= 0:
             continue
-        for _, w in WEIGHTS[WEIGHTS["major"] == r["major"]].iterrows():
-            totals[w["sector"]] = totals.get(w["sector"], 0.0) + gain * r["yield_per_place"] * w["weight"]
+        links = WEIGHTS[WEIGHTS["major"] == r["major"]]
+        open_links = links[links["sector"].map(lambda s: sector_gaps[s] > 0)]
+        assert open_links["weight"].sum() >= 0.5 * links["weight"].sum() - 1e-9, r.to_dict()
+        for _, w in open_links.iterrows():
+            share = w["weight"] / open_links["weight"].sum()
+            totals[w["sector"]] = totals.get(w["sector"], 0.0) + gain * r["yield_per_place"] * share
     return totals
 
 
@@ -130,9 +141,10 @@ def proposals_and_gaps(draw):
             proposed = 0
         else:
             proposed = current
-        rows.append(proposal(f"S{i:02d}", draw(st.sampled_from(["A", "B", "C"])), current, proposed, action,
+        rows.append(proposal(f"S{i:02d}", "A", current, proposed, action,
                              shared=action == "shrink" and draw(st.booleans()),
                              yield_per_place=draw(st.floats(0.0, 1.0))))
+        rows[-1]["major"] = draw(st.sampled_from(["A", "B", "C", "D"]))
     sector_gaps = {s: draw(st.floats(-50, 80)) for s in ("C36", "I65", "E")}
     return pd.DataFrame(rows), sector_gaps, max_change, draw(st.sampled_from([0, 10, 20]))
 
@@ -149,7 +161,7 @@ def test_allocation_invariants(case):
     # Bounded change unless suspended.
     assert ((rec == 0) | ((rec - cur).abs() <= max_change * cur + 1e-9)).all()
     # Extra entrants into each sector never exceed its unmet openings.
-    for sector, extra in _independent_extra_entrants(out).items():
+    for sector, extra in _independent_extra_entrants(out, sector_gaps).items():
         assert extra <= max(sector_gaps[sector], 0.0) + 1e-6, (sector, extra, sector_gaps[sector])
     # Expansions only where the rules asked for one or to keep a class viable.
     grew = out[rec > cur]

@@ -8,11 +8,13 @@ region are reconciled:
    to the surplus (their graduate entrants: current intake x yield), each school's cut bounded by the rule
    set's ``max_change``; what a bounded school cannot take goes to the others.
 2. **Expansions within unmet openings.** Extra places are turned into extra graduate entrants through the
-   supply model's yield (entrants per admitted student) and the major -> sector weights. For every sector and
-   target year, the extra entrants of all majors feeding it never exceed the sector's unmet openings
-   (max(gap_mean, 0)). When requests exceed a sector's room, every request touching that sector is scaled by
-   the same factor (room / requested), then rounded down. A major with no mapped sector, or feeding a sector
-   without a forecast gap, cannot expand (there is no evidence of unmet openings).
+   supply model's yield (entrants per admitted student). The extra graduates of a major are assumed to go to
+   the sectors it feeds that have unmet openings (gap_mean > 0), in proportion to its crosswalk weights among
+   those sectors; a major can expand only when at least half (``min_shortage_weight``) of its weight lies in
+   such sectors. For every sector and target year, the extra entrants of all majors feeding it never exceed
+   the sector's unmet openings. When requests exceed a sector's room, every request touching that sector is
+   scaled by the same factor (room / requested), then rounded down. A major with no mapped sector, or feeding
+   a sector without a forecast gap, cannot expand (there is no evidence of unmet openings).
 3. **Minimum viable class.** A recommendation r with 0 < r < ``min_class_size`` is raised to the minimum
    when that does not increase the class beyond its current intake (the cut is shortened), or when the class
    is held / expanded, the raise stays within ``max_change`` of the current intake and the extra places fit
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 MIN_CLASS_RULE = "min-class-size"
+MIN_SHORTAGE_WEIGHT = 0.5
 
 
 def share_cut(total: int, contributions: list[float], caps: list[int]) -> list[int]:
@@ -85,7 +88,8 @@ def share_cut(total: int, contributions: list[float], caps: list[int]) -> list[i
 
 
 def allocate(proposals: pd.DataFrame, weights: pd.DataFrame, sector_gaps: pd.DataFrame,
-             min_class_size: int = 20, max_change: float = 0.2) -> pd.DataFrame:
+             min_class_size: int = 20, max_change: float = 0.2,
+             min_shortage_weight: float = MIN_SHORTAGE_WEIGHT) -> pd.DataFrame:
     """Reconcile per-school proposals into a region-consistent plan.
 
     Args:
@@ -96,6 +100,8 @@ def allocate(proposals: pd.DataFrame, weights: pd.DataFrame, sector_gaps: pd.Dat
         sector_gaps: gaps results (region, sector, year, gap_mean); unmet openings = max(gap_mean, 0).
         min_class_size: smallest viable class (0 disables the rule).
         max_change: largest change as a fraction of the current intake (the rule set's bound).
+        min_shortage_weight: smallest share of a major's crosswalk weight in sectors with unmet openings for
+            it to expand at all.
 
     Returns:
         ``proposals`` (sorted by region, major, school) with recommended_intake (int >= 0), final level /
@@ -148,31 +154,42 @@ def allocate(proposals: pd.DataFrame, weights: pd.DataFrame, sector_gaps: pd.Dat
         year = int(min(max(int(out.at[i, "target_year"]), years[0]), years[-1]))
         return (region, sector, year)
 
-    expand_idx = [i for i in range(len(out)) if rec[i] > cur[i] and out.at[i, "action"] == "expand"]
-    requested: dict[tuple[str, str, int], float] = {}
-    blocked = set()
-    for i in expand_idx:
+    def outlets(i: int) -> list[tuple[tuple[str, str, int], float]] | None:
+        """Where the extra graduates of row i go: sectors with unmet openings, crosswalk weights renormalised
+        over them. None when the major cannot expand (no mapping, a sector without a forecast, or less than
+        ``min_shortage_weight`` of its graduates heading to sectors with unmet openings)."""
         links = sector_weights.get(str(out.at[i, "major"]), [])
         keys = [(sector_key(i, s), wt) for s, wt in links]
         if not links or any(k is None for k, _ in keys):
-            blocked.add(i)
-            continue
-        for k, wt in keys:
+            return None
+        open_links = [(k, wt) for k, wt in keys if room[k] > 0]
+        total = sum(wt for _, wt in keys)
+        open_weight = sum(wt for _, wt in open_links)
+        if not open_links or open_weight < min_shortage_weight * total - 1e-12:
+            return None
+        return [(k, wt / open_weight) for k, wt in open_links]
+
+    expand_idx = [i for i in range(len(out)) if rec[i] > cur[i] and out.at[i, "action"] == "expand"]
+    requested: dict[tuple[str, str, int], float] = {}
+    routes = {i: outlets(i) for i in expand_idx}
+    for i in expand_idx:
+        for k, wt in routes[i] or []:
             requested[k] = requested.get(k, 0.0) + (rec[i] - cur[i]) * yields[i] * wt
     factor = {k: (1.0 if req <= room[k] + 1e-9 else room[k] / req) for k, req in requested.items()}
     used: dict[tuple[str, str, int], float] = {}
+    extra_to: dict[int, list[tuple[tuple[str, str, int], float]]] = {}
     for i in expand_idx:
-        if i in blocked:
+        if routes[i] is None:
             rec[i] = cur[i]
             notes[i] = "expansion-blocked"
             continue
-        keys = [(sector_key(i, s), wt) for s, wt in sector_weights[str(out.at[i, "major"])]]
-        f = min((factor[k] for k, wt in keys if yields[i] * wt > 0), default=1.0)
+        f = min((factor[k] for k, wt in routes[i] if yields[i] * wt > 0), default=1.0)
         extra = int(math.floor((rec[i] - cur[i]) * f + 1e-9))
         if extra < rec[i] - cur[i]:
             notes[i] = "expansion-capped"
         rec[i] = cur[i] + extra
-        for k, wt in keys:
+        extra_to[i] = routes[i]
+        for k, wt in routes[i]:
             used[k] = used.get(k, 0.0) + extra * yields[i] * wt
 
     # 3. Minimum viable class size.
@@ -189,12 +206,12 @@ def allocate(proposals: pd.DataFrame, weights: pd.DataFrame, sector_gaps: pd.Dat
         fits = False
         if actions[i] in ("expand", "hold") and min_class_size <= math.floor(cur[i] * (1 + max_change) + 1e-9):
             extra = min_class_size - rec[i]
-            links = sector_weights.get(str(out.at[i, "major"]), [])
-            keys = [(sector_key(i, s), wt) for s, wt in links]
-            if links and all(k is not None for k, _ in keys):
-                fits = all(used.get(k, 0.0) + extra * yields[i] * wt <= room[k] + 1e-9 for k, wt in keys)
+            route = outlets(i)
+            if route is not None:
+                fits = all(used.get(k, 0.0) + extra * yields[i] * wt <= room[k] + 1e-9 for k, wt in route)
                 if fits:
-                    for k, wt in keys:
+                    extra_to[i] = route
+                    for k, wt in route:
                         used[k] = used.get(k, 0.0) + extra * yields[i] * wt
         if fits:
             rec[i] = min_class_size
@@ -223,9 +240,9 @@ def allocate(proposals: pd.DataFrame, weights: pd.DataFrame, sector_gaps: pd.Dat
             action = "hold"
         final_actions.append(action)
         final_levels.append(level)
-        links = sector_weights.get(str(out.at[i, "major"]), [])
         gain = max(rec[i] - cur[i], 0)
-        extra_entrants.append({s: round(float(gain * yields[i] * wt), 3) for s, wt in links} if gain else {})
+        extra_entrants.append({k[1]: round(float(gain * yields[i] * wt), 3) for k, wt in extra_to.get(i, [])}
+                              if gain else {})
     out["recommended_intake"] = rec.astype(int)
     out["action"] = final_actions
     out["level"] = final_levels

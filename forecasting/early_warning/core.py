@@ -56,8 +56,8 @@ def _json_value(value):
 
 
 def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFrame] | None,
-                     plan_year: int | None, rule_set: str | Path | RuleSet | None = "forecast", min_class_size: int = 20,
-                     region: str | None = None) -> pd.DataFrame:
+                     plan_year: int | None, rule_set: str | Path | RuleSet | None = "forecast",
+                     min_class_size: int = 20, region: str | None = None) -> pd.DataFrame:
     """Warnings per school x major for the next plan year.
 
     Args:
