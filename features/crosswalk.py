@@ -127,4 +127,5 @@ def build_major_sector_map(
 def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise TalentcastError(f"{what}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, frame.columns))}")
+        found = ", ".join(map(str, frame.columns))
+        raise TalentcastError(f"{what}: missing column(s) {', '.join(missing)}; found {found}")
