@@ -116,6 +116,18 @@ class _Issues:
         else:
             self.omitted_warnings += extra
 
+    def room(self) -> int:
+        """How many more issues can be kept."""
+        return max(self.limit - len(self.kept), 0)
+
+    def count_omitted(self, count: int, severity: str) -> None:
+        """Count `count` issues that are not built because the list is full (callers check `room()`)."""
+        if severity == "error":
+            self.error_count += count
+            self.omitted_errors += count
+        else:
+            self.omitted_warnings += count
+
     @property
     def has_errors(self) -> bool:
         return self.error_count > 0
@@ -522,9 +534,12 @@ def _check_weights_sum_to_one(ctx: _Context) -> None:
     rows = rows.loc[~rows["major"].isin(invalid_majors)]
     sums = rows.groupby("major", sort=False)["weight"].sum()
     bad = sums[(sums - 1).abs() > WEIGHT_TOLERANCE]
-    for major, total in bad.items():
-        positions = rows.loc[rows["major"] == major, "_pos"].to_numpy()
-        numbers = ctx.row_numbers(positions)
+    shown = bad.iloc[: ctx.issues.room()]
+    ctx.issues.count_omitted(len(bad) - len(shown), severity="error")
+    positions_by_major = rows.loc[rows["major"].isin(shown.index)].groupby("major", sort=False)["_pos"]
+    positions_of = {major: group.to_numpy() for major, group in positions_by_major}
+    for major, total in shown.items():
+        numbers = ctx.row_numbers(positions_of[major])
         shown = ", ".join(map(str, numbers[:10])) + (", ..." if len(numbers) > 10 else "")
         ctx.issues.add(f"weights of major '{major}' sum to {total:.6g}, not 1 (rows {shown})",
                        row=numbers[0], column="weight", value=round(float(total), 9))
@@ -605,14 +620,18 @@ def _check_series_gaps(ctx: _Context) -> None:
     if gappy.empty:
         return
     names = "+".join(series_columns)
-    labels = rows[series_columns].astype(str).agg("|".join, axis=1) if len(series_columns) > 1 else (
-        rows[series_columns[0]].astype(str))
-    gappy_labels = ["|".join(map(str, k)) if isinstance(k, tuple) else str(k) for k in gappy.index]
-    in_gappy = labels.isin(gappy_labels)
-    present = rows.loc[in_gappy, "year"].groupby(labels[in_gappy]).agg(lambda s: set(s.astype(int)))
-    for label, (_, stat) in zip(gappy_labels, gappy.iterrows()):
+    # Messages only for the series the issue list still has room for; the rest are just counted.
+    shown = gappy.iloc[: ctx.issues.room()]
+    ctx.issues.count_omitted(len(gappy) - len(shown), severity="warning")
+    if shown.empty:
+        return
+    shown_keys = shown.index.to_frame(index=False)
+    years = rows.merge(shown_keys, on=series_columns, how="inner")
+    present = years.groupby(series_columns, sort=True)["year"].agg(lambda s: set(s.astype(int)))
+    for key, stat in shown.iterrows():
         first, last = int(stat["first"]), int(stat["last"])
-        missing = [y for y in range(first, last + 1) if y not in present[label]]
+        missing = [y for y in range(first, last + 1) if y not in present.loc[key]]
+        label = "|".join(map(str, key)) if isinstance(key, tuple) else str(key)
         ctx.issues.add(
             f"series {names} {label} has no row for year(s) {_year_list(missing)} between {first} and {last}",
             column="year", severity="warning",

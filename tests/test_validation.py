@@ -563,3 +563,24 @@ def test_extra_column_with_wrong_case_gets_a_hint():
         "e.csv: missing column(s) year; expected columns: region, sector, year, employed",
         "e.csv: unexpected column(s) Year (did you mean year?); expected columns: region, sector, year, employed",
     ]
+
+
+def test_table_checks_stop_building_messages_at_the_cap_but_count_everything():
+    majors = [f"{i:06d}" for i in range(300)]
+    weights = pd.DataFrame({"major": np.repeat(majors, 2), "sector": ["C36", "C38"] * 300, "weight": "0.25"})
+    refs = {"majors": pd.DataFrame({"code": majors}), "sectors": REFERENCES["sectors"]}
+    with pytest.raises(ValidationError) as info:
+        validate_table("major_sector_map", weights, "m.csv", refs)
+    assert len(info.value.issues) == MAX_ISSUES and info.value.omitted == 100
+    assert str(info.value.issues[-1]) == ("m.csv, row 400, column 'weight', value 0.5: weights of major '000199' "
+                                          "sum to 0.5, not 1 (rows 400, 401)")
+    employment = pd.DataFrame({"region": np.repeat([f"{450000 + i}" for i in range(250)], 2), "sector": "C36",
+                               "year": ["2015", "2017"] * 250, "employed": "1"})
+    result = validate_table("employment", employment, "e.csv",
+                            {"regions": pd.DataFrame({"code": employment["region"]}), **_sectors()})
+    assert len(result.issues) == MAX_ISSUES and result.omitted == 50
+    assert {i.reason.split(" has no row")[1] for i in result.issues} == {" for year(s) 2016 between 2015 and 2017"}
+
+
+def _sectors() -> dict[str, pd.DataFrame]:
+    return {"sectors": REFERENCES["sectors"]}
