@@ -189,3 +189,82 @@ def test_property_random_small_cities_stay_coherent_and_non_negative(growth, int
     assert (gaps["supply_mean"] >= 0).all() and gaps["p_shortage"].between(0, 1).all()
     assert (result.results["supply"]["graduate_entrants"] <= result.results["supply"]["expected_graduates"]
             + 1e-9).all()
+
+
+# ------------------------------------------------------------------------------------------------ CLI (real
+# SQLite storage, real MLflow store under the test's TALENTCAST_HOME, the real forecasting engine)
+
+DOCS_SCENARIOS = __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "scenarios"
+
+
+def _ingest_tiny(storage):
+    from features.validation import validate_table
+
+    for name, frame in tiny_tables().items():
+        checked = validate_table(name, frame, f"{name}.csv", references=storage.load_references(name))
+        storage.ingest(name, checked.frame, source_file=f"{name}.csv")
+
+
+def _cli(args, capsys):
+    from talentcast.cli import main
+
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_run_stores_results_state_and_tracks_scenarios(capsys):
+    from talentcast.settings import get_settings
+    from talentcast.storage import Storage
+
+    with Storage() as storage:
+        _ingest_tiny(storage)
+        versions = storage.current_versions()
+    code, out, err = _cli(["run", "--quiet", "--paths", "50", "--no-track", "--horizon", "4", "--method", "drift"], capsys)
+    assert code == 0, err
+    assert "run 1 stored" in out and "not tracked" in out
+    assert "Top surplus sectors 过剩行业" in out and "P(surplus) = " in out
+    with Storage() as storage:
+        run = storage.latest_run()
+        assert run.run_id == 1 and run.dataset_versions == versions and run.horizon == 4
+        assert run.scenario_id is None and run.mlflow_run_id is None
+        gaps = storage.load_results("gaps", run_id=1)
+        assert len(gaps) == 6 * 4 and set(gaps["year"]) == {2025, 2026, 2027, 2028}
+        assert len(storage.load_results("warnings", run_id=1)) == 3
+    # The saved state recomputes the stored numbers without refitting.
+    state_file = get_settings().home / "states" / "run-1.bin"
+    state = PipelineState.from_bytes(state_file.read_bytes())
+    recomputed = compute_results(state)["gaps"].set_index(["region", "sector", "year"]).sort_index()
+    stored = gaps.set_index(["region", "sector", "year"]).sort_index()
+    np.testing.assert_allclose(recomputed["p_shortage"], stored["p_shortage"])
+    np.testing.assert_allclose(recomputed["gap_mean"], stored["gap_mean"], rtol=1e-9)
+
+    code, out, err = _cli(["run", "--quiet", "--paths", "50", "--horizon", "4", "--method", "drift", "--scenario",
+                           str(DOCS_SCENARIOS / "ev-plant-2027.yaml")], capsys)
+    assert code == 0, err
+    assert "scenario ev-plant-2027" in out and "MLflow run " in out
+    with Storage() as storage:
+        run = storage.latest_run("ev-plant-2027")
+        assert run.run_id == 2 and run.scenario["changes"][0]["percent"] == 15
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=get_settings().mlflow_tracking_uri)
+    tracked = client.get_run(run.mlflow_run_id)
+    assert tracked.data.params["pipeline.scenario_id"] == "ev-plant-2027"
+    assert tracked.data.params["dataset.employment"] == "1"
+    assert tracked.data.metrics["gaps.rows"] == 24
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    code, out, err = _cli(["run", "--quiet", "--no-track"], capsys)
+    assert code == 2 and err.startswith("error: missing input table(s): regions") and "Traceback" not in err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\nname: x\nchanges:\n  - kind: employment_change\n    target: {region: '450200'}\n"
+                   "    percent: 5\n", encoding="utf-8")
+    code, out, err = _cli(["run", "--quiet", "--no-track", "--scenario", str(bad)], capsys)
+    assert code == 2
+    assert err.strip() == f"error: {bad}: changes[0].target.sector: is required"

@@ -139,6 +139,8 @@ def run(
     no_track: Annotated[bool, typer.Option("--no-track", help="do not record the run in MLflow")] = False,
     paths: Annotated[int, typer.Option("--paths", min=10, max=20000, help="sample paths")] = 1000,
     engine: Annotated[str, typer.Option("--engine", help="local or dask (forecasting engine)")] = "local",
+    method: Annotated[str, typer.Option("--method", help="forecasting method: auto (backtest and select per "
+                                                         "series) or a model name, e.g. drift")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
     """Forecast demand and supply on the stored data, compute gaps and warnings, store the run (运行预测)."""
@@ -151,7 +153,8 @@ def run(
     bar, step = _progress_bar(not quiet)
     with Storage() as storage, bar:
         stored = run_and_store(storage, settings, horizon=horizon, scenario=scenario, region=region,
-                               track=not no_track, n_paths=paths, engine=engine, progress=step)
+                               track=not no_track, n_paths=paths, method=method, engine=engine,
+                               progress=step)
     _report(stored, region, settings)
 
 
