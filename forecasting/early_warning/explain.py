@@ -54,7 +54,16 @@ def condition_phrase(cond: Condition, value: Any, row: dict, lang: str) -> str:
         "below": f"{params.get('below', row.get('_surplus_threshold', 0.8)):g}",
         "years": params.get("years", 3),
     }
-    return (spec.zh if lang == "zh" else spec.en).format(**fill)
+    text = (spec.zh if lang == "zh" else spec.en).format(**fill)
+    history = row.get("rate_history") or {}
+    if cond.indicator == "years_below" and history and value and measure == row.get("_measure", measure):
+        # Show the rates behind the count (the latest ones, at most three).
+        shown = sorted(history)[-int(min(value, 3)):]
+        if lang == "zh":
+            text += "（" + "，".join(f"{y}年{format_value('rate', history[y])}" for y in shown) + "）"
+        else:
+            text += " (" + ", ".join(f"{y}: {format_value('rate', history[y])}" for y in shown) + ")"
+    return text
 
 
 def _int_or(*values: Any) -> str:
