@@ -300,8 +300,8 @@ def test_checksum_ignores_row_order_and_sees_every_value(rows, seed):
                                  st_.text(st_.characters(blacklist_categories=("Cs", "Cc"))) | st_.none(),
                                  st_.floats(0, 1e9, allow_nan=False)),
                       min_size=1, max_size=15, unique_by=lambda r: r[0]))
-def test_any_text_and_float_round_trip_exactly(tmp_path, rows):
-    st = Storage(f"sqlite:///{tmp_path / 'prop.db'}")
+def test_any_text_and_float_round_trip_exactly(storage, rows):
+    st = storage  # one database for all examples: each example is read back as the newest version
     sectors = pd.DataFrame({"code": [r[0] for r in rows], "name_zh": ["行业"] * len(rows),
                             "name_en": [r[1] for r in rows]})
     employment = pd.DataFrame({"region": "450200", "sector": [r[0] for r in rows], "year": 2020,
@@ -310,7 +310,6 @@ def test_any_text_and_float_round_trip_exactly(tmp_path, rows):
     st.ingest("employment", employment, "e.csv")
     assert st.load_table("sectors")["name_en"].tolist() == sectors["name_en"].tolist()
     assert st.load_table("employment")["employed"].tolist() == employment["employed"].tolist()
-    st.close()
 
 
 # --------------------------------------------------------------------------- runs and results

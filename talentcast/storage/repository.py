@@ -653,40 +653,54 @@ def _columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
 
 
 def _bulk_insert(conn: sa.Connection, table: sa.Table, columns: dict[str, list[Any]]) -> None:
-    """Insert column-wise data in batches with executemany, inside the caller's transaction.
+    """Insert column-wise data in bulk, inside the caller's transaction.
 
-    On SQLite the rows go straight to the driver's executemany with the INSERT compiled by SQLAlchemy for
-    this dialect: SQLAlchemy's per-row parameter processing would otherwise cost more than SQLite itself.
-    JSON columns are serialised here for that path. Other databases use Core executemany (psycopg batches it).
+    SQLAlchemy's per-row parameter processing costs more than the database itself at tens of thousands of
+    rows, so the two supported drivers get the rows directly: SQLite through the driver's executemany with
+    the INSERT that SQLAlchemy compiled for this dialect, PostgreSQL (psycopg) through COPY FROM STDIN. JSON
+    columns are serialised here for those paths. Any other database uses Core executemany.
     """
     names = list(columns)
     count = len(columns[names[0]]) if names else 0
     if count == 0:
         return
-    if conn.dialect.name != "sqlite":
+    dialect, driver = conn.dialect.name, conn.dialect.driver
+    if not (dialect == "sqlite" or (dialect == "postgresql" and driver == "psycopg")):
         for start in range(0, count, _BATCH_ROWS):
             stop = min(start + _BATCH_ROWS, count)
             conn.execute(table.insert(), [dict(zip(names, row)) for row in
                                           zip(*(columns[n][start:stop] for n in names))])
         return
-    compiled = table.insert().compile(dialect=conn.dialect, column_keys=names)
-    order = list(compiled.positiontup)
+    if dialect == "sqlite":
+        compiled = table.insert().compile(dialect=conn.dialect, column_keys=names)
+        names = list(compiled.positiontup)
+        statement = str(compiled)
+    else:
+        quote = conn.dialect.identifier_preparer.quote
+        statement = (f"COPY {conn.dialect.identifier_preparer.format_table(table)} "
+                     f"({', '.join(quote(n) for n in names)}) FROM STDIN")
     values = []
-    for name in order:
+    for name in names:
         column = columns[name]
         if isinstance(table.c[name].type, sa.JSON):
             column = [None if v is None else json.dumps(v, ensure_ascii=False) for v in column]
         values.append(column)
     rows = list(zip(*values))
-    cursor = conn.connection.cursor()  # the DB-API connection of this transaction
     dbapi = conn.dialect.dbapi
+    driver_connection = conn.connection.driver_connection  # the connection of this transaction
+    cursor = driver_connection.cursor()
     try:
-        for start in range(0, count, _BATCH_ROWS):
-            cursor.executemany(str(compiled), rows[start:start + _BATCH_ROWS])
+        if dialect == "sqlite":
+            for start in range(0, count, _BATCH_ROWS):
+                cursor.executemany(statement, rows[start:start + _BATCH_ROWS])
+        else:
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
     except dbapi.IntegrityError as exc:
-        raise sa.exc.IntegrityError(str(compiled), None, exc) from exc
+        raise sa.exc.IntegrityError(statement, None, exc) from exc
     except dbapi.Error as exc:
-        raise sa.exc.DBAPIError(str(compiled), None, exc) from exc
+        raise sa.exc.DBAPIError(statement, None, exc) from exc
     finally:
         cursor.close()
 
