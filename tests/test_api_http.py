@@ -1,0 +1,123 @@
+"""Real HTTP: `talentcast serve` in a subprocess, httpx over loopback, `talentcast keys` on the same database.
+
+Also the durability promise: an upload that was answered 201 survives the server being killed (SIGKILL)
+right after, because the version is committed before the response is sent.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from talentcast.cli import main as cli_main
+from talentcast.storage import Storage
+from test_api_support import REGIONS, bearer, seed_storage
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(env: dict, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from talentcast.cli import main; main()", "serve", "--port", str(port),
+         "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.stdout.read()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise AssertionError("server did not start within 90 s")
+
+
+@pytest.fixture
+def server_env(isolated_home):
+    env = {**os.environ, "TALENTCAST_HOME": str(isolated_home), "MLFLOW_DISABLE_TELEMETRY": "true",
+           "PYTHONPATH": str(REPO)}
+    env.pop("TALENTCAST_DATABASE_URL", None)
+    return env
+
+
+def run_cli(args, capsys) -> tuple[int, str, str]:
+    code = 0
+    try:
+        cli_main(args)
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_keys_cli_create_list_revoke(capsys):
+    code, out, err = run_cli(["keys", "create", "--role", "school", "--school", "S001", "--name", "柳职院"], capsys)
+    assert code == 0, err
+    token = out.strip()
+    assert token.startswith("tc_") and "school S001" in err
+    code, listed, _ = run_cli(["keys", "list"], capsys)
+    assert "S001" in listed and "active" in listed and "柳职院" in listed
+    assert token not in listed  # the secret is never shown again
+    prefix = token.split("_")[1]
+    code, out, _ = run_cli(["keys", "revoke", prefix], capsys)
+    assert code == 0 and prefix in out
+    assert "revoked" in run_cli(["keys", "list"], capsys)[1]
+    with Storage() as storage:
+        assert storage.verify_api_key(token) is None
+        assert [k.role for k in storage.list_api_keys()] == ["school"]
+    # user errors: one line, exit 2, no traceback
+    code, _, err = run_cli(["keys", "create", "--role", "school"], capsys)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
+    code, _, err = run_cli(["keys", "create", "--role", "root"], capsys)
+    assert code == 2 and "root" in err
+    code, _, err = run_cli(["keys", "revoke", "nosuchkey"], capsys)
+    assert code == 2 and "nosuchkey" in err
+
+
+@pytest.mark.slow
+def test_served_over_http_and_acknowledged_upload_survives_a_kill(server_env):
+    with Storage() as storage:  # no data yet: the server must still start and say what to do
+        admin = storage.create_api_key("admin")[0]
+    port = free_port()
+    server = start_server(server_env, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        health = httpx.get(f"{base}/v1/health").json()
+        assert health["latest_run_id"] is None and "talentcast demo" in health["hint"]
+        assert httpx.get(f"{base}/v1/regions").status_code == 401
+        with Storage() as storage:
+            seed_storage(storage)
+        with httpx.Client(base_url=base, headers=bearer(admin), timeout=30) as client:
+            deadline = time.monotonic() + 5  # the server re-reads "latest run" at most once a second
+            while client.get("/v1/health").json()["latest_run_id"] is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            gaps = client.get("/v1/gaps", params={"region": "450200", "year": 2025},
+                              headers={"Accept-Language": "en"}).json()
+            assert gaps["total"] == 2 and gaps["items"][0]["sector_name"] == "Automobile manufacturing"
+            data = REGIONS.to_csv(index=False).encode("gb18030")
+            response = client.post("/v1/datasets/regions", files={"file": ("regions.csv", data, "text/csv")})
+            assert response.status_code == 201 and response.json()["version"] == 2
+    finally:
+        server.send_signal(signal.SIGKILL)  # no graceful shutdown
+        output = server.communicate(timeout=30)[0]
+    # started on an empty database, it said how to load data
+    assert "talentcast demo" in output and "talentcast ingest" in output
+    with Storage() as storage:
+        assert storage.current_versions()["regions"] == 2
+        assert storage.load_table("regions")["name_zh"].tolist() == REGIONS["name_zh"].tolist()
