@@ -1,9 +1,10 @@
 """Recomputes and scenarios for the API, over forecasting.pipeline and forecasting.early_warning.
 
-The pipeline's fitted state (forecasts + sample paths) lets a scenario be evaluated without refitting. A run
-computed by this server keeps its state in memory and in `<home>/states/run-<id>.bin`; for a run computed
-elsewhere (e.g. `talentcast demo`) the state is rebuilt once from the run's own dataset versions, horizon
-and seed - the pipeline is seeded, so this reproduces the stored run - and then kept the same way.
+The pipeline's fitted state (forecasts + sample paths) lets a scenario be evaluated without refitting.
+`talentcast run` / `demo` and POST /v1/runs (both through talentcast.demo.run_and_store) write it to
+`<home>/states/run-<id>.bin`; the API keeps the states it uses in memory too. When the file is missing (a run
+stored by other means) the state is rebuilt once from the run's own dataset versions, horizon and seed and
+then kept the same way.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def run_tables(storage: Any, run: Any) -> dict[str, pd.DataFrame]:
 
 
 def _state_path(settings: Settings, run_id: int) -> Path:
+    # The place talentcast.demo.run_and_store (the CLI's `run` / `demo`) writes it.
     return Path(settings.home) / "states" / f"run-{int(run_id)}.bin"
 
 
@@ -65,6 +67,7 @@ def _remember_state(storage: Any, settings: Settings, run_id: int, state: Any) -
 
 def _warnings_for(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFrame], plan_year: int | None,
                   region: str | None = None) -> pd.DataFrame | None:
+    """Warnings as the pipeline stores them (the region's default rule set)."""
     try:
         from forecasting.early_warning import compute_warnings
     except ImportError:
@@ -80,8 +83,10 @@ def _first_forecast_year(results: dict[str, pd.DataFrame]) -> int | None:
     return None
 
 
-def recompute(storage: Any, settings: Settings, horizon: int | None = None, method: str | None = None) -> Any:
-    """Run the pipeline on the latest dataset versions and store the run (committed before returning).
+def recompute(storage: Any, settings: Settings, horizon: int | None = None, method: str | None = None,
+              n_paths: int = 1000, track: bool = True) -> Any:
+    """Run the pipeline on the latest dataset versions and store the run, exactly as `talentcast run` does
+    (talentcast.demo.run_and_store: warnings, MLflow tracking, state file); committed before returning.
 
     Returns:
         The stored RunMeta.
@@ -90,29 +95,18 @@ def recompute(storage: Any, settings: Settings, horizon: int | None = None, meth
         Busy: a recompute is already running in this server.
         TalentcastError: the data are missing or the pipeline refuses them.
     """
-    from forecasting.pipeline import run_pipeline
-    from talentcast.storage import RunMeta
+    from talentcast.demo import run_and_store
 
     if not _recompute_lock.acquire(blocking=False):
         raise Busy("a recompute is already running; try again when it has finished")
     try:
-        current = storage.current_versions()
-        missing = [t for t in ("regions", "sectors", "employment", "majors", "schools", "enrolment") if t not in current]
-        if missing:
-            raise TalentcastError(f"cannot recompute: no data for {', '.join(missing)}; load them first with "
-                                  "`talentcast ingest` / POST /v1/datasets/{table} (or `talentcast demo`)")
-        tables = {name: storage.load_table(name, version) for name, version in current.items()}
-        horizon = horizon or settings.horizon_years
-        result = run_pipeline(tables, horizon=horizon, seed=settings.random_seed, method=method or "auto")
-        results = dict(result.results)
-        warnings = _warnings_for(tables, results, _first_forecast_year(results))
-        if warnings is not None:
-            results["warnings"] = warnings
-        meta = RunMeta(dataset_versions=current, horizon=horizon, scenario=None,
-                       notes="; ".join(result.meta.get("notes", []) or []) or None)
-        run_id = storage.save_run(results, meta)
-        _remember_state(storage, settings, run_id, result.state)
-        return meta
+        stored = run_and_store(storage, settings, horizon=horizon, track=track, n_paths=n_paths,
+                               method=method or "auto")
+        with _states_lock:
+            _states[(str(storage.url), int(stored.run_id))] = stored.result.state
+            while len(_states) > _STATE_MEMORY:
+                _states.popitem(last=False)
+        return storage.get_run(stored.run_id)
     finally:
         _recompute_lock.release()
 

@@ -258,3 +258,5 @@ class RunRequest(BaseModel):
 
     horizon: int | None = Field(default=None, ge=1, le=20, description="years ahead; default Settings.horizon_years")
     method: str | None = Field(default=None, max_length=40, description="forecasting method; default auto")
+    n_paths: int = Field(default=1000, ge=10, le=20000, description="sample paths per series")
+    track: bool = Field(default=True, description="record forecasts and backtests in MLflow")

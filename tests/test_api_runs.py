@@ -30,7 +30,7 @@ def env(tmp_path_factory):
             "school": storage.create_api_key("school", school="S001")[0]}
     app = create_app(settings)
     with TestClient(app) as client:
-        response = client.post("/v1/runs", headers=bearer(keys["admin"]), json={"horizon": 3})
+        response = client.post("/v1/runs", headers=bearer(keys["admin"]), json={"horizon": 3, "n_paths": 200, "track": False})
         yield {"client": client, "keys": keys, "storage": storage, "settings": settings, "run": response}
     storage.close()
 

@@ -41,6 +41,7 @@ def create_run(
     """Synchronous: answers when the new run is committed (readers switch to it atomically)."""
     require_role(key, "admin")
     request = request or RunRequest()
-    meta = compute.recompute(storage, settings, horizon=request.horizon, method=request.method)
+    meta = compute.recompute(storage, settings, horizon=request.horizon, method=request.method,
+                             n_paths=request.n_paths, track=request.track)
     cache.invalidate_pointers()
     return _run_dict(meta)
