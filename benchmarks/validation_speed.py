@@ -75,6 +75,14 @@ def main(rows: int) -> None:
         print(f"rows: {rows:,} (xlsx: {small:,})")
         measure("validate_table (text frame)", lambda: validate_table("employment", frame, "e", refs))
         measure("validate_table (10% rows negative)", lambda: _expect_error(bad, refs))
+        gappy = frame.loc[frame["year"] != "2015"].reset_index(drop=True)  # every series misses 2015
+        measure("validate_table (every series has a gap)",
+                lambda: validate_table("employment", gappy, "e", refs))
+        weights = pd.DataFrame({"major": np.repeat([f"{i:06d}" for i in range(rows // 4)], 4),
+                                "sector": np.tile(["C0", "C1", "C2", "C3"], rows // 4), "weight": "0.3"})
+        measure("validate_table major_sector_map (no sum is 1)", lambda: _expect_error_table(
+            "major_sector_map", weights, {"majors": pd.DataFrame({"code": weights["major"].unique()}),
+                                          "sectors": refs["sectors"]}))
         measure("read_table CSV UTF-8", lambda: read_table(tmp / "utf8.csv"))
         measure("load_and_validate CSV UTF-8", lambda: load_and_validate("employment", tmp / "utf8.csv", refs))
         measure("load_and_validate schools CSV UTF-8",
@@ -87,10 +95,14 @@ def main(rows: int) -> None:
 
 
 def _expect_error(frame: pd.DataFrame, refs: dict) -> None:
+    _expect_error_table("employment", frame, refs)
+
+
+def _expect_error_table(table: str, frame: pd.DataFrame, refs: dict) -> None:
     from features.errors import ValidationError
 
     try:
-        validate_table("employment", frame, "e", refs)
+        validate_table(table, frame, "e", refs)
     except ValidationError:
         return
     raise AssertionError("expected a ValidationError")

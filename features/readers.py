@@ -121,7 +121,7 @@ def decode_text(data: bytes, name: str) -> str:
 
 
 def frame_to_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy of `frame` with every value as text ("" for missing), columns named by `str`.
+    """Return a new frame with every value of `frame` as text ("" for missing), columns named by `str`.
 
     Integral floats print without ".0" (Excel and Parquet store 2015 as 2015.0) and other floats in
     their shortest round-trip form, so typing the text again gives the same numbers.
@@ -241,8 +241,7 @@ def _series_to_text(series: pd.Series) -> pd.Series:
         mask = values.isna()
         text = values.astype("Int64").astype(str).astype(object)
         return text.where(~mask, "")
-    if pd.api.types.is_float_dtype(values.dtype):
-        return values.map(_cell_to_text).astype(object)
+    # Floats, dates, mixed objects, pandas "string": cell by cell, as a spreadsheet shows them.
     return values.map(_cell_to_text).astype(object)
 
 
