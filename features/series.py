@@ -74,6 +74,8 @@ def ordinal_to_period(ordinals: np.ndarray, freq: str) -> np.ndarray:
     ordinals = np.asarray(ordinals, dtype=int)
     if freq == "year":
         return ordinals.astype(str)
+    if ordinals.size == 0:
+        return np.array([], dtype=str)
     years, months = np.divmod(ordinals, 12)
     return np.char.add(np.char.add(years.astype(str), "-"), np.char.zfill((months + 1).astype(str), 2))
 

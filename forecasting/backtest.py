@@ -78,7 +78,7 @@ def predict_block(panel: Panel, names, h: int, ks, contexts: dict[int, Context],
         "fallbacks" (list of dicts, at k = 0 only), "breaks" (frame, at k = 0 only).
     """
     from forecasting.breaks import relevel
-    from forecasting.conformal import series_scale
+    from forecasting.conformal import scale_parts
     from models.ensemble import DEFAULT_MEMBERS
     from models.registry import make_model
 
@@ -89,7 +89,7 @@ def predict_block(panel: Panel, names, h: int, ks, contexts: dict[int, Context],
     for k in ks:
         sub, report = relevel(panel.truncate(k), breaks)
         steps = h if k == 0 else min(h, k)
-        out["scale"][k] = series_scale(sub.log_values)
+        out["scale"][k] = scale_parts(sub.log_values)  # combined across all series in run_blocks
         for name in base_names:
             model = make_model(name).fit(sub, contexts[k])
             out["pred"][(k, name)] = model.predict_log(steps)
@@ -116,7 +116,7 @@ def merge_blocks(blocks: list[dict]) -> dict:
     for key in blocks[0]["pred"]:
         merged["pred"][key] = np.concatenate([b["pred"][key] for b in blocks])
     for key in blocks[0]["scale"]:
-        merged["scale"][key] = np.concatenate([b["scale"][key] for b in blocks])
+        merged["scale"][key] = tuple(np.concatenate([b["scale"][key][i] for b in blocks]) for i in range(2))
     for b in blocks:
         merged["fallbacks"].extend(b["fallbacks"])
     reports = [b["breaks"] for b in blocks if b["breaks"] is not None]
@@ -126,13 +126,18 @@ def merge_blocks(blocks: list[dict]) -> dict:
 
 def run_blocks(panel: Panel, names, h, ks, contexts, breaks, engine="local", scheduler=None) -> dict:
     """Run :func:`predict_block` locally (one block) or over a Dask cluster (one block per partition)."""
-    if engine == "local":
-        return predict_block(panel, names, h, ks, contexts, breaks)
-    if engine != "dask":
-        raise TalentcastError(f"unknown engine {engine!r}; use local or dask")
-    from forecasting.engine import dask_map
+    from forecasting.conformal import combine_scale
 
-    return merge_blocks(dask_map(predict_block, panel, scheduler, names, h, ks, contexts, breaks))
+    if engine == "local":
+        out = predict_block(panel, names, h, ks, contexts, breaks)
+    elif engine == "dask":
+        from forecasting.engine import dask_map
+
+        out = merge_blocks(dask_map(predict_block, panel, scheduler, names, h, ks, contexts, breaks))
+    else:
+        raise TalentcastError(f"unknown engine {engine!r}; use local or dask")
+    out["scale"] = {k: combine_scale(*parts) for k, parts in out["scale"].items()}
+    return out
 
 
 def actual_log(panel: Panel, k: int, steps: int) -> np.ndarray:

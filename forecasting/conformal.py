@@ -23,21 +23,31 @@ SHRINK_PSEUDO = 20.0  # pseudo-observations pulling a series' scale toward the p
 PROBS = np.linspace(0.0025, 0.9975, 399)
 
 
-def series_scale(log_values: np.ndarray) -> np.ndarray:
-    """Per-series scale of log growth: 1.4826 x MAD, shrunk toward the cross-series median scale."""
+def scale_parts(log_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-series raw scale of log growth (1.4826 x MAD) and the number of growth rates it rests on."""
     diffs = log_diffs(log_values)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
         centre = np.nanmedian(diffs, axis=1, keepdims=True)
         own = 1.4826 * np.nanmedian(np.abs(diffs - centre), axis=1)
     count = np.sum(~np.isnan(diffs), axis=1)
-    finite = own[np.isfinite(own) & (count >= 2)]
-    pooled = float(np.median(finite)) if len(finite) else 0.05
+    return own, count
+
+
+def combine_scale(own: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Shrink raw scales toward their cross-series median (a cross-series step: run on all series at once)."""
+    usable = np.isfinite(own) & (count >= 2)
+    pooled = float(np.median(own[usable])) if usable.any() else 0.05
     pooled = max(pooled, 1e-3)
-    own = np.where(np.isfinite(own) & (count >= 2), own, pooled)
+    own = np.where(usable, own, pooled)
     weight = count / (count + SHRINK_PSEUDO)
     scale = np.sqrt(weight * own**2 + (1 - weight) * pooled**2)
     return np.maximum(scale, 0.2 * pooled)
+
+
+def series_scale(log_values: np.ndarray) -> np.ndarray:
+    """Per-series scale of log growth: 1.4826 x MAD, shrunk toward the cross-series median scale."""
+    return combine_scale(*scale_parts(log_values))
 
 
 @dataclass

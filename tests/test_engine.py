@@ -1,0 +1,137 @@
+"""The engine: forecast() contract, calibrated sample paths, monthly data, errors, local == Dask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.errors import TalentcastError
+from forecasting.engine import forecast, sample_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT / "talentcast/data/real/employment_by_province_sector_2009_2015.csv"
+
+
+@pytest.fixture(scope="module")
+def guangxi() -> pd.DataFrame:
+    frame = pd.read_csv(REAL, dtype={"region_code": str})
+    frame = frame.rename(columns={"region_code": "region", "sector_code": "sector", "employed_10k": "employed"})
+    return frame.loc[frame["region"].isin(["450000", "510000"]), ["region", "sector", "year", "employed"]]
+
+
+@pytest.fixture(scope="module")
+def us_monthly() -> pd.DataFrame:
+    """Real monthly data: US CES employment by supersector, 2006-2015 (vega_datasets, offline)."""
+    from vega_datasets import data
+
+    wide = data.us_employment()
+    wide["period"] = pd.to_datetime(wide["month"]).dt.strftime("%Y-%m")
+    sectors = ["construction", "manufacturing", "retail_trade", "information", "leisure_and_hospitality",
+               "government"]
+    long = wide.melt(id_vars="period", value_vars=sectors, var_name="series_id", value_name="value")
+    return long[["series_id", "period", "value"]]
+
+
+@pytest.fixture(scope="module")
+def guangxi_result(guangxi):
+    return forecast(guangxi, 3, breaks=["2013"])
+
+
+def test_forecast_contract(guangxi_result):
+    fc = guangxi_result.forecasts
+    assert list(fc.columns) == ["series_id", "period", "mean", "lo_80", "hi_80", "lo_95", "hi_95", "model"]
+    assert len(fc) == 38 * 3 and fc["series_id"].nunique() == 38
+    assert fc.groupby("series_id")["period"].apply(list).map(tuple).unique().tolist() == [("2016", "2017", "2018")]
+    values = fc[["lo_95", "lo_80", "mean", "hi_80", "hi_95"]].to_numpy()
+    assert (values >= 0).all() and (np.diff(values, axis=1) >= 0).all()
+    # Guangxi manufacturing (2015: 93.2 x 10k) stays on its level: within 25% a year out.
+    row = fc[(fc["series_id"] == "450000|C") & (fc["period"] == "2016")].iloc[0]
+    assert 70 < row["mean"] < 117
+    assert set(guangxi_result.selection.columns) == {"series_id", "model", "reason"}
+    assert set(guangxi_result.selection["model"]) <= {"naive", "drift", "ses", "damped", "theta", "rdrift",
+                                                      "global", "ensemble"}
+    assert (guangxi_result.breaks["source"] == "declared").sum() == 38
+
+
+def test_sample_paths_follow_the_calibrated_distribution(guangxi_result):
+    paths = guangxi_result.sample_paths(n_paths=400, seed=7)
+    assert list(paths.columns) == ["series_id", "period", "path", "value"]
+    assert len(paths) == 400 * 38 * 3 and (paths["value"] >= 0).all()
+    merged = paths.merge(guangxi_result.forecasts, on=["series_id", "period"])
+    inside80 = ((merged["value"] >= merged["lo_80"]) & (merged["value"] <= merged["hi_80"])).mean()
+    inside95 = ((merged["value"] >= merged["lo_95"]) & (merged["value"] <= merged["hi_95"])).mean()
+    assert inside80 == pytest.approx(0.80, abs=0.03)
+    assert inside95 == pytest.approx(0.95, abs=0.02)
+    # Errors accumulate: years 1 and 3 of a path are correlated like a random walk (sqrt(1/3) = 0.58).
+    wide = paths.pivot_table(index=["series_id", "path"], columns="period", values="value")
+    logs = np.log(wide)
+    centred = logs - logs.groupby(level="series_id").transform("median")
+    corr = np.corrcoef(centred["2016"], centred["2018"])[0, 1]
+    assert 0.4 < corr < 0.75
+    again = guangxi_result.sample_paths(n_paths=400, seed=7)
+    pd.testing.assert_frame_equal(paths, again)
+
+
+def test_sample_paths_function_matches_the_interface(guangxi):
+    paths = sample_paths(guangxi[guangxi["region"] == "450000"], horizon=2, n_paths=50, seed=1, method="rdrift")
+    assert paths.groupby(["series_id", "period"]).size().eq(50).all()
+    assert sorted(paths["period"].unique()) == ["2016", "2017"]
+
+
+def test_monthly_real_series_keep_seasonality_and_month_periods(us_monthly):
+    history = us_monthly[us_monthly["period"] < "2015-01"]
+    result = forecast(history, 12)
+    fc = result.forecasts
+    assert result.freq == "month"
+    assert fc["period"].iloc[:12].tolist() == [f"2015-{m:02d}" for m in range(1, 13)]
+    truth = us_monthly[us_monthly["period"] >= "2015-01"].rename(columns={"value": "actual"})
+    merged = fc.merge(truth, on=["series_id", "period"])
+    assert len(merged) == 6 * 12
+    mape = (np.abs(merged["mean"] / merged["actual"] - 1)).mean()
+    naive = history.sort_values("period").groupby("series_id")["value"].last()
+    naive_mape = (np.abs(merged["series_id"].map(naive) / merged["actual"] - 1)).mean()
+    assert mape < 0.03 and mape < naive_mape
+    covered = ((merged["actual"] >= merged["lo_95"]) & (merged["actual"] <= merged["hi_95"])).mean()
+    assert covered >= 0.8
+
+
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "message"),
+    [
+        (pd.DataFrame({"series_id": ["a", "a"], "period": ["2020", "2020"], "value": [1, 2]}), {},
+         "duplicate period 2020 for series 'a'"),
+        (pd.DataFrame({"series_id": ["a", "a"], "period": ["2020", "2021"], "value": ["1", "x"]}), {},
+         "row 3, column 'value', value 'x': not a number"),
+        (pd.DataFrame({"series_id": ["a"], "period": ["2020"], "value": [1.0]}), {"horizon": 0},
+         "horizon must be at least 1"),
+        (pd.DataFrame({"series_id": ["a"], "period": ["2020"], "value": [1.0]}), {"method": "lstm"},
+         "unknown method 'lstm'; known methods: auto, naive"),
+        (pd.DataFrame({"id": ["a"], "period": ["2020"], "value": [1.0]}), {}, "missing columns series_id"),
+        (pd.DataFrame({"series_id": ["a"], "period": ["20-20"], "value": [1.0]}), {}, "value '20-20'"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(frame, kwargs, message):
+    args = {"horizon": 2, **kwargs}
+    with pytest.raises(TalentcastError, match=message):
+        forecast(frame, **args)
+
+
+def test_fallbacks_are_reported_and_one_bad_series_does_not_fail_the_batch():
+    frame = pd.DataFrame({
+        "series_id": ["long"] * 8 + ["short"] * 2,
+        "period": [str(y) for y in range(2008, 2016)] + ["2014", "2015"],
+        "value": [10, 11, 12, 13, 13.5, 14, 15, 16, 3, 4],
+    })
+    result = forecast(frame, 2, method="theta")
+    assert result.fallbacks[["series_id", "requested", "used"]].values.tolist() == [["short", "theta", "drift"]]
+    assert result.forecasts["mean"].notna().all() and len(result.forecasts) == 4
+
+
+def test_dask_engine_gives_the_same_numbers(guangxi):
+    local = forecast(guangxi, 2)
+    distributed = forecast(guangxi, 2, engine="dask")
+    pd.testing.assert_frame_equal(local.forecasts, distributed.forecasts)
+    pd.testing.assert_frame_equal(local.selection, distributed.selection)
