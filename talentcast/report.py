@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 
 from features.errors import TalentcastError
 
@@ -336,7 +337,7 @@ def plot_sector_employment(employment: pd.DataFrame, sectors: pd.DataFrame | Non
     ax.set_title(title or f"{fonts.text('employment_title')} ({region})")
     ax.set_xlabel(fonts.text("year"))
     ax.set_ylabel(fonts.text("employment_y"))
-    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(fontsize=7, ncol=2 if len(wide.columns) > 8 else 1, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.grid(alpha=0.3)
@@ -388,7 +389,7 @@ def plot_major_outcomes(enrolment: pd.DataFrame, majors: pd.DataFrame | None = N
     ax_intake.set_ylabel(fonts.text("intake_y"))
     ax_rate.set_title(fonts.text("employment_rate_title"))
     ax_rate.set_ylabel(fonts.text("employment_rate_y"))
-    ax_rate.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax_rate.yaxis.set_major_formatter(PercentFormatter(1.0))
     for ax in (ax_intake, ax_rate):
         ax.set_xlabel(fonts.text("year"))
         ax.xaxis.get_major_locator().set_params(integer=True)
@@ -427,6 +428,7 @@ def plot_fan_chart(forecast: pd.DataFrame, history: pd.DataFrame | None = None, 
     draw_fan(ax, _period_axis(fc["period"]), fc, levels=levels, colour="C0",
              label=f"{fonts.text('forecast')} ({model})" if model else fonts.text("forecast"), fonts=fonts)
     ax.set_title(title or series_id)
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.set_xlabel(fonts.text("year"))
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
@@ -474,6 +476,7 @@ def plot_demand_supply(demand: pd.DataFrame, gaps: pd.DataFrame, sectors: pd.Dat
         ax.set_title(f"{code} {names[code]}", fontsize=10)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.grid(alpha=0.3)
     for ax in axes[n:]:
         ax.set_visible(False)
