@@ -237,6 +237,36 @@ def get_schema(table: str) -> TableSchema:
         raise KeyError(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}") from None
 
 
+# Chinese header names accepted in place of the column names (files filled in by schools and bureaus often
+# carry Chinese headers). The first one is the canonical Chinese name shown in the docs and templates.
+COLUMN_NAMES_ZH: dict[str, dict[str, tuple[str, ...]]] = {
+    "regions": {"code": ("行政区划代码", "地区代码"), "name_zh": ("名称", "地区名称"), "name_en": ("英文名称",),
+                "parent": ("上级代码", "上级行政区划代码"), "level": ("级别", "层级")},
+    "sectors": {"code": ("行业代码",), "name_zh": ("行业名称",), "name_en": ("英文名称",),
+                "parent": ("上级行业代码",)},
+    "employment": {"region": ("地区代码",), "sector": ("行业代码",), "year": ("年份",),
+                   "employed": ("就业人数", "就业人员")},
+    "vacancies": {"region": ("地区代码",), "sector": ("行业代码",), "period": ("时期", "年月"),
+                  "vacancies": ("需求人数", "岗位空缺数", "招聘需求人数"), "job_seekers": ("求职人数",)},
+    "majors": {"code": ("专业代码",), "name_zh": ("专业名称",), "name_en": ("英文名称",), "level": ("层次", "办学层次"),
+               "category": ("专业类",), "duration_years": ("学制", "修业年限")},
+    "schools": {"code": ("学校代码", "学校标识码"), "name": ("学校名称",), "name_en": ("英文名称",),
+                "region": ("地区代码", "所在地区代码"), "type": ("办学类型", "学校类型")},
+    "enrolment": {"school": ("学校代码", "学校标识码"), "major": ("专业代码",), "year": ("年份", "年度"),
+                  "intake": ("招生人数", "招生数"), "graduates": ("毕业生人数", "毕业生数"),
+                  "graduates_employed": ("就业人数", "毕业生就业人数"),
+                  "graduates_further_study": ("升学人数",), "graduates_local": ("本地就业人数",)},
+    "major_sector_map": {"major": ("专业代码",), "sector": ("行业代码",), "weight": ("权重", "比例")},
+    "sector_parameters": {"sector": ("行业代码",), "replacement_rate": ("更替率", "补充需求率"),
+                          "graduate_entry_share": ("毕业生入职占比",)},
+}
+
+
+def header_aliases(table: str) -> dict[str, str]:
+    """Chinese header name -> column name for `table` (see COLUMN_NAMES_ZH)."""
+    return {alias: column for column, aliases in COLUMN_NAMES_ZH.get(table, {}).items() for alias in aliases}
+
+
 CHECK_DESCRIPTIONS: dict[str, str] = {
     "weights_sum_to_one": "the weights of each major sum to 1 (within 1e-6); error names the major, the sum and "
                           "its rows",
@@ -286,10 +316,12 @@ def table_to_markdown(schema: TableSchema) -> str:
         lines.append(f"- References: {', '.join(references)}")
     for check in schema.checks:
         lines.append(f"- Check `{check}`: {CHECK_DESCRIPTIONS.get(check, '')}")
-    lines += ["", "| column | type | unit | required | allowed | references | description |",
-              "|---|---|---|---|---|---|---|"]
+    chinese = COLUMN_NAMES_ZH.get(schema.name, {})
+    lines += ["", "| column | 中文表头 | type | unit | required | allowed | references | description |",
+              "|---|---|---|---|---|---|---|---|"]
     for c in schema.columns:
-        lines.append(f"| `{c.name}` | {_DTYPE_TEXT.get(c.dtype, c.dtype)} | {c.unit} | "
+        lines.append(f"| `{c.name}` | {' / '.join(chinese.get(c.name, ()))} | {_DTYPE_TEXT.get(c.dtype, c.dtype)} | "
+                     f"{c.unit} | "
                      f"{'yes' if c.required else 'no'} | {_cell(_allowed_text(c))} | "
                      f"{f'`{c.references}`' if c.references else ''} | {_cell(c.description)} |")
     return "\n".join(lines) + "\n"

@@ -30,6 +30,7 @@ from features.contract import (
     Column,
     TableSchema,
     get_schema,
+    header_aliases,
 )
 from features.errors import Issue, TalentcastError, ValidationError
 from features.readers import frame_to_text, read_table
@@ -168,6 +169,9 @@ def validate_table(table: str, frame: pd.DataFrame, source: str,
     issues = _Issues(source, max_issues)
 
     raw = frame_to_text(frame)
+    # Chinese headers (招生人数, 年份, ...) name the same columns; messages then use the contract name.
+    aliases = header_aliases(table)
+    raw.columns = [aliases.get(name, name) for name in raw.columns]
     present = _check_columns(schema, raw, issues)
     if not present and issues.has_errors:
         # None of the contract's columns found (wrong file or a title above the header): row-level
@@ -285,7 +289,7 @@ def _check_columns(schema: TableSchema, raw: pd.DataFrame, issues: _Issues) -> s
         seen.add(name)
     missing = [c for c in schema.required_columns if c not in seen]
     extra = [c for c in names if c not in expected]
-    header_row = _header_row_below(raw, missing) if missing else None
+    header_row = _header_row_below(raw, missing, header_aliases(schema.name)) if missing else None
     if header_row is not None:
         # Offices often put a title (e.g. "2023年柳州市分行业就业人员") above the real header.
         issues.add(f"the column names are on row {header_row}, not row 1: delete the {header_row - 1} row(s) "
@@ -307,10 +311,11 @@ def _check_columns(schema: TableSchema, raw: pd.DataFrame, issues: _Issues) -> s
     return {c for c in expected if c in seen and c not in duplicated}
 
 
-def _header_row_below(raw: pd.DataFrame, missing: list[str], look: int = 10) -> int | None:
+def _header_row_below(raw: pd.DataFrame, missing: list[str], aliases: dict[str, str], look: int = 10
+                      ) -> int | None:
     """Spreadsheet row (3..) among the first data rows that holds all the missing column names, if any."""
     for position in range(min(look, len(raw))):
-        cells = {str(v).strip() for v in raw.iloc[position].to_numpy()}
+        cells = {aliases.get(str(v).strip(), str(v).strip()) for v in raw.iloc[position].to_numpy()}
         if set(missing) <= cells:
             return position + FIRST_DATA_ROW
     return None

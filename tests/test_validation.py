@@ -540,7 +540,7 @@ def test_docs_show_the_current_schemas():
 
     docs = (Path(__file__).resolve().parents[1] / "docs" / "data-contract.md").read_text(encoding="utf-8")
     assert docs.endswith(to_markdown()), "regenerate the Tables section: python -m features.contract"
-    assert "| `duration_years` | integer | years | yes | 1..8 |  | programme length |" in docs
+    assert "| `duration_years` | 学制 / 修业年限 | integer | years | yes | 1..8 |  | programme length |" in docs
 
 
 def test_title_rows_above_the_header_are_recognised(tmp_path):
@@ -584,3 +584,29 @@ def test_table_checks_stop_building_messages_at_the_cap_but_count_everything():
 
 def _sectors() -> dict[str, pd.DataFrame]:
     return {"sectors": REFERENCES["sectors"]}
+
+
+def test_chinese_headers_name_the_contract_columns(tmp_path):
+    text = ("学校代码,专业代码,年份,招生人数,毕业生人数,就业人数,升学人数,本地就业人数\n"
+            "14529,460701,2019,100,,,,\n"
+            "14529,460701,2022,120,96,80,10,70\n")
+    path = tmp_path / "招生与毕业.csv"
+    path.write_bytes(text.encode("gbk"))
+    result = load_and_validate("enrolment", path, REFERENCES)
+    assert list(result.frame.columns) == SCHEMAS["enrolment"].column_names
+    assert result.frame.loc[1, ["intake", "graduates", "graduates_employed", "graduates_local"]].tolist() == [
+        120, 96, 80, 70]
+    path.write_bytes(text.replace("80,10,70", "80,10,90").encode("gbk"))
+    with pytest.raises(ValidationError) as info:
+        load_and_validate("enrolment", path, REFERENCES)
+    # Messages use the contract name of the column, whatever the header said.
+    assert [str(i) for i in info.value.issues if i.severity == "error"] == [
+        "招生与毕业.csv, row 3, column 'graduates_local', value '90': graduates_local 90 exceed graduates_employed 80"]
+
+
+def test_chinese_header_and_english_header_for_the_same_column_is_a_duplicate():
+    frame = pd.DataFrame([["450200", "C36", "2015", "2015", "1"]],
+                         columns=["region", "sector", "year", "年份", "employed"])
+    with pytest.raises(ValidationError) as info:
+        validate_table("employment", frame, "e.csv", REFERENCES)
+    assert [str(i) for i in info.value.issues] == ["e.csv, column 'year': column appears more than once in the header"]
