@@ -120,6 +120,17 @@ def test_validate_reports_issues_and_exit_codes(tmp_path, capsys):
     assert Storage().versions() == []
 
 
+def test_ingest_refuses_a_table_before_its_references(tmp_path, capsys):
+    path = write(tmp_path / "employment.csv", "region,sector,year,employed\n450200,C36,2021,1\n")
+    assert run_cli(capsys, "ingest", "regions", str(write(tmp_path / "r.csv", REGIONS_CSV)))[0] == 0
+    code, _, err = run_cli(capsys, "ingest", "employment", str(path))
+    assert code == 2
+    assert err.strip() == ("error: cannot ingest 'employment' yet: its codes are checked against sectors, which "
+                           "has no data; ingest sectors first (order: regions, sectors, employment, vacancies, "
+                           "majors, schools, enrolment, major_sector_map, sector_parameters)")
+    assert Storage().current_versions() == {"regions": 1}
+
+
 def test_validate_warnings_allowed(tmp_path, capsys):
     # employment without the reference tables loaded: codes cannot be checked -> warnings, still valid.
     path = write(tmp_path / "employment.csv", "region,sector,year,employed\n450200,C36,2021,1\n450200,C36,2022,2\n")

@@ -1,8 +1,9 @@
 """CLI commands for input data: `validate`, `ingest`, `datasets` (see talentcast/cli/__init__.py).
 
 `validate` and `ingest` check a file against the contract and against the current versions of the tables it
-references (regions, sectors, majors, schools), so ingest the tables in contract order:
-regions, sectors, employment, vacancies, majors, schools, enrolment, major_sector_map, sector_parameters.
+references (regions, sectors, majors, schools). `ingest` refuses a table whose referenced tables have no data
+yet, so ingest in contract order: regions, sectors, employment, vacancies, majors, schools, enrolment,
+major_sector_map, sector_parameters. `validate` only reports (a missing reference table is a warning).
 """
 
 from __future__ import annotations
@@ -30,11 +31,23 @@ def _check_table(table: str) -> str:
     return table
 
 
-def _validate_file(storage, table: str, file: Path):
-    """Read and validate `file` as `table` against the stored reference tables (raises ValidationError)."""
-    from features.validation import load_and_validate
+def _validate_file(storage, table: str, file: Path, require_references: bool = False):
+    """Read and validate `file` as `table` against the stored reference tables (raises ValidationError).
 
-    return load_and_validate(table, file, references=storage.load_references(table))
+    With `require_references`, refuse when a referenced table has no data yet: storing codes that nobody
+    checked would let orphan regions/sectors/majors/schools into the database.
+    """
+    from features.validation import load_and_validate
+    from talentcast.storage import referenced_tables
+
+    references = storage.load_references(table)
+    missing = [name for name in referenced_tables(table) if name not in references]
+    if require_references and missing:
+        raise TalentcastError(
+            f"cannot ingest '{table}' yet: its codes are checked against {', '.join(missing)}, which "
+            f"{'has' if len(missing) == 1 else 'have'} no data; ingest {', '.join(missing)} first "
+            f"(order: {', '.join(TABLE_NAMES)})")
+    return load_and_validate(table, file, references=references)
 
 
 def _print_issues(issues, omitted: int = 0) -> None:
@@ -98,7 +111,7 @@ def ingest(
     extra = _parse_metadata(metadata)
     with Storage() as storage:
         try:
-            checked = _validate_file(storage, table, file)
+            checked = _validate_file(storage, table, file, require_references=True)
         except ValidationError as exc:
             _print_issues(exc.issues, getattr(exc, "omitted", 0))
             raise
