@@ -136,15 +136,22 @@ def test_level_filter_and_year(stored_run, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--rules", "moe-2012"], "error: moe-2012: no such rule set or file; built-in rule sets: forecast"),
-    (["--school", "NOPE"], "error: school 'NOPE' has no warnings in this run; schools with warnings: S1, S2, S3"),
     (["--format", "xml"], "error: unknown format 'xml'; use table, csv or json"),
     (["--level", "orange"], "error: unknown level 'orange'; use red, yellow or green"),
+    (["--min-class-size", "-1"], "error: Invalid value for '--min-class-size'"),
 ])
-def test_user_errors_exit_2_with_one_line(stored_run, capsys, args, message):
+def test_user_errors_exit_2_with_one_line(capsys, args, message):
+    # Checked before the store is opened, so no run is needed.
     code, out, err = run_cli(capsys, *args)
     assert code == 2
     assert err.strip() == err.strip().splitlines()[0]  # one line, no traceback
     assert err.startswith(message), err
+
+
+def test_unknown_school(stored_run, capsys):
+    code, _out, err = run_cli(capsys, "--school", "NOPE")
+    assert code == 2
+    assert err.strip() == "error: school 'NOPE' has no warnings in this run; schools with warnings: S1, S2, S3"
 
 
 def test_bad_rule_file_refused_before_reading_the_store(tmp_path, capsys):
