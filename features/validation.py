@@ -15,6 +15,7 @@ table was not supplied) come back on the `ValidatedTable`.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -300,10 +301,20 @@ def _check_columns(schema: TableSchema, raw: pd.DataFrame, issues: _Issues) -> s
     if extra:
         # "Year" or "graduates employed" for a missing "year" / "graduates_employed": say which was meant.
         folded = {c.lower().replace(" ", "_"): c for c in expected if c not in seen}
+        aliases = header_aliases(schema.name)
 
         def shown(name: str) -> str:
             meant = folded.get(name.lower().replace(" ", "_"))
-            return (name or "(empty header)") + (f" (did you mean {meant}?)" if meant else "")
+            if meant:
+                return f"{name} (did you mean {meant}?)"
+            # "就业人数(万人)": a Chinese header with a unit; the unit may differ from the contract's.
+            base = re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", name)
+            meant = aliases.get(base)
+            if base != name and meant and meant not in seen:
+                unit = schema.column(meant).unit
+                return (f"{name} (did you mean {meant}? give the values in {unit or 'the contract units'} "
+                        f"and name the column {meant} or {base})")
+            return name or "(empty header)"
 
         names_shown = ", ".join(shown(c) for c in dict.fromkeys(extra))
         issues.add(f"unexpected column(s) {names_shown}; expected columns: {', '.join(expected)}")

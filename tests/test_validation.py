@@ -610,3 +610,14 @@ def test_chinese_header_and_english_header_for_the_same_column_is_a_duplicate():
     with pytest.raises(ValidationError) as info:
         validate_table("employment", frame, "e.csv", REFERENCES)
     assert [str(i) for i in info.value.issues] == ["e.csv, column 'year': column appears more than once in the header"]
+
+
+def test_chinese_header_with_a_unit_gets_a_hint():
+    frame = pd.DataFrame({"地区代码": ["450200"], "行业代码": ["C36"], "年份": ["2015"], "就业人数（万人）": ["76.2"]})
+    with pytest.raises(ValidationError) as info:
+        validate_table("employment", frame, "就业.csv", REFERENCES)
+    assert [str(i) for i in info.value.issues] == [
+        "就业.csv: missing column(s) employed; expected columns: region, sector, year, employed",
+        "就业.csv: unexpected column(s) 就业人数（万人） (did you mean employed? give the values in persons and "
+        "name the column employed or 就业人数); expected columns: region, sector, year, employed",
+    ]
