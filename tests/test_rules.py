@@ -210,10 +210,10 @@ def test_explanations_name_rule_and_numbers_in_both_languages():
     w = one_class("moe-2011", [0.70, 0.55, 0.52])
     assert "moe-cut-two-years" in w["explanation_zh"] and "moe-cut-two-years" in w["explanation_en"]
     assert "红牌" in w["explanation_zh"] and "调减招生" in w["explanation_zh"]
-    assert "现招生50人，建议35人（-15）" in w["explanation_zh"]
+    assert "现招生50人（2024年），2025年建议招生35人（-15）" in w["explanation_zh"]
     assert "毕业去向落实率连续2年低于60%（2023年55.0%，2024年52.0%）" in w["explanation_zh"]
     assert "below 60% for 2 consecutive year(s) (2023: 55.0%, 2024: 52.0%)" in w["explanation_en"]
-    assert "intake 50 now, recommended 35 (-15)" in w["explanation_en"]
+    assert "intake 50 in 2024, recommended 35 for 2025 (-15)" in w["explanation_en"]
     assert "below 60% for 2 consecutive year(s)" in w["explanation_en"]
     assert w["evidence"]["employment_rate_2024"] == 0.52 and w["evidence"]["employment_rate_2023"] == 0.55
 

@@ -158,6 +158,7 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
         r["_shortage_threshold"] = ctx.shortage_threshold
         r["_surplus_threshold"] = ctx.surplus_threshold
         r["_measure"] = rs.employment_measure  # rate_history is in this measure
+        r["latest_intake_year"] = ctx.latest_intake_year
         r.update(names.get(("school", r["school"]), {}))
         r.update(names.get(("major", r["major"]), {}))
         r["synthetic"] = synthetic

@@ -88,10 +88,11 @@ def explain(row: dict, rule_set: RuleSet, min_class_size: int) -> tuple[str, str
     major = row.get("major_name") or row["major"]
     major_en = row.get("major_name_en") or major
     school_en = row.get("school_name_en") or school
-    zh = [f"【{LEVEL_ZH[level]}·{ACTION_ZH[action]}】{school}「{major}」（{row['major']}）：{row['plan_year']}年"
-          f"现招生{cur}人，建议{rec}人（{diff:+d}）。"]
-    en = [f"[{LEVEL_EN[level]} / {action}] {school_en}, {major_en} ({row['major']}): {row['plan_year']} intake "
-          f"{cur} now, recommended {rec} ({diff:+d})."]
+    latest = row.get("latest_intake_year", int(row["plan_year"]) - 1)
+    zh = [f"【{LEVEL_ZH[level]}·{ACTION_ZH[action]}】{school}「{major}」（{row['major']}）：现招生{cur}人"
+          f"（{latest}年），{row['plan_year']}年建议招生{rec}人（{diff:+d}）。"]
+    en = [f"[{LEVEL_EN[level]} / {action}] {school_en}, {major_en} ({row['major']}): intake {cur} in {latest}, "
+          f"recommended {rec} for {row['plan_year']} ({diff:+d})."]
     decided = row.get("decided_by") or ""
     if decided:
         rule = by_name[decided]
