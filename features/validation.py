@@ -556,8 +556,8 @@ def _check_weights_sum_to_one(ctx: _Context) -> None:
     positions_of = {major: group.to_numpy() for major, group in positions_by_major}
     for major, total in shown.items():
         numbers = ctx.row_numbers(positions_of[major])
-        shown = ", ".join(map(str, numbers[:10])) + (", ..." if len(numbers) > 10 else "")
-        ctx.issues.add(f"weights of major '{major}' sum to {total:.6g}, not 1 (rows {shown})",
+        row_list = ", ".join(map(str, numbers[:10])) + (", ..." if len(numbers) > 10 else "")
+        ctx.issues.add(f"weights of major '{major}' sum to {total:.6g}, not 1 (rows {row_list})",
                        row=numbers[0], column="weight", value=round(float(total), 9))
 
 
