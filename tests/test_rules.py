@@ -385,3 +385,26 @@ def test_bad_inputs_to_compute_warnings():
         compute_warnings(tables, {}, 2020)
     with pytest.raises(TalentcastError, match="needs the 'majors' table"):
         compute_warnings({k: v for k, v in tables.items() if k != "majors"}, {}, PLAN_YEAR)
+
+
+def test_demo_city_outcome_rule_sets():
+    """The embedded demo city (GENERATED data) under the outcome-only policies: every level, real numbers."""
+    from talentcast.demo_data import build_demo_tables
+
+    tables = {name: frame for name, (frame, _meta) in build_demo_tables().items()}
+    tianjin = compute_warnings(tables, {}, None, "tianjin-2009", region=CITY)
+    assert set(tianjin["level"]) == {"red", "yellow", "green"}
+    assert {"suspend", "shrink", "hold"} <= set(tianjin["action"])
+    assert (tianjin["recommended_intake"] >= 0).all()
+    assert ((tianjin["recommended_intake"] == 0) | (tianjin["recommended_intake"] >= 20)).all()
+    # Tianjin's < 60% rule caps the plan at last year's employed graduates (or the minimum class of 20).
+    capped = tianjin[tianjin["rules_fired"].map(lambda r: r[:1] == ["tianjin-cap-below-60"])]
+    assert len(capped)
+    for _, w in capped.iterrows():
+        employed = w["evidence"]["graduates_employed_last"]
+        assert w["recommended_intake"] <= min(w["current_intake"], max(employed, 20))
+    moe = compute_warnings(tables, {}, None, "moe-2011", region=CITY)
+    assert moe["plan_year"].iloc[0] == int(tables["enrolment"]["year"].max()) + 1
+    assert (moe["evidence"].map(lambda e: e["measure"]) == "placement").all()
+    # The placement rate counts further study, so MOE flags no more classes than the employment-rate policies.
+    assert (moe["level"] != "green").sum() <= (tianjin["level"] != "green").sum()
