@@ -656,9 +656,10 @@ def _bulk_insert(conn: sa.Connection, table: sa.Table, columns: dict[str, list[A
     """Insert column-wise data in bulk, inside the caller's transaction.
 
     SQLAlchemy's per-row parameter processing costs more than the database itself at tens of thousands of
-    rows, so the two supported drivers get the rows directly: SQLite through the driver's executemany with
-    the INSERT that SQLAlchemy compiled for this dialect, PostgreSQL (psycopg) through COPY FROM STDIN. JSON
-    columns are serialised here for those paths. Any other database uses Core executemany.
+    rows, so the two supported drivers get the rows directly: SQLite through `exec_driver_sql` executemany
+    with the INSERT that SQLAlchemy compiled for this dialect, PostgreSQL (psycopg) through COPY FROM STDIN
+    (which SQLAlchemy's cursor events do not see). JSON columns are serialised here for those paths. Any
+    other database uses Core executemany.
     """
     names = list(columns)
     count = len(columns[names[0]]) if names else 0
@@ -686,17 +687,18 @@ def _bulk_insert(conn: sa.Connection, table: sa.Table, columns: dict[str, list[A
             column = [None if v is None else json.dumps(v, ensure_ascii=False) for v in column]
         values.append(column)
     rows = list(zip(*values))
+    if dialect == "sqlite":
+        # exec_driver_sql hands the tuples to the driver unprocessed but still fires SQLAlchemy's cursor
+        # events and translates driver errors (sqlalchemy.exc.IntegrityError etc.).
+        for start in range(0, count, _BATCH_ROWS):
+            conn.exec_driver_sql(statement, rows[start:start + _BATCH_ROWS])
+        return
     dbapi = conn.dialect.dbapi
-    driver_connection = conn.connection.driver_connection  # the connection of this transaction
-    cursor = driver_connection.cursor()
+    cursor = conn.connection.driver_connection.cursor()  # the connection of this transaction
     try:
-        if dialect == "sqlite":
-            for start in range(0, count, _BATCH_ROWS):
-                cursor.executemany(statement, rows[start:start + _BATCH_ROWS])
-        else:
-            with cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
     except dbapi.IntegrityError as exc:
         raise sa.exc.IntegrityError(statement, None, exc) from exc
     except dbapi.Error as exc:
