@@ -78,13 +78,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "hold": ("保持", "hold"),
     "shrink": ("缩减", "shrink"),
     "suspend": ("停招", "suspend"),
+    "level_red": ("红牌", "red card"),
+    "level_yellow": ("黄牌", "yellow card"),
+    "level_green": ("绿牌", "green card"),
     "mase_title": ("回测误差 MASE（越低越好）", "Backtest MASE (lower is better)"),
     "model": ("模型", "model"),
     "generated_note": ("含生成数据", "includes generated data"),
 }
 
 _WARNING_ACTIONS = ("expand", "hold", "shrink", "suspend")
-_ACTION_COLOURS = {"expand": "#c0392b", "hold": "#7f8c8d", "shrink": "#2980b9", "suspend": "#34495e"}
+_LEVEL_COLOURS = {"red": "#c0392b", "yellow": "#f1c40f", "green": "#27ae60"}
 
 
 # --------------------------------------------------------------------------------------------------- fonts
@@ -644,23 +647,37 @@ def plot_scenario_timeline(before: pd.DataFrame, after: pd.DataFrame, sector: st
     return fig
 
 
-def plot_warning_actions(warnings: pd.DataFrame, *, fonts: FontSupport | None = None) -> Figure:
-    """Bar chart: how many (school, major) pairs get each recommended action, per plan year."""
+def plot_warning_actions(warnings: pd.DataFrame, *, plan_year: int | None = None,
+                         fonts: FontSupport | None = None) -> Figure:
+    """Bars: how many (school, major) pairs get each recommended action, split by card level (red/yellow/green).
+
+    Args:
+        warnings: warnings result (plan_year, action, level).
+        plan_year: which plan year (default: the latest in the frame).
+        fonts: FontSupport (default `configure_fonts()`).
+    """
     fonts = _fonts(fonts)
     _require(warnings, ["plan_year", "action"], "warnings result")
-    counts = warnings.groupby(["plan_year", "action"]).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=[a for a in _WARNING_ACTIONS if a in counts.columns])
+    plan_year = int(plan_year if plan_year is not None else warnings["plan_year"].max())
+    rows = warnings[warnings["plan_year"] == plan_year]
+    levels = rows["level"] if "level" in rows.columns else pd.Series("green", index=rows.index)
+    counts = pd.crosstab(rows["action"], levels).reindex(index=list(_WARNING_ACTIONS), fill_value=0)
+    counts = counts.reindex(columns=[lv for lv in _LEVEL_COLOURS if lv in counts.columns])
     fig = _new_figure(7, 4)
     ax = fig.add_subplot()
-    bottom = np.zeros(len(counts))
     x = np.arange(len(counts))
-    for action in counts.columns:
-        ax.bar(x, counts[action], bottom=bottom, color=_ACTION_COLOURS.get(action), label=fonts.text(action))
-        bottom += counts[action].to_numpy()
-    ax.set_xticks(x, [str(y) for y in counts.index])
+    bottom = np.zeros(len(counts))
+    for level in counts.columns:
+        ax.bar(x, counts[level], bottom=bottom, color=_LEVEL_COLOURS[level], label=fonts.text(f"level_{level}"))
+        bottom += counts[level].to_numpy()
+    for xi, total in zip(x, bottom):
+        ax.annotate(f"{int(total)}", (xi, total), ha="center", va="bottom", fontsize=9, xytext=(0, 2),
+                    textcoords="offset points")
+    ax.set_xticks(x, [fonts.text(a) for a in counts.index])
     ax.set_ylabel(fonts.text("majors_count"))
-    ax.set_title(fonts.text("warnings_title"))
+    ax.set_title(f"{fonts.text('warnings_title')} ({plan_year})")
     ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
     return fig
 
 
@@ -682,13 +699,38 @@ def plot_backtest_scores(scores: pd.DataFrame, *, metric: str = "mase", fonts: F
 
 
 # --------------------------------------------------------------------------------------------------- report
+def report_region(results: Mapping[str, pd.DataFrame], preferred: str | None = None) -> str:
+    """The region a report is about: `preferred` when the run has results for it, else the warnings' region
+    (the planning region), else the first region of the gaps or demand results.
+
+    Raises:
+        TalentcastError: the run has no results with a region.
+    """
+    present: list[str] = []
+    for kind in ("gaps", "demand", "warnings"):
+        frame = results.get(kind)
+        if frame is not None and not frame.empty and "region" in frame.columns:
+            present += [r for r in frame["region"].astype(str).unique() if r not in present]
+    if not present:
+        raise TalentcastError("the run has no demand, gaps or warnings results to draw")
+    if preferred is not None and str(preferred) in present:
+        return str(preferred)
+    warnings = results.get("warnings")
+    if warnings is not None and not warnings.empty and "region" in warnings.columns:
+        return str(warnings["region"].astype(str).iloc[0])
+    return present[0]
+
+
 def report_figures(results: Mapping[str, pd.DataFrame], tables: Mapping[str, pd.DataFrame] | None = None, *,
-                   fonts: FontSupport | None = None) -> dict[str, Figure]:
-    """The key figures of one stored run: demand vs supply, P(shortage), warning actions, employment history.
+                   region: str | None = None, top: int = 6, fonts: FontSupport | None = None) -> dict[str, Figure]:
+    """The key figures of one stored run for one region: demand vs supply, P(shortage), warning actions and the
+    employment history of the same sectors.
 
     Args:
         results: result kinds of one run (demand, gaps, warnings; missing or empty kinds are skipped).
         tables: input tables (sectors, employment), for names and the history figure.
+        region: the region to draw (see `report_region`; default: the planning region of the run).
+        top: number of sectors in the demand vs supply and history figures (most graduate openings first).
         fonts: FontSupport (default `configure_fonts()`).
 
     Returns:
@@ -697,23 +739,36 @@ def report_figures(results: Mapping[str, pd.DataFrame], tables: Mapping[str, pd.
     fonts = _fonts(fonts)
     tables = tables or {}
     sectors = tables.get("sectors")
+    region = report_region(results, region)
+
+    def of_region(kind: str) -> pd.DataFrame | None:
+        frame = results.get(kind)
+        if frame is None or frame.empty or "region" not in frame.columns:
+            return None
+        frame = frame[frame["region"].astype(str) == region]
+        return frame if not frame.empty else None
+
     figures: dict[str, Figure] = {}
-    demand, gaps = results.get("demand"), results.get("gaps")
-    if demand is not None and gaps is not None and not demand.empty and not gaps.empty:
-        figures["demand_vs_supply"] = plot_demand_supply(demand, gaps, sectors, fonts=fonts)
-    if gaps is not None and not gaps.empty:
-        figures["p_shortage_heatmap"] = plot_shortage_heatmap(gaps, sectors, fonts=fonts)
-    warnings = results.get("warnings")
-    if warnings is not None and not warnings.empty:
+    demand, gaps, warnings = of_region("demand"), of_region("gaps"), of_region("warnings")
+    top_sectors: list[str] | None = None
+    if demand is not None:
+        order = demand.groupby("sector")["graduate_openings_mean"].mean().sort_values(ascending=False)
+        top_sectors = [str(s) for s in order.index[:top]]
+    if demand is not None and gaps is not None:
+        figures["demand_vs_supply"] = plot_demand_supply(demand, gaps, sectors, sector_codes=top_sectors,
+                                                         region=region, fonts=fonts)
+    if gaps is not None:
+        figures["p_shortage_heatmap"] = plot_shortage_heatmap(gaps, sectors, region=region, fonts=fonts)
+    if warnings is not None:
         figures["warning_actions"] = plot_warning_actions(warnings, fonts=fonts)
     employment = tables.get("employment")
-    if employment is not None and not employment.empty:
-        region = str(demand["region"].iloc[0]) if demand is not None and not demand.empty else None
-        if region is not None and region not in set(employment["region"].astype(str)):
-            region = None
-        figures["sector_employment"] = plot_sector_employment(employment, sectors, region=region, fonts=fonts)
+    if employment is not None and not employment.empty and region in set(employment["region"].astype(str)):
+        history = employment[employment["region"].astype(str) == region]
+        codes = [s for s in (top_sectors or []) if s in set(history["sector"].astype(str))] or None
+        figures["sector_employment"] = plot_sector_employment(history, sectors, region=region, sector_codes=codes,
+                                                              fonts=fonts)
     if not figures:
-        raise TalentcastError("the run has no demand, gaps or warnings results to draw")
+        raise TalentcastError(f"the run has no demand, gaps or warnings results for region {region}")
     return figures
 
 
@@ -786,4 +841,6 @@ def run_notes(meta, versions: Sequence = ()) -> list[str]:
         lines.append("GENERATED data (synthetic, not observed) / 含生成数据（合成，非实测）: " + ", ".join(generated))
     if getattr(meta, "mlflow_run_id", None):
         lines.append(f"MLflow run: {meta.mlflow_run_id}")
+    if getattr(meta, "notes", None):
+        lines.append(f"notes: {meta.notes}")
     return lines

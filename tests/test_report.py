@@ -210,7 +210,8 @@ def test_major_outcomes_plot_employment_rate_per_major():
 def test_write_report_writes_nonempty_pngs_and_an_html_page(tmp_path):
     fonts = report.configure_fonts(use_system=False)
     results = {"demand": _demand(), "gaps": _gaps(),
-               "warnings": pd.DataFrame({"plan_year": [2026, 2026, 2027], "action": ["expand", "shrink", "hold"]})}
+               "warnings": pd.DataFrame({"region": "450200", "plan_year": [2026, 2026, 2027],
+                                         "action": ["expand", "shrink", "hold"]})}
     figures = report.report_figures(results, {"sectors": SECTORS, "employment": _employment()}, fonts=fonts)
     assert list(figures) == ["demand_vs_supply", "p_shortage_heatmap", "warning_actions", "sector_employment"]
     written = report.write_report(figures, tmp_path / "out", fmt="html", notes=["run 1 (含生成数据)"])
@@ -268,3 +269,45 @@ def test_report_command_without_a_run_prints_one_line_and_exits_2(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["report", "--format", "pdf"])
     assert exit_info.value.code == 2
+
+
+def test_report_draws_one_region_preferring_the_planning_region():
+    fonts = report.configure_fonts(use_system=False)
+    province = _gaps().assign(region="450000", p_shortage=0.0)
+    gaps = pd.concat([province, _gaps()], ignore_index=True)
+    demand = pd.concat([_demand().assign(region="450000"), _demand()], ignore_index=True)
+    warnings_frame = pd.DataFrame({"region": ["450200"], "plan_year": [2026], "action": ["expand"]})
+    results = {"demand": demand, "gaps": gaps, "warnings": warnings_frame}
+    assert report.report_region(results) == "450200"  # the warnings' region
+    assert report.report_region(results, "450000") == "450000"
+    assert report.report_region(results, "999999") == "450200"  # not in the run: fall back
+    assert report.report_region({"gaps": gaps}) == "450000"  # no warnings: first region of the gaps
+    figures = report.report_figures(results, {"sectors": SECTORS}, region="450200", top=2, fonts=fonts)
+    heat = figures["p_shortage_heatmap"].axes[0]
+    assert "1.00" in [t.get_text() for t in heat.texts]  # 450200's C36 reaches 1.0; 450000 is all 0
+    panels = [ax for ax in figures["demand_vs_supply"].axes if ax.get_visible()]
+    assert len(panels) == 2
+    with pytest.raises(TalentcastError, match="no demand"):
+        report.report_region({"gaps": pd.DataFrame()})
+
+
+def test_report_command_rejects_a_region_the_run_does_not_have(tmp_path, capsys):
+    from talentcast.cli import main
+
+    _store_run(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "--output", str(tmp_path / "r"), "--region", "110000"])
+    assert exit_info.value.code == 2
+    assert "no results for region 110000; regions: 450200" in capsys.readouterr().err
+
+
+def test_warning_actions_count_pairs_per_action_and_level():
+    fonts = report.configure_fonts(use_system=False)
+    warnings_frame = pd.DataFrame({"plan_year": [2026, 2026, 2026, 2026, 2025],
+                                   "action": ["expand", "hold", "hold", "suspend", "shrink"],
+                                   "level": ["green", "green", "yellow", "red", "red"]})
+    fig = report.plot_warning_actions(warnings_frame, fonts=fonts)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["扩大", "保持", "缩减", "停招"]
+    assert [t.get_text() for t in ax.texts] == ["1", "2", "0", "1"]  # 2025's shrink is another plan year
+    assert ax.get_title().endswith("(2026)")

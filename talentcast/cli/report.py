@@ -19,10 +19,13 @@ def report_command(
                                 help="Folder to write the figures into (created if missing)."),
     fmt: str = typer.Option("html", "--format", "-f", help="png: PNG files only; html: PNG files + index.html."),
     run_id: int | None = typer.Option(None, "--run", help="Run id (default: the latest completed baseline run)."),
+    region: str | None = typer.Option(None, "--region", help="Region code (default: TALENTCAST_DEFAULT_REGION "
+                                      "if the run has it, else the run's planning region)."),
 ) -> None:
     """Write the key figures of a stored run (demand vs supply, P(shortage), warnings) 生成报告图表."""
     from features.errors import TalentcastError
     from talentcast import report
+    from talentcast.settings import get_settings
     from talentcast.storage import Storage
 
     if fmt not in {"png", "html"}:
@@ -30,12 +33,17 @@ def report_command(
     with Storage() as storage:
         meta = storage.get_run(run_id) if run_id is not None else storage.latest_run()
         if meta is None:
-            raise TalentcastError("no completed run yet; run `talentcast pipeline run` (or `talentcast demo`) first")
+            raise TalentcastError("no completed run yet; run `talentcast run` (or `talentcast demo`) first")
         results = {kind: storage.load_results(kind, run_id=meta.run_id) for kind in _REPORT_KINDS}
         tables = storage.load_tables(_REPORT_TABLES)
         versions = storage.versions()
-    figures = report.report_figures(results, tables)
-    title = f"talentcast report 人才供需报告 — run {meta.run_id}"
+    available = {str(r) for frame in results.values() if "region" in frame.columns for r in frame["region"].unique()}
+    if region is not None and region not in available:
+        raise TalentcastError(f"run {meta.run_id} has no results for region {region}; regions: "
+                              f"{', '.join(sorted(available)) or 'none'}")
+    chosen = report.report_region(results, region or get_settings().default_region)
+    figures = report.report_figures(results, tables, region=chosen)
+    title = f"talentcast report 人才供需报告 — run {meta.run_id}, region {chosen}"
     written = report.write_report(figures, output, fmt=fmt, title=title, notes=report.run_notes(meta, versions))
     for path in written:
         typer.echo(str(path))
