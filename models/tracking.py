@@ -25,6 +25,8 @@ from features.errors import TalentcastError
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
+# The served model names its requirements explicitly; copying the uv project files into it adds nothing.
+os.environ.setdefault("MLFLOW_LOG_UV_FILES", "false")
 
 EXPERIMENT = "talentcast"
 MODEL_NAME = "talentcast-demand"
@@ -89,7 +91,7 @@ def track_run(
         params: run parameters (method, horizon, levels, engine, ...).
         metrics: overall metrics, e.g. {"auto.mase": 0.91, "naive.mase": 1.0}.
         window_metrics: per-window metrics with columns model, window (int step), and metric columns; each
-            becomes a metric ``{model}.{metric}`` logged at that step.
+            becomes a metric ``window.{model}.{metric}`` logged at that step (overall ones have no prefix).
         artifacts: {file name: frame} written as CSV artifacts (the backtest table, the forecasts).
         dataset: :func:`dataset_info` of the input (logged as params, so runs on different data differ).
         tags: extra tags.
@@ -112,7 +114,7 @@ def track_run(
             for column in value_columns:
                 value = record[column]
                 if pd.notna(value):
-                    metric_list.append(Metric(_metric_key(f"{record['model']}.{column}"), float(value), now,
+                    metric_list.append(Metric(_metric_key(f"window.{record['model']}.{column}"), float(value), now,
                                               int(record["window"])))
     # log_batch accepts at most 1000 metrics and 100 params per call; few calls keep tracking fast.
     for start in range(0, len(param_list), 100):
@@ -251,8 +253,13 @@ def list_model_versions() -> list[dict]:
     _, client, _ = _client()
     try:
         versions = client.search_model_versions(f"name='{MODEL_NAME}'")
+        # search results do not carry aliases in every store; the registered model does.
+        alias_map = client.get_registered_model(MODEL_NAME).aliases or {}
     except MlflowException:
         return []
+    aliases_of: dict[str, list[str]] = {}
+    for alias, number in alias_map.items():
+        aliases_of.setdefault(str(number), []).append(alias)
     out = []
     for v in versions:
         value = v.tags.get("metric_value")
@@ -260,7 +267,7 @@ def list_model_versions() -> list[dict]:
             {
                 "name": MODEL_NAME,
                 "version": int(v.version),
-                "aliases": list(getattr(v, "aliases", []) or []),
+                "aliases": sorted(set(getattr(v, "aliases", []) or []) | set(aliases_of.get(str(v.version), []))),
                 "metric": v.tags.get("metric"),
                 "metric_value": float(value) if value else None,
                 "champion_value_before": float(v.tags["champion_value_before"])
