@@ -200,3 +200,45 @@ def test_region_recommendations_add_up_end_to_end():
     # Deterministic: the same call gives the same frame.
     again = compute_warnings(tables, results, PLAN_YEAR, "forecast", min_class_size=20)
     pd.testing.assert_frame_equal(out, again)
+
+
+@st.composite
+def random_city(draw):
+    majors = ["460701", "510201", "440301", "470101"]
+    classes = []
+    for i in range(draw(st.integers(1, 6))):
+        n = draw(st.integers(1, 5))
+        rates = draw(st.lists(st.one_of(st.none(), st.floats(0.0, 1.0)), min_size=n, max_size=n))
+        intakes = draw(st.lists(st.integers(0, 120), min_size=n, max_size=n))
+        intakes[-1] = max(intakes[-1], 1)  # currently offered
+        classes.append({"school": f"S{i}", "major": draw(st.sampled_from(majors)), "rates": rates,
+                        "intake": intakes, "local": draw(st.floats(0.0, 1.0))})
+    # One class per school x major.
+    seen, unique = set(), []
+    for c in classes:
+        if (c["school"], c["major"]) not in seen:
+            seen.add((c["school"], c["major"]))
+            unique.append(c)
+    pressure = {m: (draw(st.floats(0, 1)), draw(st.floats(0, 1))) for m in majors}
+    gaps = {s: draw(st.floats(-100, 100)) for s in ("C36", "I65", "E", "C38")}
+    return unique, pressure, gaps, draw(st.sampled_from(["forecast", "moe-2011", "sichuan", "tianjin-2009"]))
+
+
+@settings(max_examples=15, deadline=None)
+@given(random_city())
+def test_warnings_end_to_end_invariants(city):
+    classes, pressure, sector_gaps, rule_set = city
+    out = compute_warnings(make_tables(classes), make_results(pressure, gaps=sector_gaps), PLAN_YEAR, rule_set)
+    assert len(out) == len(classes)
+    rec, cur = out["recommended_intake"], out["current_intake"]
+    assert (rec >= 0).all() and ((rec == 0) | (rec >= 20)).all()
+    # Colours agree with actions.
+    assert not ((out["level"] == "green") & out["action"].isin(["shrink", "suspend"])).any()
+    assert not ((out["level"] == "red") & (out["action"] == "expand")).any()
+    assert (out.loc[(rec == 0) & (cur > 0), "action"] == "suspend").all()
+    assert (rec[out["action"] == "suspend"] == 0).all()
+    assert ((out["action"] != "expand") | (rec > cur)).all()
+    # Explanations exist in both languages and quote the recommendation.
+    for _, w in out.iterrows():
+        assert f"{w['recommended_intake']}人" in w["explanation_zh"]
+        assert f"recommended {w['recommended_intake']}" in w["explanation_en"]
