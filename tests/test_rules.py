@@ -408,3 +408,12 @@ def test_demo_city_outcome_rule_sets():
     assert (moe["evidence"].map(lambda e: e["measure"]) == "placement").all()
     # The placement rate counts further study, so MOE flags no more classes than the employment-rate policies.
     assert (moe["level"] != "green").sum() <= (tianjin["level"] != "green").sum()
+
+
+def test_late_reporting_school_keeps_last_known_intake():
+    tables = make_tables([{"school": "S1", "major": "460701", "rates": [0.9, 0.9, 0.9], "intake": 50},
+                          {"school": "S2", "major": "460701", "rates": [0.9, 0.9], "intake": 44}], first_year=2021)
+    # S1 reports 2021-2023, S2 only 2021-2022: S2 is still offered (intake in 2022) with its last intake of 44.
+    out = compute_warnings(tables, {}, PLAN_YEAR, "moe-2011").set_index("school")
+    assert out.loc["S1", "current_intake"] == 50 and out.loc["S2", "current_intake"] == 44
+    assert out.loc["S2", "evidence"]["latest_intake_year"] == 2023

@@ -195,7 +195,9 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
         rows.append({
             "region": school_region[school], "school": school, "major": major, "duration_years": d,
             "target_year": plan_year + d,
-            "current_intake": int(intake_latest.iloc[0]) if len(intake_latest) else 0,
+            # A class without a row for the latest year (a school reporting late) keeps its last known intake;
+            # an explicit 0 is a pause (e.g. alternate-year enrolment).
+            "current_intake": int(intake_latest.iloc[0]) if len(intake_latest) else int(g["intake"].iloc[-1]),
             "last_nonzero_intake": int(nonzero.iloc[-1]) if len(nonzero) else 0,
             "outcome_year": int(known["year"].iloc[-1]) if len(known) else np.nan,
             "graduates_employed_last": (float(known["graduates_employed"].iloc[-1]) if len(known) else np.nan),
