@@ -8,6 +8,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.collections import PolyCollection
 from matplotlib.text import Text
 
@@ -311,3 +313,23 @@ def test_warning_actions_count_pairs_per_action_and_level():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["扩大", "保持", "缩减", "停招"]
     assert [t.get_text() for t in ax.texts] == ["1", "2", "0", "1"]  # 2025's shrink is another plan year
     assert ax.get_title().endswith("(2026)")
+
+
+# Text mixing ASCII, common hanzi, CJK punctuation and rare Extension B characters (outside the bundled subset).
+_mixed_text = st.text(alphabet=st.one_of(st.characters(min_codepoint=0x20, max_codepoint=0x7E),
+                                         st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5),
+                                         st.characters(min_codepoint=0x3000, max_codepoint=0x303F),
+                                         st.characters(min_codepoint=0x20000, max_codepoint=0x2A6DF)),
+                      max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(zh=_mixed_text, en=_mixed_text)
+def test_a_label_is_always_drawable_with_the_chosen_fonts(zh, en):
+    for fonts in (report.find_fonts(use_system=False, use_bundled=True),
+                  report.find_fonts(use_system=False, use_bundled=False)):
+        label = fonts.label(zh, en, fallback="C36")
+        assert fonts.can_draw(label)
+        assert label in (zh, en, "C36")
+        if fonts.cjk_family is None:
+            assert not any("\u4e00" <= ch <= "\u9fa5" for ch in label)
