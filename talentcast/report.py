@@ -440,7 +440,8 @@ def plot_fan_chart(forecast: pd.DataFrame, history: pd.DataFrame | None = None, 
 
 def plot_demand_supply(demand: pd.DataFrame, gaps: pd.DataFrame, sectors: pd.DataFrame | None = None, *,
                        sector_codes: Sequence[str] | None = None, region: str | None = None, top: int = 6,
-                       levels: Sequence[int] = (80, 95), fonts: FontSupport | None = None) -> Figure:
+                       levels: Sequence[int] = (80, 95), region_name: str | None = None,
+                       fonts: FontSupport | None = None) -> Figure:
     """Demand (graduate openings, fan) against supply (graduate entrants, line) per sector, small multiples.
 
     Args:
@@ -451,6 +452,7 @@ def plot_demand_supply(demand: pd.DataFrame, gaps: pd.DataFrame, sectors: pd.Dat
         region: region code (default: the first in `demand`).
         top: number of panels when `sector_codes` is None.
         levels: interval levels to shade.
+        region_name: shown in the title next to the code (e.g. from `name_labels(regions, ...)`).
         fonts: FontSupport (default `configure_fonts()`).
     """
     fonts = _fonts(fonts)
@@ -485,7 +487,7 @@ def plot_demand_supply(demand: pd.DataFrame, gaps: pd.DataFrame, sectors: pd.Dat
         ax.set_visible(False)
     axes[0].set_ylabel(fonts.text("persons"))
     axes[0].legend(fontsize=7, loc="best")
-    fig.suptitle(fonts.text("demand_supply_title", name=region))
+    fig.suptitle(fonts.text("demand_supply_title", name=f"{region} {region_name}" if region_name else region))
     return fig
 
 
@@ -728,7 +730,7 @@ def report_figures(results: Mapping[str, pd.DataFrame], tables: Mapping[str, pd.
 
     Args:
         results: result kinds of one run (demand, gaps, warnings; missing or empty kinds are skipped).
-        tables: input tables (sectors, employment), for names and the history figure.
+        tables: input tables (sectors, regions, employment), for names and the history figure.
         region: the region to draw (see `report_region`; default: the planning region of the run).
         top: number of sectors in the demand vs supply and history figures (most graduate openings first).
         fonts: FontSupport (default `configure_fonts()`).
@@ -740,6 +742,8 @@ def report_figures(results: Mapping[str, pd.DataFrame], tables: Mapping[str, pd.
     tables = tables or {}
     sectors = tables.get("sectors")
     region = report_region(results, region)
+    region_name = name_labels(tables.get("regions"), [region], fonts)[region]
+    region_name = "" if region_name == region else region_name
 
     def of_region(kind: str) -> pd.DataFrame | None:
         frame = results.get(kind)
@@ -756,7 +760,7 @@ def report_figures(results: Mapping[str, pd.DataFrame], tables: Mapping[str, pd.
         top_sectors = [str(s) for s in order.index[:top]]
     if demand is not None and gaps is not None:
         figures["demand_vs_supply"] = plot_demand_supply(demand, gaps, sectors, sector_codes=top_sectors,
-                                                         region=region, fonts=fonts)
+                                                         region=region, region_name=region_name, fonts=fonts)
     if gaps is not None:
         figures["p_shortage_heatmap"] = plot_shortage_heatmap(gaps, sectors, region=region, fonts=fonts)
     if warnings is not None:

@@ -284,7 +284,11 @@ def test_report_draws_one_region_preferring_the_planning_region():
     assert report.report_region(results, "450000") == "450000"
     assert report.report_region(results, "999999") == "450200"  # not in the run: fall back
     assert report.report_region({"gaps": gaps}) == "450000"  # no warnings: first region of the gaps
-    figures = report.report_figures(results, {"sectors": SECTORS}, region="450200", top=2, fonts=fonts)
+    regions = pd.DataFrame({"code": ["450000", "450200"], "name_zh": ["广西壮族自治区", "柳州市"],
+                            "name_en": ["Guangxi", "Liuzhou"]})
+    figures = report.report_figures(results, {"sectors": SECTORS, "regions": regions}, region="450200", top=2,
+                                    fonts=fonts)
+    assert figures["demand_vs_supply"].get_suptitle() == "需求与供给：450200 柳州市"
     heat = figures["p_shortage_heatmap"].axes[0]
     assert "1.00" in [t.get_text() for t in heat.texts]  # 450200's C36 reaches 1.0; 450000 is all 0
     panels = [ax for ax in figures["demand_vs_supply"].axes if ax.get_visible()]

@@ -10,7 +10,7 @@ from talentcast.cli import app
 
 # Result kinds and input tables the key figures draw on (see talentcast.report.report_figures).
 _REPORT_KINDS = ("demand", "gaps", "warnings")
-_REPORT_TABLES = ("sectors", "employment")
+_REPORT_TABLES = ("sectors", "regions", "employment")
 
 
 @app.command("report")
