@@ -236,8 +236,7 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
     return frame, ctx
 
 
-def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, parent: dict, offset: int | None,
-                     prefix: str = "") -> None:
+def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, parent: dict, offset: int | None) -> None:
     """Add pressure_year / pressure_median / p_shortage / p_surplus (+ lo/hi 80) for each row's target year."""
     cols = ["pressure_year", "pressure_median", "pressure_lo_80", "pressure_hi_80", "p_shortage", "p_surplus"]
     values = {c: [] for c in cols}
@@ -270,7 +269,7 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, parent:
                        ("p_surplus", "p_surplus")):
             values[c].append(float(rec[src]) if src in rec and pd.notna(rec[src]) else np.nan)
     for c in cols:
-        frame[prefix + c] = values[c]
+        frame[c] = values[c]
 
 
 def _indicator_column(frame: pd.DataFrame, cond: Condition, ctx: IndicatorContext,
