@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.queries import ReadCache
-from api.security import Principal, unauthorized
+from api.security import KeyVerifier, Principal, unauthorized
 from talentcast.settings import Settings, get_settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -26,27 +28,30 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 _storage_lock = threading.Lock()
 
 
-def get_storage(request: Request, settings: SettingsDep) -> Any:
-    """The app's Storage for `settings.database_url` (created on first use; schema upgraded then)."""
-    storages: dict[str, Any] = request.app.state.storages
-    url = settings.database_url
-    storage = storages.get(url)
-    if storage is None:
-        with _storage_lock:
-            storage = storages.get(url)
-            if storage is None:
-                from talentcast.storage import Storage
+def _open_storage(storages: dict[str, Any], settings: Settings) -> Any:
+    with _storage_lock:
+        storage = storages.get(settings.database_url)
+        if storage is None:
+            from talentcast.storage import Storage
 
-                settings.ensure_home()
-                storage = Storage(url=url)
-                storages[url] = storage
+            settings.ensure_home()
+            storage = Storage(url=settings.database_url)  # runs the migrations: seconds on a new database
+            storages[settings.database_url] = storage
+    return storage
+
+
+async def get_storage(request: Request, settings: SettingsDep) -> Any:
+    """The app's Storage for `settings.database_url` (opened on first use, in a worker thread)."""
+    storage = request.app.state.storages.get(settings.database_url)
+    if storage is None:
+        storage = await run_in_threadpool(_open_storage, request.app.state.storages, settings)
     return storage
 
 
 StorageDep = Annotated[Any, Depends(get_storage)]
 
 
-def get_cache(request: Request) -> ReadCache:
+async def get_cache(request: Request) -> ReadCache:
     return request.app.state.read_cache
 
 
@@ -55,26 +60,40 @@ CacheDep = Annotated[ReadCache, Depends(get_cache)]
 _bearer = HTTPBearer(auto_error=False, description="API key from `talentcast keys create`")
 
 
-def get_current_key(
+async def get_current_key(
+    request: Request,
     storage: StorageDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The verified caller; 401 when the key is missing, unknown or revoked."""
+    """The verified caller; 401 when the key is missing, unknown or revoked.
+
+    A key seen before is answered from memory (no thread hop, no database); the salted-hash check of a new
+    key and the periodic revocation refresh run in a worker thread so that they never stall the event loop.
+    """
     if credentials is None or not credentials.credentials:
         raise unauthorized("missing API key: send 'Authorization: Bearer <key>' (create one with `talentcast keys create`)")
-    key = storage.verify_api_key(credentials.credentials)
-    if key is None:
+    verifier: KeyVerifier = request.app.state.key_verifier
+    token = credentials.credentials
+    answered, principal = verifier.lookup(storage, token)
+    if not answered:
+        principal = await run_in_threadpool(verifier.verify, storage, token)
+    if principal is None:
         raise unauthorized("invalid or revoked API key")
-    return Principal.from_api_key(key)
+    return principal
 
 
 CurrentKey = Annotated[Principal, Depends(get_current_key)]
 
 
-def get_language(
+async def get_language(
     accept_language: Annotated[str | None, Header(description="zh-CN (default) or en: picks the name fields")] = None,
 ) -> str:
     """'en' when English is preferred over Chinese in Accept-Language, else 'zh' (the default)."""
+    return parse_accept_language(accept_language)
+
+
+@lru_cache(maxsize=256)
+def parse_accept_language(accept_language: str | None) -> str:
     if not accept_language:
         return "zh"
     best_lang, best_q = "zh", -1.0
@@ -106,7 +125,7 @@ class Pagination:
     offset: int
 
 
-def get_pagination(
+async def get_pagination(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows per page")] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip")] = 0,
 ) -> Pagination:

@@ -9,17 +9,24 @@ entirely by the next request and not at all by this one.
 
 from __future__ import annotations
 
+import contextvars
 import json
+import logging
 import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
+from pydantic import TypeAdapter
+from starlette.concurrency import run_in_threadpool
 
 from features.contract import SCHEMAS
+
+logger = logging.getLogger("talentcast.api")
 
 # Sort keys that make pages stable (results are cached in this order).
 RESULT_ORDER: dict[str, tuple[str, ...]] = {
@@ -38,38 +45,132 @@ REFERENCE_TABLES = ("regions", "sectors", "majors", "schools")
 POINTER_TTL_SECONDS = 1.0
 
 
+class CacheMiss(Exception):
+    """Raised instead of touching the database while `memory_only()` is on (see `serve_cached`)."""
+
+
+_memory_only: contextvars.ContextVar[bool] = contextvars.ContextVar("talentcast_memory_only", default=False)
+
+
+def _miss_if_memory_only() -> None:
+    if _memory_only.get():
+        raise CacheMiss()
+
+
+async def serve_cached(handler: Callable[[], Any]) -> Any:
+    """Run a read handler on the event loop when everything it needs is in memory, else in a worker thread.
+
+    The common request (a page already built for this run) then costs no thread hop and never waits for
+    the GIL behind other worker threads; a request that must read the database goes to the thread pool, so
+    the event loop never blocks on I/O.
+    """
+    token = _memory_only.set(True)
+    try:
+        return handler()
+    except CacheMiss:
+        pass
+    finally:
+        _memory_only.reset(token)
+    return await run_in_threadpool(handler)
+
+
 class ReadCache:
     """Thread-safe LRU of immutable frames plus short-lived pointers (latest run, current versions)."""
 
-    def __init__(self, max_frames: int = 64):
+    def __init__(self, max_frames: int = 64, max_page_bytes: int = 64 * 1024 * 1024):
         self.max_frames = max_frames
+        self.max_page_bytes = max_page_bytes
         self._frames: OrderedDict[tuple, Any] = OrderedDict()
+        self._pages: OrderedDict[tuple, bytes] = OrderedDict()
+        self._page_bytes = 0
         self._pointers: dict[tuple, tuple[float, Any]] = {}
         self._lock = threading.Lock()
+        self._building: dict[tuple, threading.Lock] = {}
+
+    def _single_flight(self, key: tuple) -> threading.Lock:
+        """A lock per key being built, so that concurrent misses build it once and the others wait."""
+        with self._lock:
+            return self._building.setdefault(key, threading.Lock())
+
+    def page(self, key: tuple, build: Callable[[], bytes]) -> bytes:
+        """A finished JSON response body, built once per key (the key names the run / versions it reads)."""
+        with self._lock:
+            body = self._pages.get(key)
+            if body is not None:
+                self._pages.move_to_end(key)
+                return body
+        _miss_if_memory_only()
+        with self._single_flight(("page", key)):
+            with self._lock:
+                body = self._pages.get(key)
+            if body is None:
+                body = build()
+                with self._lock:
+                    self._pages[key] = body
+                    self._page_bytes += len(body)
+                    while self._page_bytes > self.max_page_bytes and len(self._pages) > 1:
+                        _, evicted = self._pages.popitem(last=False)
+                        self._page_bytes -= len(evicted)
+        return body
 
     def frame(self, key: tuple, load: Callable[[], Any]) -> Any:
         with self._lock:
             if key in self._frames:
                 self._frames.move_to_end(key)
                 return self._frames[key]
-        value = load()  # outside the lock: a slow load must not block readers of other keys
-        with self._lock:
-            self._frames[key] = value
-            self._frames.move_to_end(key)
-            while len(self._frames) > self.max_frames:
-                self._frames.popitem(last=False)
+        _miss_if_memory_only()
+        # Outside the cache lock (a slow load must not block readers of other keys), once per key.
+        with self._single_flight(("frame", key)):
+            with self._lock:
+                if key in self._frames:
+                    return self._frames[key]
+            value = load()
+            with self._lock:
+                self._frames[key] = value
+                while len(self._frames) > self.max_frames:
+                    self._frames.popitem(last=False)
         return value
 
     def pointer(self, key: tuple, load: Callable[[], Any], ttl: float = POINTER_TTL_SECONDS) -> Any:
+        """A small answer (latest run, current versions) reused for `ttl` seconds.
+
+        When it expires, one reload runs (in a background thread when the caller is on the event loop) while
+        other requests keep using the previous answer, so no request waits for it.
+        """
         now = time.monotonic()
         with self._lock:
             hit = self._pointers.get(key)
-            if hit is not None and hit[0] > now:
-                return hit[1]
-        value = load()
-        with self._lock:
-            self._pointers[key] = (now + ttl, value)
-        return value
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        refresh = self._single_flight(("pointer", key))
+        if hit is not None and _memory_only.get():
+            if refresh.acquire(blocking=False):
+                threading.Thread(target=self._reload, args=(key, load, ttl, refresh), daemon=True).start()
+            return hit[1]
+        _miss_if_memory_only()
+        if not refresh.acquire(blocking=hit is None):
+            return hit[1]  # being reloaded by another request
+        try:
+            with self._lock:
+                again = self._pointers.get(key)
+            if again is not None and again is not hit:
+                return again[1]
+            value = load()
+            with self._lock:
+                self._pointers[key] = (time.monotonic() + ttl, value)
+            return value
+        finally:
+            refresh.release()
+
+    def _reload(self, key: tuple, load: Callable[[], Any], ttl: float, refresh: threading.Lock) -> None:
+        try:
+            value = load()
+            with self._lock:
+                self._pointers[key] = (time.monotonic() + ttl, value)
+        except Exception:  # the next request retries; a failing database shows up there as an error
+            logger.warning("background reload of %s failed", key[1:], exc_info=True)
+        finally:
+            refresh.release()
 
     def invalidate_pointers(self) -> None:
         """Forget latest-run / current-version answers (after an upload or a recompute in this process)."""
@@ -270,33 +371,68 @@ def run_envelope(run: Any | None) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=64)
+def adapter(model: Any) -> TypeAdapter:
+    """The pydantic TypeAdapter of a response model (built once per model)."""
+    return TypeAdapter(model)
+
+
+def to_json(model: Any, data: Any) -> bytes:
+    """Validate `data` against the response `model` and serialise it, as FastAPI does for response_model."""
+    model_adapter = adapter(model)
+    return model_adapter.dump_json(model_adapter.validate_python(data))
+
+
+def _freeze(mapping: Mapping[str, Any] | None) -> tuple:
+    return tuple(sorted((k, v) for k, v in (mapping or {}).items() if v is not None))
+
+
 def result_page(
     cache: ReadCache,
     storage: Any,
     run: Any | None,
     kind: str,
     *,
+    model: Any,
     limit: int,
     offset: int,
     equals: Mapping[str, Any] | None = None,
     within: Mapping[str, Any] | None = None,
+    scope_key: tuple = (),
     year_column: str = "year",
     year_from: int | None = None,
     year_to: int | None = None,
     lang: str = "zh",
     name_tables: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """One page of result `kind` of `run` as a ResultPage dict (names added in `lang`)."""
-    envelope = run_envelope(run)
+    transform: Callable[[list[dict[str, Any]]], Any] | None = None,
+) -> bytes:
+    """One page of result `kind` of `run` as the JSON body of `model` (a ResultPage), names in `lang`.
+
+    The body is cached: a run's results never change, so the same run, filters, caller scope (`scope_key`,
+    which stands for the `within` predicates), page, language and name-table versions give the same bytes.
+    """
+    name_tables = dict(name_tables or {})
+
+    def build() -> bytes:
+        envelope = run_envelope(run)
+        if run is None:
+            return to_json(model, {**envelope, "total": 0, "limit": limit, "offset": offset, "items": []})
+        frame = run_results(cache, storage, kind, int(run.run_id))
+        selected = filter_frame(frame, equals, within, year_column, year_from, year_to)
+        total, rows = page(selected, limit, offset)
+        items = records(rows)
+        lookups = {column: name_lookup(cache, storage, table, lang) for column, table in name_tables.items()}
+        add_names(items, lookups)
+        if transform is not None:
+            transform(items)
+        return to_json(model, {**envelope, "total": total, "limit": limit, "offset": offset, "items": items})
+
     if run is None:
-        return {**envelope, "total": 0, "limit": limit, "offset": offset, "items": []}
-    frame = run_results(cache, storage, kind, int(run.run_id))
-    selected = filter_frame(frame, equals, within, year_column, year_from, year_to)
-    total, rows = page(selected, limit, offset)
-    items = records(rows)
-    lookups = {column: name_lookup(cache, storage, table, lang) for column, table in (name_tables or {}).items()}
-    add_names(items, lookups)
-    return {**envelope, "total": total, "limit": limit, "offset": offset, "items": items}
+        return build()
+    versions = current_versions(cache, storage)
+    key = (_db_key(storage), "results", kind, int(run.run_id), _freeze(equals), scope_key, year_column, year_from,
+           year_to, limit, offset, lang, tuple(versions.get(t) for t in sorted(set(name_tables.values()))))
+    return cache.page(key, build)
 
 
 def issues_payload(issues: list) -> list[dict[str, Any]]:

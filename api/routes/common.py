@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Response
 
 from api import queries
 from api.queries import ReadCache
@@ -22,10 +22,22 @@ def select_run(cache: ReadCache, storage: Any, run_id: int | None) -> Any | None
     return queries.find_run(cache, storage, run_id)  # NotFoundError -> 404 (see api.main)
 
 
-def region_scope(principal: Principal, region: str | None, cache: ReadCache, storage: Any) -> tuple[dict, dict]:
-    """(equals, within) filters on the `region` column for the caller (403 for a region outside its scope)."""
+def region_scope(principal: Principal, region: str | None, cache: ReadCache, storage: Any
+                 ) -> tuple[dict, dict, tuple]:
+    """(equals, within, scope_key) filters on `region` for the caller (403 for a region outside its scope).
+
+    `scope_key` identifies the `within` predicate for caching: the caller's role, region and school and the
+    regions-table version the predicate reads.
+    """
     parents = queries.region_parents(cache, storage)
+    scope_key = (principal.role, principal.region, principal.school,
+                 queries.current_versions(cache, storage).get("regions"))
     if region is not None:
         check_region(principal, region, parents)
-        return {"region": region}, {}
-    return {}, {"region": region_predicate(principal, parents)}
+        return {"region": region}, {}, scope_key
+    return {}, {"region": region_predicate(principal, parents)}, scope_key
+
+
+def json_response(body: bytes) -> Response:
+    """A finished JSON body (already validated against the route's response model)."""
+    return Response(content=body, media_type="application/json")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from api import queries
 from api.deps import CacheDep, CurrentKey, LanguageDep, PageDep, StorageDep
-from api.routes.common import RunIdQuery, region_scope, select_run
+from api.routes.common import RunIdQuery, json_response, region_scope, select_run
 from api.schemas import DemandForecast, ResultPage, SupplyForecast
 from api.security import require_role, school_filter
 
@@ -21,35 +21,44 @@ YearTo = Annotated[int | None, Query(alias="to", ge=1990, le=2060, description="
 
 @router.get("/demand", response_model=ResultPage[DemandForecast],
             summary="Forecast job openings by region, sector and year (需求预测)")
-def demand_forecasts(
+async def demand_forecasts(
     key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
     region: CodeQuery = None, sector: CodeQuery = None, year_from: YearFrom = None, year_to: YearTo = None,
     run_id: RunIdQuery = None,
-) -> dict[str, Any]:
+) -> Any:
     """Employment, openings and graduate openings (mean and 80/95% intervals) with the model per series."""
-    require_role(key, "admin", "planner")
-    equals, within = region_scope(key, region, cache, storage)
-    run = select_run(cache, storage, run_id)
-    return queries.result_page(
-        cache, storage, run, "demand", limit=pagination.limit, offset=pagination.offset,
-        equals={**equals, "sector": sector}, within=within, year_from=year_from, year_to=year_to, lang=lang,
-        name_tables={"region": "regions", "sector": "sectors"},
-    )
+
+    def handler() -> Any:
+        require_role(key, "admin", "planner")
+        equals, within, scope_key = region_scope(key, region, cache, storage)
+        run = select_run(cache, storage, run_id)
+        return json_response(queries.result_page(
+            cache, storage, run, "demand", model=ResultPage[DemandForecast], limit=pagination.limit,
+            offset=pagination.offset, equals={**equals, "sector": sector}, within=within, scope_key=scope_key,
+            year_from=year_from, year_to=year_to, lang=lang, name_tables={"region": "regions", "sector": "sectors"},
+        ))
+
+    return await queries.serve_cached(handler)
 
 
 @router.get("/supply", response_model=ResultPage[SupplyForecast],
             summary="Expected graduates and local entrants by school, major and year (供给预测)")
-def supply_forecasts(
+async def supply_forecasts(
     key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
     region: CodeQuery = None, school: CodeQuery = None, major: CodeQuery = None,
     year_from: YearFrom = None, year_to: YearTo = None, run_id: RunIdQuery = None,
-) -> dict[str, Any]:
+) -> Any:
     """A school key sees only its own school (another school's code answers 404)."""
-    school = school_filter(key, school)
-    equals, within = region_scope(key, region, cache, storage)
-    run = select_run(cache, storage, run_id)
-    return queries.result_page(
-        cache, storage, run, "supply", limit=pagination.limit, offset=pagination.offset,
-        equals={**equals, "school": school, "major": major}, within=within, year_from=year_from,
-        year_to=year_to, lang=lang, name_tables={"school": "schools", "major": "majors"},
-    )
+
+    def handler() -> Any:
+        only_school = school_filter(key, school)
+        equals, within, scope_key = region_scope(key, region, cache, storage)
+        run = select_run(cache, storage, run_id)
+        return json_response(queries.result_page(
+            cache, storage, run, "supply", model=ResultPage[SupplyForecast], limit=pagination.limit,
+            offset=pagination.offset, equals={**equals, "school": only_school, "major": major}, within=within,
+            scope_key=scope_key, year_from=year_from, year_to=year_to, lang=lang,
+            name_tables={"school": "schools", "major": "majors"},
+        ))
+
+    return await queries.serve_cached(handler)

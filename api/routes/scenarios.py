@@ -46,7 +46,7 @@ def run_scenario(
         target_region = (getattr(change, "target", None) or {}).get("region")
         if target_region:
             check_region(key, str(target_region), parents)
-    equals, within = region_scope(key, region, cache, storage)
+    equals, within, _ = region_scope(key, region, cache, storage)
     run = queries.latest_run(cache, storage)
     if run is None:
         raise TalentcastError("no baseline run yet: run `talentcast demo` (or POST /v1/runs) first")

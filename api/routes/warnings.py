@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from api import queries
 from api.deps import CacheDep, CurrentKey, LanguageDep, PageDep, StorageDep
-from api.routes.common import RunIdQuery, region_scope, select_run
+from api.routes.common import RunIdQuery, json_response, region_scope, select_run
 from api.schemas import ResultPage, Warning
 from api.security import school_filter
 
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1", tags=["warnings"])
 
 
 @router.get("/warnings", response_model=ResultPage[Warning], summary="Major early warnings (专业预警)")
-def list_warnings(
+async def list_warnings(
     key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
     school: Annotated[str | None, Query(max_length=20)] = None,
     major: Annotated[str | None, Query(max_length=20)] = None,
@@ -24,16 +24,19 @@ def list_warnings(
     year: Annotated[int | None, Query(ge=1990, le=2060, description="plan year (招生计划年度)")] = None,
     region: Annotated[str | None, Query(max_length=20)] = None,
     run_id: RunIdQuery = None,
-) -> dict[str, Any]:
+) -> Any:
     """A school key sees only its own school (another school's code answers 404)."""
-    school = school_filter(key, school)
-    equals, within = region_scope(key, region, cache, storage)
-    run = select_run(cache, storage, run_id)
-    result = queries.result_page(
-        cache, storage, run, "warnings", limit=pagination.limit, offset=pagination.offset,
-        equals={**equals, "school": school, "major": major, "level": level}, within=within,
-        year_column="plan_year", year_from=year, year_to=year, lang=lang,
-        name_tables={"school": "schools", "major": "majors"},
-    )
-    queries.pick_language(result["items"], "explanation", lang)
-    return result
+
+    def handler() -> Any:
+        only_school = school_filter(key, school)
+        equals, within, scope_key = region_scope(key, region, cache, storage)
+        run = select_run(cache, storage, run_id)
+        return json_response(queries.result_page(
+            cache, storage, run, "warnings", model=ResultPage[Warning], limit=pagination.limit,
+            offset=pagination.offset, equals={**equals, "school": only_school, "major": major, "level": level},
+            within=within, scope_key=scope_key, year_column="plan_year", year_from=year, year_to=year, lang=lang,
+            name_tables={"school": "schools", "major": "majors"},
+            transform=lambda items: queries.pick_language(items, "explanation", lang),
+        ))
+
+    return await queries.serve_cached(handler)
