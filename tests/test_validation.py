@@ -621,3 +621,19 @@ def test_chinese_header_with_a_unit_gets_a_hint():
         "就业.csv: unexpected column(s) 就业人数（万人） (did you mean employed? give the values in persons and "
         "name the column employed or 就业人数); expected columns: region, sector, year, employed",
     ]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["14529", "0012"]), st.sampled_from(["460701", "510102"]),
+                          st.integers(2000, 2030), st.integers(100, 5000),  # intake >= any graduates
+                          st.one_of(st.none(), st.integers(0, 50))),
+                min_size=1, max_size=20, unique_by=lambda r: r[:3]))
+def test_validating_a_validated_frame_changes_nothing(rows):
+    frame = pd.DataFrame(rows, columns=["school", "major", "year", "intake", "graduates"])
+    frame["graduates"] = frame["graduates"].astype("Int64")
+    refs = {**REFERENCES, "schools": pd.DataFrame({"code": ["14529", "0012"]})}
+    first = validate_table("enrolment", frame, "e", refs).frame
+    second = validate_table("enrolment", first, "e", refs).frame
+    pd.testing.assert_frame_equal(first, second)
+    assert first["intake"].tolist() == [r[3] for r in rows]
+    assert first["graduates"].astype(object).where(first["graduates"].notna(), None).tolist() == [r[4] for r in rows]
