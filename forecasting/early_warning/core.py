@@ -149,7 +149,6 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
                          min_class_size=min_class_size, max_change=rs.max_change)
 
     names = _names(tables)
-    synthetic = bool(tables.get("_synthetic", False)) if isinstance(tables, dict) else False
     records = []
     evidence_keys = [c.key for c in rs.conditions()]
     for _, row in allocated.sort_values(["region", "school", "major"], kind="mergesort").iterrows():
@@ -161,7 +160,6 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
         r["latest_intake_year"] = ctx.latest_intake_year
         r.update(names.get(("school", r["school"]), {}))
         r.update(names.get(("major", r["major"]), {}))
-        r["synthetic"] = synthetic
         zh, en = explain(r, rs, min_class_size)
         evidence = {"measure": rs.employment_measure, "current_intake": int(r["current_intake"]),
                     "latest_intake_year": ctx.latest_intake_year,

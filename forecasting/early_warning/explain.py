@@ -123,9 +123,6 @@ def explain(row: dict, rule_set: RuleSet, min_class_size: int) -> tuple[str, str
         nz, ne = _NOTES[note]
         zh.append(nz.format(min=min_class_size) + "。")
         en.append(ne.format(min=min_class_size)[0].upper() + ne.format(min=min_class_size)[1:] + ".")
-    if row.get("synthetic"):
-        zh.append("（数据为生成的演示数据）")
-        en.append("(Generated demo data.)")
     return "".join(zh), " ".join(en)
 
 
