@@ -232,6 +232,17 @@ def test_ingest_is_atomic_when_the_last_row_fails(storage, real_tables):
     assert storage.ingest("employment", real_tables["employment"], "employment.csv").version == 1
 
 
+def test_text_the_database_cannot_hold_is_a_user_error(storage):
+    sectors = pd.DataFrame({"code": ["C36", "C37"], "name_zh": ["汽车制造业", "铁路\x00设备"]})
+    if storage.engine.dialect.name == "sqlite":  # SQLite stores NUL characters; round trip them
+        storage.ingest("sectors", sectors, "sectors.csv")
+        assert storage.load_table("sectors")["name_zh"].tolist() == ["汽车制造业", "铁路\x00设备"]
+    else:
+        with pytest.raises(TalentcastError, match=r"sectors.csv: cannot store table 'sectors': .*nothing was stored"):
+            storage.ingest("sectors", sectors, "sectors.csv")
+        assert storage.versions() == []
+
+
 def test_ingest_rejects_wrong_types_before_writing(storage):
     frame = pd.DataFrame({"sector": ["C36"], "replacement_rate": ["三"], "graduate_entry_share": [0.5]})
     with pytest.raises(TalentcastError, match=r"params.csv: row 2, column 'replacement_rate', value '三'"):

@@ -203,6 +203,11 @@ class Storage:
                     f"{source_file}: cannot store table '{table}': {_integrity_reason(exc, schema)}; "
                     "nothing was stored"
                 ) from None
+            except sa.exc.DataError as exc:
+                # A value the database cannot hold (e.g. a NUL character in text on PostgreSQL).
+                reason = str(exc.orig).strip().splitlines()[0]
+                raise TalentcastError(
+                    f"{source_file}: cannot store table '{table}': {reason}; nothing was stored") from None
             return DatasetVersion(table, version, len(typed), checksum, str(source_file), created_at,
                                   meta_json, version_id)
         raise AssertionError("unreachable")
@@ -701,6 +706,8 @@ def _bulk_insert(conn: sa.Connection, table: sa.Table, columns: dict[str, list[A
                 copy.write_row(row)
     except dbapi.IntegrityError as exc:
         raise sa.exc.IntegrityError(statement, None, exc) from exc
+    except dbapi.DataError as exc:
+        raise sa.exc.DataError(statement, None, exc) from exc
     except dbapi.Error as exc:
         raise sa.exc.DBAPIError(statement, None, exc) from exc
     finally:
