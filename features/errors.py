@@ -49,9 +49,19 @@ class ValidationError(TalentcastError):
         self.omitted = omitted
         errors = [i for i in issues if i.severity == "error"]
         first = str(errors[0]) if errors else "invalid input"
-        others = len(issues) - 1 + omitted  # every issue besides the one shown, warnings included
-        more = f" (and {others} more issue{'s' if others > 1 else ''})" if others > 0 else ""
-        super().__init__(first + more)
+        super().__init__(first + _more_text(len(errors) - 1 if errors else 0,
+                                            len(issues) - len(errors), omitted))
+
+
+def _more_text(errors: int, warnings: int, omitted: int) -> str:
+    """" (and 3 more issues: 1 error, 2 warnings)" after the first error; "" when there is nothing else."""
+    total = errors + warnings + omitted
+    if total <= 0:
+        return ""
+    parts = [f"{n} {word}{'s' if n > 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n > 0]
+    if omitted:
+        parts.append(f"{omitted} not listed")
+    return f" (and {total} more issue{'s' if total > 1 else ''}: {', '.join(parts)})"
 
 
 class InputFileError(TalentcastError):

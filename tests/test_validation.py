@@ -69,7 +69,7 @@ def test_wrong_types_in_row_order():
         _issue("employment_wrong_type.csv", 4, "year", "2017x", "expected an integer"),
     ]
     assert str(error) == ("employment_wrong_type.csv, row 3, column 'employed', value '十二': expected a number "
-                          "(and 1 more issue)")
+                          "(and 1 more issue: 1 error)")
 
 
 def test_negative_count():
@@ -297,7 +297,7 @@ def test_errors_are_collected_capped_and_counted():
     assert len(frame) == 1050
     assert len(info.value.issues) == MAX_ISSUES
     assert info.value.omitted == 1050 - MAX_ISSUES
-    assert str(info.value).endswith("must not be negative (and 1049 more issues)")
+    assert str(info.value).endswith("must not be negative (and 1049 more issues: 199 errors, 850 not listed)")
     assert [i.row for i in info.value.issues] == list(range(2, 2 + MAX_ISSUES))
     report = format_report(info.value.issues, info.value.omitted)
     assert report.splitlines()[0] == "error: e.csv, row 2, column 'employed', value '-1': must not be negative"
@@ -637,3 +637,12 @@ def test_validating_a_validated_frame_changes_nothing(rows):
     pd.testing.assert_frame_equal(first, second)
     assert first["intake"].tolist() == [r[3] for r in rows]
     assert first["graduates"].astype(object).where(first["graduates"].notna(), None).tolist() == [r[4] for r in rows]
+
+
+def test_error_message_counts_errors_and_warnings_separately():
+    frame = pd.DataFrame({"region": ["450200"] * 3, "sector": ["C36"] * 3, "year": ["2015", "2017", "2018"],
+                          "employed": ["-1", "1", "2"]})
+    with pytest.raises(ValidationError) as info:
+        validate_table("employment", frame, "e.csv")
+    assert str(info.value) == ("e.csv, row 2, column 'employed', value '-1': must not be negative "
+                               "(and 3 more issues: 3 warnings)")  # 2 references not checked, 1 gap
