@@ -189,3 +189,17 @@ def test_console_script_exit_code(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: nope: no such rule set or file")
     assert "Traceback" not in proc.stderr
+
+
+def test_csv_file_for_excel_has_bom_and_chinese(stored_run, tmp_path, capsys):
+    target = tmp_path / "预警.csv"
+    code, out, err = run_cli(capsys, "--format", "csv", "--school", "S1", "--output", str(target))
+    assert code == 0, err
+    assert out.startswith("wrote 2 warnings to")
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel on Chinese Windows opens it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [r["major"] for r in rows] == ["440301", "460701"]
+    assert "【红牌·调减招生】" in rows[0]["explanation_zh"]
+    code, _out, err = run_cli(capsys, "--output", str(tmp_path / "missing" / "x.csv"), "--format", "csv")
+    assert code == 2 and "cannot write file" in err

@@ -1,7 +1,7 @@
 """CLI command: warnings (专业预警) - read the latest run's warnings or recompute them with another rule set.
 
     talentcast warnings [--school CODE] [--rules NAME|FILE] [--format table|csv|json] [--year Y]
-                        [--region CODE] [--min-class-size N] [--level red|yellow|green]
+                        [--region CODE] [--min-class-size N] [--level red|yellow|green] [--output FILE]
     talentcast warnings --list-rules          # built-in rule sets and the regions using them
     talentcast warnings --check-rules FILE    # validate a rule file (exit 2 with file/rule/field/reason)
 
@@ -114,6 +114,8 @@ def warnings_command(
                                  "warning (always on with --school)."),
     list_rules: bool = typer.Option(False, "--list-rules", help="List the built-in rule sets and exit."),
     check_rules: Path | None = typer.Option(None, "--check-rules", help="Validate a rule-set file and exit."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file instead of the screen "
+                                       "(CSV with a UTF-8 BOM so that Excel shows Chinese correctly)."),
 ) -> None:
     """Major warnings per school: level, action, recommended intake, rules and reasons 专业预警."""
     from features.errors import TalentcastError
@@ -171,6 +173,14 @@ def warnings_command(
     if level is not None:
         frame = frame[frame["level"] == level]
     frame = frame.reset_index(drop=True)
+    if output is not None:
+        text = render(frame, fmt, explain=explain or school is not None) if len(frame) or fmt != "table" else ""
+        try:
+            output.write_text(text + "\n", encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        except OSError as exc:
+            raise TalentcastError(f"{output}: cannot write file: {exc.strerror}") from None
+        typer.echo(f"wrote {len(frame)} warnings to {output} ({source})")
+        return
     if fmt == "table":
         if frame.empty:
             typer.echo(f"no warnings match ({source})")
