@@ -776,6 +776,16 @@ def report_figures(results: Mapping[str, pd.DataFrame], tables: Mapping[str, pd.
     return figures
 
 
+# Captions of the report figures in the HTML page (the browser has its own fonts, so always bilingual there).
+FIGURE_CAPTIONS = {
+    "demand_vs_supply": "毕业生岗位需求（80% / 95% 区间）与毕业生供给 · Graduate openings (80% / 95% intervals) "
+                        "vs graduate entrants",
+    "p_shortage_heatmap": "短缺概率（行业 × 年份）· P(shortage) by sector and year",
+    "warning_actions": "专业预警：建议调整（按红黄绿牌）· Recommended actions by card level",
+    "sector_employment": "分行业就业人员（历史）· Employment by sector (history)",
+}
+
+
 def figure_png(fig: Figure, dpi: int = 110) -> bytes:
     """PNG bytes of a figure."""
     buffer = io.BytesIO()
@@ -813,7 +823,8 @@ def write_report(figures: Mapping[str, Figure], output_dir: str | Path, *, fmt: 
     if fmt == "html":
         items = "\n".join(
             f'<figure><img src="{html.escape(p.name)}" alt="{html.escape(p.stem)}">'
-            f"<figcaption>{html.escape(p.stem.replace('_', ' '))}</figcaption></figure>" for p in written)
+            f"<figcaption>{html.escape(FIGURE_CAPTIONS.get(p.stem, p.stem.replace('_', ' ')))}</figcaption></figure>"
+            for p in written)
         note_html = "\n".join(f"<p>{html.escape(n)}</p>" for n in notes)
         page = (f'<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}'
                 f"</title><style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}"

@@ -221,6 +221,7 @@ def test_write_report_writes_nonempty_pngs_and_an_html_page(tmp_path):
     assert len(pngs) == 4 and all(p.stat().st_size > 5000 for p in pngs)
     page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert all(f'src="{p.name}"' in page for p in pngs) and "含生成数据" in page
+    assert "短缺概率（行业 × 年份）" in page
     with pytest.raises(TalentcastError, match="unknown report format"):
         report.write_report(figures, tmp_path, fmt="pdf")
     with pytest.raises(TalentcastError, match="no demand"):
