@@ -271,3 +271,10 @@ def test_any_text_round_trips_through_csv(rows, encoding):
     frame = pd.DataFrame(rows, columns=["code", "name"])
     data = frame.to_csv(index=False, lineterminator="\n").encode(encoding)
     assert read_table_bytes(data, "t.csv").values.tolist() == [list(r) for r in rows]
+
+
+@pytest.mark.parametrize("path", sorted(REAL.glob("*.csv")), ids=lambda p: p.name)
+def test_every_real_csv_reads_like_pandas_text(path):
+    # The embedded real files are plain UTF-8 CSV: read_table must give exactly pandas' all-text reading.
+    expected = pd.read_csv(path, dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(read_table(path), expected, check_dtype=False)
