@@ -31,7 +31,6 @@ from features.contract import SCHEMAS, TABLE_NAMES, TableSchema
 from features.errors import TalentcastError
 from talentcast.storage import migrate
 from talentcast.storage.schema import (
-    FILTER_COLUMNS,
     RESULT_COLUMNS,
     RESULT_KINDS,
     api_keys,
@@ -902,5 +901,5 @@ def _check_secret(secret: str, stored: str) -> bool:
     return hmac.compare_digest(digest, bytes.fromhex(digest_hex))
 
 
-__all__ = ["ApiKey", "DatasetVersion", "NotFoundError", "RunMeta", "Storage", "FILTER_COLUMNS",
-           "coerce_to_contract", "frame_checksum", "referenced_tables"]
+__all__ = ["ApiKey", "DatasetVersion", "NotFoundError", "RunMeta", "Storage", "coerce_to_contract",
+           "frame_checksum", "referenced_tables"]
