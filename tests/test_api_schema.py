@@ -17,6 +17,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.main import create_app
+from talentcast.demo import run_and_store
 from talentcast.storage import Storage
 from test_api_support import bearer, seed_storage, settings_for
 
@@ -71,7 +72,9 @@ def _hypothesis_jsonschema_compat():
 def api_env(tmp_path_factory):
     config = settings_for(tmp_path_factory.mktemp("schema") / "home")
     storage = Storage(config.database_url)
-    seed_storage(storage)
+    seed_storage(storage, with_run=False)
+    # A real (small) pipeline run, so that results have their real shapes and scenarios find its saved state.
+    run_and_store(storage, config, horizon=3, track=False, n_paths=100, method="naive")
     admin = storage.create_api_key("admin")[0]
     app = create_app(config)
     yield {"app": app, "admin": admin, "storage": storage}
