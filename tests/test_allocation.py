@@ -149,7 +149,7 @@ def proposals_and_gaps(draw):
     return pd.DataFrame(rows), sector_gaps, max_change, draw(st.sampled_from([0, 10, 20]))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(proposals_and_gaps())
 def test_allocation_invariants(case):
     props, sector_gaps, max_change, min_class = case
@@ -173,7 +173,7 @@ def test_allocation_invariants(case):
                                   shuffled.drop(columns=["extra_entrants"]))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(proposals_and_gaps())
 def test_shared_cut_totals_are_kept(case):
     props, sector_gaps, max_change, _ = case
