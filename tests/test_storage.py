@@ -422,6 +422,7 @@ def test_save_run_is_atomic_when_a_result_frame_fails(storage):
 def test_api_keys_create_verify_revoke(storage):
     plaintext, key = storage.create_api_key("school", school="S001", region="450200", name="柳州职院")
     assert plaintext.startswith(f"tc_{key.prefix}_") and len(plaintext) == 3 + 8 + 1 + 32
+    assert key.prefix[0].isalpha()  # never mistaken for a numeric id by `revoke_api_key`
     verified = storage.verify_api_key(plaintext)
     assert (verified.id, verified.role, verified.school, verified.region, verified.name) == (
         key.id, "school", "S001", "450200", "柳州职院")

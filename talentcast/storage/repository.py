@@ -421,7 +421,9 @@ class Storage:
         secret = "".join(secrets.choice(_KEY_SECRET_ALPHABET) for _ in range(32))
         created_at = _utcnow()
         for _ in range(5):
-            prefix = "".join(secrets.choice(_KEY_PREFIX_ALPHABET) for _ in range(8))
+            # A leading letter keeps a prefix from ever looking like a numeric key id.
+            prefix = secrets.choice(string.ascii_lowercase) + "".join(
+                secrets.choice(_KEY_PREFIX_ALPHABET) for _ in range(7))
             try:
                 with self._writer.begin() as conn:
                     key_id = conn.execute(api_keys.insert().values(
