@@ -49,7 +49,7 @@ class PipelineState:
         node_models: forecasting model of each node (engine selection).
         sector_params: sector, replacement_rate, graduate_entry_share, source.
         units: supply units (school, major, region, level, duration_years) with shrunken rates.
-        intake_known, intake_model: observed intakes and the intake forecast model per unit.
+        intake_known, intake_model: observed intakes (units x admission year) and the intake forecast model.
         major_sector_map: the crosswalk used; map_source says whether it was given or built.
         supply_weights: (nodes, units) share of a unit's entrants counted in each node.
         pressure_keys, pressure_weights: (region, major) pairs and their (pairs, nodes) sector weights.
@@ -70,7 +70,7 @@ class PipelineState:
     node_models: list[str]
     sector_params: pd.DataFrame
     units: pd.DataFrame
-    intake_known: dict
+    intake_known: pd.DataFrame
     intake_model: pd.DataFrame
     major_sector_map: pd.DataFrame
     map_source: str
@@ -245,9 +245,12 @@ def pressure_weight_matrix(hierarchy: Hierarchy, units: pd.DataFrame,
                       for r, s in zip(hierarchy.nodes["region"], hierarchy.nodes["sector"])], dtype=float)
     score = depth[:, 0] * 1000 + depth[:, 1]
     by_major = {m: list(zip(g["sector"], g["weight"].astype(float))) for m, g in crosswalk.groupby("major")}
+    cache: dict[tuple[str, str], np.ndarray] = {}
     for k, (region, major) in enumerate(zip(keys["region"], keys["major"])):
         for sector, weight in by_major.get(major, []):
-            mask = hierarchy.contains(region, sector)
+            if (region, sector) not in cache:
+                cache[(region, sector)] = hierarchy.contains(region, sector)
+            mask = cache[(region, sector)]
             if mask.any():
                 weights[k, int(np.argmax(np.where(mask, score, -1)))] += weight
     totals = weights.sum(axis=1)
@@ -333,7 +336,16 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
 
     step("reconcile")
     hierarchy = build_hierarchy(nodes, regions, sectors)
-    atom_paths = reconcile_atoms(hierarchy, base)
+    reconcile_report: dict = {}
+    atom_paths = reconcile_atoms(hierarchy, base, report=reconcile_report)
+    cells = base.shape[1] * base.shape[2]
+    if reconcile_report["nnls"]:
+        notes.append(f"reconciliation: in {reconcile_report['nnls']} of {cells} (year, path) draws the divisions "
+                     "or cities summed above their parent; solved by non-negative least squares")
+    if reconcile_report["clipped"]:
+        notes.append(f"reconciliation: in {reconcile_report['clipped']} of {cells} (year, path) draws the "
+                     "divisions or cities summed above their parent; the parent was raised to their sum "
+                     "(check the hierarchy of the employment table)")
     if hierarchy.summing.sum(axis=0).max() > 1:
         node_models = [f"{m}+mint_wls" for m in node_models]
 
@@ -429,10 +441,12 @@ def _compile(state: PipelineState, scenario: Scenario | None) -> _Overrides:
             out.unit.append((change.parameter, mask, year_mask, change.value))
         else:
             key = (change.target["school"], change.target["major"])
-            if key not in state.intake_known:
+            offered = (units["school"] == key[0]) & (units["major"] == key[1])
+            if not offered.any():
                 raise ScenarioError(f"{where}.target: school {key[0]!r} does not offer major {key[1]!r} in the "
                                     "enrolment table of this run")
-            first = min(state.intake_known[key]) if state.intake_known[key] else state.base_year
+            row = state.intake_known.iloc[int(np.flatnonzero(offered.to_numpy())[0])]
+            first = int(row.first_valid_index()) if row.notna().any() else state.base_year
             admissions = [y for y in range(first, last_year + 1) if change.years.contains(y)]
             if not admissions:
                 raise ScenarioError(f"{where}.years: selects no admission year up to {last_year}")

@@ -138,39 +138,43 @@ def estimate_rates(enrolment: pd.DataFrame, units: pd.DataFrame, recent_years: i
     return out
 
 
-def intake_history(enrolment: pd.DataFrame, units: pd.DataFrame, recent: int = 3) -> tuple[dict, pd.DataFrame]:
+def intake_history(enrolment: pd.DataFrame, units: pd.DataFrame, recent: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Observed intakes and the intake forecast model per unit.
 
     Returns:
-        (known, model): known maps (school, major) -> {admission year: intake}; model has one row per unit
-        (units order) with last_year, intake_mean (mean of the last `recent` intakes) and intake_log_sd
-        (spread of yearly log changes, 0.03..0.5; 0.1 when too short).
+        (known, model): known is a units x admission-year frame of observed intakes (row order of `units`,
+        NaN where the unit has no row that year); model has one row per unit with last_year, intake_mean (mean
+        of the last `recent` intakes) and intake_log_sd (spread of yearly log changes over the last six
+        intakes, 0.03..0.5; 0.1 when too short).
     """
     frame = enrolment.assign(school=enrolment["school"].astype(str), major=enrolment["major"].astype(str))
-    frame = frame.sort_values("year")
-    known: dict[tuple[str, str], dict[int, float]] = {}
-    rows = []
-    groups = dict(tuple(frame.groupby(["school", "major"], sort=False)))
-    for school, major in zip(units["school"], units["major"]):
-        group = groups.get((school, major))
-        series = dict(zip(group["year"].astype(int), group["intake"].astype(float)))
-        known[(school, major)] = series
-        values = np.array(list(series.values()))
-        changes = np.diff(np.log(values[-6:] + 1.0))
-        log_sd = float(np.std(changes, ddof=1)) if len(changes) >= 2 else 0.1
-        rows.append({"last_year": max(series), "intake_mean": float(values[-recent:].mean()),
-                     "intake_log_sd": float(np.clip(log_sd, 0.03, 0.5))})
-    return known, pd.DataFrame(rows, index=units.index)
+    wide = frame.pivot_table(index=["school", "major"], columns="year", values="intake", aggfunc="sum")
+    wide = wide.reindex(pd.MultiIndex.from_frame(units[["school", "major"]])).astype(float)
+    ordered = frame.sort_values("year")
+    grouped = ordered.groupby(["school", "major"], sort=False)
+    last_year = grouped["year"].max()
+    intake_mean = grouped["intake"].apply(lambda v: float(v.to_numpy()[-recent:].mean()))
+    log_change = np.log(ordered["intake"].astype(float) + 1.0).groupby(
+        [ordered["school"], ordered["major"]], sort=False).diff()
+    recent_changes = log_change.groupby([ordered["school"], ordered["major"]], sort=False).tail(5)
+    log_sd = recent_changes.groupby([ordered["school"], ordered["major"]], sort=False).std(ddof=1)
+    counts = recent_changes.notna().groupby([ordered["school"], ordered["major"]], sort=False).sum()
+    log_sd = log_sd.where(counts >= 2, 0.1).fillna(0.1).clip(0.03, 0.5)
+    index = wide.index
+    model = pd.DataFrame({"last_year": last_year.reindex(index).to_numpy().astype(int),
+                          "intake_mean": intake_mean.reindex(index).to_numpy(dtype=float),
+                          "intake_log_sd": log_sd.reindex(index).to_numpy(dtype=float)}, index=units.index)
+    return wide.reset_index(drop=True), model
 
 
-def intake_matrix(units: pd.DataFrame, years: list[int], known: dict, model: pd.DataFrame,
+def intake_matrix(units: pd.DataFrame, years: list[int], known: pd.DataFrame, model: pd.DataFrame,
                   planned: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cohort intake behind each graduation year.
 
     Args:
         units: supply units.
         years: graduation years.
-        known: observed intakes (from `intake_history`).
+        known: observed intakes, units x admission year (from `intake_history`).
         model: intake model (from `intake_history`).
         planned: optional {(school, major): {admission year: intake}} from a scenario.
 
@@ -179,21 +183,28 @@ def intake_matrix(units: pd.DataFrame, years: list[int], known: dict, model: pd.
         lead > 0; lead = years after the last observed intake (0 when not a forecast); source codes
         0 pipeline, 1 forecast, 2 planned.
     """
-    n, h = len(units), len(years)
-    value, lead, source = np.zeros((n, h)), np.zeros((n, h)), np.zeros((n, h), dtype=int)
-    planned = planned or {}
-    for i, (school, major, duration) in enumerate(zip(units["school"], units["major"], units["duration_years"])):
-        series, plan = known[(school, major)], planned.get((school, major), {})
-        last = int(model["last_year"].iat[i])
-        for j, year in enumerate(years):
-            admission = int(year) - int(duration)
-            if admission in plan:
-                value[i, j], source[i, j] = plan[admission], 2
-            elif admission <= last:
-                # A year missing inside the observed history means no cohort was admitted that year.
-                value[i, j] = series.get(admission, 0.0)
-            else:
-                value[i, j], lead[i, j], source[i, j] = model["intake_mean"].iat[i], admission - last, 1
+    admission = np.asarray(years, dtype=int)[None, :] - units["duration_years"].to_numpy(dtype=int)[:, None]
+    last = model["last_year"].to_numpy(dtype=int)[:, None]
+    observed_years = np.asarray(known.columns, dtype=int)
+    table = known.to_numpy(dtype=float)
+    column = np.searchsorted(observed_years, admission)
+    inside = (column < len(observed_years)) & (observed_years[np.minimum(column, len(observed_years) - 1)]
+                                               == admission)
+    # A year missing inside the observed history means no cohort was admitted that year.
+    observed = np.where(inside, table[np.arange(len(units))[:, None], np.minimum(column, len(observed_years) - 1)],
+                        0.0)
+    observed = np.nan_to_num(observed, nan=0.0)
+    is_forecast = admission > last
+    value = np.where(is_forecast, model["intake_mean"].to_numpy(dtype=float)[:, None], observed)
+    lead = np.where(is_forecast, admission - last, 0).astype(float)
+    source = np.where(is_forecast, 1, 0)
+    if planned:
+        row_of = {key: i for i, key in enumerate(zip(units["school"], units["major"]))}
+        for key, plan in planned.items():
+            i = row_of[key]
+            for j, year in enumerate(admission[i]):
+                if int(year) in plan:
+                    value[i, j], lead[i, j], source[i, j] = plan[int(year)], 0.0, 2
     return value, lead, source
 
 
