@@ -724,7 +724,8 @@ def report_region(results: Mapping[str, pd.DataFrame], preferred: str | None = N
 
 
 def report_figures(results: Mapping[str, pd.DataFrame], tables: Mapping[str, pd.DataFrame] | None = None, *,
-                   region: str | None = None, top: int = 6, fonts: FontSupport | None = None) -> dict[str, Figure]:
+                   region: str | None = None, top: int = 6, baseline: Mapping[str, pd.DataFrame] | None = None,
+                   fonts: FontSupport | None = None) -> dict[str, Figure]:
     """The key figures of one stored run for one region: demand vs supply, P(shortage), warning actions and the
     employment history of the same sectors.
 
@@ -733,6 +734,8 @@ def report_figures(results: Mapping[str, pd.DataFrame], tables: Mapping[str, pd.
         tables: input tables (sectors, regions, employment), for names and the history figure.
         region: the region to draw (see `report_region`; default: the planning region of the run).
         top: number of sectors in the demand vs supply and history figures (most graduate openings first).
+        baseline: results of the baseline run when `results` are a scenario's; adds the figure
+            "scenario_vs_baseline" (cumulative gap per sector, baseline next to scenario).
         fonts: FontSupport (default `configure_fonts()`).
 
     Returns:
@@ -763,6 +766,12 @@ def report_figures(results: Mapping[str, pd.DataFrame], tables: Mapping[str, pd.
                                                          region=region, region_name=region_name, fonts=fonts)
     if gaps is not None:
         figures["p_shortage_heatmap"] = plot_shortage_heatmap(gaps, sectors, region=region, fonts=fonts)
+    baseline_gaps = (baseline or {}).get("gaps")
+    if gaps is not None and baseline_gaps is not None and not baseline_gaps.empty:
+        baseline_gaps = baseline_gaps[baseline_gaps["region"].astype(str) == region]
+        if not baseline_gaps.empty:
+            figures["scenario_vs_baseline"] = plot_scenario_comparison(baseline_gaps, gaps, sectors, value="gap_mean",
+                                                                       cumulative=True, fonts=fonts)
     if warnings is not None:
         figures["warning_actions"] = plot_warning_actions(warnings, fonts=fonts)
     employment = tables.get("employment")
@@ -781,6 +790,7 @@ FIGURE_CAPTIONS = {
     "demand_vs_supply": "毕业生岗位需求（80% / 95% 区间）与毕业生供给 · Graduate openings (80% / 95% intervals) "
                         "vs graduate entrants",
     "p_shortage_heatmap": "短缺概率（行业 × 年份）· P(shortage) by sector and year",
+    "scenario_vs_baseline": "情景与基准：各行业累计供需缺口 · Scenario vs baseline: cumulative gap per sector",
     "warning_actions": "专业预警：建议调整（按红黄绿牌）· Recommended actions by card level",
     "sector_employment": "分行业就业人员（历史）· Employment by sector (history)",
 }

@@ -338,3 +338,25 @@ def test_a_label_is_always_drawable_with_the_chosen_fonts(zh, en):
         assert label in (zh, en, "C36")
         if fonts.cjk_family is None:
             assert not any("\u4e00" <= ch <= "\u9fa5" for ch in label)
+
+
+def test_report_command_compares_a_scenario_run_with_the_baseline(tmp_path):
+    from talentcast.cli import main
+    from talentcast.storage import RunMeta, Storage
+
+    _store_run(tmp_path)  # the baseline
+    scenario_gaps = _gaps()
+    scenario_gaps.loc[scenario_gaps["sector"] == "C36", "gap_mean"] += 100.0
+    with Storage() as storage:
+        storage.save_run({"demand": _demand(), "gaps": scenario_gaps},
+                         RunMeta(scenario_id="ev-plant", scenario={"id": "ev-plant"}, horizon=3))
+    out = tmp_path / "scenario"
+    main(["report", "--scenario", "ev-plant", "--output", str(out), "--format", "png"])
+    assert (out / "scenario_vs_baseline.png").stat().st_size > 5000
+    fig = report.report_figures({"gaps": scenario_gaps}, baseline={"gaps": _gaps()},
+                                fonts=report.find_fonts(use_system=False))["scenario_vs_baseline"]
+    widths = [p.get_width() for p in fig.axes[0].patches]
+    assert widths[0] == pytest.approx(20.0 + 21.0 + 22.0)  # C36 baseline, summed over the years
+    assert widths[len(widths) // 2] == pytest.approx(63.0 + 300.0)  # C36 scenario
+    with pytest.raises(SystemExit):
+        main(["report", "--scenario", "unknown", "--output", str(out)])

@@ -21,6 +21,8 @@ def report_command(
     run_id: int | None = typer.Option(None, "--run", help="Run id (default: the latest completed baseline run)."),
     region: str | None = typer.Option(None, "--region", help="Region code (default: TALENTCAST_DEFAULT_REGION "
                                       "if the run has it, else the run's planning region)."),
+    scenario: str | None = typer.Option(None, "--scenario", help="Scenario id: draw its latest run and compare "
+                                        "it with the latest baseline run."),
 ) -> None:
     """Write the key figures of a stored run (demand vs supply, P(shortage), warnings) 生成报告图表."""
     from features.errors import TalentcastError
@@ -30,11 +32,22 @@ def report_command(
 
     if fmt not in {"png", "html"}:
         raise TalentcastError(f"unknown report format {fmt!r}; use png or html")
+    if scenario is not None and run_id is not None:
+        raise TalentcastError("give either --run or --scenario, not both")
     with Storage() as storage:
-        meta = storage.get_run(run_id) if run_id is not None else storage.latest_run()
+        if run_id is not None:
+            meta = storage.get_run(run_id)
+        else:
+            meta = storage.latest_run(scenario)
         if meta is None:
-            raise TalentcastError("no completed run yet; run `talentcast run` (or `talentcast demo`) first")
+            what = f"for scenario {scenario!r}" if scenario else "yet"
+            raise TalentcastError(f"no completed run {what}; run `talentcast run` (or `talentcast demo`) first")
         results = {kind: storage.load_results(kind, run_id=meta.run_id) for kind in _REPORT_KINDS}
+        baseline = None
+        if meta.scenario_id is not None:
+            baseline_meta = storage.latest_run()
+            if baseline_meta is not None:
+                baseline = {"gaps": storage.load_results("gaps", run_id=baseline_meta.run_id)}
         tables = storage.load_tables(_REPORT_TABLES)
         versions = storage.versions()
     available = {str(r) for frame in results.values() if "region" in frame.columns for r in frame["region"].unique()}
@@ -42,7 +55,7 @@ def report_command(
         raise TalentcastError(f"run {meta.run_id} has no results for region {region}; regions: "
                               f"{', '.join(sorted(available)) or 'none'}")
     chosen = report.report_region(results, region or get_settings().default_region)
-    figures = report.report_figures(results, tables, region=chosen)
+    figures = report.report_figures(results, tables, region=chosen, baseline=baseline)
     title = f"talentcast report 人才供需报告 — run {meta.run_id}, region {chosen}"
     written = report.write_report(figures, output, fmt=fmt, title=title, notes=report.run_notes(meta, versions))
     for path in written:
