@@ -359,15 +359,31 @@ def find_run(cache: ReadCache, storage: Any, run_id: int | None) -> Any | None:
     return cache.frame((_db_key(storage), "run", int(run_id)), lambda: storage.get_run(int(run_id)))
 
 
-def run_envelope(run: Any | None) -> dict[str, Any]:
-    """The run fields every result page carries."""
+def generated_tables(cache: ReadCache, storage: Any, versions: Mapping[str, int]) -> list[str]:
+    """Which of these dataset versions hold generated (synthetic) rows, by their stored metadata."""
+    wanted = {(str(t), int(v)) for t, v in versions.items()}
+
+    def build() -> list[str]:
+        found = [v.table for v in storage.versions() if (v.table, v.version) in wanted
+                 and (v.metadata or {}).get("synthetic")]
+        return sorted(set(found))
+
+    return cache.frame((_db_key(storage), "generated", tuple(sorted(wanted))), build)
+
+
+def run_envelope(run: Any | None, cache: ReadCache | None = None, storage: Any = None) -> dict[str, Any]:
+    """The run fields every result page carries (with the generated input tables when storage is given)."""
     if run is None:
-        return {"run_id": None, "scenario_id": None, "run_created_at": None, "mlflow_run_id": None}
+        return {"run_id": None, "scenario_id": None, "run_created_at": None, "mlflow_run_id": None,
+                "generated_inputs": []}
+    generated = (generated_tables(cache, storage, getattr(run, "dataset_versions", None) or {})
+                 if cache is not None else [])
     return {
         "run_id": int(run.run_id),
         "scenario_id": getattr(run, "scenario_id", None),
         "run_created_at": getattr(run, "created_at", None),
         "mlflow_run_id": getattr(run, "mlflow_run_id", None),
+        "generated_inputs": generated,
     }
 
 
@@ -414,7 +430,7 @@ def result_page(
     name_tables = dict(name_tables or {})
 
     def build() -> bytes:
-        envelope = run_envelope(run)
+        envelope = run_envelope(run, cache, storage)
         if run is None:
             return to_json(model, {**envelope, "total": 0, "limit": limit, "offset": offset, "items": []})
         frame = run_results(cache, storage, kind, int(run.run_id))

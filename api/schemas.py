@@ -25,12 +25,16 @@ class Page(BaseModel, Generic[T]):
     limit: int
     offset: int
     items: list[T]
+    generated: bool | None = Field(default=None, description="reference lists: the table version holds "
+                                   "GENERATED (synthetic) rows, e.g. the demo's fictional schools")
 
 
 class ResultPage(Page[T], Generic[T]):
     """A page of computed results; all rows come from the one pipeline run `run_id`."""
 
     run_id: int | None = Field(description="pipeline run the rows come from (None: no run yet)")
+    generated_inputs: list[str] = Field(default_factory=list, description="input tables of the run that hold "
+                                        "GENERATED (synthetic) data: the numbers are a demonstration, not facts")
     scenario_id: str | None = None
     run_created_at: datetime | None = None
     mlflow_run_id: str | None = None
@@ -175,7 +179,8 @@ class ScenarioResult(BaseModel):
     scenario: dict[str, Any]
     gaps: list[Gap]
     warnings: list[Warning]
-    synthetic_note: str | None = None
+    generated_inputs: list[str] = Field(default_factory=list,
+                                        description="input tables of the baseline run holding GENERATED data")
 
 
 # --- datasets, models, runs -----------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_health_on_empty_database_says_how_to_load_data(tmp_path):
 def test_regions_names_follow_accept_language(env):
     zh = get(env, "/v1/regions", who="school").json()
     en = get(env, "/v1/regions", who="school", lang="en-US,en;q=0.9").json()
-    assert zh["total"] == 4
+    assert zh["total"] == 4 and zh["generated"] is True
     assert {r["code"]: r["name"] for r in zh["items"]}["450200"] == "柳州市"
     assert {r["code"]: r["name"] for r in en["items"]}["450200"] == "Liuzhou"
     # q-values decide: Chinese preferred over English
@@ -100,6 +100,8 @@ def test_missing_english_name_falls_back_to_chinese(env):
 def test_demand_forecasts_filtered_by_region_sector_and_years(env):
     body = get(env, "/v1/forecasts/demand", region="450200", sector="C36", **{"from": 2025, "to": 2026}).json()
     assert body["run_id"] == env["run_id"] and body["mlflow_run_id"] == "abc123"
+    # every test table is stored with {"synthetic": true}: the page says its inputs are generated
+    assert "enrolment" in body["generated_inputs"] and "regions" in body["generated_inputs"]
     assert body["total"] == 2
     expected = demand_results()
     expected = expected[(expected.region == "450200") & (expected.sector == "C36") & (expected.year >= 2025)]

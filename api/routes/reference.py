@@ -39,7 +39,8 @@ def _reference_page(cache: queries.ReadCache, storage: Any, table: str, lang: st
             item["name_zh"] = item.pop("name", None)
         zh, en = item.get("name_zh"), item.get("name_en")
         item["name"] = (en or zh) if lang == "en" else (zh or en)
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    generated = queries.generated_tables(cache, storage, {table: version}) if version is not None else []
+    return {"total": total, "limit": limit, "offset": offset, "items": items, "generated": bool(generated)}
 
 
 @router.get("/regions", response_model=Page[Region], summary="Administrative regions (行政区划)")

@@ -63,7 +63,8 @@ def run_scenario(
         "major": queries.name_lookup(cache, storage, "majors", lang)})
     queries.pick_language(warning_items, "explanation", lang)
     return {"baseline_run_id": int(run.run_id), "scenario": queries.clean(parsed.to_dict()),
-            "gaps": gap_items, "warnings": warning_items}
+            "gaps": gap_items, "warnings": warning_items,
+            "generated_inputs": queries.generated_tables(cache, storage, run.dataset_versions or {})}
 
 
 def _code_columns_as_text(frame: Any) -> Any:
