@@ -169,10 +169,15 @@ def test_datasets_lists_versions_as_table_and_json(tmp_path, capsys):
     assert [(d["table"], d["version"], d["current"], d["rows"]) for d in listed] == [
         ("regions", 1, False, 3), ("regions", 2, True, 3), ("sectors", 1, True, 2)]
     assert listed[0]["metadata"] == {"synthetic": False} and len(listed[0]["checksum"]) == 64
+    assert [d["synthetic"] for d in listed] == [False, None, None]
     code, out, _ = run_cli(capsys, "datasets", "--table", "sectors")
     assert code == 0 and "sectors" in out and "2*" not in out and "regions" not in out
     code, out, _ = run_cli(capsys, "datasets")
-    assert code == 0 and "2*" in out and "数据版本" in out
+    assert code == 0 and "2*" in out and "数据版本" in out and "real" in out and "generated" not in out
+    run_cli(capsys, "ingest", "sectors", str(tmp_path / "sectors.csv"), "--metadata",
+            '{"synthetic": true, "generator": "talentcast.generator"}')
+    code, out, _ = run_cli(capsys, "datasets", "--table", "sectors")
+    assert code == 0 and "generated" in out
 
 
 def test_console_script_ingests_gb18030_file(tmp_path):

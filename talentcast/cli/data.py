@@ -141,6 +141,7 @@ def datasets(
     if output is OutputFormat.json:
         typer.echo(json.dumps([
             {"table": v.table, "version": v.version, "current": current.get(v.table) == v.version, "rows": v.rows,
+             "synthetic": v.metadata.get("synthetic"),
              "checksum": v.checksum, "source_file": v.source_file, "created_at": v.created_at.isoformat(),
              "metadata": v.metadata}
             for v in versions
@@ -152,13 +153,28 @@ def datasets(
     from rich.console import Console
     from rich.table import Table
 
-    grid = Table(title="Dataset versions (数据版本)")
-    for name, justify in (("table", "left"), ("version", "right"), ("rows", "right"), ("sha256", "left"),
-                          ("created (UTC)", "left"), ("source", "left"), ("metadata", "left")):
-        grid.add_column(name, justify=justify)
+    grid = Table(title="Dataset versions (数据版本); * = current, full metadata: --format json")
+    for name, justify, wrap in (("table", "left", False), ("version", "right", False), ("rows", "right", False),
+                                ("data", "left", False), ("sha256", "left", False), ("created (UTC)", "left", False),
+                                ("source", "left", True), ("metadata", "left", True)):
+        grid.add_column(name, justify=justify, no_wrap=not wrap, overflow="fold")
     for v in versions:
         marker = "*" if current.get(v.table) == v.version else ""
-        grid.add_row(v.table, f"{v.version}{marker}", str(v.rows), v.checksum[:12],
-                     v.created_at.strftime("%Y-%m-%d %H:%M:%S"), v.source_file,
-                     json.dumps(v.metadata, ensure_ascii=False) if v.metadata else "")
+        grid.add_row(v.table, f"{v.version}{marker}", str(v.rows), _data_label(v.metadata), v.checksum[:8],
+                     v.created_at.strftime("%Y-%m-%d %H:%M"), v.source_file, _short(v.metadata))
     Console().print(grid)
+
+
+def _data_label(metadata: dict) -> str:
+    """Generated data stays labelled as generated wherever it is listed."""
+    synthetic = metadata.get("synthetic")
+    if synthetic is True:
+        return "generated 生成"
+    if synthetic is False:
+        return "real 真实"
+    return ""
+
+
+def _short(metadata: dict, width: int = 60) -> str:
+    text = json.dumps(metadata, ensure_ascii=False) if metadata else ""
+    return text if len(text) <= width else text[: width - 1] + "…"
