@@ -498,12 +498,14 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
     employment = _apply_employment(state, overrides)
     replacement_rate, graduate_share = _sector_rates(state, overrides)
     parts = demand_mod.demand_components(employment, replacement_rate, graduate_share)
-    nodes = {name: aggregate(hierarchy, values) for name, values in parts.items()}
+    # Paths are summed up only where intervals are needed; means commute with the sums.
+    nodes = {name: aggregate(hierarchy, parts[name]) for name in ("employment", "graduate_openings")}
     columns = {"employment_mean": nodes["employment"].mean(axis=-1)}
     intervals = gaps_mod.interval_columns(nodes["employment"], "employment", levels=(80,))
     columns.update(intervals)
-    for name in ("expansion", "replacement", "openings", "graduate_openings"):
-        columns[f"{name}_mean"] = nodes[name].mean(axis=-1)
+    for name in ("expansion", "replacement", "openings"):
+        columns[f"{name}_mean"] = aggregate(hierarchy, parts[name].mean(axis=-1))
+    columns["graduate_openings_mean"] = nodes["graduate_openings"].mean(axis=-1)
     columns.update(gaps_mod.interval_columns(nodes["graduate_openings"], "graduate_openings"))
     demand = _node_frame(state, columns)
     demand["model"] = np.repeat(np.asarray(state.node_models, dtype=object), len(state.years))
