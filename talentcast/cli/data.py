@@ -153,15 +153,15 @@ def datasets(
     from rich.console import Console
     from rich.table import Table
 
-    grid = Table(title="Dataset versions (数据版本); * = current, full metadata: --format json")
+    grid = Table(title="Dataset versions (数据版本); * = current; metadata: --format json")
     for name, justify, wrap in (("table", "left", False), ("version", "right", False), ("rows", "right", False),
                                 ("data", "left", False), ("sha256", "left", False), ("created (UTC)", "left", False),
-                                ("source", "left", True), ("metadata", "left", True)):
+                                ("source", "left", True)):
         grid.add_column(name, justify=justify, no_wrap=not wrap, overflow="fold")
     for v in versions:
         marker = "*" if current.get(v.table) == v.version else ""
         grid.add_row(v.table, f"{v.version}{marker}", str(v.rows), _data_label(v.metadata), v.checksum[:8],
-                     v.created_at.strftime("%Y-%m-%d %H:%M"), v.source_file, _short(v.metadata))
+                     v.created_at.strftime("%Y-%m-%d %H:%M"), Path(v.source_file).name or v.source_file)
     Console().print(grid)
 
 
@@ -173,8 +173,3 @@ def _data_label(metadata: dict) -> str:
     if synthetic is False:
         return "real 真实"
     return ""
-
-
-def _short(metadata: dict, width: int = 60) -> str:
-    text = json.dumps(metadata, ensure_ascii=False) if metadata else ""
-    return text if len(text) <= width else text[: width - 1] + "…"
