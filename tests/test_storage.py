@@ -159,6 +159,17 @@ def test_open_migrates_to_head_and_schema_matches_models(storage):
     again.close()
 
 
+def test_a_database_from_a_newer_talentcast_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'newer.db'}"
+    Storage(url).close()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    with pytest.raises(TalentcastError, match=r"schema revision '0099', which this talentcast does not know"):
+        Storage(url)
+
+
 def test_sqlite_pragmas_allow_concurrent_reads(tmp_path):
     st = Storage(f"sqlite:///{tmp_path / 'x.db'}")
     with st.engine.connect() as conn:

@@ -31,6 +31,12 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+@lru_cache(maxsize=1)
+def known_revisions() -> frozenset[str]:
+    """Every revision id in talentcast's migrations."""
+    return frozenset(r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions())
+
+
 def current_revision(engine: sa.Engine) -> str | None:
     """The revision the database is at (None for an empty database). A plain SELECT; takes no lock."""
     with engine.connect() as conn:
@@ -45,8 +51,16 @@ def upgrade(engine: sa.Engine) -> bool:
     lock is taken on PostgreSQL), so that two processes opening a fresh database migrate one after the other;
     the second finds the schema at head and does nothing.
     """
-    if current_revision(engine) == head_revision():
+    current = current_revision(engine)
+    if current == head_revision():
         return False
+    if current is not None and current not in known_revisions():
+        from features.errors import TalentcastError
+
+        raise TalentcastError(
+            f"the database {engine.url.render_as_string(hide_password=True)} has schema revision '{current}', "
+            f"which this talentcast does not know (newest known: '{head_revision()}'); use the talentcast "
+            "version that created it, or a new database")
     config = alembic_config()
     try:
         with engine.begin() as conn:
