@@ -235,7 +235,9 @@ def test_ingest_is_atomic_when_the_last_row_fails(storage, real_tables):
     with pytest.raises(TalentcastError, match=r"employment.csv: cannot store table 'employment'.*'sector'"):
         storage.ingest("employment", bad, "employment.csv")
     duplicate = pd.concat([real_tables["employment"], real_tables["employment"].iloc[[0]]], ignore_index=True)
-    with pytest.raises(TalentcastError, match="duplicate key"):
+    last = len(duplicate) + 1  # spreadsheet row of the appended duplicate
+    with pytest.raises(TalentcastError, match=rf"employment.csv: rows 2, {last}: duplicate key region/sector/year "
+                                              r"= 110000/A/2009"):
         storage.ingest("employment", duplicate, "employment.csv")
     assert snapshot(storage) == before
     assert storage.current_versions() == {"regions": 1}

@@ -173,6 +173,15 @@ class Storage:
         """
         schema = _schema(table)
         typed = coerce_to_contract(schema, frame, where=source_file)
+        duplicated = typed.duplicated(list(schema.key), keep=False).to_numpy()
+        if duplicated.any():
+            # The UNIQUE constraint would refuse it too; finding it here names the rows (spreadsheet numbering).
+            rows = np.flatnonzero(duplicated)
+            key = tuple(_native(v) for v in typed.iloc[rows[0]][list(schema.key)])
+            same = [int(r) + 2 for r in rows if tuple(_native(v) for v in typed.iloc[r][list(schema.key)]) == key]
+            raise TalentcastError(
+                f"{source_file}: rows {', '.join(map(str, same[:5]))}: duplicate key {'/'.join(schema.key)} = "
+                f"{'/'.join(map(str, key))} (each key may appear once); nothing was stored")
         checksum = frame_checksum(schema, typed)
         meta_json = _jsonable(dict(metadata or {}), where=f"metadata of {table}")
         columns = _columns(typed)
