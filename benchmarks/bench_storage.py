@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -96,7 +98,27 @@ def main() -> None:
         fresh = Storage(url)
         timed("verify_api_key, fresh Storage (PBKDF2 + lookup)", lambda: fresh.verify_api_key(key))
         fresh.close()
+        reads_during_ingest(st, url, args.rows)
         st.close()
+
+
+def reads_during_ingest(st: Storage, url: str, rows: int) -> None:
+    """Latency of filtered result reads while another process ingests `rows` rows (WAL on SQLite)."""
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import sys, numpy as np; sys.path.insert(0, 'benchmarks'); import bench_storage as b; "
+        "from talentcast.storage import Storage; "
+        f"st = Storage({url!r}); f = b.employment_frame({rows}, np.random.default_rng(1)); "
+        "print('ready', flush=True); st.ingest('employment', f, 'concurrent.csv')")],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    writer.stdout.readline()  # the writer has built its frame and is about to write
+    latencies = []
+    while writer.poll() is None:
+        start = time.perf_counter()
+        st.load_results("warnings", filters={"level": "red"}, limit=100)
+        latencies.append(time.perf_counter() - start)
+    print(f"{'reads during a concurrent ingest (' + str(len(latencies)) + ' reads)':<58} "
+          f"median {statistics.median(latencies) * 1e3:.1f} ms, max {max(latencies) * 1e3:.1f} ms"
+          if latencies else "reads during a concurrent ingest: writer finished before the first read")
 
 
 if __name__ == "__main__":
