@@ -29,6 +29,8 @@ from forecasting.scenarios import Scenario, ScenarioError, load_scenario
 REQUIRED_TABLES = ("regions", "sectors", "employment", "majors", "schools", "enrolment")
 RESULT_KINDS = ("demand", "supply", "supply_by_sector", "gaps", "major_pressure")
 INTAKE_SOURCES = np.array(["pipeline", "forecast", "planned"])
+# Bumped whenever PipelineState's fields change meaning: older saved states are refused (and rebuilt by callers).
+STATE_FORMAT = 2
 # Unit x year x path cells per supply chunk: bounds peak memory of the supply simulation (~8 bytes each, x6).
 _CHUNK_CELLS = 2_000_000
 
@@ -78,6 +80,7 @@ class PipelineState:
     pressure_keys: pd.DataFrame
     pressure_weights: np.ndarray
     notes: list[str] = field(default_factory=list)
+    format_version: int = STATE_FORMAT
 
     def to_bytes(self) -> bytes:
         """Serialise (pickle) for storage or a cache; only load bytes you wrote yourself."""
@@ -88,6 +91,9 @@ class PipelineState:
         state = pickle.loads(data)
         if not isinstance(state, cls):
             raise TypeError("bytes do not hold a PipelineState")
+        if getattr(state, "format_version", 0) != STATE_FORMAT:
+            raise ValueError(f"saved PipelineState has format {getattr(state, 'format_version', 0)}, this version "
+                             f"reads format {STATE_FORMAT}; rebuild it with run_pipeline")
         return state
 
 
