@@ -268,3 +268,23 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     code, out, err = _cli(["run", "--quiet", "--no-track", "--scenario", str(bad)], capsys)
     assert code == 2
     assert err.strip() == f"error: {bad}: changes[0].target.sector: is required"
+
+
+def test_demo_summary_ranks_surplus_and_keeps_unsupplied_sectors_apart(exact):
+    from talentcast.demo import summarise_gaps
+
+    tables = tiny_tables()
+    results = {k: v.copy() for k, v in exact.results.items()}
+    summary = summarise_gaps(results, tables, "450200", 2025)
+    # C35 (ratio ~0.11) and I (~0.25) are surely in surplus; C36 (46.75 / 50.4 = 0.93) is neither.
+    assert list(summary["surplus_sectors"]["sector"])[:2] == ["C35", "I"]
+    assert summary["surplus_sectors"]["name_zh"].iloc[0] == "专用设备制造业"
+    assert summary["surplus_sectors"]["name_en"].iloc[0] == "Special-purpose machinery"
+    assert summary["shortage_sectors"].empty
+    assert list(summary["surplus_majors"]["major"]) == ["460301", "510201"]
+    # A sector with openings but no local supply is not ranked as a shortage.
+    results["gaps"].loc[results["gaps"]["sector"] == "C36", "supply_mean"] = 0.0
+    results["gaps"].loc[results["gaps"]["sector"] == "C36", "p_shortage"] = 1.0
+    summary = summarise_gaps(results, tables, "450200", 2025)
+    assert "C36" not in set(summary["shortage_sectors"]["sector"])
+    assert list(summary["unsupplied_sectors"]["sector"]) == ["C36"]
