@@ -1,6 +1,6 @@
 """Load test of the HTTP API on loopback with the demo data (results go to docs/api.md).
 
-    .venv/bin/python benchmarks/api_load.py [--home DIR] [--clients 50] [--seconds 10]
+    .venv/bin/python benchmarks/api_load.py [--home DIR] [--clients 50] [--seconds 5] [--rounds 3]
 
 What it does:
 1. Makes sure DIR holds the demo data and a baseline run (`talentcast demo` equivalent, without MLflow
@@ -9,8 +9,8 @@ What it does:
    plus two *bare* FastAPI endpoints that return, from memory, the very JSON documents the two measured API
    endpoints return (same size, same content) - the floor for this framework, server and machine.
 3. Drives each endpoint with N concurrent keep-alive HTTP/1.1 clients (asyncio, raw sockets, so the load
-   generator costs as little CPU as possible) for S seconds after a 1-second warm-up, and prints p50 / p99 /
-   max latency and requests per second for:
+   generator costs as little CPU as possible) for S seconds after a 1-second warm-up, API and bare endpoint
+   alternating for R rounds, and prints p50 / p99 / max latency (all rounds pooled) and requests per second:
        GET /v1/warnings?school=<a 柳州 school>   (school key)       vs bare endpoint, same JSON
        GET /v1/gaps                             (planner key, 100 rows) vs bare endpoint, same JSON
 The load generator and the server share the machine (2 cores here), as on a small city server.
@@ -147,7 +147,7 @@ async def drive(port: int, path: str, headers: dict, clients: int, seconds: floa
 
     return {"path": path, "requests": len(ms), "rps": len(ms) / seconds, "p50_ms": pct(50), "p99_ms": pct(99),
             "max_ms": ms[-1], "mean_ms": statistics.fmean(ms), "bytes": sizes[0] if sizes else 0,
-            "failures": len(failures)}
+            "failures": len(failures), "latencies_ms": ms}
 
 
 def wait_for(port: int, process: subprocess.Popen, timeout: float = 180) -> None:
@@ -169,7 +169,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=Path("/tmp/talentcast-bench/home"))
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=5.0, help="per endpoint and round")
+    parser.add_argument("--rounds", type=int, default=3, help="API and bare endpoint alternate this many times")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--targets", type=Path, help=argparse.SUPPRESS)
@@ -192,23 +193,32 @@ def main() -> None:
                                str(args.home), "--targets", str(targets_file)], env=env, cwd=REPO)
     try:
         wait_for(args.port, server)
+        # API and bare endpoint alternate, round after round, so that both see the same (shared, varying)
+        # machine load; the latencies of all rounds are pooled per endpoint.
+        runs: dict[str, list[dict]] = {}
+        for round_number in range(args.rounds):
+            for name, target in targets.items():
+                for label, path, headers in ((f"API {target['path']}", target["path"], target["headers"]),
+                                             (f"bare FastAPI, same JSON ({name})", f"/bare/{name}", {})):
+                    result = asyncio.run(drive(args.port, path, headers, args.clients, args.seconds))
+                    runs.setdefault(label, []).append(result)
+                    print(f"round {round_number + 1} {label:<48} {result['rps']:7.0f} req/s  p50 "
+                          f"{result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms", flush=True)
         results = []
-        for name, target in targets.items():
-            for label, path, headers in ((f"API {target['path']}", target["path"], target["headers"]),
-                                         (f"bare FastAPI, same JSON ({name})", f"/bare/{name}", {})):
-                result = asyncio.run(drive(args.port, path, headers, args.clients, args.seconds))
-                result["label"] = label
-                results.append(result)
-                print(f"{label:<48} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.1f} ms  "
-                      f"p99 {result['p99_ms']:6.1f} ms  max {result['max_ms']:6.1f} ms  "
-                      f"{result['bytes']:>7} B  failures {result['failures']}", flush=True)
+        for label, parts in runs.items():
+            ms = sorted(x for part in parts for x in part["latencies_ms"])
+            results.append({
+                "label": label, "rps": sum(p["requests"] for p in parts) / (args.seconds * len(parts)),
+                "p50_ms": ms[int(0.50 * (len(ms) - 1))], "p99_ms": ms[int(0.99 * (len(ms) - 1))], "max_ms": ms[-1],
+                "bytes": parts[0]["bytes"], "failures": sum(p["failures"] for p in parts),
+            })
     finally:
         server.terminate()
         server.wait(timeout=30)
     print()
     print(f"demo run {info['run_id']}: {info['warnings_rows']} warning rows, {info['gaps_rows']} gap rows; "
           f"school {info['school']} has {info['school_rows']} warnings; {args.clients} clients, "
-          f"{args.seconds:.0f} s per endpoint after 1 s warm-up")
+          f"{args.rounds} rounds x {args.seconds:.0f} s per endpoint, each after 1 s warm-up")
     print()
     print("| endpoint | requests/s | p50 ms | p99 ms | max ms | response bytes |")
     print("|---|---:|---:|---:|---:|---:|")
