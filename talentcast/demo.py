@@ -8,7 +8,7 @@ import pandas as pd
 
 from talentcast.storage import DatasetVersion, Storage
 
-EMBEDDED_SOURCE = "embedded:talentcast.demo_data"
+EMBEDDED_SOURCE = "embedded:demo"  # source_file of embedded tables (built by talentcast.demo_data)
 
 
 def load_embedded_dataset(storage: Storage, progress: Callable[[str], None] | None = None,
@@ -42,7 +42,7 @@ def load_embedded_dataset(storage: Storage, progress: Callable[[str], None] | No
     report = progress or (lambda message: None)
     loaded: list[DatasetVersion] = []
     for table, (frame, metadata) in tables.items():
-        source = str((metadata or {}).get("source_file") or f"{EMBEDDED_SOURCE}:{table}")
+        source = str((metadata or {}).get("source_file") or EMBEDDED_SOURCE)
         checked = validate_table(table, frame, source, references=storage.load_references(table))
         current = storage.is_current(table, checked.frame)
         if current is not None:

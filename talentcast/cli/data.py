@@ -154,10 +154,19 @@ def datasets(
     from rich.table import Table
 
     grid = Table(title="Dataset versions (数据版本); * = current; metadata: --format json")
-    for name, justify, wrap in (("table", "left", False), ("version", "right", False), ("rows", "right", False),
-                                ("data", "left", False), ("sha256", "left", False), ("created (UTC)", "left", False),
-                                ("source", "left", True)):
-        grid.add_column(name, justify=justify, no_wrap=not wrap, overflow="fold")
+    # Numbers are never cropped (min_width = their longest text); the text columns wrap when the terminal is narrow.
+    def longest(texts: list[str], header: str) -> int:
+        return max([len(header), *map(len, texts)])
+
+    version_texts = [f"{v.version}*" for v in versions]
+    row_texts = [str(v.rows) for v in versions]
+    grid.add_column("table", overflow="fold")
+    grid.add_column("version", justify="right", no_wrap=True, min_width=longest(version_texts, "version"))
+    grid.add_column("rows", justify="right", no_wrap=True, min_width=longest(row_texts, "rows"))
+    grid.add_column("data", overflow="fold")
+    grid.add_column("sha256", no_wrap=True, min_width=8)
+    grid.add_column("created (UTC)", overflow="fold")
+    grid.add_column("source", overflow="fold")
     for v in versions:
         marker = "*" if current.get(v.table) == v.version else ""
         grid.add_row(v.table, f"{v.version}{marker}", str(v.rows), _data_label(v.metadata), v.checksum[:8],
