@@ -192,3 +192,14 @@ def test_console_script_ingests_gb18030_file(tmp_path):
     st = Storage(f"sqlite:///{tmp_path / 'home' / 'talentcast.db'}")
     assert st.load_table("sectors")["name_zh"].tolist() == ["制造业", "汽车制造业（含新能源）"]
     st.close()
+
+
+def test_datasets_table_never_crops_numbers_in_a_narrow_terminal(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    lines = [REGIONS_CSV.rstrip("\n")] + [f"45{i:04d},区{i},District {i},450200,district" for i in range(300, 1534)]
+    path = write(tmp_path / "a_rather_long_file_name_for_regions_of_guangxi.csv", "\n".join(lines) + "\n")
+    assert run_cli(capsys, "ingest", "regions", str(path))[0] == 0
+    code, out, _ = run_cli(capsys, "datasets")
+    assert code == 0
+    assert "1237" in out and "1*" in out
+    assert max(len(line) for line in out.splitlines()) <= 60
