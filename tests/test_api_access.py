@@ -113,3 +113,30 @@ def test_keys_are_bearer_only(env):
     token = env["keys"]["admin"]
     assert env["client"].get("/v1/regions", headers={"Authorization": f"Basic {token}"}).status_code == 401
     assert env["client"].get("/v1/regions", params={"api_key": token}).status_code == 401
+
+
+def test_a_key_revoked_elsewhere_is_refused_by_a_running_server(tmp_path):
+    """A revoke from another process (the CLI) reaches the server once it re-reads revocations."""
+    import time
+
+    from api.security import KeyVerifier
+
+    settings = settings_for(tmp_path / "home")
+    storage = Storage(settings.database_url)
+    seed_storage(storage, with_run=False)
+    token, key = storage.create_api_key("planner", region="450200")
+    app = create_app(settings)
+    app.state.key_verifier = KeyVerifier(ttl_seconds=0.2)  # production: 5 s
+    with TestClient(app) as client:
+        assert client.get("/v1/regions", headers=bearer(token)).status_code == 200
+        other_process = Storage(settings.database_url)
+        other_process.revoke_api_key(key.prefix)
+        other_process.close()
+        statuses = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (not statuses or statuses[-1] != 401):
+            statuses.append(client.get("/v1/regions", headers=bearer(token)).status_code)
+            time.sleep(0.1)
+    assert statuses[-1] == 401
+    assert set(statuses) <= {200, 401}
+    storage.close()
