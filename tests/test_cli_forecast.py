@@ -114,16 +114,21 @@ def test_bad_input_exits_2_with_one_line(text, extra, message, tmp_path, capsys)
     assert err.count("\n") == 1 and err.startswith("error: ") and message in err
 
 
-def test_unreadable_file_exits_2_in_a_real_process(tmp_path):
+def test_unreadable_file_exits_2_with_one_line(tmp_path, capsys):
     junk = tmp_path / "junk.csv"
     junk.write_bytes(b"\xff\xfe\x00\x81\x82\x83 not text \x80\x81")
-    for path in (junk, tmp_path / "missing.csv"):
-        done = subprocess.run(
-            [sys.executable, "-c", "from talentcast.cli import main; main()", "forecast", "--input", str(path),
-             "--horizon", "2", "--output", str(tmp_path / "o.csv"), "--no-track"],
-            capture_output=True, text=True, cwd=ROOT, timeout=120,
-        )
-        assert done.returncode == 2, done.stderr
-        assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
-        assert "Traceback" not in done.stderr
-        assert path.name in done.stderr
+    code, _, err = run(["forecast", "--input", str(junk), "--horizon", "2", "--output", str(tmp_path / "o.csv"),
+                        "--no-track"], capsys)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "junk.csv" in err
+
+
+def test_missing_file_exits_2_in_a_real_process(tmp_path):
+    """The installed entry point itself: exit code 2, one line, no traceback."""
+    missing = tmp_path / "missing.csv"
+    done = subprocess.run(
+        [sys.executable, "-c", "from talentcast.cli import main; main()", "forecast", "--input", str(missing),
+         "--horizon", "2", "--output", str(tmp_path / "o.csv"), "--no-track"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"error: missing.csv: file not found\n"
