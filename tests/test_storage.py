@@ -574,3 +574,39 @@ def test_concurrent_opens_and_ingests_number_versions_without_gaps(db_url, real_
     assert [v.version for v in st.versions("regions")] == list(range(1, writers * per_writer + 1))
     assert all(v.rows == 31 for v in st.versions("regions"))
     st.close()
+
+
+def test_dataset_versions_cannot_be_changed_in_the_database(storage, real_tables):
+    from talentcast.storage.schema import data_tables, dataset_versions
+
+    storage.ingest("regions", real_tables["regions"], "regions.csv")
+    before = snapshot(storage)
+    changes = [
+        dataset_versions.update().values(rows=0),
+        dataset_versions.delete(),
+        data_tables["regions"].update().values(name_zh="改过"),
+        data_tables["regions"].delete(),
+    ]
+    for change in changes:
+        with pytest.raises(sa.exc.DBAPIError, match="dataset versions are immutable"):
+            with storage.engine.begin() as conn:
+                conn.execute(change)
+    assert snapshot(storage) == before
+
+
+def test_a_database_at_the_first_revision_is_upgraded_on_open(db_url, real_tables):
+    from alembic import command
+
+    engine = sa.create_engine(db_url)
+    config = migrate.alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+    engine.dispose()
+    st = Storage(db_url)
+    assert migrate.current_revision(st.engine) == migrate.head_revision() != "0001"
+    st.ingest("regions", real_tables["regions"], "regions.csv")
+    with pytest.raises(sa.exc.DBAPIError, match="immutable"):
+        with st.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE data_regions SET name_zh = 'x'"))
+    st.close()
