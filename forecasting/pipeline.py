@@ -29,6 +29,7 @@ from forecasting.scenarios import Scenario, ScenarioError, load_scenario
 REQUIRED_TABLES = ("regions", "sectors", "employment", "majors", "schools", "enrolment")
 RESULT_KINDS = ("demand", "supply", "supply_by_sector", "gaps", "major_pressure")
 INTAKE_SOURCES = np.array(["pipeline", "forecast", "planned"])
+_PATH_BLOCK = 250
 # Bumped whenever PipelineState's fields change meaning: older saved states are refused (and rebuilt by callers).
 STATE_FORMAT = 2
 # Unit x year x path cells per supply chunk: bounds peak memory of the supply simulation (~8 bytes each, x6).
@@ -152,15 +153,30 @@ def engine_forecast(frame: pd.DataFrame, horizon: int, n_paths: int, seed: int, 
 
     last = frame.groupby("series_id")["period"].max().astype(int)
     target = int(last.max()) + int(horizon)
+    all_ids = sorted(last.index)
     parts, results = [], []
     for end, ids in sorted(last.groupby(last).groups.items()):
         group = frame[frame["series_id"].isin(set(ids))]
         result = forecast(group, target - int(end), method=method, engine=engine, scheduler=scheduler)
-        paths = result.sample_paths(n_paths, seed + int(end))
         models = dict(zip(result.selection["series_id"], result.selection["model"]))
-        parts.append(paths.assign(model=paths["series_id"].map(models)))
+        # Paths are drawn in blocks and kept compact (categorical ids, integer years): the engine's frame has
+        # string columns, and a province's 1,000 paths of 600 series would otherwise take about 1 GB.
+        for block in range(0, n_paths, _PATH_BLOCK):
+            size = min(_PATH_BLOCK, n_paths - block)
+            drawn = result.sample_paths(size, seed + int(end) + 7919 * block)
+            parts.append(pd.DataFrame({
+                "series_id": pd.Categorical(drawn["series_id"], categories=all_ids),
+                "period": drawn["period"].astype(str).str[:4].astype(np.int32).to_numpy(),
+                "path": (drawn["path"].to_numpy() + block).astype(np.int32),
+                "value": drawn["value"].to_numpy(dtype=float)}))
+            del drawn
+        parts[-1] = parts[-1].assign(model=pd.Categorical(parts[-1]["series_id"].map(models)))
         results.append(result)
-    return pd.concat(parts, ignore_index=True), results
+    paths = pd.concat(parts, ignore_index=True)
+    paths["series_id"] = pd.Categorical(paths["series_id"], categories=all_ids)
+    models = {sid: model for r in results for sid, model in zip(r.selection["series_id"], r.selection["model"])}
+    paths.attrs["models"] = models
+    return paths.drop(columns="model"), results
 
 
 def employment_series(employment: pd.DataFrame) -> pd.DataFrame:
@@ -178,9 +194,17 @@ def base_paths(employment: pd.DataFrame, nodes: pd.DataFrame, base_year: int, ho
     out = np.full((len(nodes), horizon + 1, n_paths), np.nan)
     ids = nodes["region"] + "|" + nodes["sector"]
     node_of = pd.Series(np.arange(len(ids)), index=ids.to_numpy())
-    year = paths["period"].astype(str).str[:4].astype(int).to_numpy()
+    period = paths["period"]
+    year = (period if period.dtype.kind in "iu" else period.astype(str).str[:4].astype(int)).to_numpy()
     path = paths["path"].astype(int).to_numpy()
-    row = node_of.reindex(paths["series_id"].to_numpy()).to_numpy()
+    series = paths["series_id"]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # Map the categories once instead of every row's string.
+        category_rows = node_of.reindex(series.cat.categories).to_numpy()
+        codes = series.cat.codes.to_numpy()
+        row = np.where(codes >= 0, category_rows[np.maximum(codes, 0)], np.nan)
+    else:
+        row = node_of.reindex(series.to_numpy()).to_numpy()
     keep = ~np.isnan(row) & (year >= years[0]) & (year <= years[-1]) & (path >= 0) & (path < n_paths)
     out[row[keep].astype(int), year[keep] - years[0], path[keep]] = paths["value"].to_numpy(dtype=float)[keep]
     observed = employment.assign(sid=employment["region"].astype(str) + "|" + employment["sector"].astype(str))
@@ -334,11 +358,15 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
         paths = sampler(series, int(base_year + horizon - last_year.min()), n_paths, seed)
         forecast_results, model_name = [], getattr(sampler, "model_name", "custom")
     base = base_paths(employment, nodes, base_year, horizon, n_paths, paths)
-    if "model" in paths:
+    if paths.attrs.get("models"):
+        models = paths.attrs["models"]
+        node_models = [str(models.get(f"{r}|{s}", model_name)) for r, s in zip(nodes["region"], nodes["sector"])]
+    elif "model" in paths:
         models = paths.drop_duplicates("series_id").set_index("series_id")["model"].astype(str)
         node_models = [models.get(f"{r}|{s}", model_name) for r, s in zip(nodes["region"], nodes["sector"])]
     else:
         node_models = [str(model_name)] * len(nodes)
+    del paths
 
     step("reconcile")
     hierarchy = build_hierarchy(nodes, regions, sectors)
