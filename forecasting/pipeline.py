@@ -444,6 +444,9 @@ def _compile(state: PipelineState, scenario: Scenario | None) -> _Overrides:
     for change in scenario.changes:
         where = f"{scenario.source}: changes[{change.index}]"
         year_mask = np.array([change.years.contains(y) for y in state.years])
+        if change.kind != "intake" and not year_mask.any():
+            raise ScenarioError(f"{where}.years: selects none of the forecast years "
+                                f"{state.years[0]}-{state.years[-1]}")
         if change.kind == "employment_change":
             key = (change.target["region"], change.target["sector"])
             if key not in nodes:

@@ -143,6 +143,10 @@ def test_unknown_targets_are_user_errors(fitted):
     with pytest.raises(TalentcastError, match=r"changes\[0\].target: no employment series 450200\|C99"):
         apply_scenario(fitted.state, _scenario(
             {"kind": "employment_change", "target": {"region": "450200", "sector": "C99"}, "percent": 5}))
+    with pytest.raises(TalentcastError, match=r"changes\[0\].years: selects none of the forecast years 2025-2029"):
+        apply_scenario(fitted.state, _scenario(
+            {"kind": "parameter", "target": {"sector": "C36"}, "parameter": "replacement_rate", "value": 0.04,
+             "years": {"to": 2020}}))
     with pytest.raises(TalentcastError, match="school 'S2' does not offer major '460701'"):
         apply_scenario(fitted.state, _scenario(
             {"kind": "intake", "target": {"school": "S2", "major": "460701"}, "value": 10}))
