@@ -136,8 +136,11 @@ def baseline_state(storage: Any, settings: Settings, run: Any) -> Any:
 
 
 def evaluate_scenario(storage: Any, settings: Settings, run: Any, scenario: Any,
-                      baseline_warnings: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
-    """Gaps and warnings of `run` under `scenario`, computed in memory (nothing is stored)."""
+                      baseline_warnings: pd.DataFrame | None, cache: Any = None) -> dict[str, pd.DataFrame]:
+    """Gaps and warnings of `run` under `scenario`, computed in memory (nothing is stored).
+
+    `cache` (an api.queries.ReadCache) keeps the run's input tables between scenarios of the same run.
+    """
     from forecasting.scenarios import apply_scenario
 
     state = baseline_state(storage, settings, run)
@@ -146,7 +149,10 @@ def evaluate_scenario(storage: Any, settings: Settings, run: Any, scenario: Any,
     if baseline_warnings is not None and len(baseline_warnings) and "plan_year" in baseline_warnings.columns:
         plan_year = int(baseline_warnings["plan_year"].min())
     plan_year = plan_year or _first_forecast_year(results)
-    tables = run_tables(storage, run)
+    if cache is not None:
+        tables = cache.frame((str(storage.url), "run_tables", int(run.run_id)), lambda: run_tables(storage, run))
+    else:
+        tables = run_tables(storage, run)
     warnings = _warnings_for(tables, results, plan_year)
     return {"gaps": results.get("gaps", pd.DataFrame()),
             "warnings": warnings if warnings is not None else pd.DataFrame()}

@@ -51,7 +51,7 @@ def run_scenario(
     if run is None:
         raise TalentcastError("no baseline run yet: run `talentcast demo` (or POST /v1/runs) first")
     baseline_warnings = queries.run_results(cache, storage, "warnings", int(run.run_id))
-    results = compute.evaluate_scenario(storage, settings, run, parsed, baseline_warnings)
+    results = compute.evaluate_scenario(storage, settings, run, parsed, baseline_warnings, cache)
 
     gaps = queries.filter_frame(_code_columns_as_text(results["gaps"]), equals, within, "year", year, year)
     warnings = queries.filter_frame(_code_columns_as_text(results["warnings"]), equals, within, "plan_year", year, year)
