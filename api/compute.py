@@ -111,17 +111,17 @@ def recompute(storage: Any, settings: Settings, horizon: int | None = None, meth
         _recompute_lock.release()
 
 
-def baseline_state(storage: Any, settings: Settings, run: Any) -> Any:
+def baseline_state(storage: Any, settings: Settings, run: Any, rebuild: bool = False) -> Any:
     """The fitted PipelineState of `run` (memory, then disk, then rebuilt from the run's inputs)."""
     from forecasting.pipeline import PipelineState, run_pipeline
 
     key = (str(storage.url), int(run.run_id))
     with _states_lock:
-        if key in _states:
+        if key in _states and not rebuild:
             _states.move_to_end(key)
             return _states[key]
     path = _state_path(settings, run.run_id)
-    if path.is_file():
+    if path.is_file() and not rebuild:
         try:
             state = PipelineState.from_bytes(path.read_bytes())
             with _states_lock:
@@ -144,7 +144,17 @@ def evaluate_scenario(storage: Any, settings: Settings, run: Any, scenario: Any,
     from forecasting.scenarios import apply_scenario
 
     state = baseline_state(storage, settings, run)
-    results = dict(apply_scenario(state, scenario))
+    try:
+        results = dict(apply_scenario(state, scenario))
+    except TalentcastError:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+        # A state saved by an older talentcast no longer fits the current code: refit it once from the
+        # run's own inputs (same seed) and try again; a second failure is a real error.
+        logger.warning("the saved state of run %s does not fit this version; rebuilding it", run.run_id,
+                       exc_info=True)
+        state = baseline_state(storage, settings, run, rebuild=True)
+        results = dict(apply_scenario(state, scenario))
     plan_year = None
     if baseline_warnings is not None and len(baseline_warnings) and "plan_year" in baseline_warnings.columns:
         plan_year = int(baseline_warnings["plan_year"].min())

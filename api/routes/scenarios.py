@@ -36,7 +36,7 @@ def run_scenario(
     year: Annotated[int | None, Query(ge=1990, le=2060, description="only this year / plan year")] = None,
 ) -> dict[str, Any]:
     """Planners (in their region) and admins. Runs in the worker thread pool: scenarios reuse the fitted
-    state of the latest baseline run, so they take well under a second once that state is loaded."""
+    state of the latest baseline run (no refit), about 2 s on the demo data once that state is loaded."""
     require_role(key, "admin", "planner")
     from forecasting.scenarios import load_scenario
 
