@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from api import compute, queries
+from api import compute
 from api.deps import CacheDep, CurrentKey, PageDep, SettingsDep, StorageDep
 from api.schemas import Page, Run, RunRequest
 from api.security import require_role
