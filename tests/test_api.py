@@ -247,3 +247,43 @@ def test_internal_errors_hide_details(tmp_path, caplog):
     assert "SELECT" not in response.text and "Traceback" not in response.text
     assert any("SELECT secret" in (r.exc_text or "") for r in caplog.records)
     storage.close()
+
+
+def test_reads_during_recomputes_never_mix_two_runs(tmp_path):
+    """While runs are being stored, every answer holds the rows of exactly the run it names."""
+    import threading
+    import time
+
+    settings = settings_for(tmp_path / "home")
+    storage = Storage(settings.database_url)
+    seed_storage(storage, with_run=False)
+    token = storage.create_api_key("admin")[0]
+    base = gap_results()
+    offsets = {}
+
+    def store_runs():
+        for k in range(1, 7):
+            offsets[k] = 1000 * k  # run ids are 1, 2, ... in a new database
+            run_id = storage.save_run({"gaps": base.assign(gap_mean=base.gap_mean + 1000 * k)},
+                                      RunMeta(dataset_versions=storage.current_versions(), horizon=3))
+            assert run_id == k
+            time.sleep(0.15)  # let readers see each run
+
+    app = create_app(settings)
+    answers = []
+    with TestClient(app) as client:
+        writer = threading.Thread(target=store_runs)
+        writer.start()
+        while writer.is_alive() or len(answers) < 5:
+            app.state.read_cache.invalidate_pointers()  # follow every new run at once
+            answers.append(client.get("/v1/gaps", headers=bearer(token), params={"year": 2025}).json())
+        writer.join()
+    expected = base[base.year == 2025].gap_mean.tolist()
+    seen = set()
+    for body in answers:
+        if body["run_id"] is None:
+            continue
+        seen.add(body["run_id"])
+        assert sorted(i["gap_mean"] for i in body["items"]) == sorted(g + offsets[body["run_id"]] for g in expected)
+    assert len(seen) >= 2  # the readers did see runs change under them
+    storage.close()
