@@ -149,14 +149,16 @@ def build_hierarchy(nodes: pd.DataFrame, regions: pd.DataFrame | None, sectors: 
 
 
 def reconcile_atoms(hierarchy: Hierarchy, base: np.ndarray, variance: np.ndarray | None = None,
-                    max_nnls: int = 300, report: dict | None = None) -> np.ndarray:
+                    max_nnls: int | None = None, report: dict | None = None) -> np.ndarray:
     """Reconcile base values of the observed nodes into non-negative atom values.
 
     Args:
         hierarchy: from `build_hierarchy`.
         base: (n_nodes, n_years, n_paths) base forecasts (sample paths) of the observed nodes.
         variance: (n_nodes, n_years) forecast variance used for the weights; None = the variance across paths.
-        max_nnls: most (year, path) columns solved again by non-negative least squares; beyond that budget
+        max_nnls: most (year, path) columns solved again by non-negative least squares (default: what costs
+            about as much as 1e8 / n_atoms^2 columns, i.e. all of them for a city, a few hundred for a
+            province, since one NNLS costs ~n_atoms^3); beyond that budget
             (large, badly inconsistent inputs) negative atoms are set to zero instead, which keeps the result
             coherent and non-negative but lets the parent absorb the whole discrepancy.
         report: optional dict filled with "nnls" and "clipped" column counts (for the run's notes).
@@ -185,6 +187,8 @@ def reconcile_atoms(hierarchy: Hierarchy, base: np.ndarray, variance: np.ndarray
         solved.append((t, lhs, rhs, negative))
         atoms[:, t, :] = solution
     n_negative = sum(len(neg) for *_, neg in solved)
+    if max_nnls is None:
+        max_nnls = max(300, int(1e8 / max(1, hierarchy.summing.shape[1]) ** 2))
     if 0 < n_negative <= max_nnls:
         # Solve those columns again with non-negative least squares: the discrepancy is shared by the weights.
         for t, lhs, rhs, negative in solved:
