@@ -144,8 +144,10 @@ def forecast(
     contexts = fit_contexts(panel, horizon, all_ks, names, breaks)
     blocks = run_blocks(panel, names, horizon, all_ks, contexts, breaks, engine, scheduler)
 
-    actuals = mask_breaks(panel, pd.concat([r for r in (declared_report, exclude) if r is not None and len(r)])
-                          if (exclude is not None and len(exclude)) else declared_report)
+    # Break periods (declared, passed in, or detected on the full history) are not forecastable signal: a model
+    # must not be chosen, nor intervals sized, for having guessed a survey-frame jump.
+    masked = [r for r in (declared_report, exclude, blocks["breaks"]) if r is not None and len(r)]
+    actuals = mask_breaks(panel, pd.concat(masked, ignore_index=True) if masked else None)
     bt = long_table(panel, blocks, names, ks, horizon, levels, actuals=actuals) if ks else None
     scores = evaluate(bt, levels=levels) if bt is not None and len(bt) else None
     if method == "auto":
