@@ -102,12 +102,10 @@ def track_pipeline(result, dataset_versions: dict[str, int], scenario_id: str | 
         {"forecast": run id, "backtest": run id (when a backtest exists)}.
     """
     import logging
-    import warnings
 
-    with warnings.catch_warnings():
-        # models.tracking defines an mlflow pyfunc class at import; its type-hint advice is not for users.
-        warnings.simplefilter("ignore", UserWarning)
-        from models.tracking import track_run
+    from models.tracking import track_run
+
+    # MLflow logs its store set-up at INFO ("Creating initial MLflow database tables..."): not for users.
     logging.getLogger("mlflow").setLevel(logging.WARNING)
 
     meta = result.meta
