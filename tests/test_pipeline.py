@@ -257,6 +257,11 @@ def test_cli_run_stores_results_state_and_tracks_scenarios(capsys):
     assert tracked.data.params["pipeline.scenario_id"] == "ev-plant-2027"
     assert tracked.data.params["dataset.employment"] == "1"
     assert tracked.data.metrics["gaps.rows"] == 24
+    # The engine's rolling-origin backtest is tracked next to the forecast, and the stored run points to it.
+    backtest_id = tracked.data.tags["talentcast.backtest_run"]
+    assert f"MLflow backtest run {backtest_id}" in run.notes
+    backtest = client.get_run(backtest_id)
+    assert backtest.data.tags["talentcast.kind"] == "backtest" and backtest.data.metrics["drift.mase"] > 0
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):
