@@ -126,8 +126,7 @@ def forecast(
     horizon, levels = _check_args(horizon, levels)
     if engine not in ("local", "dask"):
         raise TalentcastError(f"unknown engine {engine!r}; use local or dask")
-    long = frame if list(frame.columns[:3]) == ["series_id", "period", "value"] and frame["value"].dtype.kind == "f" \
-        else to_long(frame, source)
+    long = to_long(frame, source)  # always: duplicates and bad values are caught for API callers too
     if long.empty:
         raise TalentcastError(f"{source}: no data rows")
     from forecasting.breaks import relevel, split_breaks
