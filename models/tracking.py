@@ -14,6 +14,7 @@ Models are served by alias (``models:/talentcast-demand@champion``), never by th
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import time
@@ -142,7 +143,8 @@ try:  # the pyfunc wrapper needs mlflow at class-definition time; keep the modul
         """
 
         def load_context(self, context):
-            self.config = dict(context.model_config or {})
+            raw = dict(context.model_config or {})
+            self.config = json.loads(raw["engine_config"]) if "engine_config" in raw else raw
 
         def predict(self, context, model_input, params=None):
             from forecasting.engine import forecast
@@ -190,7 +192,8 @@ def register_champion(config: dict, metric: str, value: float, run_id: str | Non
         info = mlflow.pyfunc.log_model(
             name="demand_model",
             python_model=EngineModel(),
-            model_config={k: (list(v) if isinstance(v, tuple) else v) for k, v in config.items()},
+            # One JSON key: MLflow also logs model_config as run params, which must not clash with the run's own.
+            model_config={"engine_config": json.dumps(config, default=list, ensure_ascii=False)},
             pip_requirements=PIP_REQUIREMENTS,
         )
     version = mlflow.register_model(info.model_uri, MODEL_NAME)
@@ -199,14 +202,16 @@ def register_champion(config: dict, metric: str, value: float, run_id: str | Non
     elif previous_value is None:
         promoted = True  # the champion was scored on another metric: not comparable, the new score wins
     else:
-        promoted = value < previous_value if lower_is_better else value > previous_value
+        # Compare at the stored precision: re-registering the same score must not move the alias.
+        value_stored = round(float(value), 6)
+        promoted = value_stored < previous_value if lower_is_better else value_stored > previous_value
     tags = {
         "metric": metric,
         "metric_value": f"{value:.6f}",
         "champion_version_before": previous.version if previous is not None else "",
         "champion_value_before": f"{previous_value:.6f}" if previous_value is not None else "",
         "promoted": str(promoted).lower(),
-        "config": str(config),
+        "config": json.dumps(config, default=list, ensure_ascii=False),
     }
     for key, text in tags.items():
         client.set_model_version_tag(MODEL_NAME, version.version, key, text)
