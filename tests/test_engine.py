@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from features.errors import TalentcastError
 from forecasting.engine import forecast, sample_paths
 
@@ -135,3 +138,19 @@ def test_dask_engine_gives_the_same_numbers(guangxi):
     distributed = forecast(guangxi, 2, engine="dask")
     pd.testing.assert_frame_equal(local.forecasts, distributed.forecasts)
     pd.testing.assert_frame_equal(local.selection, distributed.selection)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    series=st.lists(st.lists(st.floats(min_value=0, max_value=1e5, allow_nan=False), min_size=2, max_size=10),
+                    min_size=1, max_size=3),
+    horizon=st.integers(min_value=1, max_value=3),
+)
+def test_engine_intervals_nest_and_stay_non_negative(series, horizon):
+    frame = pd.DataFrame([{"series_id": f"s{i}", "period": str(2030 - len(v) + t), "value": x}
+                          for i, v in enumerate(series) for t, x in enumerate(v)])
+    result = forecast(frame, horizon)
+    cols = result.forecasts[["lo_95", "lo_80", "mean", "hi_80", "hi_95"]].to_numpy()
+    assert len(cols) == len(series) * horizon and np.isfinite(cols).all() and (cols >= 0).all()
+    assert (np.diff(cols, axis=1) >= -1e-9 * np.maximum(1, np.abs(cols[:, 1:]))).all()
+    assert (result.sample_paths(5, 0)["value"] >= 0).all()

@@ -52,10 +52,13 @@ def test_backtest_run_is_tracked_and_champion_promoted_only_when_better(tmp_path
     worse = register_champion({"method": "naive", "horizon": 1}, "mase", champion_mase + 1.0)
     better = register_champion({"method": "auto", "horizon": 2}, "mase", champion_mase / 2)
     assert worse["promoted"] is False and worse["champion_value_before"] == pytest.approx(champion_mase, abs=1e-6)
+    tie = register_champion({"method": "auto", "horizon": 3}, "mase", champion_mase / 2)
     assert better["promoted"] is True and better["champion_version_before"] == 1
+    assert tie["promoted"] is False  # equal is not better: the alias stays
     versions = list_model_versions()
-    assert [v["version"] for v in versions] == [3, 2, 1]
-    assert versions[0]["aliases"] == ["champion"] and versions[1]["aliases"] == []
+    assert [v["version"] for v in versions] == [4, 3, 2, 1]
+    assert versions[1]["aliases"] == ["champion"] and versions[0]["aliases"] == versions[2]["aliases"] == []
+    versions = versions[1:]
     assert versions[1]["metric_value"] == pytest.approx(champion_mase + 1.0, abs=1e-6)
 
     model = load_champion()
