@@ -70,19 +70,26 @@ def score(name: str, frame, models, **kwargs) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="skip statsmodels ETS / ARIMA")
+    parser.add_argument("--only", choices=("yearly", "monthly"), help="run one part; the JSON keeps the other")
     args = parser.parse_args()
     stats = () if args.quick else ("ets", "arima")
     candidates = ("auto", "naive", "drift", "ses", "damped", "theta", "rdrift", "global", "ensemble", *stats)
     panel = real_panel()
     results = []
-    for h in (1, 2):
-        results.append(score(f"real yearly panel h={h} (declared break 2013)", panel, candidates, h=h,
-                             breaks=["2013"]))
-    results.append(score("real yearly panel h=2 (no declared break, detection only)", panel, candidates, h=2))
-    results.append(score("US CES monthly h=12", us_monthly(), (*candidates, "snaive"), h=12, n_windows=3,
-                         step=12))
+    if args.only != "monthly":
+        for h in (1, 2):
+            results.append(score(f"real yearly panel h={h} (declared break 2013)", panel, candidates, h=h,
+                                 breaks=["2013"]))
+        results.append(score("real yearly panel h=2 (no declared break, detection only)", panel, candidates,
+                             h=2))
+    if args.only != "yearly":
+        results.append(score("US CES monthly h=12", us_monthly(), (*candidates, "snaive"), h=12, n_windows=3,
+                             step=12))
     out = ROOT / "benchmarks" / "forecast_accuracy.json"
-    out.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
+    previous = json.loads(out.read_text()) if out.exists() and args.only else []
+    names = {r["benchmark"] for r in results}
+    merged = [r for r in previous if r["benchmark"] not in names] + results
+    out.write_text(json.dumps(merged, indent=1, ensure_ascii=False, default=str))
     print(f"\nwrote {out}")
 
 

@@ -138,7 +138,10 @@ def forecast(
     else:
         make_model(method)
         names = [method]
-    ks = holdout_steps(panel, horizon, n_windows or INNER_WINDOWS, step=1, partial=True)
+    # Monthly cutoffs a season apart (up to h): adjacent cutoffs share most of their errors, so their pooled
+    # quantiles would understate the spread. Yearly cutoffs are one year apart.
+    inner_step = max(1, min(horizon, panel.season_length))
+    ks = holdout_steps(panel, horizon, n_windows or INNER_WINDOWS, step=inner_step, partial=True)
     all_ks = [0, *ks]
     contexts = fit_contexts(panel, horizon, all_ks, names, breaks)
     blocks = run_blocks(panel, names, horizon, all_ks, contexts, breaks, engine, scheduler)
