@@ -37,7 +37,7 @@ def interval_columns(paths: np.ndarray, prefix: str, levels=(80, 95)) -> dict[st
     return out
 
 
-def _long(keys: pd.DataFrame, years: list[int], columns: dict[str, np.ndarray]) -> pd.DataFrame:
+def long_frame(keys: pd.DataFrame, years: list[int], columns: dict[str, np.ndarray]) -> pd.DataFrame:
     """(n, years) arrays -> long frame keyed by keys x year (keys vary slowest)."""
     n, h = len(keys), len(years)
     frame = keys.loc[keys.index.repeat(h)].reset_index(drop=True)
@@ -70,7 +70,7 @@ def gap_table(keys: pd.DataFrame, years: list[int], openings: np.ndarray, supply
     columns.update(interval_columns(ratio, "ratio"))
     columns["p_shortage"] = (ratio > shortage_threshold).mean(axis=-1)
     columns["p_surplus"] = (ratio < surplus_threshold).mean(axis=-1)
-    frame = _long(keys, years, columns)
+    frame = long_frame(keys, years, columns)
     frame["shortage_threshold"] = float(shortage_threshold)
     frame["surplus_threshold"] = float(surplus_threshold)
     return frame, ratio
@@ -95,4 +95,4 @@ def pressure_table(keys: pd.DataFrame, years: list[int], weights: np.ndarray, ra
     columns.update(interval_columns(pressure, "pressure", levels=(80,)))
     columns["p_shortage"] = (pressure > shortage_threshold).mean(axis=-1)
     columns["p_surplus"] = (pressure < surplus_threshold).mean(axis=-1)
-    return _long(keys, years, columns)
+    return long_frame(keys, years, columns)

@@ -23,7 +23,7 @@ from features.errors import TalentcastError
 from forecasting import demand as demand_mod
 from forecasting import gaps as gaps_mod
 from forecasting import supply as supply_mod
-from forecasting.reconcile import Hierarchy, aggregate, build_hierarchy, reconcile_atoms
+from forecasting.reconcile import Hierarchy, aggregate, ancestors, build_hierarchy, reconcile_atoms
 from forecasting.scenarios import Scenario, ScenarioError, load_scenario
 
 REQUIRED_TABLES = ("regions", "sectors", "employment", "majors", "schools", "enrolment")
@@ -119,8 +119,6 @@ def region_scope(regions: pd.DataFrame, region: str | None) -> set[str] | None:
         raise TalentcastError(f"regions: region {region!r} is not in the regions table")
     parent_of = {str(c): (str(p) if isinstance(p, str) and p else None)
                  for c, p in zip(codes, regions.get("parent", pd.Series([None] * len(codes))))}
-    from forecasting.reconcile import ancestors
-
     keep = set(ancestors(parent_of, str(region)))
     keep |= {c for c in codes if str(region) in ancestors(parent_of, c)}
     return keep
@@ -131,8 +129,6 @@ def _descendants_or_self(regions: pd.DataFrame, region: str | None) -> set[str] 
         return None
     parent_of = {str(c): (str(p) if isinstance(p, str) and p else None)
                  for c, p in zip(regions["code"], regions.get("parent", pd.Series([None] * len(regions))))}
-    from forecasting.reconcile import ancestors
-
     return {c for c in parent_of if str(region) in ancestors(parent_of, c)} | {str(region)}
 
 
@@ -522,7 +518,7 @@ def _sector_rates(state: PipelineState, overrides: _Overrides) -> tuple[np.ndarr
 
 def _node_frame(state: PipelineState, columns: dict[str, np.ndarray]) -> pd.DataFrame:
     keys = state.hierarchy.nodes[["region", "sector"]]
-    return gaps_mod._long(keys, state.years, columns)
+    return gaps_mod.long_frame(keys, state.years, columns)
 
 
 def compute_results(state: PipelineState, scenario: Scenario | dict | str | None = None) -> dict[str, pd.DataFrame]:
@@ -570,7 +566,7 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
         sum_graduates += graduates.sum(axis=-1)
         sum_entrants += entrants.sum(axis=-1)
         node_supply[:, :, start:start + size] = np.tensordot(state.supply_weights, entrants, axes=(1, 0))
-    supply = gaps_mod._long(units[["region", "school", "major"]], state.years, {
+    supply = gaps_mod.long_frame(units[["region", "school", "major"]], state.years, {
         "intake_source": INTAKE_SOURCES[source],
         "expected_graduates": sum_graduates / state.n_paths,
         "graduate_entrants": sum_entrants / state.n_paths})
