@@ -195,7 +195,6 @@ def long_table(panel: Panel, blocks: dict, names, ks, h, levels, bands_for=None,
     random-walk interval in units of the series' scale at the cutoff (a model's own, uncalibrated interval).
     """
     frames = []
-    width = panel.log_values.shape[1]
     for k in ks:
         if k == 0:
             continue
@@ -233,7 +232,6 @@ def long_table(panel: Panel, blocks: dict, names, ks, h, levels, bands_for=None,
             frame["scale_mae"] = mae[rows]
             frame["scale_mse"] = mse[rows]
             frames.append(pd.DataFrame(frame))
-    del width
     if not frames:
         return pd.DataFrame(columns=["series_id", "cutoff", "step", "period", "model", "actual", "mean"])
     return pd.concat(frames, ignore_index=True)

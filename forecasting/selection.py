@@ -59,7 +59,6 @@ def select_models(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto") ->
         return pd.DataFrame({"series_id": ids, "model": DEFAULT_MODEL,
                              "reason": "too short to backtest; robust damped drift (default)"})
     panel_best, panel_table = _best(scores)
-    n_windows = int(scores["n"].max())
     chosen = pd.Series(panel_best, index=pd.Index(ids, name="series_id"), dtype=object)
     runner = panel_table.index[1] if len(panel_table) > 1 else panel_best
     reason = pd.Series(
@@ -92,5 +91,4 @@ def select_models(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto") ->
                            f"{current[sid]} {current_value[sid]:.3f} by more than 10%")
     unscored = ~chosen.index.isin(scores["series_id"].unique())
     reason[unscored] = "too short to backtest; " + reason[unscored].str.replace("best", "group/panel best", n=1)
-    del n_windows
     return pd.DataFrame({"series_id": chosen.index, "model": chosen.to_numpy(), "reason": reason.to_numpy()})
