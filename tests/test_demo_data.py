@@ -434,4 +434,6 @@ def test_built_crosswalk_weights_are_link_shares(pairs):
         assert abs(group["weight"].sum() - 1.0) < 1e-12
         expected = distinct[distinct["major_code"] == major]["sector"].value_counts(normalize=True)
         got = group.set_index("sector")["weight"]
-        assert np.allclose(got.reindex(expected.index), expected, atol=1e-4)
+        # 4-decimal weights that add to exactly 1: the rounding remainder lands on one sector, so the bound
+        # is the one normalise_weights guarantees (half a unit of the 4th decimal per sector).
+        assert np.allclose(got.reindex(expected.index), expected, atol=0.5e-4 * len(expected) + 1e-12)
