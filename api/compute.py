@@ -75,14 +75,6 @@ def _warnings_for(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFra
     return compute_warnings(tables, results, plan_year=plan_year, rule_set=None, region=region)
 
 
-def _first_forecast_year(results: dict[str, pd.DataFrame]) -> int | None:
-    for kind in ("gaps", "demand", "supply"):
-        frame = results.get(kind)
-        if frame is not None and len(frame) and "year" in frame.columns:
-            return int(frame["year"].min())
-    return None
-
-
 def recompute(storage: Any, settings: Settings, horizon: int | None = None, method: str | None = None,
               n_paths: int = 1000, track: bool = True) -> Any:
     """Run the pipeline on the latest dataset versions and store the run, exactly as `talentcast run` does
@@ -158,7 +150,7 @@ def evaluate_scenario(storage: Any, settings: Settings, run: Any, scenario: Any,
     plan_year = None
     if baseline_warnings is not None and len(baseline_warnings) and "plan_year" in baseline_warnings.columns:
         plan_year = int(baseline_warnings["plan_year"].min())
-    plan_year = plan_year or _first_forecast_year(results)
+    # Without a stored baseline, compute_warnings picks the next admission season itself (plan_year=None).
     if cache is not None:
         tables = cache.frame((str(storage.url), "run_tables", int(run.run_id)), lambda: run_tables(storage, run))
     else:

@@ -86,7 +86,7 @@ def state_path(home, run_id: int):
     return Path(home) / "states" / f"run-{int(run_id)}.bin"
 
 
-def _warnings(tables: dict, results: dict, plan_year: int, region: str | None) -> pd.DataFrame | None:
+def _warnings(tables: dict, results: dict, plan_year: int | None, region: str | None) -> pd.DataFrame | None:
     try:
         from forecasting.early_warning import compute_warnings
     except ImportError:
@@ -180,7 +180,9 @@ def run_and_store(storage, settings, horizon: int | None = None, scenario=None, 
     result.meta["dataset_versions"] = dict(versions)
     results = dict(result.results)
     step("warnings")
-    warnings = _warnings(tables, results, result.meta["years"][0], region)
+    # plan_year=None: the next admission season after the latest recorded intake (2027 for the demo city,
+    # whose 2026 intake is already known), not the first forecast year.
+    warnings = _warnings(tables, results, None, region)
     if warnings is not None:
         results["warnings"] = warnings
     step("track")
