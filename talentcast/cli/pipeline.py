@@ -124,8 +124,12 @@ def _report(stored, region: str | None, settings) -> None:
     shown = region or settings.default_region
     if shown not in set(stored.result.results["gaps"]["region"]):
         shown = str(stored.result.results["gaps"]["region"].iloc[-1])
-    # The year the cohort admitted next year graduates (3-year programmes), within the horizon.
-    year = meta["years"][min(3, len(meta["years"]) - 1)]
+    # The year the cohort admitted in the next admission season graduates (3-year programmes), within the
+    # horizon; the admission season is the one after the latest recorded intake, as for the warnings.
+    plan_year = int(stored.tables["enrolment"]["year"].max()) + 1 if len(stored.tables["enrolment"]) else None
+    years = [int(y) for y in meta["years"]]
+    year = min(plan_year + 3, years[-1]) if plan_year else years[min(3, len(years) - 1)]
+    year = max(year, years[0])
     _print_summary(stored, shown, year)
 
 
