@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the FastAPI app.
 
     Args:
-        settings: used instead of `get_settings()` by every route (tests pass their own); None reads the
+        settings: used by every route (tests pass their own; kept in `app.state.settings`); None reads the
             environment (TALENTCAST_*) once, when the app is built.
     """
     effective = settings or get_settings()
@@ -118,8 +118,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         debug=False,
     )
-    if settings is not None:
-        app.dependency_overrides[get_settings] = lambda: settings
     app.state.storages = {}
     app.state.read_cache = ReadCache()
     app.state.key_verifier = KeyVerifier()

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api import queries
-from api.deps import CacheDep, CurrentKey, LanguageDep, PageDep, StorageDep
+from api.deps import ReadDep
 from api.routes.common import RunIdQuery, json_response, region_scope, select_run
 from api.schemas import DemandForecast, ResultPage, SupplyForecast
 from api.security import require_role, school_filter
@@ -22,11 +22,13 @@ YearTo = Annotated[int | None, Query(alias="to", ge=1990, le=2060, description="
 @router.get("/demand", response_model=ResultPage[DemandForecast],
             summary="Forecast job openings by region, sector and year (需求预测)")
 async def demand_forecasts(
-    key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
+    ctx: ReadDep,
     region: CodeQuery = None, sector: CodeQuery = None, year_from: YearFrom = None, year_to: YearTo = None,
     run_id: RunIdQuery = None,
 ) -> Any:
     """Employment, openings and graduate openings (mean and 80/95% intervals) with the model per series."""
+
+    key, storage, cache, lang, pagination = ctx.key, ctx.storage, ctx.cache, ctx.lang, ctx.pagination
 
     def handler() -> Any:
         require_role(key, "admin", "planner")
@@ -44,11 +46,13 @@ async def demand_forecasts(
 @router.get("/supply", response_model=ResultPage[SupplyForecast],
             summary="Expected graduates and local entrants by school, major and year (供给预测)")
 async def supply_forecasts(
-    key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
+    ctx: ReadDep,
     region: CodeQuery = None, school: CodeQuery = None, major: CodeQuery = None,
     year_from: YearFrom = None, year_to: YearTo = None, run_id: RunIdQuery = None,
 ) -> Any:
     """A school key sees only its own school (another school's code answers 404)."""
+
+    key, storage, cache, lang, pagination = ctx.key, ctx.storage, ctx.cache, ctx.lang, ctx.pagination
 
     def handler() -> Any:
         only_school = school_filter(key, school)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api import queries
-from api.deps import CacheDep, CurrentKey, LanguageDep, PageDep, StorageDep
+from api.deps import ReadDep
 from api.routes.common import RunIdQuery, json_response, region_scope, select_run
 from api.schemas import Gap, ResultPage
 from api.security import require_role
@@ -17,13 +17,15 @@ router = APIRouter(prefix="/v1", tags=["gaps"])
 
 @router.get("/gaps", response_model=ResultPage[Gap], summary="Supply-demand gaps by sector (供需缺口)")
 async def list_gaps(
-    key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
+    ctx: ReadDep,
     region: Annotated[str | None, Query(max_length=20)] = None,
     sector: Annotated[str | None, Query(max_length=20)] = None,
     year: Annotated[int | None, Query(ge=1990, le=2060)] = None,
     run_id: RunIdQuery = None,
 ) -> Any:
     """gap = openings - supply; ratio = openings / supply; p_shortage = P(ratio > shortage_threshold)."""
+
+    key, storage, cache, lang, pagination = ctx.key, ctx.storage, ctx.cache, ctx.lang, ctx.pagination
 
     def handler() -> Any:
         require_role(key, "admin", "planner")

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from api import queries
-from api.deps import CacheDep, CurrentKey, LanguageDep, PageDep, StorageDep
+from api.deps import ReadDep
 from api.routes.common import RunIdQuery, json_response, region_scope, select_run
 from api.schemas import ResultPage, Warning
 from api.security import school_filter
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["warnings"])
 
 @router.get("/warnings", response_model=ResultPage[Warning], summary="Major early warnings (专业预警)")
 async def list_warnings(
-    key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
+    ctx: ReadDep,
     school: Annotated[str | None, Query(max_length=20)] = None,
     major: Annotated[str | None, Query(max_length=20)] = None,
     level: Annotated[Literal["red", "yellow", "green"] | None, Query()] = None,
@@ -26,6 +26,8 @@ async def list_warnings(
     run_id: RunIdQuery = None,
 ) -> Any:
     """A school key sees only its own school (another school's code answers 404)."""
+
+    key, storage, cache, lang, pagination = ctx.key, ctx.storage, ctx.cache, ctx.lang, ctx.pagination
 
     def handler() -> Any:
         only_school = school_filter(key, school)
