@@ -23,6 +23,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from api import compute
+from api.fastpath import CachedPages
 from api.queries import ReadCache, issues_payload
 from api.security import KeyVerifier
 from api.routes import datasets, forecasts, gaps, health, models, reference, runs, scenarios, warnings
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.key_verifier = KeyVerifier()
     app.state.settings = effective
     app.add_middleware(BodySizeLimit, max_bytes=effective.max_upload_bytes)
+    app.add_middleware(CachedPages)  # outermost of the two: repeated result reads skip routing
 
     for module in (health, reference, forecasts, gaps, warnings, scenarios, datasets, models, runs):
         app.include_router(module.router)

@@ -172,10 +172,33 @@ class ReadCache:
         finally:
             refresh.release()
 
+    def fresh_pointer(self, key: tuple) -> tuple[bool, Any]:
+        """(True, value) when the pointer `key` is loaded and not expired, else (False, None); never loads."""
+        with self._lock:
+            hit = self._pointers.get(key)
+        if hit is None or hit[0] <= time.monotonic():
+            return False, None
+        return True, hit[1]
+
     def invalidate_pointers(self) -> None:
         """Forget latest-run / current-version answers (after an upload or a recompute in this process)."""
         with self._lock:
             self._pointers.clear()
+
+
+def snapshot(cache: ReadCache, storage: Any) -> tuple | None:
+    """What every result page depends on besides the request: latest run id and current table versions.
+
+    None unless both pointers are loaded and fresh (memory only; nothing is read or reloaded here).
+    """
+    db = _db_key(storage)
+    ok_run, run = cache.fresh_pointer((db, "latest_run"))
+    if not ok_run:
+        return None
+    ok_versions, versions = cache.fresh_pointer((db, "current_versions"))
+    if not ok_versions:
+        return None
+    return getattr(run, "run_id", None), tuple(sorted(versions.items()))
 
 
 def _db_key(storage: Any) -> str:
