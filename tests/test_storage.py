@@ -90,7 +90,11 @@ def pg_cluster():
         except KeyError:
             pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL")
         os.chown(base, user.pw_uid, user.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
+        # runuser lives in /usr/sbin, which a minimal PATH may leave out.
+        runuser = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
+        if runuser is None:
+            pytest.skip("running as root and 'runuser' (util-linux) is not available to start PostgreSQL")
+        as_user = [runuser, "-u", "postgres", "--"]
     data = base / "data"
     port = _free_port()
     run = lambda *args: subprocess.run([*as_user, *args], check=True, capture_output=True, text=True)  # noqa: E731
