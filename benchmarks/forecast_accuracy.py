@@ -70,19 +70,20 @@ def score(name: str, frame, models, **kwargs) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="skip statsmodels ETS / ARIMA")
-    parser.add_argument("--only", choices=("yearly", "monthly"), help="run one part; the JSON keeps the other")
+    parser.add_argument("--only", choices=("yearly", "monthly", "undeclared"), help="run one part; the JSON keeps the other")
     args = parser.parse_args()
     stats = () if args.quick else ("ets", "arima")
     candidates = ("auto", "naive", "drift", "ses", "damped", "theta", "rdrift", "global", "ensemble", *stats)
     panel = real_panel()
     results = []
-    if args.only != "monthly":
+    if args.only not in ("monthly", "undeclared"):
         for h in (1, 2):
             results.append(score(f"real yearly panel h={h} (declared break 2013)", panel, candidates, h=h,
                                  breaks=["2013"]))
+    if args.only != "monthly":
         results.append(score("real yearly panel h=2 (no declared break, detection only)", panel, candidates,
                              h=2))
-    if args.only != "yearly":
+    if args.only not in ("yearly", "undeclared"):
         results.append(score("US CES monthly h=12", us_monthly(), (*candidates, "snaive"), h=12, n_windows=3,
                              step=12))
     out = ROOT / "benchmarks" / "forecast_accuracy.json"

@@ -59,8 +59,11 @@ def fit_contexts(panel: Panel, h: int, ks, names, breaks) -> dict[int, Context]:
     needs_global = any(n in ("global", "ensemble", "auto") for n in names)
     contexts = {}
     for k in ks:
-        sub, _ = relevel(panel.truncate(k), breaks)
+        sub, report = relevel(panel.truncate(k), breaks)
         context = make_context(sub, h)
+        # Common breaks are a whole-panel fact: found once here and handed to every (Dask) block.
+        common = report.loc[report["source"] == "detected-common", "period"]
+        context.extras["common_breaks"] = sorted(set(common.astype(str)))
         if needs_global and sub.log_values.shape[1] >= 4:
             try:
                 context.global_regressor = fit_global_regressor(sub, h, context.regions, context.sectors)
@@ -87,7 +90,7 @@ def predict_block(panel: Panel, names, h: int, ks, contexts: dict[int, Context],
     if "ensemble" in names:
         base_names += [m for m in DEFAULT_MEMBERS if m not in base_names]
     for k in ks:
-        sub, report = relevel(panel.truncate(k), breaks)
+        sub, report = relevel(panel.truncate(k), breaks, common=contexts[k].extras.get("common_breaks"))
         steps = h if k == 0 else min(h, k)
         out["scale"][k] = scale_parts(sub.log_values)  # combined across all series in run_blocks
         for name in base_names:

@@ -25,6 +25,18 @@ DETECT_THRESHOLD = 4.0  # robust z-score of a growth rate that counts as a level
 DETECT_MIN_SHIFT = 0.15  # and at least 15% on the level: smaller jumps are left to the models
 DETECT_MIN_LENGTH = 6
 
+# Common breaks: a period where the upper quartile of |growth - series' usual growth| across the panel is far
+# above the same statistic in the panel's other periods. The upper quartile, not the median, because a frame
+# change moves many series but rarely most of them (NBS 2013: a quarter to a third of the 589 series jumped by
+# more than 15%, the median series hardly moved). Measured ratios: NBS 2013 2.5-2.6 at every cutoff after it;
+# the largest other NBS period 1.6; clean generated panels and US CES (outside the 2008-09 recession, which
+# is not isolated) below 1.8.
+COMMON_RATIO = 2.0
+COMMON_MIN_SERIES = 20  # with 10 clean series the upper quartile is noisy enough to fire (2 of 20 seeds)
+COMMON_MIN_OTHER = 3  # other periods needed to know the panel's usual growth deviation
+COMMON_MIN_JUMP = 0.05  # and that quartile >= 5% on the level: CES months of 0.5% reach ratio 2 (Aug 2007)
+COMMON_NEIGHBOUR = 1.5  # a neighbouring period this disturbed makes it an episode (recession), not a shift
+
 
 def declared_breaks(dataset: str | None) -> tuple[str, ...]:
     """Known break periods of a dataset, by its file stem (empty when none are known)."""
@@ -88,6 +100,94 @@ def detect_level_shifts(panel: Panel) -> pd.DataFrame:
     )
 
 
+def _aligned_excess(panel: Panel) -> tuple[int, np.ndarray]:
+    """Growth beyond each series' usual growth, aligned on periods: (first ordinal, (n, periods) matrix).
+
+    Monthly growth is compared with the median growth of the same calendar month (so every January falling
+    together is not a common jump). A median, not the moving-average seasonal adjustment of the models: that
+    one spreads a level shift into the seasonal index, and the shift's month then "jumps" every year.
+    """
+    diffs = log_diffs(panel.log_values)
+    n, width = diffs.shape
+    ordinal = panel.last[:, None] - (width - 1 - np.arange(width))[None, :]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        if panel.season_length > 1:
+            month = ordinal % panel.season_length
+            usual = np.full_like(diffs, np.nan)
+            for m in range(panel.season_length):
+                same = month == m
+                median = np.nanmedian(np.where(same, diffs, np.nan), axis=1, keepdims=True)
+                usual = np.where(same, median, usual)
+        else:
+            usual = np.nanmedian(diffs, axis=1, keepdims=True)
+    excess = diffs - usual
+    first = int(ordinal.min()) if n else 0
+    periods = int(ordinal.max()) - first + 1 if n else 0
+    aligned = np.full((n, periods), np.nan)
+    aligned[np.repeat(np.arange(n), width), (ordinal - first).ravel()] = excess.ravel()
+    return first, aligned
+
+
+def detect_common_breaks(panel: Panel) -> list[str]:
+    """Periods where many series of the panel jump together (a survey-frame change, a re-definition).
+
+    Per period, the statistic is the upper quartile across series of |growth - the series' median growth|; a
+    period is a common break when it is at least ``COMMON_RATIO`` times the median of that statistic over the
+    other periods and at least ``COMMON_MIN_JUMP`` on the log scale, at least ``COMMON_MIN_SERIES`` series are observed then, its neighbouring periods are
+    ordinary (several disturbed periods in a row are a recession, not a level shift), and the jumps do not
+    reverse in the next period (a spike).
+
+    Returns:
+        The break periods (``YYYY`` / ``YYYY-MM``), oldest first; empty for a clean panel.
+    """
+    # Monthly: at least three years, so that each calendar month's usual growth is a median of >= 3 values.
+    min_width = 3 * panel.season_length + 1 if panel.season_length > 1 else 3
+    if panel.n_series < COMMON_MIN_SERIES or panel.log_values.shape[1] < min_width:
+        return []
+    first, excess = _aligned_excess(panel)
+    size = np.abs(excess)
+    counts = np.sum(~np.isnan(size), axis=0)
+    usable = counts >= COMMON_MIN_SERIES
+    if usable.sum() < COMMON_MIN_OTHER + 1:
+        return []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        stat = np.where(usable, np.nanpercentile(size, 75, axis=0), np.nan)
+    found = []
+    for t in np.flatnonzero(usable):
+        others = np.delete(stat, t)
+        others = others[np.isfinite(others)]
+        usual = float(np.median(others))
+        if usual <= 0 or stat[t] < max(COMMON_RATIO * usual, COMMON_MIN_JUMP):
+            continue
+        neighbours = [stat[j] for j in (t - 1, t + 1) if 0 <= j < len(stat) and np.isfinite(stat[j])]
+        if any(v >= COMMON_NEIGHBOUR * usual for v in neighbours):
+            continue
+        jumped = size[:, t] >= np.nanpercentile(size[:, t], 75)
+        if t + 1 < excess.shape[1] and np.isfinite(excess[jumped, t + 1]).sum() >= COMMON_MIN_SERIES // 2:
+            rows = jumped & np.isfinite(excess[:, t + 1])
+            back = np.abs(excess[rows, t] + excess[rows, t + 1]) < 0.5 * np.abs(excess[rows, t])
+            if back.mean() > 0.5:
+                continue
+        found.append(first + int(t))
+    return [str(p) for p in ordinal_to_period(np.array(found, dtype=int), panel.freq)] if found else []
+
+
+def relevel_common(panel: Panel) -> tuple[Panel, pd.DataFrame]:
+    """Find common breaks on the whole panel and re-level them like declared breaks (source "detected-common").
+
+    The engine does this once on the history it is given, before its inner backtest, for the same reason
+    declared breaks are applied to the whole history: a cutoff before the break would otherwise be scored on
+    actuals measured the new way, and selection would reward models that happened to guess the jump.
+    """
+    periods = detect_common_breaks(panel)
+    if not periods:
+        return panel, pd.DataFrame({"series_id": [], "period": [], "shift": [], "source": []})
+    adjusted, report = relevel(panel, periods)
+    return adjusted, report.assign(source="detected-common")
+
+
 def split_breaks(breaks) -> tuple[object, str | bool]:
     """Split a breaks argument into (declared part, detection flag).
 
@@ -96,15 +196,18 @@ def split_breaks(breaks) -> tuple[object, str | bool]:
     the method: it runs at every backtest cutoff on the data known then.
 
     Returns:
-        (declared: False or a list / dict accepted by :func:`relevel`, detect: "detect" or False)
+        (declared: False or a list / dict accepted by :func:`relevel`, detect: "detect" (per-series and
+        common breaks), "detect-series" (per-series only, ``{"common": False}``) or False)
     """
     if breaks is False or (isinstance(breaks, str) and breaks == "none"):
         return False, False
-    if breaks is None or breaks == "detect":
-        return False, "detect"
-    if isinstance(breaks, dict) and ("periods" in breaks or "detect" in breaks):
+    if breaks is None or breaks in ("detect", "detect-series"):
+        return False, (breaks or "detect")
+    if isinstance(breaks, dict) and ("periods" in breaks or "detect" in breaks or "common" in breaks):
         periods = [str(p) for p in breaks.get("periods", ())]
-        return (periods or False), ("detect" if breaks.get("detect", True) else False)
+        if not breaks.get("detect", True):
+            return (periods or False), False
+        return (periods or False), ("detect" if breaks.get("common", True) else "detect-series")
     if isinstance(breaks, (list, tuple)):
         return [str(p) for p in breaks], "detect"
     if isinstance(breaks, dict):
@@ -112,32 +215,38 @@ def split_breaks(breaks) -> tuple[object, str | bool]:
     raise ValueError(f"breaks must be None, False, a list of periods or a dict, got {breaks!r}")
 
 
-def relevel(panel: Panel, breaks) -> tuple[Panel, pd.DataFrame]:
+def relevel(panel: Panel, breaks, common: list[str] | None = None) -> tuple[Panel, pd.DataFrame]:
     """Re-level the history before each break.
 
     Args:
         panel: the series.
-        breaks: None or "detect" (run :func:`detect_level_shifts`), False or "none" (no handling), a list of
+        breaks: None or "detect" (run :func:`detect_common_breaks`, then :func:`detect_level_shifts`),
+            "detect-series" (only the per-series detector), False or "none" (no handling), a list of
             periods applied to every series (declared breaks, e.g. ``["2013"]``), or a dict
             ``{series_id: [periods]}``. Declared breaks are also combined with detection when given as
-            ``{"periods": [...], "detect": True}``.
+            ``{"periods": [...], "detect": True, "common": True}``.
+        common: common break periods already found on the whole panel (the engine passes them to Dask
+            partitions, which see only some series); None = detect them here when detection is on.
 
     Returns:
-        (adjusted panel, report ``series_id, period, shift, source`` with source "declared" or "detected").
+        (adjusted panel, report ``series_id, period, shift, source`` with source "declared", "detected-common"
+        or "detected").
     """
     empty = pd.DataFrame({"series_id": [], "period": [], "shift": [], "source": []})
     if breaks is False or (isinstance(breaks, str) and breaks == "none"):
         return panel, empty
-    detect = breaks is None or breaks == "detect"
+    detect = breaks is None or breaks in ("detect", "detect-series")
+    detect_common = breaks is None or breaks == "detect"
     declared: dict[str, list[str]] = {}
     everywhere: list[str] = []
     if isinstance(breaks, (list, tuple)):
-        detect = False  # a plain list declares breaks; split_breaks() adds detection separately
+        detect = detect_common = False  # a plain list declares breaks; split_breaks() adds detection separately
     if isinstance(breaks, dict):
-        detect = False
-        if "periods" in breaks or "detect" in breaks:
+        detect = detect_common = False
+        if "periods" in breaks or "detect" in breaks or "common" in breaks:
             everywhere = [str(p) for p in breaks.get("periods", ())]
             detect = bool(breaks.get("detect", True))
+            detect_common = detect and bool(breaks.get("common", True))
         else:
             declared = {str(k): [str(p) for p in v] for k, v in breaks.items()}
     elif isinstance(breaks, (list, tuple)):
@@ -186,6 +295,13 @@ def relevel(panel: Panel, breaks) -> tuple[Panel, pd.DataFrame]:
             for column in _break_columns(panel.take(np.array([i])), periods):
                 apply(np.array([i]), column, "declared")
     adjusted = Panel(panel.ids, z, panel.offset, panel.lengths, panel.last, panel.freq, panel.filled)
+    if detect_common:
+        # Panel-wide shifts first, re-levelled like declared ones, so the per-series detector then sees the
+        # cleaned history and does not also claim the same jump.
+        periods = detect_common_breaks(adjusted) if common is None else list(common)
+        for column in _break_columns(panel, [p for p in periods if p not in everywhere]):
+            apply(rows_all, column, "detected-common")
+        adjusted = Panel(panel.ids, z, panel.offset, panel.lengths, panel.last, panel.freq, panel.filled)
     if detect:
         found = detect_level_shifts(adjusted)
         if len(found):

@@ -129,10 +129,16 @@ def forecast(
     long = to_long(frame, source)  # always: duplicates and bad values are caught for API callers too
     if long.empty:
         raise TalentcastError(f"{source}: no data rows")
-    from forecasting.breaks import relevel, split_breaks
+    from forecasting.breaks import relevel, relevel_common, split_breaks
 
     declared, breaks = split_breaks(breaks)
     panel, declared_report = relevel(build_panel(long, freq), declared)
+    if breaks == "detect":
+        # A panel-wide jump in the history is handled like a declared one (whole history, not scored).
+        panel, common_report = relevel_common(panel)
+        if len(common_report):
+            declared_report = pd.concat([r for r in (declared_report, common_report) if len(r)],
+                                        ignore_index=True)
     if method == "auto":
         names = list(CANDIDATES) + (list(MONTHLY_CANDIDATES) if panel.freq == "month" else [])
     else:

@@ -146,7 +146,9 @@ try:  # the pyfunc wrapper needs mlflow at class-definition time; keep the modul
             raw = dict(context.model_config or {})
             self.config = json.loads(raw["engine_config"]) if "engine_config" in raw else raw
 
-        def predict(self, context, model_input, params=None):
+        # `model_input: pd.DataFrame` is a hint MLflow accepts without inferring a schema or validating the
+        # input (the engine takes tables of any shape it knows); without a hint MLflow warns on import.
+        def predict(self, context, model_input: pd.DataFrame, params=None):
             from forecasting.engine import forecast
 
             config = {**self.config, **(params or {})}

@@ -104,3 +104,84 @@ def test_detector_finds_a_level_shift_and_ignores_an_outlier():
     assert found["series_id"].tolist() == ["shift"]
     assert found["period"].tolist() == ["2006"]
     assert found["shift"].iloc[0] == pytest.approx(0.4, abs=0.01)
+
+
+def _generated(n, length, freq, seed, shift_at=None, share=0.4):
+    """Seeded random walks with per-series drift (and a seasonal cycle for months); optionally a level shift
+    of 15-50% (either sign) at column `shift_at` in about `share` of the series."""
+    rng = np.random.default_rng(seed)
+    per_year = 12 if freq == "month" else 1
+    drift = rng.normal(0.03, 0.02, n)[:, None] / per_year
+    z = np.log(100) + np.cumsum(drift + rng.normal(0, 0.04 if freq == "year" else 0.01, (n, length)), axis=1)
+    if freq == "month":
+        z += 0.05 * np.sin(2 * np.pi * np.arange(length) / 12)[None, :]
+    if shift_at is not None:
+        jumpers = rng.random(n) < share
+        size = rng.choice([-1, 1], jumpers.sum()) * rng.uniform(0.15, 0.5, jumpers.sum())
+        z[jumpers, shift_at:] += size[:, None]
+    periods = ([str(2000 + t) for t in range(length)] if freq == "year"
+               else [f"{2000 + t // 12}-{t % 12 + 1:02d}" for t in range(length)])
+    return pd.DataFrame({"series_id": np.repeat([f"s{i}" for i in range(n)], length), "period": periods * n,
+                         "value": np.exp(z).ravel()})
+
+
+@pytest.fixture(scope="module")
+def real_panel_all() -> pd.DataFrame:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    frame = pd.read_csv(root / REAL, dtype={"region_code": str})
+    frame = frame.rename(columns={"region_code": "region", "sector_code": "sector", "employed_10k": "employed"})
+    return frame[["region", "sector", "year", "employed"]]
+
+
+def test_common_break_found_in_the_real_panel_without_being_told(real_panel_all):
+    from forecasting.breaks import detect_common_breaks
+
+    panel = build_panel(to_long(real_panel_all))
+    # Every cutoff from 2013 on sees the survey-frame change; before it there is nothing to see.
+    assert [detect_common_breaks(panel.truncate(k)) for k in range(4)] == [["2013"]] * 3 + [[]]
+    adjusted, report = relevel(panel, None)
+    common = report[report["source"] == "detected-common"]
+    assert set(common["period"]) == {"2013"} and common["series_id"].nunique() >= 580
+    # Re-levelled like a declared break: the same shifts.
+    _, declared = relevel(panel, ["2013"])
+    merged = common.merge(declared, on=["series_id", "period"])
+    np.testing.assert_allclose(merged["shift_x"], merged["shift_y"])
+    # The option to turn it off leaves only the per-series detector (which finds the largest jumps only).
+    _, series_only = relevel(panel, {"common": False})
+    assert "detected-common" not in set(series_only["source"])
+    _, series_only = relevel(panel, "detect-series")
+    assert "detected-common" not in set(series_only["source"]) and len(series_only) < 200
+
+
+def test_common_break_silent_on_clean_panels():
+    from vega_datasets import data
+
+    from forecasting.breaks import detect_common_breaks
+
+    wide = data.us_employment()
+    wide["period"] = pd.to_datetime(wide["month"]).dt.strftime("%Y-%m")
+    series = [c for c in wide.columns if c not in ("month", "period", "nonfarm_change")]
+    ces = build_panel(to_long(wide.melt(id_vars="period", value_vars=series, var_name="series_id",
+                                        value_name="value")))
+    # Real US CES 2006-2015 including the 2008-09 recession (many series falling for months: an episode, not
+    # a level shift), at every cutoff a quarter apart back to 2010.
+    assert all(detect_common_breaks(ces.truncate(k)) == [] for k in range(0, 72, 3))
+    for seed in range(10):
+        for n, length, freq in [(20, 7, "year"), (300, 7, "year"), (40, 15, "year"), (20, 60, "month"),
+                                (200, 120, "month")]:
+            assert detect_common_breaks(build_panel(to_long(_generated(n, length, freq, seed)))) == []
+
+
+def test_common_break_found_in_generated_panels():
+    from forecasting.breaks import detect_common_breaks
+
+    for seed in range(5):
+        assert detect_common_breaks(build_panel(to_long(_generated(300, 7, "year", seed, shift_at=4)))) == ["2004"]
+        # At the last period too (the cutoff right after a frame change).
+        assert detect_common_breaks(build_panel(to_long(_generated(30, 7, "year", seed, shift_at=6)))) == ["2006"]
+        monthly = build_panel(to_long(_generated(200, 60, "month", seed, shift_at=30)))
+        assert detect_common_breaks(monthly) == ["2002-07"]
+    # Too few series to tell a common jump from noise: nothing.
+    assert detect_common_breaks(build_panel(to_long(_generated(10, 7, "year", 0, shift_at=4, share=1.0)))) == []

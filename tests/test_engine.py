@@ -154,3 +154,15 @@ def test_engine_intervals_nest_and_stay_non_negative(series, horizon):
     assert len(cols) == len(series) * horizon and np.isfinite(cols).all() and (cols >= 0).all()
     assert (np.diff(cols, axis=1) >= -1e-9 * np.maximum(1, np.abs(cols[:, 1:]))).all()
     assert (result.sample_paths(5, 0)["value"] >= 0).all()
+
+
+def test_undeclared_survey_frame_change_is_found_as_a_common_break(guangxi):
+    result = forecast(guangxi, 2)
+    common = result.breaks[result.breaks["source"] == "detected-common"]
+    assert set(common["period"]) == {"2013"} and common["series_id"].nunique() == 38
+    # Turned off: only the per-series detector's few large jumps remain.
+    off = forecast(guangxi, 2, breaks={"common": False})
+    assert "detected-common" not in set(off.breaks["source"])
+    # Declared and detected re-levelling agree, so the forecasts are the same as with the declared break.
+    declared = forecast(guangxi, 2, breaks=["2013"])
+    np.testing.assert_allclose(result.forecasts["mean"], declared.forecasts["mean"], rtol=0.02)

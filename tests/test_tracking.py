@@ -68,3 +68,15 @@ def test_backtest_run_is_tracked_and_champion_promoted_only_when_better(tmp_path
 
     run_id = track_run("forecast", {"method": "x"}, metrics={"m": 1.0})
     assert client.get_run(run_id).data.tags["talentcast.kind"] == "forecast"
+
+
+def test_import_prints_no_mlflow_type_hint_warning():
+    # MLflow warns at class definition when PythonModel.predict has no type hints; `talentcast demo` imports
+    # this module, so the warning would show on every demo run.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-W", "always", "-c", "import models.tracking"], capture_output=True,
+                          text=True, cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    assert done.returncode == 0, done.stderr
+    assert "type hints" not in done.stderr

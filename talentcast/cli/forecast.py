@@ -39,13 +39,15 @@ def _read_series(path: Path):
     return to_long(frame, source=path.name)
 
 
-def _breaks(path: Path, declared: str | None, detect: bool):
+def _breaks(path: Path, declared: str | None, detect: bool, common: bool = True):
     from forecasting.breaks import declared_breaks
 
     periods = [p.strip() for p in declared.split(",") if p.strip()] if declared else list(declared_breaks(path))
-    if not periods:
-        return None if detect else False
-    return {"periods": periods, "detect": detect}
+    if not periods and detect and common:
+        return None
+    if not periods and not detect:
+        return False
+    return {"periods": periods, "detect": detect, "common": common}
 
 
 def _check_freq(freq: str | None) -> str | None:
@@ -69,6 +71,8 @@ SchedulerOpt = Annotated[Optional[str], typer.Option("--scheduler", help="Dask s
 BreaksOpt = Annotated[Optional[str], typer.Option("--breaks", help="declared level-shift periods, e.g. 2013 "
                                                    "(known breaks of embedded datasets are applied anyway)")]
 DetectOpt = Annotated[bool, typer.Option("--detect-breaks/--no-detect-breaks", help="detect level shifts")]
+CommonOpt = Annotated[bool, typer.Option("--common-breaks/--no-common-breaks", help="detect periods where many "
+                                         "series jump together (survey-frame changes)")]
 TrackOpt = Annotated[bool, typer.Option("--track/--no-track", help="record the run in MLflow")]
 
 
@@ -84,6 +88,7 @@ def forecast_command(
     scheduler: SchedulerOpt = None,
     breaks: BreaksOpt = None,
     detect_breaks: DetectOpt = True,
+    common_breaks: CommonOpt = True,
     track: TrackOpt = True,
     register: Annotated[bool, typer.Option("--register", help="register as demand model if it beats the "
                                            "champion's backtest MASE")] = False,
@@ -98,7 +103,8 @@ def forecast_command(
     _check_output(output)
     long = _read_series(input)
     result = forecast(long, horizon, method=method, levels=level_tuple, freq=freq, engine=engine,
-                      scheduler=scheduler, breaks=_breaks(input, breaks, detect_breaks), source=input.name)
+                      scheduler=scheduler, breaks=_breaks(input, breaks, detect_breaks, common_breaks),
+                      source=input.name)
     result.forecasts.to_csv(output, index=False, encoding="utf-8")
     counts = result.selection["model"].value_counts()
     typer.echo(
@@ -171,6 +177,7 @@ def backtest_command(
     scheduler: SchedulerOpt = None,
     breaks: BreaksOpt = None,
     detect_breaks: DetectOpt = True,
+    common_breaks: CommonOpt = True,
     track: TrackOpt = True,
     register: Annotated[bool, typer.Option("--register", help="register auto as the demand model if its "
                                            "MASE beats the champion's")] = False,
@@ -188,7 +195,8 @@ def backtest_command(
     names = [m.strip() for m in models.split(",") if m.strip()]
     long = _read_series(input)
     table = backtest(long, names, h=horizon, n_windows=windows, step=step, levels=level_tuple, freq=freq,
-                     breaks=_breaks(input, breaks, detect_breaks), engine=engine, scheduler=scheduler)
+                     breaks=_breaks(input, breaks, detect_breaks, common_breaks), engine=engine,
+                     scheduler=scheduler)
     table.drop(columns=[c for c in ("scale_mae", "scale_mse", "chosen") if c in table.columns]).to_csv(
         output, index=False, encoding="utf-8")
     metrics = evaluate(table, levels=level_tuple)
