@@ -1,6 +1,6 @@
 """Load test of the HTTP API on loopback with the demo data (results go to docs/api.md).
 
-    .venv/bin/python benchmarks/api_load.py [--home DIR] [--clients 50] [--seconds 5] [--rounds 3]
+    .venv/bin/python benchmarks/api_load.py [--home DIR] [--clients 50] [--seconds 5] [--rounds 3] [--no-memo]
 
 What it does:
 1. Makes sure DIR holds the demo data and a baseline run (`talentcast demo` equivalent, without MLflow
@@ -70,12 +70,16 @@ def prepare(home: Path) -> dict:
 # ------------------------------------------------------------------------------------------- server
 
 
-def serve(port: int, targets_file: Path) -> None:
+def serve(port: int, targets_file: Path, no_memo: bool = False) -> None:
     """Run the API plus bare endpoints serving the same JSON documents (one uvicorn worker)."""
     import uvicorn
     from fastapi.testclient import TestClient
 
+    import api.fastpath
     from api.main import create_app
+
+    if no_memo:  # every request goes through FastAPI routing and dependencies (ReadCache pages only)
+        api.fastpath.CACHED_PATHS = frozenset()
 
     targets = json.loads(targets_file.read_text())
     app = create_app()
@@ -93,6 +97,7 @@ def serve(port: int, targets_file: Path) -> None:
 
     for name, document in documents.items():
         app.add_api_route(f"/bare/{name}", bare_route(document), methods=["GET"])
+    # uvicorn picks uvloop and httptools when installed (dependencies of talentcast), as `talentcast serve` does.
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
@@ -172,12 +177,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="per endpoint and round")
     parser.add_argument("--rounds", type=int, default=3, help="API and bare endpoint alternate this many times")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--no-memo", action="store_true",
+                        help="turn off the api.fastpath response memo: measure the FastAPI route path")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--targets", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         os.environ["TALENTCAST_HOME"] = str(args.home)
-        serve(args.port, args.targets)
+        serve(args.port, args.targets, args.no_memo)
         return
 
     info = prepare(args.home)
@@ -190,7 +197,8 @@ def main() -> None:
     targets_file.write_text(json.dumps(targets))
     env = {**os.environ, "TALENTCAST_HOME": str(args.home), "PYTHONPATH": str(REPO)}
     server = subprocess.Popen([sys.executable, __file__, "--serve", "--port", str(args.port), "--home",
-                               str(args.home), "--targets", str(targets_file)], env=env, cwd=REPO)
+                               str(args.home), "--targets", str(targets_file)] + (["--no-memo"] if args.no_memo else []),
+                              env=env, cwd=REPO)
     try:
         wait_for(args.port, server)
         # API and bare endpoint alternate, round after round, so that both see the same (shared, varying)
