@@ -76,7 +76,9 @@ class Calibration:
         return np.interp(u, self.probs, self.quantiles[step - 1])
 
 
-IN_SAMPLE_INFLATION = 1.25  # in-sample residuals understate out-of-sample errors
+# No inflation of the in-sample errors: with x 1.25 the NBS cutoffs that rest on this fallback covered 86-88% /
+# 97-99% (too wide); at x 1.0 74-82% / 93-97%. (sqrt(k) growth already widens longer horizons.)
+IN_SAMPLE_INFLATION = 1.0
 
 
 def in_sample_errors(log_values: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -89,8 +91,15 @@ def in_sample_errors(log_values: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return errors[np.isfinite(errors) & (errors != 0)] * IN_SAMPLE_INFLATION
 
 
+# Measured quantiles of a horizon are averaged with the fallback's (in-sample one-step errors x sqrt(k)) with
+# weight m / (m + 1) for m cutoffs: one cutoff is one draw of the period's shocks, however many series share
+# it. Measured on out-of-sample auto backtests: US CES monthly h = 12 (3 inner cutoffs) went from 72% / 91% to
+# 80% / 94% coverage; the real NBS panel at the 2014 cutoff (1 inner cutoff) from 73% / 92% to 79% / 93%.
+CUTOFF_PSEUDO = 1.0
+
+
 def calibrate(errors_by_horizon: list[np.ndarray], horizon: int,
-              fallback_errors: np.ndarray | None = None) -> Calibration:
+              fallback_errors: np.ndarray | None = None, draws: list[int] | None = None) -> Calibration:
     """Build a :class:`Calibration` from pooled normalised errors.
 
     Args:
@@ -98,20 +107,29 @@ def calibrate(errors_by_horizon: list[np.ndarray], horizon: int,
         horizon: number of horizons to cover (longer than measured ones are extrapolated).
         fallback_errors: normalised one-step errors used when no horizon has enough backtest errors
             (see :func:`in_sample_errors`); widened by sqrt(k) for horizon k.
+        draws: per horizon, the number of backtest cutoffs the errors come from. Errors of one cutoff share
+            that period's shocks across series, so hundreds of them are still about one draw; with few
+            cutoffs the measured quantiles are averaged with the fallback's (weight m / (m + CUTOFF_PSEUDO)).
     """
     counts = np.zeros(horizon, dtype=int)
     quantiles = np.full((horizon, len(PROBS)), np.nan)
     reference = None
+    usable_fallback = fallback_errors is not None and len(fallback_errors) >= MIN_ERRORS
     for k in range(1, horizon + 1):
         errors = errors_by_horizon[k - 1] if k - 1 < len(errors_by_horizon) else np.array([])
         errors = errors[np.isfinite(errors)]
         if len(errors) >= MIN_ERRORS:
             quantiles[k - 1] = np.quantile(errors, PROBS)
+            m = draws[k - 1] if draws is not None and k - 1 < len(draws) else None
+            if m and CUTOFF_PSEUDO > 0 and usable_fallback:
+                weight = m / (m + CUTOFF_PSEUDO)
+                quantiles[k - 1] = (weight * quantiles[k - 1]
+                                    + (1 - weight) * np.quantile(fallback_errors, PROBS) * np.sqrt(k))
             counts[k - 1] = len(errors)
             reference = k
         elif reference is not None:
             quantiles[k - 1] = quantiles[reference - 1] * np.sqrt(k / reference)
-        elif fallback_errors is not None and len(fallback_errors) >= MIN_ERRORS:
+        elif usable_fallback:
             quantiles[k - 1] = np.quantile(fallback_errors, PROBS) * np.sqrt(k)
         else:
             # No backtest at all: a normal random walk in units of the series' scale (documented fallback).

@@ -165,10 +165,10 @@ def forecast(
         selection = pd.DataFrame({"series_id": panel.ids, "model": method, "reason": "requested"})
     chosen = selection["model"].to_numpy()
 
-    errors = _normalised_errors(actuals, blocks, chosen, ks, horizon)
+    errors, draws = _normalised_errors(actuals, blocks, chosen, ks, horizon)
     from forecasting.conformal import in_sample_errors
 
-    calibration = calibrate(errors, horizon, in_sample_errors(actuals.log_values, blocks["scale"][0]))
+    calibration = calibrate(errors, horizon, in_sample_errors(actuals.log_values, blocks["scale"][0]), draws)
     point = _pick(blocks, 0, chosen, panel.n_series, horizon)
     scale = blocks["scale"][0]
     bands = conformal_bands(point, scale, calibration, levels)
@@ -192,11 +192,13 @@ def _pick(blocks: dict, k: int, chosen: np.ndarray, n: int, steps: int) -> np.nd
     return out
 
 
-def _normalised_errors(panel: Panel, blocks: dict, chosen, ks, horizon) -> list[np.ndarray]:
-    """Backtest log errors of each series' chosen model, divided by its scale, pooled by horizon."""
+def _normalised_errors(panel: Panel, blocks: dict, chosen, ks, horizon) -> tuple[list[np.ndarray], list[int]]:
+    """Backtest log errors of each series' chosen model, divided by its scale, pooled by horizon; and per
+    horizon the number of cutoffs that gave any (masked break periods give none)."""
     from forecasting.backtest import actual_log
 
     by_step = [[] for _ in range(horizon)]
+    draws = [0] * horizon
     for k in ks:
         steps = min(horizon, k)
         point = _pick(blocks, k, chosen, panel.n_series, steps)
@@ -205,7 +207,8 @@ def _normalised_errors(panel: Panel, blocks: dict, chosen, ks, horizon) -> list[
         errors = np.where(enough, (actual - point) / blocks["scale"][k][:, None], np.nan)
         for j in range(steps):
             by_step[j].append(errors[:, j])
-    return [np.concatenate(e) if e else np.array([]) for e in by_step]
+            draws[j] += int(np.isfinite(errors[:, j]).any())
+    return [np.concatenate(e) if e else np.array([]) for e in by_step], draws
 
 
 def _relevant_fallbacks(fallbacks: list[dict], selection: pd.DataFrame) -> pd.DataFrame:

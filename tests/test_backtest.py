@@ -70,8 +70,10 @@ def test_pinned_accuracy_and_coverage_on_real_slice(real_slice):
     assert summary.loc["naive", "mase"] == pytest.approx(1.0388, abs=0.002)  # baseline: deterministic
     assert summary.loc["auto", "mase"] == pytest.approx(0.9866, abs=0.02)
     assert summary.loc["auto", "mase"] < 0.97 * summary.loc["naive", "mase"]
-    assert summary.loc["auto", "coverage_80"] == pytest.approx(0.85, abs=0.05)
-    assert summary.loc["auto", "coverage_95"] == pytest.approx(0.965, abs=0.03)
+    # Was 0.85 / 0.965 (too wide) before the in-sample fallback lost its x 1.25 and one-cutoff quantiles were
+    # blended with it; now near the nominal 0.80 / 0.95 (228 errors: +-0.05 is about 2 binomial sd).
+    assert summary.loc["auto", "coverage_80"] == pytest.approx(0.794, abs=0.05)
+    assert summary.loc["auto", "coverage_95"] == pytest.approx(0.934, abs=0.03)
     assert summary.loc["auto", "interval_score_95"] < summary.loc["naive", "interval_score_95"]
 
 
