@@ -132,3 +132,24 @@ def test_missing_file_exits_2_in_a_real_process(tmp_path):
     )
     assert done.returncode == 2, done.stderr
     assert done.stderr == f"error: missing.csv: file not found\n"
+
+
+def test_common_breaks_on_by_default_and_switchable(tmp_path, capsys):
+    # 30 series, a third of them re-based by +-30% in 2018 (a survey-frame change nobody declared).
+    rng = np.random.default_rng(11)
+    rows = []
+    for i in range(30):
+        shift = (0.3 if i % 2 else -0.3) if i % 3 == 0 else 0.0
+        for year in range(2010, 2022):
+            value = 100 * np.exp(0.03 * (year - 2010) + rng.normal(0, 0.03) + (shift if year >= 2018 else 0.0))
+            rows.append({"series_id": f"s{i:02d}", "period": year, "value": value})
+    path = tmp_path / "panel.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    out_csv = tmp_path / "fc.csv"
+    code, out, _ = run(["forecast", "--input", str(path), "--horizon", "2", "--output", str(out_csv),
+                        "--no-track"], capsys)
+    assert code == 0 and "level shifts handled: 30" in out  # every series re-levelled at 2018
+    code, out, _ = run(["forecast", "--input", str(path), "--horizon", "2", "--output", str(out_csv),
+                        "--no-track", "--no-common-breaks"], capsys)
+    handled = int(out.split("level shifts handled: ")[1].split(")")[0])
+    assert code == 0 and handled < 30  # only the per-series detector's jumps
