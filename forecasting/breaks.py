@@ -132,9 +132,10 @@ def _aligned_excess(panel: Panel) -> tuple[int, np.ndarray]:
 def detect_common_breaks(panel: Panel) -> list[str]:
     """Periods where many series of the panel jump together (a survey-frame change, a re-definition).
 
-    Per period, the statistic is the upper quartile across series of |growth - the series' median growth|; a
-    period is a common break when it is at least ``COMMON_RATIO`` times the median of that statistic over the
-    other periods and at least ``COMMON_MIN_JUMP`` on the log scale, at least ``COMMON_MIN_SERIES`` series are observed then, its neighbouring periods are
+    Per period, the statistic is the upper quartile across series of |growth - the series' usual growth|
+    (median growth; for months, of the same calendar month). A period is a common break when the statistic
+    is at least ``COMMON_RATIO`` times its median over the other periods and at least ``COMMON_MIN_JUMP`` on
+    the log scale, at least ``COMMON_MIN_SERIES`` series are observed then, its neighbouring periods are
     ordinary (several disturbed periods in a row are a recession, not a level shift), and the jumps do not
     reverse in the next period (a spike).
 
