@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.queries import ReadCache
 from api.security import KeyVerifier, Principal, unauthorized
-from talentcast.settings import Settings, get_settings
+from talentcast.settings import Settings
 
 
 async def get_app_settings(request: Request) -> Settings:

@@ -1,8 +1,8 @@
 """Pure ASGI middleware answering repeated result reads from memory, before FastAPI routing (`CachedPages`).
 
-A page of GET /v1/warnings, /v1/gaps, /v1/forecasts/demand or /v1/forecasts/supply is a function of the path, the raw query
-string, the caller (security.Principal), the Accept-Language header and the data snapshot (latest run id and
-current reference-table versions, `queries.snapshot`). When FastAPI answered such a request with 200, the
+A page of GET /v1/warnings, /v1/gaps, /v1/forecasts/demand or /v1/forecasts/supply is a function of the
+path, the raw query string, the caller (security.Principal), the Accept-Language header and the data
+snapshot (latest run id and current reference-table versions, `queries.snapshot`). When FastAPI answered such a request with 200, the
 response (status, headers, body: the very bytes of the ReadCache page) is remembered under that key; the
 next identical request is sent the same response without routing, dependency solving or parameter
 validation, which cost more than the rest of the request (see "Performance" in docs/api.md).
