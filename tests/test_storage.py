@@ -536,7 +536,6 @@ def test_load_embedded_dataset_refuses_invalid_tables(storage, real_tables):
 
 @pytest.mark.slow
 def test_load_the_real_embedded_dataset(tmp_path):
-    pytest.importorskip("talentcast.demo_data", reason="talentcast.demo_data is not written yet")
     from features.contract import TABLE_NAMES
     from talentcast.demo import load_embedded_dataset
 
