@@ -330,3 +330,122 @@ def global_features(log_values: np.ndarray, n_lags: int = 3) -> np.ndarray:
             median = np.nanmedian(diffs, axis=1)
             sd = np.nanstd(diffs, axis=1)
     return np.column_stack([lags, mean, median, sd])
+
+
+# ------------------------------------------------------------------------------------ input conventions
+# Files from other tools name the columns differently (Nixtla's unique_id/ds/y, a plain date column) and
+# write periods as dates (2015-03-01, 2015-12-31, 2015/3/1). The CLI accepts those and writes its forecasts
+# back in the file's own period format, so a forecast file lines up with the input it came from.
+
+COLUMN_ALIASES = {
+    "series_id": ("series_id", "unique_id", "series", "序列", "序列编号"),
+    "period": ("period", "ds", "date", "time", "年份", "期间", "日期"),
+    "value": ("value", "y", "employed", "employment", "值", "数值", "就业人数"),
+}
+_MISSING_TEXT = {"", "na", "n/a", "nan", "null", "none", "-", "--", "..."}
+
+
+@dataclass(frozen=True)
+class PeriodFormat:
+    """How the input wrote its periods, so output periods can be written the same way.
+
+    Attributes:
+        kind: "plain" (YYYY / YYYY-MM, nothing to convert), "date" (a full date per period).
+        freq: "year" or "month" (for "date": inferred from the dates).
+        anchor: for dates, "start" (first day of the month / year) or "end" (last day).
+        month: for yearly dates, the month every date falls in (1 for Jan-1 dates, 12 for Dec-31).
+        separator: "-" or "/" as in the input dates.
+    """
+
+    kind: str = "plain"
+    freq: str | None = None
+    anchor: str = "start"
+    month: int = 1
+    separator: str = "-"
+
+    def render(self, periods: pd.Series) -> pd.Series:
+        """Turn internal periods (``YYYY`` / ``YYYY-MM``) back into the input's format."""
+        if self.kind == "plain":
+            return periods
+        text = periods.astype(str)
+        if self.freq == "year":
+            starts = pd.to_datetime(text + f"-{self.month:02d}-01")
+        else:
+            starts = pd.to_datetime(text + "-01")
+        dates = starts + pd.offsets.MonthEnd(0) if self.anchor == "end" else starts
+        return pd.Series(dates.dt.strftime(f"%Y{self.separator}%m{self.separator}%d").to_numpy(), index=periods.index)
+
+
+def normalise_input(frame: pd.DataFrame, source: str = "input") -> tuple[pd.DataFrame, PeriodFormat, int]:
+    """Bring a forecasting input file to the long format's column names and period strings.
+
+    Column aliases are recognised (``unique_id, ds, y`` and a few Chinese names); a file with only a period
+    and a value column is one series named after the file. Missing values (empty, NA, "-") are dropped:
+    the engine fills gaps inside a series by interpolation and reports them. Dates become ``YYYY`` when
+    every date falls on the same day of the year, else ``YYYY-MM`` when every date is the same day of its
+    month (first or last).
+
+    Returns:
+        The frame with ``series_id, period, value`` (other columns dropped, or the employment table
+        unchanged), the input's period format, and the number of missing values dropped.
+
+    Raises:
+        TalentcastError: dates that are neither monthly nor yearly (e.g. weekly or mixed days).
+    """
+    if {"region", "sector", "year", "employed"} <= set(frame.columns):
+        return frame, PeriodFormat(), 0
+    lower = {str(c).strip().lower(): c for c in frame.columns}
+    renamed = {}
+    for target, aliases in COLUMN_ALIASES.items():
+        for alias in aliases:
+            if alias in lower and target not in renamed.values():
+                renamed[lower[alias]] = target
+                break
+    frame = frame.rename(columns=renamed)
+    if "series_id" not in frame.columns and {"period", "value"} <= set(frame.columns):
+        frame = frame.assign(series_id=str(source).rsplit(".", 1)[0])
+    if not set(LONG_COLUMNS) <= set(frame.columns):
+        return frame, PeriodFormat(), 0
+    frame = frame.loc[:, list(LONG_COLUMNS)]
+    value_text = frame["value"].astype(str).str.strip().str.lower()
+    missing = frame["value"].isna() | value_text.isin(_MISSING_TEXT)
+    frame = frame[~missing.to_numpy()]
+    period = _clean_period(frame["period"])
+    plain = period.str.match(_YEAR_RE) | period.str.match(_MONTH_RE)
+    if plain.all():
+        return frame.assign(period=period), PeriodFormat(), int(missing.sum())
+    return _dates_to_periods(frame, period, source), _date_format(period), int(missing.sum())
+
+
+def _parse_dates(period: pd.Series, source: str) -> pd.Series:
+    dates = pd.to_datetime(period.str.slice(0, 10), errors="coerce", format="mixed")
+    if dates.isna().any():
+        bad = period[dates.isna()]
+        i = bad.index[0]
+        raise TalentcastError(f"{source}: row {_row(i)}, column 'period', value {bad.iloc[0]!r}: not a year "
+                              "(YYYY), a month (YYYY-MM) or a date (YYYY-MM-DD)")
+    return dates
+
+
+def _date_format(period: pd.Series) -> PeriodFormat:
+    dates = pd.to_datetime(period.str.slice(0, 10), format="mixed")
+    separator = "/" if period.iloc[0][4:5] == "/" else "-"
+    month_end = bool((dates == dates + pd.offsets.MonthEnd(0)).all()) and not bool((dates.dt.day == 1).all())
+    anchor = "end" if month_end else "start"
+    if dates.dt.month.nunique() == 1 and dates.dt.year.is_unique:
+        return PeriodFormat("date", "year", anchor, int(dates.dt.month.iloc[0]), separator)
+    return PeriodFormat("date", "month", anchor, 1, separator)
+
+
+def _dates_to_periods(frame: pd.DataFrame, period: pd.Series, source: str) -> pd.DataFrame:
+    dates = _parse_dates(period, source)
+    is_month_end = dates == dates + pd.offsets.MonthEnd(0)
+    if not ((dates.dt.day == 1).all() or is_month_end.all()):
+        raise TalentcastError(f"{source}: column 'period': dates must all fall on the first or all on the last "
+                              "day of a month (monthly or yearly data); weekly or daily series are not supported")
+    by_series = pd.DataFrame({"series_id": frame["series_id"].astype(str).to_numpy(), "date": dates.to_numpy()})
+    one_month = by_series["date"].dt.month.nunique() == 1
+    yearly = one_month and not by_series.duplicated().any() and \
+        not by_series.assign(y=by_series["date"].dt.year).duplicated(["series_id", "y"]).any()
+    text = dates.dt.strftime("%Y") if yearly else dates.dt.strftime("%Y-%m")
+    return frame.assign(period=text.to_numpy())

@@ -33,10 +33,14 @@ def _levels(text: str) -> tuple[int, ...]:
 def _read_series(path: Path):
     """Read the input file and turn it into the long series table (errors name file, row and value)."""
     from features.readers import read_table
-    from features.series import to_long
+    from features.series import normalise_input, to_long
 
     frame = read_table(path, source=path.name)
-    return to_long(frame, source=path.name)
+    frame, period_format, dropped = normalise_input(frame, source=path.name)
+    if dropped:
+        typer.echo(f"note: {dropped} missing value(s) in {path.name} skipped; gaps inside a series are "
+                   "interpolated", err=True)
+    return to_long(frame, source=path.name), period_format
 
 
 def _breaks(path: Path, declared: str | None, detect: bool, common: bool = True):
@@ -101,11 +105,13 @@ def forecast_command(
         raise TalentcastError(f"--horizon must be at least 1, got {horizon}")
     _check_freq(freq)
     _check_output(output)
-    long = _read_series(input)
+    long, period_format = _read_series(input)
     result = forecast(long, horizon, method=method, levels=level_tuple, freq=freq, engine=engine,
                       scheduler=scheduler, breaks=_breaks(input, breaks, detect_breaks, common_breaks),
                       source=input.name)
-    result.forecasts.to_csv(output, index=False, encoding="utf-8")
+    # Periods go out in the input's own format (e.g. 2016-01-31 when the input used month-end dates).
+    result.forecasts.assign(period=period_format.render(result.forecasts["period"])).to_csv(
+        output, index=False, encoding="utf-8")
     counts = result.selection["model"].value_counts()
     typer.echo(
         f"wrote {len(result.forecasts)} rows for {len(result.selection)} series to {output} "
@@ -193,12 +199,14 @@ def backtest_command(
     _check_freq(freq)
     _check_output(output)
     names = [m.strip() for m in models.split(",") if m.strip()]
-    long = _read_series(input)
+    long, period_format = _read_series(input)
     table = backtest(long, names, h=horizon, n_windows=windows, step=step, levels=level_tuple, freq=freq,
                      breaks=_breaks(input, breaks, detect_breaks, common_breaks), engine=engine,
                      scheduler=scheduler)
-    table.drop(columns=[c for c in ("scale_mae", "scale_mse", "chosen") if c in table.columns]).to_csv(
-        output, index=False, encoding="utf-8")
+    written = table.drop(columns=[c for c in ("scale_mae", "scale_mse", "chosen") if c in table.columns])
+    written = written.assign(period=period_format.render(written["period"]),
+                             cutoff=period_format.render(written["cutoff"]))
+    written.to_csv(output, index=False, encoding="utf-8")
     metrics = evaluate(table, levels=level_tuple)
     summary = summarise(metrics)
     typer.echo(f"wrote {len(table)} rows ({table['cutoff'].nunique()} cutoffs, {table['series_id'].nunique()} "
