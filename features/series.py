@@ -247,9 +247,15 @@ def build_panel(long: pd.DataFrame, freq: str | None = None) -> Panel:
     largest = np.nanmax(raw, axis=1, initial=0.0)
     smallest = np.nanmin(raw, axis=1, initial=np.inf)
     # A zero (or a value vanishingly small next to the series' largest) cannot be logged usefully: shift the
-    # series by a millionth of its largest value (1 for an all-zero series). Forecasts are clipped at 0 later.
+    # series before the log. The shift is half its smallest positive value (1 for an all-zero series): a
+    # tiny shift (a millionth of the largest) turns 0 -> 3 into a jump of 15 log units, and every trend model
+    # then extrapolates an explosion (seen: [0, 0, 3, 0, 5] forecast to 158,114 in three years). Forecasts
+    # are clipped at 0 later.
     needs_offset = smallest <= 1e-6 * largest
-    offset = np.where(needs_offset, np.where(largest > 0, 1e-6 * largest, 1.0), 0.0)
+    positive = np.where(raw > 1e-6 * largest[:, None], raw, np.nan)
+    smallest_positive = np.nanmin(np.where(np.isnan(positive), np.inf, positive), axis=1, initial=np.inf)
+    shift = np.where(np.isfinite(smallest_positive), 0.5 * smallest_positive, 1.0)
+    offset = np.where(needs_offset, np.maximum(shift, 1e-6 * largest), 0.0)
     log_values = np.log(raw + offset[:, None])
 
     observed = ~np.isnan(log_values)

@@ -132,6 +132,16 @@ def test_zeros_are_allowed_and_forecasts_stay_non_negative():
     assert (forecast[["mean", "lo_95"]].to_numpy() >= 0).all()
 
 
+def test_intermittent_zeros_do_not_explode():
+    # Small sectors of small cities report zeros now and then; the log shift must not turn 0 -> 3 into an
+    # exponential trend (it once forecast [0, 0, 3, 0, 5] to 158,114 three years on).
+    panel = _panel({"late": [0, 0, 3, 0, 5], "steady": [40, 42, 44, 46, 48]})
+    for name in ("drift", "damped", "theta", "ensemble"):
+        forecast = make_model(name).fit(panel).predict(3)
+        late = forecast[forecast["series_id"] == "late"]["mean"].to_numpy()
+        assert late.max() < 30, (name, late)
+
+
 def test_global_model_learns_cross_series_growth():
     rng = np.random.default_rng(0)
     # 60 series of one sector grow 5% a year, 60 of another shrink 3%: the global model must tell them apart.
