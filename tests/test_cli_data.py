@@ -177,7 +177,11 @@ def test_datasets_lists_versions_as_table_and_json(tmp_path, capsys):
     run_cli(capsys, "ingest", "sectors", str(tmp_path / "sectors.csv"), "--metadata",
             '{"synthetic": true, "generator": "talentcast.generator"}')
     code, out, _ = run_cli(capsys, "datasets", "--table", "sectors")
-    assert code == 0 and "generated" in out
+    assert code == 0 and "generated" in out and "partly" not in out
+    run_cli(capsys, "ingest", "regions", str(tmp_path / "regions.csv"), "--metadata",
+            '{"synthetic": true, "synthetic_rows": "code == \'450200\'"}')
+    code, out, _ = run_cli(capsys, "datasets", "--table", "regions")
+    assert code == 0 and "partly" in out and "部分生成" in out  # the narrow table may wrap the label
 
 
 def test_console_script_ingests_gb18030_file(tmp_path):

@@ -178,7 +178,8 @@ def _data_label(metadata: dict) -> str:
     """Generated data stays labelled as generated wherever it is listed."""
     synthetic = metadata.get("synthetic")
     if synthetic is True:
-        return "generated 生成"
+        # A table that mixes real and generated rows says which rows are generated (e.g. region == '450200').
+        return "partly generated 部分生成" if metadata.get("synthetic_rows") else "generated 生成"
     if synthetic is False:
         return "real 真实"
     return ""
