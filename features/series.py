@@ -420,7 +420,8 @@ def normalise_input(frame: pd.DataFrame, source: str = "input") -> tuple[pd.Data
     plain = period.str.match(_YEAR_RE) | period.str.match(_MONTH_RE)
     if plain.all():
         return frame.assign(period=period), PeriodFormat(), int(missing.sum())
-    return _dates_to_periods(frame, period, source), _date_format(period), int(missing.sum())
+    dates = _parse_dates(period, source)
+    return _dates_to_periods(frame, dates, source), _date_format(dates, period), int(missing.sum())
 
 
 def _parse_dates(period: pd.Series, source: str) -> pd.Series:
@@ -433,8 +434,7 @@ def _parse_dates(period: pd.Series, source: str) -> pd.Series:
     return dates
 
 
-def _date_format(period: pd.Series) -> PeriodFormat:
-    dates = pd.to_datetime(period.str.slice(0, 10), format="mixed")
+def _date_format(dates: pd.Series, period: pd.Series) -> PeriodFormat:
     separator = "/" if period.iloc[0][4:5] == "/" else "-"
     month_end = bool((dates == dates + pd.offsets.MonthEnd(0)).all()) and not bool((dates.dt.day == 1).all())
     anchor = "end" if month_end else "start"
@@ -443,8 +443,7 @@ def _date_format(period: pd.Series) -> PeriodFormat:
     return PeriodFormat("date", "month", anchor, 1, separator)
 
 
-def _dates_to_periods(frame: pd.DataFrame, period: pd.Series, source: str) -> pd.DataFrame:
-    dates = _parse_dates(period, source)
+def _dates_to_periods(frame: pd.DataFrame, dates: pd.Series, source: str) -> pd.DataFrame:
     is_month_end = dates == dates + pd.offsets.MonthEnd(0)
     if not ((dates.dt.day == 1).all() or is_month_end.all()):
         raise TalentcastError(f"{source}: column 'period': dates must all fall on the first or all on the last "
