@@ -13,7 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from features.results import result_schema
 
 T = TypeVar("T")
 
@@ -82,91 +84,41 @@ class School(Named):
 # --- results --------------------------------------------------------------------------------------------
 
 
-class DemandForecast(BaseModel):
-    """Forecast job openings of one sector in one region and year (persons)."""
-
-    region: str
-    region_name: str | None = None
-    sector: str
-    sector_name: str | None = None
-    year: int
-    employment_mean: float | None = None
-    employment_lo_80: float | None = None
-    employment_hi_80: float | None = None
-    expansion_mean: float | None = None
-    replacement_mean: float | None = None
-    openings_mean: float | None = None
-    graduate_openings_mean: float | None = None
-    graduate_openings_lo_80: float | None = None
-    graduate_openings_hi_80: float | None = None
-    graduate_openings_lo_95: float | None = None
-    graduate_openings_hi_95: float | None = None
-    model: str | None = Field(default=None, description="forecasting model chosen for the series")
+_PY_TYPES: dict[str, Any] = {"str": str, "int": int, "float": float}
 
 
-class SupplyForecast(BaseModel):
-    """Expected graduates of one school x major and year, and those entering the local labour market."""
+def result_model(kind: str, model_name: str, extra_fields: dict[str, Any] | None = None) -> type[BaseModel]:
+    """A response model for result `kind`, built from the results contract (features/results.py).
 
-    region: str
-    school: str
-    school_name: str | None = None
-    major: str
-    major_name: str | None = None
-    year: int
-    intake_source: str | None = Field(default=None, description="pipeline | forecast | planned")
-    expected_graduates: float | None = None
-    graduate_entrants: float | None = None
-
-
-class Gap(BaseModel):
-    """Openings minus graduate supply for one sector, with intervals and shortage / surplus probabilities."""
-
-    region: str
-    region_name: str | None = None
-    sector: str
-    sector_name: str | None = None
-    year: int
-    openings_mean: float | None = None
-    supply_mean: float | None = None
-    gap_mean: float | None = None
-    gap_lo_80: float | None = None
-    gap_hi_80: float | None = None
-    gap_lo_95: float | None = None
-    gap_hi_95: float | None = None
-    ratio_median: float | None = None
-    ratio_lo_80: float | None = None
-    ratio_hi_80: float | None = None
-    ratio_lo_95: float | None = None
-    ratio_hi_95: float | None = None
-    p_shortage: float | None = Field(default=None, description="P(ratio > shortage_threshold)")
-    p_surplus: float | None = Field(default=None, description="P(ratio < surplus_threshold)")
-    shortage_threshold: float | None = None
-    surplus_threshold: float | None = None
+    Each code column gets a `<code>_name` beside it (the name in the request's language); JSON columns become
+    lists (rules_fired) or dicts (evidence); every field carries the contract's description and unit.
+    """
+    schema = result_schema(kind)
+    fields: dict[str, Any] = {}
+    for column in schema.columns:
+        description = column.description + (f" ({column.unit})" if column.unit else "") + f" [{column.zh}]"
+        if column.dtype == "json":
+            list_like = column.name == "rules_fired"
+            annotation = list[str] if list_like else dict[str, Any]
+            fields[column.name] = (annotation, Field(default_factory=list if list_like else dict,
+                                                     description=description))
+        elif column.nullable:
+            fields[column.name] = (_PY_TYPES[column.dtype] | None, Field(default=None, description=description))
+        else:
+            fields[column.name] = (_PY_TYPES[column.dtype], Field(description=description))
+        if column.name in schema.code_columns:
+            fields[f"{column.name}_name"] = (str | None, Field(default=None, description="name in the language "
+                                                               "of the request"))
+    fields.update(extra_fields or {})
+    return create_model(model_name, __doc__=schema.description, **fields)
 
 
-class Warning(BaseModel):  # noqa: A001 - the domain word; shadows the builtin only inside this module
-    """Early warning for one school x major and plan year: level, action, intakes and why."""
-
-    region: str
-    school: str
-    school_name: str | None = None
-    major: str
-    major_name: str | None = None
-    plan_year: int
-    rule_set: str | None = None
-    level: str = Field(description="red | yellow | green")
-    action: str = Field(description="expand | hold | shrink | suspend")
-    current_intake: float | None = None
-    recommended_intake: float | None = None
-    rules_fired: list[str] = Field(default_factory=list)
-    evidence: dict[str, Any] = Field(default_factory=dict)
-    explanation: str | None = Field(default=None, description="in the language of the request")
-    explanation_zh: str | None = None
-    explanation_en: str | None = None
-    level_zh: str | None = Field(default=None, description="红牌 / 黄牌 / 绿牌")
-    action_zh: str | None = None
-    target_year: int | None = Field(default=None, description="year the plan-year cohort graduates")
-    allocation_note: str | None = None
+DemandForecast = result_model("demand", "DemandForecast")
+SupplyForecast = result_model("supply", "SupplyForecast")
+Gap = result_model("gaps", "Gap")
+MajorPressure = result_model("major_pressure", "MajorPressure")
+Warning = result_model("warnings", "Warning", {  # noqa: A001 - the domain word; shadows the builtin here only
+    "explanation": (str | None, Field(default=None, description="explanation in the language of the request"))})
 
 
 # --- scenarios ------------------------------------------------------------------------------------------

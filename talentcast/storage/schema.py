@@ -1,7 +1,7 @@
 """Database schema as SQLAlchemy Core tables.
 
 The input tables are derived from `features.contract.SCHEMAS`, so a contract column has the same name and a
-matching type in the database. The result tables follow the column lists in docs/INTERFACES.md. Alembic
+matching type in the database. The result tables are derived from the results contract, `features.results.RESULT_SCHEMAS`. Alembic
 migrations (``talentcast/storage/migrations``) are the only thing that creates or alters these tables; this
 module is their reference and is what `tests/test_storage.py` compares the migrated database against.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from features.contract import SCHEMAS, TableSchema
+from features.results import RESULT_SCHEMAS
 
 metadata = sa.MetaData(
     naming_convention={
@@ -79,47 +80,16 @@ runs = sa.Table(
     sa.Index("ix_runs_status_scenario", "status", "scenario_id", "run_id"),
 )
 
-_S, _I, _F, _J = "str", "int", "float", "json"
-
-# Typed columns of each result kind (docs/INTERFACES.md, section Results). Any other column of a result frame
-# goes into the JSON `extra` column.
-RESULT_COLUMNS: dict[str, dict[str, str]] = {
-    "demand": {
-        "region": _S, "sector": _S, "year": _I,
-        "employment_mean": _F, "employment_lo_80": _F, "employment_hi_80": _F,
-        "expansion_mean": _F, "replacement_mean": _F, "openings_mean": _F,
-        "graduate_openings_mean": _F, "graduate_openings_lo_80": _F, "graduate_openings_hi_80": _F,
-        "graduate_openings_lo_95": _F, "graduate_openings_hi_95": _F, "model": _S,
-    },
-    "supply": {
-        "region": _S, "school": _S, "major": _S, "year": _I, "intake_source": _S,
-        "expected_graduates": _F, "graduate_entrants": _F,
-    },
-    "supply_by_sector": {"region": _S, "sector": _S, "year": _I, "graduate_entrants": _F},
-    "gaps": {
-        "region": _S, "sector": _S, "year": _I, "openings_mean": _F, "supply_mean": _F,
-        "gap_mean": _F, "gap_lo_80": _F, "gap_hi_80": _F, "gap_lo_95": _F, "gap_hi_95": _F,
-        "ratio_median": _F, "ratio_lo_80": _F, "ratio_hi_80": _F, "ratio_lo_95": _F, "ratio_hi_95": _F,
-        "p_shortage": _F, "p_surplus": _F, "shortage_threshold": _F, "surplus_threshold": _F,
-    },
-    "major_pressure": {
-        "region": _S, "major": _S, "year": _I, "pressure_median": _F, "pressure_lo_80": _F,
-        "pressure_hi_80": _F, "p_shortage": _F, "p_surplus": _F,
-    },
-    "warnings": {
-        "region": _S, "school": _S, "major": _S, "plan_year": _I, "rule_set": _S, "level": _S, "action": _S,
-        # Intakes are persons, but stored as floats so that a fractional recommendation is never truncated.
-        "current_intake": _F, "recommended_intake": _F, "rules_fired": _J, "evidence": _J,
-        "explanation_zh": _S, "explanation_en": _S,
-    },
-}
+# Typed columns of each result kind, from the results contract (features/results.py). Any other column of a
+# result frame goes into the JSON `extra` column.
+RESULT_COLUMNS: dict[str, dict[str, str]] = {kind: schema.typed_columns for kind, schema in RESULT_SCHEMAS.items()}
 
 RESULT_KINDS = tuple(RESULT_COLUMNS)
 
 # Columns the API filters on; each gets an index together with run_id.
 FILTER_COLUMNS = ("region", "sector", "year", "plan_year", "school", "major", "level")
 
-_RESULT_SQL_TYPES = {_S: sa.Text(), _I: sa.Integer(), _F: sa.Double(), _J: sa.JSON()}
+_RESULT_SQL_TYPES = {"str": sa.Text(), "int": sa.Integer(), "float": sa.Double(), "json": sa.JSON()}
 
 
 def result_table_name(kind: str) -> str:
