@@ -1,0 +1,488 @@
+"""The application service: the one place where talentcast does its job.
+
+    load tables -> pipeline -> warnings -> track -> store
+
+Every door calls this module and nothing else for that job: the CLI (`talentcast ingest / run / demo /
+warnings / export`), the API (uploads, POST /v1/runs, scenarios, warnings for another rule set), the demo,
+the notebooks and the benchmarks. Same input, same answer, whichever door a user comes in by.
+
+`Service(storage, settings)` holds no state of its own beyond the fitted pipeline states it keeps for
+scenarios (a small LRU shared by every Service of the process, keyed by database and run).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from early_warning import compute_warnings, load_rule_set
+from features.contract import TABLE_NAMES
+from features.errors import TalentcastError
+from features.results import RESULT_KINDS
+from features.validation import ValidatedTable, load_and_validate, validate_table
+from forecasting.backtest import summarise
+from forecasting.pipeline import PipelineResult, PipelineState, run_pipeline
+from forecasting.scenarios import Scenario, apply_scenario, load_scenario
+from talentcast.settings import Settings
+from talentcast.storage import DatasetVersion, RunMeta, Storage, referenced_tables
+from talentcast.tracking import track_run
+
+logger = logging.getLogger("talentcast.service")
+
+PIPELINE_STEPS = ("load", "forecast", "reconcile", "supply", "gaps", "warnings", "track", "store")
+DEFAULT_MIN_CLASS_SIZE = 20
+_STATE_MEMORY = 4  # fitted states kept in memory (each holds sample paths; a few MB for a city)
+
+
+class Busy(TalentcastError):
+    """Another run is being computed in this process."""
+
+
+@dataclass
+class StoredRun:
+    """A pipeline run saved by `Service.run`: storage run id, the in-memory result, MLflow run ids."""
+
+    run_id: int
+    result: PipelineResult
+    mlflow_run_id: str | None
+    tracking_runs: dict[str, str]
+    warnings: pd.DataFrame | None
+    tables: dict[str, pd.DataFrame]
+    meta: RunMeta | None = None
+
+
+@dataclass
+class WarningsAnswer:
+    """Warnings for one run: the rows and where they come from (stored with the run, or computed now)."""
+
+    frame: pd.DataFrame
+    run: RunMeta
+    computed: bool
+    rule_set: str | None = None
+
+    @property
+    def source(self) -> str:
+        if self.computed:
+            return (f"computed from run {self.run.run_id}'s results and its own dataset versions with rule set "
+                    f"'{self.rule_set}' (not saved)")
+        return f"stored run {self.run.run_id}"
+
+
+@dataclass
+class ScenarioAnswer:
+    """Gaps and warnings under a scenario (nothing stored) and the baseline run they start from."""
+
+    run: RunMeta
+    scenario: Scenario
+    results: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+class _StateMemory:
+    """The fitted pipeline states the process keeps for scenarios (LRU; memory, then disk, then rebuilt)."""
+
+    def __init__(self, size: int = _STATE_MEMORY):
+        self.size = size
+        self._states: OrderedDict[tuple[str, int], PipelineState] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int]) -> PipelineState | None:
+        with self._lock:
+            state = self._states.get(key)
+            if state is not None:
+                self._states.move_to_end(key)
+            return state
+
+    def put(self, key: tuple[str, int], state: PipelineState) -> None:
+        with self._lock:
+            self._states[key] = state
+            self._states.move_to_end(key)
+            while len(self._states) > self.size:
+                self._states.popitem(last=False)
+
+
+_STATES = _StateMemory()
+_RUN_LOCK = threading.Lock()
+
+
+def state_path(home: str | Path, run_id: int) -> Path:
+    """Where the fitted PipelineState of a stored run is kept."""
+    return Path(home) / "states" / f"run-{int(run_id)}.bin"
+
+
+class Service:
+    """talentcast's use cases over one storage and one settings object.
+
+    Args:
+        storage: the database (talentcast.storage.Storage).
+        settings: horizon and seed defaults, the home folder for fitted states.
+    """
+
+    def __init__(self, storage: Storage, settings: Settings):
+        self.storage = storage
+        self.settings = settings
+
+    # ---------------------------------------------------------------------------------------------- datasets
+
+    def references(self, table: str) -> dict[str, pd.DataFrame]:
+        """The stored tables `table` is checked against; refuses when one of them has no data yet.
+
+        Storing codes nobody checked would let orphan regions, sectors, majors or schools into the database,
+        so validation and ingest both need the referenced tables first.
+        """
+        _check_table(table)
+        references = self.storage.load_references(table)
+        missing = [name for name in referenced_tables(table) if name not in references]
+        if missing:
+            raise TalentcastError(
+                f"cannot check '{table}' yet: its codes are checked against {', '.join(missing)}, which "
+                f"{'has' if len(missing) == 1 else 'have'} no data; ingest {', '.join(missing)} first "
+                f"(order: {', '.join(TABLE_NAMES)})")
+        return references
+
+    def validate(self, table: str, path: str | Path, source: str | None = None) -> ValidatedTable:
+        """Read and validate a file as `table` against the stored tables it references; store nothing.
+
+        Raises:
+            TalentcastError: a referenced table has no data yet.
+            InputFileError: the file cannot be read.
+            ValidationError: the table has errors (issues name file, row, column and reason).
+        """
+        return load_and_validate(table, path, self.references(table), source=source)
+
+    def ingest(self, table: str, path: str | Path, source: str | None = None,
+               metadata: Mapping[str, Any] | None = None, skip_unchanged: bool = False
+               ) -> tuple[ValidatedTable, DatasetVersion, bool]:
+        """Validate a file and store it as the next version of `table`, in one transaction.
+
+        Returns:
+            (the validated table, its version, whether a new version was stored); with `skip_unchanged`, data
+            equal to the current version stores nothing and returns the current version.
+        """
+        checked = self.validate(table, path, source=source)
+        name = source or str(path)
+        return (checked, *self.store(table, checked.frame, name, metadata, skip_unchanged))
+
+    def ingest_frame(self, table: str, frame: pd.DataFrame, source: str,
+                     metadata: Mapping[str, Any] | None = None, skip_unchanged: bool = True
+                     ) -> tuple[DatasetVersion, bool]:
+        """Validate an in-memory table (the embedded data) and store it like a file."""
+        checked = validate_table(table, frame, source, references=self.references(table))
+        return self.store(table, checked.frame, source, metadata, skip_unchanged)
+
+    def store(self, table: str, frame: pd.DataFrame, source: str, metadata: Mapping[str, Any] | None,
+              skip_unchanged: bool) -> tuple[DatasetVersion, bool]:
+        if skip_unchanged:
+            current = self.storage.is_current(table, frame)
+            if current is not None:
+                return current, False
+        return self.storage.ingest(table, frame, source_file=source, metadata=dict(metadata or {})), True
+
+    # --------------------------------------------------------------------------------------------------- runs
+
+    def run(self, horizon: int | None = None, scenario: Any = None, region: str | None = None,
+            track: bool = True, n_paths: int = 1000, method: str = "auto", engine: str = "local",
+            progress: Callable[[str], None] | None = None, wait: bool = True) -> StoredRun:
+        """Run the pipeline on the current dataset versions, add warnings, track in MLflow and store the run.
+
+        One unit of work: the run row and all its results are written in one transaction, after MLflow has
+        the forecasts; the fitted state is written beside the database for scenarios.
+
+        Args:
+            horizon: forecast years (default settings.horizon_years).
+            scenario: None, a Scenario, a dict or a YAML/JSON path.
+            region: keep results for this region and its descendants (None: the schools' regions).
+            track: record forecasts and backtests in MLflow.
+            progress: called with each of PIPELINE_STEPS as it starts.
+            wait: False refuses at once (Busy) when another run is being computed in this process.
+        """
+        if not _RUN_LOCK.acquire(blocking=wait):
+            raise Busy("a run is already being computed; try again when it has finished")
+        try:
+            return self._run(horizon, scenario, region, track, n_paths, method, engine, progress)
+        finally:
+            _RUN_LOCK.release()
+
+    def _run(self, horizon, scenario, region, track, n_paths, method, engine, progress) -> StoredRun:
+        step = progress or (lambda name: None)
+        step("load")
+        scenario_obj = load_scenario(scenario) if scenario is not None else None
+        versions = self.storage.current_versions()
+        tables = self.storage.load_tables()
+        horizon = int(horizon or self.settings.horizon_years)
+        result = run_pipeline(tables, horizon=horizon, scenario=scenario_obj, seed=self.settings.random_seed,
+                              n_paths=n_paths, region=region, method=method, engine=engine, progress=step)
+        result.meta["dataset_versions"] = dict(versions)
+        results = dict(result.results)
+        step("warnings")
+        # plan_year=None: the next admission season after the latest recorded intake, not the first
+        # forecast year.
+        warnings = compute_warnings(tables, results, plan_year=None, rule_set=None, region=region)
+        results["warnings"] = warnings
+        step("track")
+        scenario_id = scenario_obj.id if scenario_obj else None
+        tracking_runs = track_pipeline(result, versions, scenario_id) if track else {}
+        step("store")
+        notes = list(result.meta["notes"])
+        if tracking_runs.get("backtest"):
+            notes.append(f"MLflow backtest run {tracking_runs['backtest']}")
+        meta = RunMeta(scenario_id=scenario_id, scenario=scenario_obj.to_dict() if scenario_obj else {},
+                       dataset_versions=dict(versions), mlflow_run_id=tracking_runs.get("forecast"),
+                       horizon=horizon, notes="; ".join(notes) or None)
+        run_id = self.storage.save_run(results, meta)
+        self._save_state(run_id, result.state)
+        return StoredRun(run_id=run_id, result=result, mlflow_run_id=tracking_runs.get("forecast"),
+                         tracking_runs=tracking_runs, warnings=warnings, tables=tables,
+                         meta=self.storage.get_run(run_id))
+
+    def latest_run(self) -> RunMeta:
+        run = self.storage.latest_run()
+        if run is None:
+            raise TalentcastError("no completed run yet; run `talentcast run` (or `talentcast demo`) first")
+        return run
+
+    def get_run(self, run_id: int | None) -> RunMeta:
+        """Run `run_id`, or the latest completed baseline run when None."""
+        return self.latest_run() if run_id is None else self.storage.get_run(int(run_id))
+
+    def run_tables(self, run: RunMeta) -> dict[str, pd.DataFrame]:
+        """The input tables at the dataset versions the run used (latest versions for tables it does not list)."""
+        versions = dict(run.dataset_versions or {})
+        current = self.storage.current_versions()
+        tables = {}
+        for name in TABLE_NAMES:
+            version = versions.get(name, current.get(name))
+            if version is not None:
+                tables[name] = self.storage.load_table(name, int(version))
+        return tables
+
+    def results(self, kind: str, run_id: int | None = None, filters: Mapping[str, Any] | None = None
+                ) -> pd.DataFrame:
+        """Stored results of one kind for a run (the latest baseline run by default)."""
+        if kind not in RESULT_KINDS:
+            raise TalentcastError(f"unknown result '{kind}'; known: {', '.join(RESULT_KINDS)}")
+        run = self.get_run(run_id)
+        return self.storage.load_results(kind, run_id=run.run_id, filters=filters)
+
+    # ---------------------------------------------------------------------------------------------- warnings
+
+    def warnings(self, run_id: int | None = None, rule_set: str | Path | None = None,
+                 plan_year: int | None = None, region: str | None = None,
+                 min_class_size: int | None = None) -> WarningsAnswer:
+        """Warnings of a run: the stored rows when they answer the request, otherwise computed now from the
+        run's own results and dataset versions with `rule_set` (nothing is written).
+
+        Args:
+            run_id: the run (default: the latest completed baseline run).
+            rule_set: a built-in name or a YAML file (default: the one stored with the run).
+            plan_year: admission year (default: the stored one).
+            region: only schools in this region.
+            min_class_size: minimum viable class (default 20; 0 disables it).
+        """
+        parsed = load_rule_set(rule_set) if rule_set is not None else None  # refuse a bad file before work
+        run = self.get_run(run_id)
+        stored = self.storage.load_results("warnings", run_id=run.run_id,
+                                           filters={"region": region} if region else None)
+        if _stored_answer(stored, rule_set, parsed, plan_year, min_class_size):
+            frame = stored if plan_year is None else stored[stored["plan_year"].astype(int) == int(plan_year)]
+            return WarningsAnswer(frame.reset_index(drop=True), run, computed=False,
+                                  rule_set=str(stored["rule_set"].iloc[0]) if len(stored) else None)
+        tables = self.run_tables(run)
+        results = {kind: self.storage.load_results(kind, run_id=run.run_id)
+                   for kind in ("gaps", "major_pressure", "supply")}
+        if plan_year is None and len(stored):
+            plan_year = int(stored["plan_year"].iloc[0])
+        frame = compute_warnings(tables, results, plan_year, rule_set=parsed, region=region,
+                                 min_class_size=DEFAULT_MIN_CLASS_SIZE if min_class_size is None
+                                 else min_class_size)
+        return WarningsAnswer(frame.reset_index(drop=True), run, computed=True,
+                              rule_set=parsed.name if parsed is not None else None)
+
+    # --------------------------------------------------------------------------------------------- scenarios
+
+    def scenario(self, scenario: Any, run_id: int | None = None) -> ScenarioAnswer:
+        """Gaps and warnings of a run (default: the latest baseline) under `scenario`; nothing is stored.
+
+        The run's fitted state is reused (no refit): the same paths and random numbers as the baseline, so a
+        difference is the scenario's doing.
+        """
+        parsed = load_scenario(scenario)
+        run = self.get_run(run_id)
+        state = self.baseline_state(run)
+        try:
+            results = dict(apply_scenario(state, parsed))
+        except TalentcastError:
+            raise
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+            # A state saved by an older talentcast no longer fits the current code: refit it once from the
+            # run's own inputs (same seed) and try again; a second failure is a real error.
+            logger.warning("the saved state of run %s does not fit this version; rebuilding it", run.run_id,
+                           exc_info=True)
+            state = self.baseline_state(run, rebuild=True)
+            results = dict(apply_scenario(state, parsed))
+        baseline = self.storage.load_results("warnings", run_id=run.run_id)
+        plan_year = int(baseline["plan_year"].min()) if len(baseline) else None
+        results["warnings"] = compute_warnings(self.run_tables(run), results, plan_year, rule_set=None)
+        return ScenarioAnswer(run=run, scenario=parsed, results=results)
+
+    def baseline_state(self, run: RunMeta, rebuild: bool = False) -> PipelineState:
+        """The fitted PipelineState of `run` (memory, then disk, then rebuilt from the run's own inputs)."""
+        key = (str(self.storage.url), int(run.run_id))
+        if not rebuild:
+            state = _STATES.get(key)
+            if state is not None:
+                return state
+            path = state_path(self.settings.home, run.run_id)
+            if path.is_file():
+                try:
+                    state = PipelineState.from_bytes(path.read_bytes())
+                    _STATES.put(key, state)
+                    return state
+                except Exception:  # a state file from an older version: rebuild it below
+                    logger.warning("could not read %s; rebuilding the state", path, exc_info=True)
+        result = run_pipeline(self.run_tables(run), horizon=run.horizon or self.settings.horizon_years,
+                              seed=self.settings.random_seed)
+        self._save_state(run.run_id, result.state)
+        return result.state
+
+    def _save_state(self, run_id: int, state: PipelineState) -> None:
+        _STATES.put((str(self.storage.url), int(run_id)), state)
+        path = state_path(self.settings.home, run_id)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(state.to_bytes())
+            tmp.replace(path)  # atomic: a reader never sees half a file
+        except OSError:
+            logger.warning("could not save the pipeline state of run %s", run_id, exc_info=True)
+
+
+def _check_table(table: str) -> None:
+    if table not in TABLE_NAMES:
+        raise TalentcastError(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}")
+
+
+def _is_file(rules: str | Path) -> bool:
+    text = str(rules)
+    return text.endswith((".yaml", ".yml")) or "/" in text or Path(text).exists()
+
+
+def _stored_answer(stored: pd.DataFrame, rule_set: str | Path | None, parsed: Any, plan_year: int | None,
+                   min_class_size: int | None) -> bool:
+    """True when the stored warnings answer the request as they are (no recomputation needed)."""
+    if stored is None or not len(stored):
+        return False
+    if rule_set is not None:
+        if _is_file(rule_set):
+            return False  # a user's file may share a built-in name but not its rules
+        if set(stored["rule_set"]) != {parsed.name}:
+            return False
+    if plan_year is not None and int(plan_year) not in set(stored["plan_year"].astype(int)):
+        return False
+    return min_class_size in (None, DEFAULT_MIN_CLASS_SIZE)
+
+
+def track_pipeline(result: PipelineResult, dataset_versions: Mapping[str, int], scenario_id: str | None,
+                   with_backtest: bool = True) -> dict[str, str]:
+    """Record the run's demand forecasts (and the engine's rolling-origin backtests) in MLflow.
+
+    Returns:
+        {"forecast": run id, "backtest": run id (when a backtest exists)}.
+    """
+    # MLflow logs its store set-up at INFO ("Creating initial MLflow database tables..."): not for users.
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+
+    meta = result.meta
+    engine_results = meta.get("forecast_results") or []
+    forecasts = pd.concat([r.forecasts for r in engine_results], ignore_index=True) if engine_results else None
+    selection = pd.concat([r.selection for r in engine_results], ignore_index=True) if engine_results else None
+    params = {"pipeline.horizon": meta["horizon"], "pipeline.base_year": meta["base_year"],
+              "pipeline.seed": meta["seed"], "pipeline.n_paths": meta["n_paths"],
+              "pipeline.region": meta["region"] or "all", "pipeline.scenario_id": scenario_id or "baseline",
+              "pipeline.crosswalk": meta["map_source"],
+              **{f"dataset.{table}": version for table, version in sorted(dataset_versions.items())}}
+    gaps = result.results["gaps"]
+    metrics = {"gaps.rows": len(gaps), "gaps.p_shortage_gt_0.5": float((gaps["p_shortage"] > 0.5).sum()),
+               "gaps.p_surplus_gt_0.5": float((gaps["p_surplus"] > 0.5).sum()),
+               "demand.graduate_openings_total": float(result.results["demand"]["graduate_openings_mean"].sum()),
+               "supply.graduate_entrants_total": float(result.results["supply"]["graduate_entrants"].sum())}
+    runs: dict[str, str] = {}
+    if with_backtest:
+        scores = [r.scores for r in engine_results if r.scores is not None and len(r.scores)]
+        backtests = [r.backtest for r in engine_results if r.backtest is not None and len(r.backtest)]
+        if scores:
+            summary = summarise(pd.concat(scores, ignore_index=True))
+            bt_metrics = {f"{row['model']}.{m}": row[m] for _, row in summary.iterrows()
+                          for m in ("mase", "smape", "coverage_80", "coverage_95") if m in summary.columns}
+            runs["backtest"] = track_run(
+                "backtest", {**params, "backtest.kind": "inner rolling origin (engine auto selection)"},
+                bt_metrics, artifacts={"backtest.csv": pd.concat(backtests, ignore_index=True) if backtests
+                                       else None, "scores.csv": summary},
+                tags={"talentcast.source": "pipeline"})
+            metrics.update({f"backtest.{k}": v for k, v in bt_metrics.items() if k.endswith(".mase")})
+    runs["forecast"] = track_run(
+        "forecast", params, metrics,
+        artifacts={"employment_forecasts.csv": forecasts, "selection.csv": selection,
+                   "demand.csv": result.results["demand"], "gaps.csv": gaps},
+        tags={"talentcast.source": "pipeline", **({"talentcast.backtest_run": runs["backtest"]}
+                                                   if "backtest" in runs else {})})
+    return runs
+
+
+# ------------------------------------------------------------------------------------------ summaries
+
+
+def _names(table: pd.DataFrame | None, key: str = "code") -> dict[str, tuple[str, str]]:
+    if table is None or table.empty:
+        return {}
+    en = table["name_en"] if "name_en" in table else pd.Series([""] * len(table), index=table.index)
+    zh = table["name_zh"] if "name_zh" in table else table.get("name", en)
+    return {str(c): (str(z), "" if pd.isna(e) else str(e)) for c, z, e in zip(table[key], zh, en)}
+
+
+def summarise_gaps(results: dict, tables: dict, region: str, year: int, n: int = 5) -> dict[str, pd.DataFrame]:
+    """Top shortage / surplus sectors and majors of `region` in `year`, with bilingual names.
+
+    Sectors no local major feeds (supply below one person) are listed apart: their ratio says only that
+    nothing is trained locally, not how short the market is.
+
+    Returns:
+        dict shortage_sectors, surplus_sectors, shortage_majors, surplus_majors, unsupplied_sectors.
+    """
+    sector_names, major_names = _names(tables.get("sectors")), _names(tables.get("majors"))
+    gaps = results["gaps"].query("region == @region and year == @year").copy()
+    gaps["name_zh"] = gaps["sector"].map(lambda c: sector_names.get(c, (c, ""))[0])
+    gaps["name_en"] = gaps["sector"].map(lambda c: sector_names.get(c, (c, ""))[1])
+    supplied = gaps[gaps["supply_mean"] >= 1]
+    pressure = results["major_pressure"].query("region == @region and year == @year").copy()
+    pressure["name_zh"] = pressure["major"].map(lambda c: major_names.get(c, (c, ""))[0])
+    pressure["name_en"] = pressure["major"].map(lambda c: major_names.get(c, (c, ""))[1])
+    return {
+        "shortage_sectors": supplied[supplied["p_shortage"] >= 0.5].sort_values(
+            ["p_shortage", "ratio_median"], ascending=False).head(n),
+        "surplus_sectors": supplied[supplied["p_surplus"] >= 0.5].sort_values(
+            ["p_surplus", "ratio_median"], ascending=[False, True]).head(n),
+        "shortage_majors": pressure[pressure["p_shortage"] >= 0.5].sort_values(
+            ["p_shortage", "pressure_median"], ascending=False).head(n),
+        "surplus_majors": pressure[pressure["p_surplus"] >= 0.5].sort_values(
+            ["p_surplus", "pressure_median"], ascending=[False, True]).head(n),
+        "unsupplied_sectors": gaps[gaps["supply_mean"] < 1].sort_values("openings_mean", ascending=False),
+    }
+
+
+def summarise_warnings(warnings: pd.DataFrame | None, n_examples: int = 3) -> dict[str, Any]:
+    """Counts per level and per action, and a few example explanations (red first)."""
+    if warnings is None or warnings.empty:
+        return {"levels": {}, "actions": {}, "examples": []}
+    order = {"red": 0, "yellow": 1, "green": 2}
+    examples = warnings.assign(_order=warnings["level"].map(order).fillna(3)).sort_values("_order")
+    return {"levels": warnings["level"].value_counts().to_dict(),
+            "actions": warnings["action"].value_counts().to_dict(),
+            "examples": examples.head(n_examples)[["school", "major", "level", "action", "explanation_zh",
+                                                   "explanation_en"]].to_dict("records")}
