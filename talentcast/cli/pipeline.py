@@ -8,12 +8,19 @@ Both print the run id and the top shortage / surplus sectors and majors with the
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from talentcast.cli import app
+from talentcast.demo import load_embedded_dataset
+from talentcast.service import PIPELINE_STEPS, Service, summarise_gaps, summarise_warnings
+from talentcast.settings import get_settings
+from talentcast.storage import Storage
 
 _STEP_LABELS = {
     "load": "loading dataset versions 读取数据",
@@ -29,13 +36,6 @@ _STEP_LABELS = {
 
 def _progress_bar(enabled: bool = True):
     """A rich progress bar advanced by step names; returns (context manager, callback)."""
-    from contextlib import nullcontext
-
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from talentcast.demo import PIPELINE_STEPS
-
     if not enabled:
         return nullcontext(), (lambda name: None)
     progress = Progress(TextColumn("{task.description:<36}"), BarColumn(), TimeElapsedColumn(),
@@ -67,8 +67,6 @@ def _pct(value: float) -> str:
 
 
 def _print_summary(stored, region: str, year: int, n: int = 5) -> None:
-    from talentcast.demo import summarise_gaps, summarise_warnings
-
     echo = typer.echo
     summary = summarise_gaps(stored.result.results, stored.tables, region, year, n)
     regions = {str(c): z for c, z in zip(stored.tables["regions"]["code"], stored.tables["regions"]["name_zh"])}
@@ -148,17 +146,13 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
     """Forecast demand and supply on the stored data, compute gaps and warnings, store the run (运行预测)."""
-    from talentcast.demo import run_and_store
-    from talentcast.settings import get_settings
-    from talentcast.storage import Storage
-
     settings = get_settings()
     settings.ensure_home()
     bar, step = _progress_bar(not quiet)
     with Storage() as storage, bar:
-        stored = run_and_store(storage, settings, horizon=horizon, scenario=scenario, region=region,
-                               track=not no_track, n_paths=paths, method=method, engine=engine,
-                               progress=step)
+        stored = Service(storage, settings).run(horizon=horizon, scenario=scenario, region=region,
+                                                track=not no_track, n_paths=paths, method=method, engine=engine,
+                                                progress=step)
     _report(stored, region, settings)
 
 
@@ -168,22 +162,19 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
     """Load the embedded Liuzhou dataset (real + generated), run the pipeline and show the results (演示)."""
-    from talentcast.demo import load_embedded_dataset, run_and_store
-    from talentcast.settings import get_settings
-    from talentcast.storage import Storage
-
     settings = get_settings()
     settings.ensure_home()
     typer.echo(f"talentcast demo: data directory {settings.home.resolve()}")
     typer.echo("Embedded dataset: provincial employment is real (NBS); Liuzhou employment, schools and enrolment "
                "are GENERATED (seeded generator, fictional schools) - see talentcast/data/generated/GENERATED.md")
     with Storage() as storage:
+        service = Service(storage, settings)
         lines: list[str] = []
-        load_embedded_dataset(storage, progress=lines.append)
+        load_embedded_dataset(service, progress=lines.append)
         typer.echo("datasets: " + "; ".join(lines))
         bar, step = _progress_bar(not quiet)
         with bar:
-            stored = run_and_store(storage, settings, track=not no_track, progress=step)
+            stored = service.run(track=not no_track, progress=step)
     _report(stored, settings.default_region, settings)
     if stored.tracking_runs:
         typer.echo(f"\nMLflow ({settings.mlflow_tracking_uri}): forecast run {stored.tracking_runs.get('forecast')}"

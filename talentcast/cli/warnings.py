@@ -6,8 +6,9 @@
     talentcast warnings --check-rules FILE    # validate a rule file (exit 2 with file/rule/field/reason)
 
 The stored warnings of the latest completed baseline run are shown when they match the request (same rule set,
-plan year and minimum class size). Otherwise the warnings are computed from the stored input tables and the
-run's results, and nothing is written.
+plan year and minimum class size). Otherwise they are computed by the service (talentcast.service) from the
+run's results and the run's own dataset versions - exactly as GET /v1/warnings?rule_set= does - and nothing
+is written.
 """
 
 from __future__ import annotations
@@ -19,32 +20,15 @@ from pathlib import Path
 
 import typer
 
+from early_warning import list_rule_sets, load_rule_set
+from features.errors import TalentcastError
 from talentcast.cli import app
+from talentcast.service import Service
+from talentcast.settings import get_settings
+from talentcast.storage import Storage
 
-_RESULT_KINDS = ("gaps", "major_pressure", "supply")
-_DEFAULT_MIN_CLASS = 20
 _FORMATS = ("table", "csv", "json")
 _TABLE_COLUMNS = ("school", "major", "level", "action", "current_intake", "recommended_intake", "rules_fired")
-
-
-def _is_file(rules: str) -> bool:
-    return rules.endswith((".yaml", ".yml")) or "/" in rules or Path(rules).exists()
-
-
-def select_warnings(stored, rules: str | None, year: int | None, min_class_size: int | None) -> bool:
-    """True when the stored warnings answer the request as they are (no recomputation needed)."""
-    if stored is None or not len(stored):
-        return False
-    if rules is not None:
-        if _is_file(rules):
-            return False  # a user's file may share a built-in name but not its rules
-        from forecasting.early_warning import load_rule_set
-
-        if set(stored["rule_set"]) != {load_rule_set(rules).name}:
-            return False
-    if year is not None and year not in set(stored["plan_year"].astype(int)):
-        return False
-    return min_class_size in (None, _DEFAULT_MIN_CLASS)
 
 
 def _cell(value) -> str:
@@ -118,9 +102,6 @@ def warnings_command(
                                        "(CSV with a UTF-8 BOM so that Excel shows Chinese correctly)."),
 ) -> None:
     """Major warnings per school: level, action, recommended intake, rules and reasons 专业预警."""
-    from features.errors import TalentcastError
-    from forecasting.early_warning import compute_warnings, list_rule_sets, load_rule_set
-
     if fmt not in _FORMATS:
         raise TalentcastError(f"unknown format {fmt!r}; use table, csv or json")
     if level is not None and level not in ("red", "yellow", "green"):
@@ -139,31 +120,10 @@ def warnings_command(
         typer.echo(f"ok: {check_rules} defines rule set '{rs.name}' with {len(rs.rules)} rules "
                    f"(measure {rs.employment_measure}, max change {rs.max_change:g})")
         return
-    if rules is not None:
-        load_rule_set(rules)  # refuse a bad rule set before touching the database
-
-    from talentcast.storage import Storage
-
     with Storage() as storage:
-        meta = storage.latest_run()
-        if meta is None:
-            raise TalentcastError("no completed run yet; run `talentcast pipeline run` (or `talentcast demo`) first")
-        filters = {"region": region} if region else None
-        stored = storage.load_results("warnings", run_id=meta.run_id, filters=filters)
-        if select_warnings(stored, rules, year, min_class_size):
-            frame = stored
-            if year is not None:
-                frame = frame[frame["plan_year"].astype(int) == year]
-            source = f"stored run {meta.run_id}"
-        else:
-            tables = storage.load_tables()
-            results = {kind: storage.load_results(kind, run_id=meta.run_id) for kind in _RESULT_KINDS}
-            plan_year = year
-            if plan_year is None and len(stored):
-                plan_year = int(stored["plan_year"].iloc[0])
-            frame = compute_warnings(tables, results, plan_year, rule_set=rules, region=region,
-                                     min_class_size=_DEFAULT_MIN_CLASS if min_class_size is None else min_class_size)
-            source = f"computed from run {meta.run_id}'s results and the stored tables (not saved)"
+        answer = Service(storage, get_settings()).warnings(rule_set=rules, plan_year=year, region=region,
+                                                           min_class_size=min_class_size)
+    frame, source = answer.frame, answer.source
     if school is not None:
         known = sorted(set(frame["school"]))
         frame = frame[frame["school"] == school]
