@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from talentcast.cli import _register, main
+from talentcast.cli import main
 from talentcast.storage import Storage
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,7 +30,6 @@ SECTORS_CSV = (
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     """Run the real `talentcast` entry point in-process; returns (exit code, stdout, stderr)."""
-    _register()
     try:
         main(list(args))
         code = 0

@@ -7,9 +7,8 @@ import pytest
 
 from features.errors import TalentcastError
 from features.series import normalise_input, to_long
-from talentcast.cli import _register, app
+from talentcast.cli import app
 
-_register()
 
 
 def _frame(rows, columns=("series_id", "period", "value")):

@@ -10,36 +10,12 @@ import sys
 import typer
 
 from features.errors import TalentcastError
+from talentcast.cli import data, forecast, pipeline, report, service, warnings  # noqa: F401 - registers commands
+from talentcast.cli.app import app
 
-app = typer.Typer(
-    name="talentcast",
-    help="Talent supply-demand forecasting and major early warning (人才供需预测与专业预警).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-@app.callback()
-def _root() -> None:
-    """Talent supply-demand forecasting and major early warning (人才供需预测与专业预警)."""
-
-
-@app.command()
-def version() -> None:
-    """Print the talentcast version."""
-    from talentcast import __version__
-
-    typer.echo(__version__)
-
-
-def _register() -> None:
-    # Imported here so that each module registers its commands on `app`.
-    from talentcast.cli import data, forecast, pipeline, report, service, warnings  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:
-    _register()
     try:
         app(args=argv, standalone_mode=False)
     except TalentcastError as exc:

@@ -17,7 +17,7 @@ import typer
 
 from features.contract import TABLE_NAMES
 from features.errors import TalentcastError
-from talentcast.cli import app
+from talentcast.cli.app import app
 
 
 class OutputFormat(str, Enum):

@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 import typer
 
 from features.errors import TalentcastError
-from talentcast.cli import app
+from talentcast.cli.app import app
 
 
 def _levels(text: str) -> tuple[int, ...]:

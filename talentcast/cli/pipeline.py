@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from talentcast.cli import app
+from talentcast.cli.app import app
 from talentcast.demo import load_embedded_dataset
 from talentcast.service import PIPELINE_STEPS, Service, summarise_gaps, summarise_warnings
 from talentcast.settings import get_settings

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from talentcast.cli import app
+from talentcast.cli.app import app
 
 # Result kinds and input tables the key figures draw on (see talentcast.report.report_figures).
 _REPORT_KINDS = ("demand", "gaps", "warnings")

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from features.errors import TalentcastError
-from talentcast.cli import app
+from talentcast.cli.app import app
 
 keys_app = typer.Typer(
     help="Manage API keys (admin | planner | school). Keys are stored only as salted hashes.",

@@ -22,7 +22,7 @@ import typer
 
 from early_warning import list_rule_sets, load_rule_set
 from features.errors import TalentcastError
-from talentcast.cli import app
+from talentcast.cli.app import app
 from talentcast.service import Service
 from talentcast.settings import get_settings
 from talentcast.storage import Storage
