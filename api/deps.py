@@ -157,6 +157,7 @@ class ReadContext:
     cache: ReadCache
     lang: str
     pagination: Pagination
+    settings: Settings
 
 
 async def get_read_context(
@@ -176,7 +177,8 @@ async def get_read_context(
     if storage is None:
         storage = await get_storage(request)
     return ReadContext(key=key, storage=storage, cache=state.read_cache,
-                       lang=parse_accept_language(accept_language), pagination=Pagination(limit=limit, offset=offset))
+                       lang=parse_accept_language(accept_language), pagination=Pagination(limit=limit, offset=offset),
+                       settings=state.settings)
 
 
 ReadDep = Annotated[ReadContext, Depends(get_read_context)]

@@ -4,7 +4,7 @@
 
 Error mapping (the only place where domain errors become HTTP errors):
     NotFoundError (storage)         404
-    compute.Busy                    409 (a recompute is already running)
+    Busy                    409 (a recompute is already running)
     ValidationError, InputFileError 422 (`issues` lists every problem, as the CLI reports them)
     other TalentcastError           400
     anything else                   500 {"detail": "internal error"}; the traceback goes to the server log only
@@ -22,7 +22,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from api import compute
+from talentcast.service import Busy
 from api.fastpath import CachedPages
 from api.queries import ReadCache, issues_payload
 from api.security import KeyVerifier
@@ -144,8 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _unreadable(_request: Request, exc: InputFileError) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "issues": []}, status_code=422)
 
-    @app.exception_handler(compute.Busy)
-    async def _busy(_request: Request, exc: compute.Busy) -> JSONResponse:
+    @app.exception_handler(Busy)
+    async def _busy(_request: Request, exc: Busy) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
     @app.exception_handler(TalentcastError)

@@ -444,11 +444,15 @@ def result_page(
     lang: str = "zh",
     name_tables: Mapping[str, str] | None = None,
     transform: Callable[[list[dict[str, Any]]], Any] | None = None,
+    variant: tuple = (),
+    load: Callable[[], pd.DataFrame] | None = None,
 ) -> bytes:
     """One page of result `kind` of `run` as the JSON body of `model` (a ResultPage), names in `lang`.
 
     The body is cached: a run's results never change, so the same run, filters, caller scope (`scope_key`,
     which stands for the `within` predicates), page, language and name-table versions give the same bytes.
+    `load` computes the rows instead of reading the stored ones (e.g. warnings under another rule set);
+    `variant` names what it computes, so that its rows are kept apart from the stored ones.
     """
     name_tables = dict(name_tables or {})
 
@@ -456,7 +460,10 @@ def result_page(
         envelope = run_envelope(run, cache, storage)
         if run is None:
             return to_json(model, {**envelope, "total": 0, "limit": limit, "offset": offset, "items": []})
-        frame = run_results(cache, storage, kind, int(run.run_id))
+        if load is None:
+            frame = run_results(cache, storage, kind, int(run.run_id))
+        else:
+            frame = cache.frame((_db_key(storage), "computed", kind, int(run.run_id), variant), load)
         selected = filter_frame(frame, equals, within, year_column, year_from, year_to)
         total, rows = page(selected, limit, offset)
         items = records(rows)
@@ -469,7 +476,7 @@ def result_page(
     if run is None:
         return build()
     versions = current_versions(cache, storage)
-    key = (_db_key(storage), "results", kind, int(run.run_id), _freeze(equals), scope_key, year_column, year_from,
+    key = (_db_key(storage), "results", kind, int(run.run_id), variant, _freeze(equals), scope_key, year_column, year_from,
            year_to, limit, offset, lang, tuple(versions.get(t) for t in sorted(set(name_tables.values()))))
     return cache.page(key, build)
 

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from api import compute
 from api.deps import CacheDep, CurrentKey, PageDep, SettingsDep, StorageDep
 from api.schemas import Page, Run, RunRequest
 from api.security import require_role
+from talentcast.service import Service
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 
@@ -41,7 +41,8 @@ def create_run(
     """Synchronous: answers when the new run is committed (readers switch to it atomically)."""
     require_role(key, "admin")
     request = request or RunRequest()
-    meta = compute.recompute(storage, settings, horizon=request.horizon, method=request.method,
-                             n_paths=request.n_paths, track=request.track)
+    # wait=False: a second recompute while one runs answers 409 (service.Busy) instead of queueing.
+    meta = Service(storage, settings).run(horizon=request.horizon, method=request.method or "auto",
+                                          n_paths=request.n_paths, track=request.track, wait=False).meta
     cache.invalidate_pointers()
     return _run_dict(meta)

@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from api import compute, queries
+from api import queries
 from api.deps import CacheDep, CurrentKey, LanguageDep, SettingsDep, StorageDep
 from api.routes.common import region_scope
 from api.schemas import ScenarioResult
 from api.security import check_region, require_role
-from features.errors import TalentcastError
+from talentcast.service import Service, load_scenario
 
 router = APIRouter(prefix="/v1", tags=["scenarios"])
 
@@ -38,8 +38,6 @@ def run_scenario(
     """Planners (in their region) and admins. Runs in the worker thread pool: scenarios reuse the fitted
     state of the latest baseline run (no refit), about 2 s on the demo data once that state is loaded."""
     require_role(key, "admin", "planner")
-    from forecasting.scenarios import load_scenario
-
     parsed = load_scenario(scenario)  # format errors -> 400 naming the field
     parents = queries.region_parents(cache, storage)
     for change in parsed.changes:
@@ -47,12 +45,9 @@ def run_scenario(
         if target_region:
             check_region(key, str(target_region), parents)
     equals, within, _ = region_scope(key, region, cache, storage)
-    run = queries.latest_run(cache, storage)
-    if run is None:
-        raise TalentcastError("no baseline run yet: run `talentcast demo` (or POST /v1/runs) first")
-    baseline_warnings = queries.run_results(cache, storage, "warnings", int(run.run_id))
-    results = compute.evaluate_scenario(storage, settings, run, parsed, baseline_warnings, cache)
-
+    # The service answers exactly as `talentcast run --scenario` computes it, from the latest baseline run.
+    answer = Service(storage, settings).scenario(parsed)
+    run, results = answer.run, answer.results
     gaps = queries.filter_frame(_code_columns_as_text(results["gaps"]), equals, within, "year", year, year)
     warnings = queries.filter_frame(_code_columns_as_text(results["warnings"]), equals, within, "plan_year", year, year)
     gap_items = queries.add_names(queries.records(gaps), {

@@ -11,6 +11,11 @@ from api.deps import ReadDep
 from api.routes.common import RunIdQuery, json_response, region_scope, select_run
 from api.schemas import ResultPage, Warning
 from api.security import school_filter
+from early_warning import BUILTIN_RULE_SETS
+from talentcast.service import Service
+
+# Only built-in rule sets by name: a path from a client must never be read on the server.
+RuleSetName = Literal[BUILTIN_RULE_SETS]  # type: ignore[valid-type]
 
 router = APIRouter(prefix="/v1", tags=["warnings"])
 
@@ -24,8 +29,12 @@ async def list_warnings(
     year: Annotated[int | None, Query(ge=1990, le=2060, description="plan year (招生计划年度)")] = None,
     region: Annotated[str | None, Query(max_length=20)] = None,
     run_id: RunIdQuery = None,
+    rule_set: Annotated[RuleSetName | None, Query(description="compute the run's warnings under this built-in "
+                                                  "rule set (default: the stored ones)")] = None,
 ) -> Any:
-    """A school key sees only its own school (another school's code answers 404)."""
+    """A school key sees only its own school (another school's code answers 404). With `rule_set`, the warnings
+    are computed by the service from the run's own results and dataset versions, exactly as `talentcast
+    warnings --rules NAME` does; nothing is stored."""
 
     key, storage, cache, lang, pagination = ctx.key, ctx.storage, ctx.cache, ctx.lang, ctx.pagination
 
@@ -33,12 +42,17 @@ async def list_warnings(
         only_school = school_filter(key, school)
         equals, within, scope_key = region_scope(key, region, cache, storage)
         run = select_run(cache, storage, run_id)
+        load = None
+        if rule_set is not None and run is not None:
+            def load() -> Any:
+                return Service(storage, ctx.settings).warnings(run_id=int(run.run_id), rule_set=rule_set).frame
         return json_response(queries.result_page(
             cache, storage, run, "warnings", model=ResultPage[Warning], limit=pagination.limit,
             offset=pagination.offset, equals={**equals, "school": only_school, "major": major, "level": level},
             within=within, scope_key=scope_key, year_column="plan_year", year_from=year, year_to=year, lang=lang,
             name_tables={"school": "schools", "major": "majors"},
             transform=lambda items: queries.pick_language(items, "explanation", lang),
+            variant=("rule_set", rule_set) if rule_set else (), load=load,
         ))
 
     return await queries.serve_cached(handler)
