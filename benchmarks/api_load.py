@@ -1,6 +1,7 @@
 """Load test of the HTTP API on loopback with the demo data (results go to docs/api.md).
 
     .venv/bin/python benchmarks/api_load.py [--home DIR] [--clients 50] [--seconds 5] [--rounds 3] [--no-memo]
+                                            [--compare GIT_REF]
 
 What it does:
 1. Makes sure DIR holds the demo data and a baseline run (`talentcast demo` equivalent, without MLflow
@@ -14,6 +15,10 @@ What it does:
        GET /v1/warnings?school=<a 柳州 school>   (school key)       vs bare endpoint, same JSON
        GET /v1/gaps                             (planner key, 100 rows) vs bare endpoint, same JSON
 The load generator and the server share the machine (2 cores here), as on a small city server.
+
+With `--compare REF` (e.g. `--compare HEAD~5`), the same run also starts the API of that commit (checked out
+into a temporary git worktree, same .venv, its own home prepared by its own code) and alternates it with
+this checkout's API round after round: "before" and "after" measured under the same machine load.
 """
 
 from __future__ import annotations
@@ -170,6 +175,33 @@ def wait_for(port: int, process: subprocess.Popen, timeout: float = 180) -> None
     raise SystemExit("the benchmark server did not start")
 
 
+def _targets(info: dict) -> dict:
+    return {
+        "warnings": {"path": f"/v1/warnings?school={quote(info['school'])}",
+                     "headers": {"Authorization": f"Bearer {info['school_key']}"}},
+        "gaps": {"path": "/v1/gaps", "headers": {"Authorization": f"Bearer {info['planner_key']}"}},
+    }
+
+
+def compare_checkout(ref: str, root: Path, port: int) -> tuple:
+    """Check out `ref` into a temporary worktree and prepare its demo home with its own code."""
+    sha = subprocess.run(["git", "rev-parse", "--short", ref], cwd=REPO, check=True, capture_output=True,
+                         text=True).stdout.strip()
+    tree = root / f"tree-{sha}"
+    home = root / f"home-{sha}"
+    if not tree.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), sha], cwd=REPO, check=True,
+                       capture_output=True)
+    home.mkdir(parents=True, exist_ok=True)
+    code = ("import json, sys; from pathlib import Path; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/benchmarks']; "
+            "import api_load; print('INFO' + json.dumps(api_load.prepare(Path(sys.argv[2]))))")
+    out = subprocess.run([sys.executable, "-c", code, str(tree), str(home)], cwd=tree, check=True,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(tree)}).stdout
+    info = json.loads(out.split("INFO", 1)[1].strip().splitlines()[0])
+    return (f"[{sha}] ", tree, home, port, info)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=Path("/tmp/talentcast-bench/home"))
@@ -179,6 +211,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--no-memo", action="store_true",
                         help="turn off the api.fastpath response memo: measure the FastAPI route path")
+    parser.add_argument("--compare", metavar="GIT_REF",
+                        help="also measure the API of this commit in the same run (before/after)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--targets", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -188,30 +222,35 @@ def main() -> None:
         return
 
     info = prepare(args.home)
-    targets = {
-        "warnings": {"path": f"/v1/warnings?school={quote(info['school'])}",
-                     "headers": {"Authorization": f"Bearer {info['school_key']}"}},
-        "gaps": {"path": "/v1/gaps", "headers": {"Authorization": f"Bearer {info['planner_key']}"}},
-    }
-    targets_file = args.home / "bench-targets.json"
-    targets_file.write_text(json.dumps(targets))
-    env = {**os.environ, "TALENTCAST_HOME": str(args.home), "PYTHONPATH": str(REPO)}
-    server = subprocess.Popen([sys.executable, __file__, "--serve", "--port", str(args.port), "--home",
-                               str(args.home), "--targets", str(targets_file)] + (["--no-memo"] if args.no_memo else []),
-                              env=env, cwd=REPO)
+    servers = [("", REPO, args.home, args.port, info)]
+    if args.compare:
+        servers.append(compare_checkout(args.compare, args.home.parent / "compare", args.port + 1))
+    processes = []
     try:
-        wait_for(args.port, server)
-        # API and bare endpoint alternate, round after round, so that both see the same (shared, varying)
-        # machine load; the latencies of all rounds are pooled per endpoint.
+        for label, repo, home, port, server_info in servers:
+            targets = _targets(server_info)
+            targets_file = home / "bench-targets.json"
+            targets_file.write_text(json.dumps(targets))
+            env = {**os.environ, "TALENTCAST_HOME": str(home), "PYTHONPATH": str(repo)}
+            processes.append(subprocess.Popen(
+                [sys.executable, str(repo / "benchmarks" / "api_load.py"), "--serve", "--port", str(port),
+                 "--home", str(home), "--targets", str(targets_file)] + (["--no-memo"] if args.no_memo else []),
+                env=env, cwd=repo))
+        for process, (_, _, _, port, _) in zip(processes, servers):
+            wait_for(port, process)
+        # Endpoints alternate, round after round (and checkout after checkout with --compare), so that all see
+        # the same (shared, varying) machine load; the latencies of all rounds are pooled per endpoint.
         runs: dict[str, list[dict]] = {}
         for round_number in range(args.rounds):
-            for name, target in targets.items():
-                for label, path, headers in ((f"API {target['path']}", target["path"], target["headers"]),
-                                             (f"bare FastAPI, same JSON ({name})", f"/bare/{name}", {})):
-                    result = asyncio.run(drive(args.port, path, headers, args.clients, args.seconds))
-                    runs.setdefault(label, []).append(result)
-                    print(f"round {round_number + 1} {label:<48} {result['rps']:7.0f} req/s  p50 "
-                          f"{result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms", flush=True)
+            for label, _, _, port, server_info in servers:
+                for name, target in _targets(server_info).items():
+                    for what, path, headers in ((f"API {target['path']}", target["path"], target["headers"]),
+                                                (f"bare FastAPI, same JSON ({name})", f"/bare/{name}", {})):
+                        what = f"{label}{what}"
+                        result = asyncio.run(drive(port, path, headers, args.clients, args.seconds))
+                        runs.setdefault(what, []).append(result)
+                        print(f"round {round_number + 1} {what:<60} {result['rps']:7.0f} req/s  p50 "
+                              f"{result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms", flush=True)
         results = []
         for label, parts in runs.items():
             ms = sorted(x for part in parts for x in part["latencies_ms"])
@@ -221,8 +260,9 @@ def main() -> None:
                 "bytes": parts[0]["bytes"], "failures": sum(p["failures"] for p in parts),
             })
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
     print()
     print(f"demo run {info['run_id']}: {info['warnings_rows']} warning rows, {info['gaps_rows']} gap rows; "
           f"school {info['school']} has {info['school_rows']} warnings; {args.clients} clients, "
@@ -235,6 +275,11 @@ def main() -> None:
               f"{r['bytes']} |")
     for api, bare in zip(results[0::2], results[1::2]):
         print(f"\n{api['label']}: p99 = {api['p99_ms'] / bare['p99_ms']:.2f} x bare")
+    if args.compare:
+        half = len(results) // 2
+        for now, before in zip(results[:half:2], results[half::2]):
+            print(f"{now['label']}: p99 {now['p99_ms']:.1f} ms now vs {before['p99_ms']:.1f} ms at {args.compare} "
+                  f"({now['p99_ms'] / before['p99_ms']:.2f} x)")
 
 
 if __name__ == "__main__":
