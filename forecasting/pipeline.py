@@ -19,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from features.contract import DEFAULT_SEED
 from features.errors import TalentcastError
 from forecasting import demand as demand_mod
 from forecasting import gaps as gaps_mod
@@ -287,7 +288,7 @@ def pressure_weight_matrix(hierarchy: Hierarchy, units: pd.DataFrame,
 # ----------------------------------------------------------------------------------------------- run
 
 
-def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: Any = None, seed: int = 20261129,
+def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: Any = None, seed: int = DEFAULT_SEED,
                  n_paths: int = 1000, region: str | None = None, method: str = "auto", engine: str = "local",
                  scheduler=None, shortage_threshold: float = gaps_mod.DEFAULT_SHORTAGE_THRESHOLD,
                  surplus_threshold: float = gaps_mod.DEFAULT_SURPLUS_THRESHOLD, sampler: Sampler | None = None,
