@@ -127,7 +127,7 @@ def track_pipeline(result, dataset_versions: dict[str, int], scenario_id: str | 
         scores = [r.scores for r in engine_results if r.scores is not None and len(r.scores)]
         backtests = [r.backtest for r in engine_results if r.backtest is not None and len(r.backtest)]
         if scores:
-            from forecasting.backtest import summarise
+            from forecasting.metrics import summarise
 
             summary = summarise(pd.concat(scores, ignore_index=True))
             bt_metrics = {f"{row['model']}.{m}": row[m] for _, row in summary.iterrows()
