@@ -105,7 +105,8 @@ def recompute(storage: Any, settings: Settings, horizon: int | None = None, meth
 
 def baseline_state(storage: Any, settings: Settings, run: Any, rebuild: bool = False) -> Any:
     """The fitted PipelineState of `run` (memory, then disk, then rebuilt from the run's inputs)."""
-    from forecasting.pipeline import PipelineState, run_pipeline
+    from forecasting.pipeline import run_pipeline
+    from forecasting.results import PipelineState
 
     key = (str(storage.url), int(run.run_id))
     with _states_lock:
@@ -133,7 +134,7 @@ def evaluate_scenario(storage: Any, settings: Settings, run: Any, scenario: Any,
 
     `cache` (an api.queries.ReadCache) keeps the run's input tables between scenarios of the same run.
     """
-    from forecasting.scenarios import apply_scenario
+    from forecasting.results import apply_scenario
 
     state = baseline_state(storage, settings, run)
     try:

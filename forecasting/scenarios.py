@@ -20,8 +20,8 @@ Format (see docs/supply-demand.md and docs/scenarios/*.yaml)::
         years: {from: 2026}
 
 `load_scenario` checks the format (TalentcastError "<file>: changes[1].percent: <reason>");
-`apply_scenario(state, scenario)` checks the targets against the fitted state and recomputes every result from
-the stored forecasts and sample paths, without refitting anything.
+`forecasting.results.apply_scenario(state, scenario)` checks the targets against the fitted state and recomputes
+every result from the stored forecasts and sample paths, without refitting anything.
 """
 
 from __future__ import annotations
@@ -249,17 +249,3 @@ def load_scenario(path_or_dict: str | Path | dict | Scenario) -> Scenario:
     return Scenario(id=scenario_id, name=name.strip(), description=description,
                     changes=tuple(_change(source, i, c) for i, c in enumerate(changes)), source=source)
 
-
-def apply_scenario(baseline_state, scenario) -> dict:
-    """Recompute every result under `scenario` from a fitted PipelineState (pure, no refit).
-
-    Args:
-        baseline_state: `forecasting.pipeline.PipelineState` (from `run_pipeline(...).state`).
-        scenario: Scenario, dict or path.
-
-    Returns:
-        dict kind -> DataFrame (demand, supply, supply_by_sector, gaps, major_pressure).
-    """
-    from forecasting.pipeline import compute_results
-
-    return compute_results(baseline_state, load_scenario(scenario))

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from features.errors import TalentcastError
-from forecasting.pipeline import PipelineState, compute_results, run_pipeline
+from forecasting.pipeline import run_pipeline
+from forecasting.results import PipelineState, compute_results
 
 COLUMNS = {
     "demand": "region, sector, year, employment_mean, employment_lo_80, employment_hi_80, expansion_mean, "

@@ -10,8 +10,9 @@ import pytest
 from _supply_demand_fixtures import linear_sampler, tiny_tables
 
 from features.errors import TalentcastError
-from forecasting.pipeline import compute_results, run_pipeline
-from forecasting.scenarios import apply_scenario, load_scenario
+from forecasting.pipeline import run_pipeline
+from forecasting.results import apply_scenario, compute_results
+from forecasting.scenarios import load_scenario
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "scenarios"
 
