@@ -18,12 +18,13 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from features.codes import CodeTree
 from features.contract import DEFAULT_SEED
 from features.errors import TalentcastError
 from forecasting import demand as demand_mod
 from forecasting import gaps as gaps_mod
 from forecasting import supply as supply_mod
-from forecasting.reconcile import Hierarchy, ancestors, build_hierarchy, reconcile_atoms
+from forecasting.reconcile import Hierarchy, build_hierarchy, reconcile_atoms
 from forecasting.results import PipelineState, compute_results
 from forecasting.scenarios import load_scenario
 
@@ -52,11 +53,8 @@ def region_scope(regions: pd.DataFrame, region: str | None) -> set[str] | None:
     codes = regions["code"].astype(str)
     if str(region) not in set(codes):
         raise TalentcastError(f"regions: region {region!r} is not in the regions table")
-    parent_of = {str(c): (str(p) if isinstance(p, str) and p else None)
-                 for c, p in zip(codes, regions.get("parent", pd.Series([None] * len(codes))))}
-    keep = set(ancestors(parent_of, str(region)))
-    keep |= {c for c in codes if str(region) in ancestors(parent_of, c)}
-    return keep
+    tree = CodeTree.from_table(regions)
+    return set(tree.ancestors(str(region))) | tree.descendants(str(region))
 
 
 

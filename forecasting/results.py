@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from features.codes import CodeTree
 from forecasting import demand as demand_mod
 from forecasting import gaps as gaps_mod
 from forecasting import supply as supply_mod
-from forecasting.reconcile import Hierarchy, aggregate, ancestors
+from forecasting.reconcile import Hierarchy, aggregate
 from forecasting.scenarios import Scenario, ScenarioError, load_scenario
 
 RESULT_KINDS = ("demand", "supply", "supply_by_sector", "gaps", "major_pressure")
@@ -89,14 +90,6 @@ class PipelineState:
             raise ValueError(f"saved PipelineState has format {getattr(state, 'format_version', 0)}, this version "
                              f"reads format {STATE_FORMAT}; rebuild it with run_pipeline")
         return state
-
-
-def _descendants_or_self(regions: pd.DataFrame, region: str | None) -> set[str] | None:
-    if region is None:
-        return None
-    parent_of = {str(c): (str(p) if isinstance(p, str) and p else None)
-                 for c, p in zip(regions["code"], regions.get("parent", pd.Series([None] * len(regions))))}
-    return {c for c in parent_of if str(region) in ancestors(parent_of, c)} | {str(region)}
 
 
 @dataclass
@@ -261,8 +254,8 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
                                        state.shortage_threshold, state.surplus_threshold)
     results = {"demand": demand, "supply": supply, "supply_by_sector": supply_by_sector, "gaps": gaps,
                "major_pressure": pressure}
-    keep = _descendants_or_self(state.tables["regions"], state.region)
-    if keep is not None:
+    if state.region is not None:
+        keep = CodeTree.from_table(state.tables["regions"]).descendants(state.region)
         results = {k: v[v["region"].isin(keep)].reset_index(drop=True) for k, v in results.items()}
     return results
 
