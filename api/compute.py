@@ -19,6 +19,7 @@ import pandas as pd
 
 from features.contract import TABLE_NAMES
 from features.errors import TalentcastError
+from talentcast.reference_data import with_crosswalk_reference
 from talentcast.settings import Settings
 
 logger = logging.getLogger("talentcast.api")
@@ -123,7 +124,8 @@ def baseline_state(storage: Any, settings: Settings, run: Any, rebuild: bool = F
         except Exception:  # a state file from an older version: rebuild it below
             logger.warning("could not read %s; rebuilding the state", path, exc_info=True)
     tables = run_tables(storage, run)
-    result = run_pipeline(tables, horizon=run.horizon or settings.horizon_years, seed=settings.random_seed)
+    result = run_pipeline(with_crosswalk_reference(tables), horizon=run.horizon or settings.horizon_years,
+                          seed=settings.random_seed)
     _remember_state(storage, settings, run.run_id, result.state)
     return result.state
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from features.codes import CodeTree
 from features.contract import DEFAULT_SEED
+from features.crosswalk import build_major_sector_map
 from features.errors import TalentcastError
 from forecasting import demand as demand_mod
 from forecasting import gaps as gaps_mod
@@ -29,6 +30,10 @@ from forecasting.results import PipelineState, compute_results
 from forecasting.scenarios import load_scenario
 
 REQUIRED_TABLES = ("regions", "sectors", "employment", "majors", "schools", "enrolment")
+# What a missing major_sector_map is built from (features.crosswalk.build_major_sector_map): the official MOE
+# major -> occupation links and the occupation -> sector table. The caller passes them as tables (the packaged
+# ones: talentcast.reference_data.with_crosswalk_reference); they are not kept in the state.
+CROSSWALK_SOURCES = ("major_occupation_links", "occupation_sector")
 _PATH_BLOCK = 250
 
 Sampler = Callable[[pd.DataFrame, int, int, int], pd.DataFrame]
@@ -144,21 +149,17 @@ def base_paths(employment: pd.DataFrame, nodes: pd.DataFrame, base_year: int, ho
 # ----------------------------------------------------------------------------------------------- crosswalk
 
 
-def _crosswalk(tables: dict[str, pd.DataFrame], notes: list[str]) -> tuple[pd.DataFrame, str]:
-    """The major -> sector map of the run: the given table, else one built from the official links."""
+def _has_crosswalk(tables: dict[str, pd.DataFrame]) -> bool:
     given = tables.get("major_sector_map")
-    if given is not None and not given.empty:
+    return given is not None and not given.empty
+
+
+def _crosswalk(tables: dict[str, pd.DataFrame], notes: list[str]) -> tuple[pd.DataFrame, str]:
+    """The major -> sector map of the run: the given table, else one built from the crosswalk sources."""
+    if _has_crosswalk(tables):
+        given = tables["major_sector_map"]
         return given.assign(major=given["major"].astype(str), sector=given["sector"].astype(str)), "given"
-    from features.crosswalk import build_major_sector_map
-
-    links, occupation_sector = tables.get("major_occupation_links"), tables.get("occupation_sector")
-    if links is None or occupation_sector is None:
-        # Packaged read-only reference data (real MOE links, curated occupation -> sector table).
-        from pathlib import Path
-
-        data = Path(__file__).resolve().parents[1] / "talentcast" / "data"
-        links = pd.read_csv(data / "real" / "major_to_occupation_official_teaching_standards.csv", dtype=str)
-        occupation_sector = pd.read_csv(data / "reference" / "occupation_sector.csv", dtype=str)
+    links, occupation_sector = (tables[name] for name in CROSSWALK_SOURCES)
     built = build_major_sector_map(links, occupation_sector, tables["majors"])
     # The occupation table may name divisions the run's sector list lacks: fall back to their section.
     known = set(tables["sectors"]["code"].astype(str))
@@ -221,7 +222,8 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
     """Fit the demand and supply sides once and compute all results (pure: no files, no database).
 
     Args:
-        tables: contract tables by name (REQUIRED_TABLES; major_sector_map and sector_parameters optional).
+        tables: contract tables by name (REQUIRED_TABLES; major_sector_map and sector_parameters optional;
+            without a major_sector_map, the CROSSWALK_SOURCES tables to build one from).
         horizon: forecast years after the last employment year.
         scenario: None (baseline), a Scenario, a dict or a YAML/JSON path.
         seed: seed of the sample paths and supply draws.
@@ -241,6 +243,9 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
     missing = [t for t in REQUIRED_TABLES if t not in tables or tables[t] is None or tables[t].empty]
     if missing:
         raise TalentcastError(f"missing input table(s): {', '.join(missing)}; ingest them first")
+    if not _has_crosswalk(tables) and any(tables.get(name) is None for name in CROSSWALK_SOURCES):
+        raise TalentcastError("major_sector_map is missing and cannot be built: pass it, or the tables it is "
+                              f"built from ({', '.join(CROSSWALK_SOURCES)})")
     if not 1 <= int(horizon) <= 20:
         raise TalentcastError(f"horizon must be between 1 and 20 years, got {horizon}")
     if n_paths < 10:
@@ -324,7 +329,8 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
         notes.append("sector_parameters not given: default replacement_rate 0.03 and graduate_entry_share 0.5")
 
     state = PipelineState(
-        tables=tables, horizon=int(horizon), base_year=base_year, years=years, seed=int(seed),
+        tables={name: frame for name, frame in tables.items() if name not in CROSSWALK_SOURCES},
+        horizon=int(horizon), base_year=base_year, years=years, seed=int(seed),
         n_paths=int(n_paths), region=None if region is None else str(region),
         shortage_threshold=float(shortage_threshold), surplus_threshold=float(surplus_threshold),
         hierarchy=hierarchy, atom_paths=atom_paths, node_models=node_models, sector_params=sector_params,

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
+from talentcast.reference_data import with_crosswalk_reference
 from talentcast.storage import DatasetVersion, Storage
 
 EMBEDDED_SOURCE = "embedded:demo"  # source_file of embedded tables (built by talentcast.demo_data)
@@ -174,9 +175,10 @@ def run_and_store(storage, settings, horizon: int | None = None, scenario=None, 
     versions = storage.current_versions()
     tables = storage.load_tables()
     horizon = int(horizon or settings.horizon_years)
-    result = run_pipeline(tables, horizon=horizon, scenario=scenario_obj, seed=settings.random_seed,
-                          n_paths=n_paths, region=region, method=method, engine=engine,
-                          progress=step)
+    # The packaged crosswalk sources are added only when the stored tables have no major_sector_map.
+    result = run_pipeline(with_crosswalk_reference(tables), horizon=horizon, scenario=scenario_obj,
+                          seed=settings.random_seed, n_paths=n_paths, region=region, method=method,
+                          engine=engine, progress=step)
     result.meta["dataset_versions"] = dict(versions)
     results = dict(result.results)
     step("warnings")
