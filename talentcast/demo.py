@@ -104,7 +104,7 @@ def track_pipeline(result, dataset_versions: dict[str, int], scenario_id: str | 
     """
     import logging
 
-    from models.tracking import track_run
+    from talentcast.tracking import track_run
 
     # MLflow logs its store set-up at INFO ("Creating initial MLflow database tables..."): not for users.
     logging.getLogger("mlflow").setLevel(logging.WARNING)
@@ -159,7 +159,7 @@ def run_and_store(storage, settings, horizon: int | None = None, scenario=None, 
         horizon: forecast years (default settings.horizon_years).
         scenario: None, a Scenario, a dict or a YAML/JSON path.
         region: keep results for this region and its descendants (None: the schools' regions).
-        track: record forecasts and backtests in MLflow (models.tracking).
+        track: record forecasts and backtests in MLflow (talentcast.tracking).
         progress: callback(step name) called as each of PIPELINE_STEPS starts.
 
     Returns:
