@@ -25,6 +25,7 @@ from features.errors import TalentcastError
 from forecasting import demand as demand_mod
 from forecasting import gaps as gaps_mod
 from forecasting import supply as supply_mod
+from forecasting.engine import forecast
 from forecasting.reconcile import Hierarchy, build_hierarchy, reconcile_atoms
 from forecasting.results import PipelineState, compute_results
 from forecasting.scenarios import load_scenario
@@ -76,8 +77,6 @@ def engine_forecast(frame: pd.DataFrame, horizon: int, n_paths: int, seed: int, 
     Returns:
         (paths with series_id, period, path, value, model; list of the engine's ForecastResult per group).
     """
-    from forecasting.engine import forecast
-
     last = frame.groupby("series_id")["period"].max().astype(int)
     target = int(last.max()) + int(horizon)
     all_ids = sorted(last.index)
