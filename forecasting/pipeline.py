@@ -42,7 +42,8 @@ Sampler = Callable[[pd.DataFrame, int, int, int], pd.DataFrame]
 
 @dataclass
 class PipelineResult:
-    """results: kind -> frame (forecasting.results.RESULT_KINDS); state: PipelineState; meta: run metadata (see INTERFACES.md)."""
+    """results: kind -> frame (forecasting.results.RESULT_KINDS); state: PipelineState; meta: run metadata
+    (see INTERFACES.md)."""
 
     results: dict[str, pd.DataFrame]
     state: PipelineState
