@@ -141,7 +141,7 @@ def _child(args) -> None:
     from talentcast.storage import Storage
 
     start = time.perf_counter()
-    from forecasting.scenarios import apply_scenario
+    from forecasting.results import apply_scenario
     from talentcast.demo import run_and_store
 
     imported = time.perf_counter()

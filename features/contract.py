@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 
 MIN_YEAR = 1990
 MAX_YEAR = 2060
+# The project's one default random seed (sample paths, supply draws, generated data): typed here only, every
+# layer above imports it (forecasting.pipeline, talentcast.settings).
+DEFAULT_SEED = 20261129
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ the left), because every vectorised model then runs as column recursions over al
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -328,8 +329,6 @@ def global_features(log_values: np.ndarray, n_lags: int = 3) -> np.ndarray:
     if lags.shape[1] < n_lags:
         lags = np.hstack([lags, np.full((len(lags), n_lags - lags.shape[1]), np.nan)])
     with np.errstate(all="ignore"):
-        import warnings
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=RuntimeWarning)
             mean = np.nanmean(diffs, axis=1)

@@ -10,6 +10,7 @@ the break is multiplied by exp(shift). The last level is untouched, so forecasts
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,8 +43,6 @@ def declared_breaks(dataset: str | None) -> tuple[str, ...]:
     """Known break periods of a dataset, by its file stem (empty when none are known)."""
     if not dataset:
         return ()
-    from pathlib import Path
-
     return KNOWN_BREAKS.get(Path(str(dataset)).stem, ())
 
 

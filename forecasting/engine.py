@@ -13,19 +13,22 @@ once on the whole panel, so both engines give the same numbers.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from features.errors import TalentcastError
 from features.series import Panel, build_panel, to_long
-from forecasting.backtest import evaluate, fit_contexts, holdout_steps, long_table, mask_breaks, run_blocks
-from forecasting.conformal import Calibration, calibrate, conformal_bands
+from forecasting.blocks import actual_log, fit_contexts, holdout_steps, long_table, mask_breaks, run_blocks
+from forecasting.breaks import relevel, relevel_common, split_breaks
+from forecasting.conformal import Calibration, calibrate, conformal_bands, in_sample_errors
+from forecasting.metrics import evaluate, summarise
 from forecasting.selection import select_models
 from models.base import forecast_frame
 from models.ensemble import DEFAULT_MEMBERS
+from models.registry import make_model
 
 CANDIDATES = ("naive", "drift", "ses", "damped", "theta", "rdrift", "global", "ensemble")
 MONTHLY_CANDIDATES = ("snaive",)
@@ -63,8 +66,6 @@ class ForecastResult:
 
     def summary(self) -> pd.DataFrame:
         """Backtest summary per model (best MASE first), or an empty frame."""
-        from forecasting.backtest import summarise
-
         return summarise(self.scores) if self.scores is not None and len(self.scores) else pd.DataFrame()
 
     def sample_paths(self, n_paths: int, seed: int) -> pd.DataFrame:
@@ -121,16 +122,12 @@ def forecast(
     Raises:
         TalentcastError: bad input or arguments (message names the row / series / value).
     """
-    from models.registry import make_model
-
     horizon, levels = _check_args(horizon, levels)
     if engine not in ("local", "dask"):
         raise TalentcastError(f"unknown engine {engine!r}; use local or dask")
     long = to_long(frame, source)  # always: duplicates and bad values are caught for API callers too
     if long.empty:
         raise TalentcastError(f"{source}: no data rows")
-    from forecasting.breaks import relevel, relevel_common, split_breaks
-
     declared, breaks = split_breaks(breaks)
     panel, declared_report = relevel(build_panel(long, freq), declared)
     if breaks == "detect":
@@ -166,8 +163,6 @@ def forecast(
     chosen = selection["model"].to_numpy()
 
     errors, draws = _normalised_errors(actuals, blocks, chosen, ks, horizon)
-    from forecasting.conformal import in_sample_errors
-
     calibration = calibrate(errors, horizon, in_sample_errors(actuals.log_values, blocks["scale"][0]), draws)
     point = _pick(blocks, 0, chosen, panel.n_series, horizon)
     scale = blocks["scale"][0]
@@ -195,8 +190,6 @@ def _pick(blocks: dict, k: int, chosen: np.ndarray, n: int, steps: int) -> np.nd
 def _normalised_errors(panel: Panel, blocks: dict, chosen, ks, horizon) -> tuple[list[np.ndarray], list[int]]:
     """Backtest log errors of each series' chosen model, divided by its scale, pooled by horizon; and per
     horizon the number of cutoffs that gave any (masked break periods give none)."""
-    from forecasting.backtest import actual_log
-
     by_step = [[] for _ in range(horizon)]
     draws = [0] * horizon
     for k in ks:
@@ -248,8 +241,6 @@ def sample_paths(
 
 
 def _draw_paths(result: ForecastResult, n_paths: int, seed: int) -> pd.DataFrame:
-    from scipy.stats import norm
-
     if n_paths < 1:
         raise TalentcastError(f"n_paths must be at least 1, got {n_paths}")
     panel, point, scale = result._panel, result._point_log, result._scale
@@ -273,35 +264,3 @@ def _draw_paths(result: ForecastResult, n_paths: int, seed: int) -> pd.DataFrame
             "value": values.reshape(n_paths, n * h).ravel(),
         }
     )
-
-
-def dask_map(func, panel: Panel, scheduler: str | None, *args) -> list:
-    """Apply ``func(sub_panel, *args)`` to contiguous partitions of the series on a Dask cluster.
-
-    With no scheduler address a small in-process LocalCluster is started (threads, not processes: kind to a
-    2-core machine, and nothing to pickle) and closed afterwards.
-    """
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
-        raise TalentcastError(f"the dask engine needs dask[distributed]: {exc}") from None
-    cluster = None
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except OSError as exc:
-            raise TalentcastError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-    else:
-        cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None)
-        client = Client(cluster)
-    try:
-        workers = max(1, sum(client.nthreads().values()))
-        n_parts = max(2, min(4 * workers, math.ceil(panel.n_series / 500))) if panel.n_series > 1 else 1
-        parts = [rows for rows in np.array_split(np.arange(panel.n_series), n_parts) if len(rows)]
-        shared = client.scatter(list(args), broadcast=True) if scheduler else list(args)
-        futures = [client.submit(func, panel.take(rows), *shared, pure=False) for rows in parts]
-        return client.gather(futures)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

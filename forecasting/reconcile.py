@@ -32,6 +32,7 @@ import pandas as pd
 from scipy.linalg import lstsq as scipy_lstsq
 from scipy.optimize import nnls
 
+from features.codes import CodeTree
 from features.errors import TalentcastError
 
 REMAINDER = "~rest"
@@ -67,32 +68,13 @@ class Hierarchy:
         return self.nodes["region"].isin(regs).to_numpy() & self.nodes["sector"].isin(secs).to_numpy()
 
 
-def ancestors(parent_of: dict[str, str | None], code: str) -> list[str]:
-    """Return `code` and its ancestors upward (stops on a missing parent or a cycle)."""
-    chain = [code]
-    seen = {code}
-    current = parent_of.get(code)
-    while current and current not in seen:
-        chain.append(current)
-        seen.add(current)
-        current = parent_of.get(current)
-    return chain
-
-
-def _parent_map(table: pd.DataFrame | None) -> dict[str, str | None]:
-    if table is None or table.empty or "parent" not in table:
-        return {}
-    parents = table["parent"].where(table["parent"].notna(), None)
-    return {str(c): (str(p) if p not in (None, "") else None) for c, p in zip(table["code"], parents)}
-
-
-def _cells(codes: list[str], parent_of: dict[str, str | None]) -> dict[str, list[str]]:
+def _cells(codes: list[str], tree: CodeTree) -> dict[str, list[str]]:
     """Leaf cells of one dimension -> observed ancestors (codes in `codes`) containing the cell.
 
     A code with observed descendants gets a remainder cell "code~rest"; a code without them is its own cell.
     """
     observed = set(codes)
-    observed_anc = {c: [a for a in ancestors(parent_of, c) if a in observed] for c in codes}
+    observed_anc = {c: [a for a in tree.ancestors(c) if a in observed] for c in codes}
     has_children = {a for c in codes for a in observed_anc[c][1:]}
     cells: dict[str, list[str]] = {}
     for c in codes:
@@ -116,12 +98,12 @@ def build_hierarchy(nodes: pd.DataFrame, regions: pd.DataFrame | None, sectors: 
     if nodes.duplicated().any():
         dup = nodes[nodes.duplicated()].iloc[0]
         raise TalentcastError(f"employment: series {dup['region']}|{dup['sector']} appears twice")
-    region_parent, sector_parent = _parent_map(regions), _parent_map(sectors)
-    region_cells = _cells(sorted(nodes["region"].unique()), region_parent)
-    sector_cells = _cells(sorted(nodes["sector"].unique()), sector_parent)
+    region_tree, sector_tree = CodeTree.from_table(regions), CodeTree.from_table(sectors)
+    region_cells = _cells(sorted(nodes["region"].unique()), region_tree)
+    sector_cells = _cells(sorted(nodes["sector"].unique()), sector_tree)
     node_rows = {(r, s): i for i, (r, s) in enumerate(zip(nodes["region"], nodes["sector"]))}
-    region_depth = {c: len(ancestors(region_parent, c)) for c in nodes["region"].unique()}
-    sector_depth = {c: len(ancestors(sector_parent, c)) for c in nodes["sector"].unique()}
+    region_depth = {c: region_tree.depth(c) for c in nodes["region"].unique()}
+    sector_depth = {c: sector_tree.depth(c) for c in nodes["sector"].unique()}
 
     # Group cells by the exact set of nodes containing them: cells that no series can tell apart form one atom.
     patterns: dict[tuple[int, ...], list[tuple[str, str]]] = {}
@@ -143,8 +125,8 @@ def build_hierarchy(nodes: pd.DataFrame, regions: pd.DataFrame | None, sectors: 
         nodes=nodes,
         atoms=pd.DataFrame(atom_rows, columns=["region", "sector", "cells"]),
         summing=summing,
-        region_ancestors={c: ancestors(region_parent, c) for c in set(region_parent) | set(nodes["region"])},
-        sector_ancestors={c: ancestors(sector_parent, c) for c in set(sector_parent) | set(nodes["sector"])},
+        region_ancestors={c: region_tree.ancestors(c) for c in set(region_tree.parents) | set(nodes["region"])},
+        sector_ancestors={c: sector_tree.ancestors(c) for c in set(sector_tree.parents) | set(nodes["sector"])},
     )
 
 

@@ -19,27 +19,33 @@ Format (see docs/supply-demand.md and docs/scenarios/*.yaml)::
         value: 120
         years: {from: 2026}
 
-`load_scenario` checks the format (TalentcastError "<file>: changes[1].percent: <reason>");
-`apply_scenario(state, scenario)` checks the targets against the fitted state and recomputes every result from
-the stored forecasts and sample paths, without refitting anything.
+`load_scenario` parses the format with pydantic models (`_ScenarioSpec` and the change models below) and reports
+every problem as ScenarioError "<file>: changes[1].percent: <reason>" (numbers must be finite: NaN and
+Infinity are refused);
+`forecasting.results.apply_scenario(state, scenario)` checks the targets against the fitted state and recomputes
+every result from the stored forecasts and sample paths, without refitting anything.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Union
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from features.errors import TalentcastError
 
 KINDS = ("employment_change", "parameter", "intake")
 SECTOR_PARAMETERS = ("replacement_rate", "graduate_entry_share")
 UNIT_PARAMETERS = ("completion_rate", "further_study_share", "employment_share", "local_retention")
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+YEAR_RANGE = (1990, 2100)
+_MAX_REPORTED = 5  # problems listed in one error message
 
 
 class ScenarioError(TalentcastError):
@@ -109,114 +115,255 @@ class Scenario:
                 "changes": [c.to_dict() for c in self.changes]}
 
 
-def _fail(source: str, where: str, reason: str) -> ScenarioError:
-    return ScenarioError(f"{source}: {where}: {reason}")
+# ----------------------------------------------------------------------------------------------- file format
+# The pydantic models below are the file format: every check of a scenario's shape lives in them, and
+# `_message` turns pydantic's errors into "<file>: changes[0].percent: <reason>". A valid file is turned into
+# the frozen Scenario / Change / Years above, which the rest of the code uses.
+
+Year = Annotated[int, Field(strict=True, ge=YEAR_RANGE[0], le=YEAR_RANGE[1])]
+Code = Annotated[str, Field(min_length=1)]
+Text = Annotated[str, Field(strict=True)]
 
 
-def _number(source, where, value, minimum=None, maximum=None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _fail(source, where, f"must be a number, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise _fail(source, where, f"must be >= {minimum}, got {value!r}")
-    if maximum is not None and value > maximum:
-        raise _fail(source, where, f"must be <= {maximum}, got {value!r}")
-    return float(value)
+def _number(minimum: float | None = None, maximum: float | None = None) -> Any:
+    """A finite number (not a bool, not text, not NaN or Infinity) within the bounds."""
+    return Annotated[float, Field(strict=True, allow_inf_nan=False, ge=minimum, le=maximum)]
 
 
-def _year(source, where, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1990 <= value <= 2100:
-        raise _fail(source, where, f"must be a year between 1990 and 2100, got {value!r}")
-    return int(value)
+class _Spec(BaseModel):
+    # Numbers in code fields (region: 450200 unquoted in YAML) are taken as their text.
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
-def _years(source: str, where: str, raw: Any) -> Years:
-    if raw is None:
-        return Years()
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        year = _year(source, where, raw)
-        return Years(listed=(year,))
-    if isinstance(raw, list):
-        if not raw:
-            raise _fail(source, where, "an empty list selects no year")
-        return Years(listed=tuple(_year(source, f"{where}[{i}]", y) for i, y in enumerate(raw)))
-    if isinstance(raw, dict):
-        unknown = set(raw) - {"from", "to"}
-        if unknown:
-            raise _fail(source, where, f"unknown key(s) {sorted(unknown)}; use 'from' and/or 'to'")
-        start = _year(source, f"{where}.from", raw["from"]) if raw.get("from") is not None else None
-        end = _year(source, f"{where}.to", raw["to"]) if raw.get("to") is not None else None
-        if start is not None and end is not None and end < start:
-            raise _fail(source, where, f"'to' ({end}) is before 'from' ({start})")
-        return Years(start=start, end=end)
-    raise _fail(source, where, f"must be a year, a list of years or {{from, to}}, got {raw!r}")
+class _YearRange(_Spec):
+    start: Year | None = Field(None, alias="from")
+    end: Year | None = Field(None, alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "_YearRange":
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise PydanticCustomError("year_order", "'to' ({end}) is before 'from' ({start})",
+                                      {"start": self.start, "end": self.end})
+        return self
 
 
-def _target(source: str, where: str, raw: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
-    if not isinstance(raw, dict):
-        raise _fail(source, where, f"must be a mapping with {', '.join(required)}, got {raw!r}")
-    unknown = set(raw) - set(required) - set(optional)
-    if unknown:
-        raise _fail(source, where, f"unknown key(s) {sorted(unknown)}; allowed: {', '.join(required + optional)}")
-    for key in required:
-        if raw.get(key) in (None, ""):
-            raise _fail(source, f"{where}.{key}", "is required")
-    return {k: str(v) for k, v in raw.items() if v not in (None, "")}
+def _years_form(raw: Any) -> str | None:
+    """Which form a `years` value has: one year, a list of years or a {from, to} range (None: none)."""
+    return None if isinstance(raw, bool) else {int: "year", list: "list", dict: "range"}.get(type(raw))
 
 
-def _change(source: str, index: int, raw: Any) -> Change:
-    where = f"changes[{index}]"
-    if not isinstance(raw, dict):
-        raise _fail(source, where, f"must be a mapping, got {raw!r}")
-    kind = raw.get("kind")
-    if kind not in KINDS:
-        raise _fail(source, f"{where}.kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
-    allowed = {"employment_change": {"kind", "target", "percent", "persons", "years"},
-               "parameter": {"kind", "target", "parameter", "value", "years"},
-               "intake": {"kind", "target", "value", "years"}}[kind]
-    unknown = set(raw) - allowed
-    if unknown:
-        raise _fail(source, where, f"unknown field(s) {sorted(unknown)} for kind {kind}; allowed: {sorted(allowed)}")
-    years = _years(source, f"{where}.years", raw.get("years"))
-    if kind == "employment_change":
-        target = _target(source, f"{where}.target", raw.get("target"), ("region", "sector"))
-        has_percent, has_persons = raw.get("percent") is not None, raw.get("persons") is not None
-        if has_percent == has_persons:
-            raise _fail(source, where, "give exactly one of 'percent' or 'persons'")
-        percent = _number(source, f"{where}.percent", raw["percent"], minimum=-100) if has_percent else None
-        persons = _number(source, f"{where}.persons", raw["persons"]) if has_persons else None
-        return Change(index, kind, target, years, percent=percent, persons=persons)
-    if kind == "parameter":
-        parameter = raw.get("parameter")
-        if parameter in SECTOR_PARAMETERS:
-            target = _target(source, f"{where}.target", raw.get("target"), ("sector",), ("region",))
-            maximum = 0.5 if parameter == "replacement_rate" else 1.0
-        elif parameter in UNIT_PARAMETERS:
-            target = _target(source, f"{where}.target", raw.get("target"), ("major",), ("school",))
-            maximum = 1.0
+_YEARS_FORMS = ("year", "list", "range")
+_YearsSpec = Annotated[
+    Union[Annotated[Year, Tag("year")], Annotated[list[Year], Field(min_length=1), Tag("list")],
+          Annotated[_YearRange, Tag("range")]],
+    Discriminator(_years_form, custom_error_type="years_form",
+                  custom_error_message="must be a year, a list of years or {from, to}"),
+]
+
+
+class _RegionSector(_Spec):
+    region: Code
+    sector: Code
+
+
+# Fields in the order the docs write them (a parsed target keeps it: {school, major}, {region, sector}).
+class _SectorTarget(_Spec):
+    region: Code | None = None
+    sector: Code
+
+
+class _MajorTarget(_Spec):
+    school: Code | None = None
+    major: Code
+
+
+class _SchoolMajor(_Spec):
+    school: Code
+    major: Code
+
+
+class _ChangeSpec(_Spec):
+    years: _YearsSpec | None = None
+
+    def parsed(self, index: int) -> Change:
+        if self.years is None:
+            years = Years()
+        elif isinstance(self.years, _YearRange):
+            years = Years(start=self.years.start, end=self.years.end)
         else:
-            raise _fail(source, f"{where}.parameter",
-                        f"must be one of {', '.join(SECTOR_PARAMETERS + UNIT_PARAMETERS)}, got {parameter!r}")
-        if raw.get("value") is None:
-            raise _fail(source, f"{where}.value", "is required")
-        value = _number(source, f"{where}.value", raw["value"], minimum=0, maximum=maximum)
-        return Change(index, kind, target, years, parameter=parameter, value=value)
-    target = _target(source, f"{where}.target", raw.get("target"), ("school", "major"))
-    if raw.get("value") is None:
-        raise _fail(source, f"{where}.value", "is required (planned intake, persons)")
-    value = _number(source, f"{where}.value", raw["value"], minimum=0, maximum=100000)
-    return Change(index, kind, target, years, value=value)
+            years = Years(listed=(self.years,) if isinstance(self.years, int) else tuple(self.years))
+        target = self.target.model_dump(exclude_none=True)  # type: ignore[attr-defined]
+        fields = self.model_dump(exclude={"years", "target"}, exclude_none=True)
+        return Change(index=index, target=target, years=years, **fields)
 
 
-def load_scenario(path_or_dict: str | Path | dict | Scenario) -> Scenario:
+class _EmploymentChange(_ChangeSpec):
+    kind: Literal["employment_change"]
+    target: _RegionSector
+    percent: _number(minimum=-100) | None = None
+    persons: _number() | None = None
+
+    @model_validator(mode="after")
+    def _one_size(self) -> "_EmploymentChange":
+        if (self.percent is None) == (self.persons is None):
+            raise PydanticCustomError("one_of", "give exactly one of 'percent' or 'persons'")
+        return self
+
+
+class _ReplacementRate(_ChangeSpec):
+    kind: Literal["parameter"]
+    parameter: Literal["replacement_rate"]
+    target: _SectorTarget
+    value: _number(minimum=0, maximum=0.5)
+
+
+class _GraduateEntryShare(_ChangeSpec):
+    kind: Literal["parameter"]
+    parameter: Literal["graduate_entry_share"]
+    target: _SectorTarget
+    value: _number(minimum=0, maximum=1)
+
+
+class _UnitParameter(_ChangeSpec):
+    kind: Literal["parameter"]
+    parameter: Literal[UNIT_PARAMETERS]  # type: ignore[valid-type]
+    target: _MajorTarget
+    value: _number(minimum=0, maximum=1)
+
+
+class _Intake(_ChangeSpec):
+    kind: Literal["intake"]
+    target: _SchoolMajor
+    value: _number(minimum=0, maximum=100000)  # planned intake, persons
+
+
+_ParameterChange = Annotated[Union[_ReplacementRate, _GraduateEntryShare, _UnitParameter],
+                             Field(discriminator="parameter")]
+_AnyChange = Annotated[Union[_EmploymentChange, _ParameterChange, _Intake], Field(discriminator="kind")]
+
+
+class _ScenarioSpec(_Spec):
+    id: Annotated[Text, Field(pattern=_ID_PATTERN)]
+    name: Text
+    description: Text | None = None
+    changes: Annotated[list[_AnyChange], Field(min_length=1)]
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, name: str) -> str:
+        if not name.strip():
+            raise PydanticCustomError("blank", "is required (text)")
+        return name.strip()
+
+    def parsed(self, source: str) -> Scenario:
+        return Scenario(id=self.id, name=self.name, description=self.description or "", source=source,
+                        changes=tuple(change.parsed(i) for i, change in enumerate(self.changes)))
+
+
+# ----------------------------------------------------------------------------------------------- messages
+
+# The change model a union tag in an error location stands for (a kind, or a parameter's name).
+_CHANGE_MODELS: dict[str, type[_Spec]] = {
+    "employment_change": _EmploymentChange, "intake": _Intake, "replacement_rate": _ReplacementRate,
+    "graduate_entry_share": _GraduateEntryShare, **{name: _UnitParameter for name in UNIT_PARAMETERS}}
+_CHOICES = {"kind": KINDS, "parameter": SECTOR_PARAMETERS + UNIT_PARAMETERS}
+_ID_FORM = "lower-case letters, digits, '-' or '_', at most 64"
+_YEAR_ERRORS = {"int_type", "int_from_float", "int_parsing", "greater_than_equal", "less_than_equal"}
+
+
+def _locate(loc: tuple) -> tuple[list, type[BaseModel] | None, str | None]:
+    """(field path without pydantic's union tags, the model the last field belongs to, the years form)."""
+    items = list(loc)
+    if items[:1] != ["changes"] or len(items) < 3:
+        return items, _ScenarioSpec, None
+    path, rest, model, form = items[:2], items[2:], None, None
+    if rest and rest[0] in KINDS:  # the tag of the change's kind, and of the parameter for a parameter change
+        kind = rest.pop(0)
+        model = _CHANGE_MODELS.get(kind)
+        if kind == "parameter" and rest and rest[0] in _CHANGE_MODELS:
+            model = _CHANGE_MODELS[rest.pop(0)]
+    if rest[:1] == ["years"] and len(rest) > 1 and rest[1] in _YEARS_FORMS:
+        form = rest.pop(1)
+        if form == "range":
+            model = _YearRange
+    elif rest[:1] == ["target"] and len(rest) > 1 and model is not None:
+        model = model.model_fields["target"].annotation
+    return path + rest, model, form
+
+
+def _path_text(path: list) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path))
+
+
+def _reason(error: dict, path: list, model: type[BaseModel] | None, form: str | None) -> tuple[list, str]:
+    """(the path to name, the reason) of one pydantic error."""
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    last = path[-1] if path else None
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        field = str(ctx.get("discriminator", "")).strip("'")
+        choices = ", ".join(_CHOICES.get(field, ()))
+        if kind == "union_tag_not_found":
+            return [*path, field], f"is required (one of {choices})"
+        return [*path, field], f"must be one of {choices}, got {ctx.get('tag')!r}"
+    if kind == "missing":
+        return path, f"is required ({_ID_FORM})" if path == ["id"] else "is required"
+    if kind == "extra_forbidden":
+        names = [f.alias or name for name, f in model.model_fields.items()] if model else []
+        allowed = ", ".join(sorted(names, key=lambda name: name == "years"))  # years last, as in the files
+        return path, "unknown field" + (f"; allowed here: {allowed}" if allowed else "")
+    if kind == "years_form":
+        return path, f"must be a year, a list of years or {{from, to}}, got {value!r}"
+    if "years" in path and kind in _YEAR_ERRORS and (form in ("year", "list") or last in ("from", "to")):
+        return path, f"must be a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}, got {value!r}"
+    if kind == "too_short":
+        return path, "an empty list selects no year" if last == "years" else "must be a non-empty list"
+    if kind == "list_type":
+        return path, f"must be a {'non-empty ' if path == ['changes'] else ''}list, got {value!r}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return path, f"must be a mapping, got {value!r}"
+    if kind == "string_pattern_mismatch" or (path == ["id"] and kind == "string_type"):
+        return path, f"must be {_ID_FORM}, got {value!r}"
+    if kind == "string_type":
+        return path, f"must be text, got {value!r}"
+    if kind == "string_too_short":
+        return path, "must not be empty"
+    if kind == "float_type":
+        return path, f"must be a number, got {value!r}"
+    if kind == "finite_number":
+        return path, f"must be a finite number, got {value!r}"
+    if kind == "greater_than_equal":
+        return path, f"must be >= {ctx.get('ge'):g}, got {value!r}"
+    if kind == "less_than_equal":
+        return path, f"must be <= {ctx.get('le'):g}, got {value!r}"
+    message = str(error.get("msg", kind))
+    return path, message[:1].lower() + message[1:]
+
+
+def _message(source: str, exc: ValidationError) -> str:
+    """"<source>: <field>: <reason>" for each problem (the first few), most precise location first."""
+    problems = []
+    for error in exc.errors():
+        path, model, form = _locate(tuple(error["loc"]))
+        if not path and error["type"] in ("model_type", "model_attributes_type", "dict_type"):
+            return f"{source}: a scenario must be a mapping with id, name and changes"
+        path, reason = _reason(error, path, model, form)
+        text = f"{_path_text(path)}: {reason}" if path else reason
+        if text not in problems:
+            problems.append(text)
+    more = len(problems) - _MAX_REPORTED
+    return f"{source}: " + "; ".join(problems[:_MAX_REPORTED]) + (f" (and {more} more)" if more > 0 else "")
+
+
+def load_scenario(path_or_dict: str | os.PathLike | dict | Scenario) -> Scenario:
     """Read and check a scenario from a YAML / JSON file or a dict.
 
     Raises:
-        ScenarioError (a TalentcastError): "<file>: <field>: <reason>".
+        ScenarioError (a TalentcastError): "<file>: <field>: <reason>" (several problems separated by "; ").
     """
     if isinstance(path_or_dict, Scenario):
         return path_or_dict
-    if isinstance(path_or_dict, dict):
-        source, raw = "scenario", path_or_dict
+    if not isinstance(path_or_dict, (str, os.PathLike)):
+        source, raw = "scenario", path_or_dict  # a dict (anything else is refused as not a mapping)
     else:
         path = Path(path_or_dict)
         source = str(path)
@@ -229,37 +376,8 @@ def load_scenario(path_or_dict: str | Path | dict | Scenario) -> Scenario:
             raise ScenarioError(f"{source}: not UTF-8 text ({exc.reason})") from None
         except (yaml.YAMLError, json.JSONDecodeError) as exc:
             raise ScenarioError(f"{source}: cannot parse: {str(exc).splitlines()[0]}") from None
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{source}: a scenario must be a mapping with id, name and changes")
-    unknown = set(raw) - {"id", "name", "description", "changes"}
-    if unknown:
-        raise _fail(source, "top level", f"unknown field(s) {sorted(unknown)}; allowed: id, name, description, changes")
-    scenario_id = raw.get("id")
-    if not isinstance(scenario_id, str) or not _ID.match(scenario_id):
-        raise _fail(source, "id", f"must be lower-case letters, digits, '-' or '_' (max 64), got {scenario_id!r}")
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise _fail(source, "name", "is required (text)")
-    description = raw.get("description") or ""
-    if not isinstance(description, str):
-        raise _fail(source, "description", "must be text")
-    changes = raw.get("changes")
-    if not isinstance(changes, list) or not changes:
-        raise _fail(source, "changes", "must be a non-empty list")
-    return Scenario(id=scenario_id, name=name.strip(), description=description,
-                    changes=tuple(_change(source, i, c) for i, c in enumerate(changes)), source=source)
-
-
-def apply_scenario(baseline_state, scenario) -> dict:
-    """Recompute every result under `scenario` from a fitted PipelineState (pure, no refit).
-
-    Args:
-        baseline_state: `forecasting.pipeline.PipelineState` (from `run_pipeline(...).state`).
-        scenario: Scenario, dict or path.
-
-    Returns:
-        dict kind -> DataFrame (demand, supply, supply_by_sector, gaps, major_pressure).
-    """
-    from forecasting.pipeline import compute_results
-
-    return compute_results(baseline_state, load_scenario(scenario))
+    try:
+        spec = _ScenarioSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(_message(source, exc)) from None
+    return spec.parsed(source)

@@ -47,7 +47,7 @@ def select_models(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto") ->
 
     Args:
         scores: per series x model metrics with columns series_id, model, mase, n (from
-            :func:`forecasting.backtest.evaluate` on the engine's inner backtest).
+            :func:`forecasting.metrics.evaluate` on the engine's inner backtest).
         ids: all series ids to cover (series without scores get their group's / the panel's choice).
         level: "auto", "panel", "group" or "series".
 

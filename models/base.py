@@ -3,7 +3,7 @@
 Every model works on a :class:`features.series.Panel` (many series at once, log scale) so that simple models
 run vectorised over thousands of series, while per-series models (statsmodels ETS / ARIMA) loop inside.
 
-    model = make_model("damped").fit(panel)          # fit(history) -> self
+    model = make_model("damped").fit(panel)          # fit(history) -> self (models.registry)
     frame = model.predict(h=3, levels=(80, 95))      # series_id, step, period, mean, lo_80, hi_80, ...
 
 Point forecasts live on the log scale (``predict_log``), so back-transformed forecasts and intervals can never
@@ -14,13 +14,19 @@ fallback and recorded in ``fallbacks_``; one bad series never fails the batch.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from features.series import Panel, log_diffs
+from features.series import Panel, log_diffs, split_series_id
+from models.seasonal import deseasonalise
+
+# Builds a new, unfitted model by registry name (``models.registry.make_model``). Models get it from whoever
+# builds them, so that the model classes never import the registry (the registry imports them).
+ModelFactory = Callable[[str], "Forecaster"]
 
 
 @dataclass
@@ -54,9 +60,6 @@ def series_growth(log_values: np.ndarray) -> np.ndarray:
 
 def make_context(panel: Panel, horizon: int) -> Context:
     """Cross-series statistics of `panel` (the model-independent part of the shared state)."""
-    from features.series import split_series_id
-    from models.seasonal import deseasonalise
-
     adjusted, _ = deseasonalise(panel)
     growth = series_growth(adjusted)
     finite = growth[np.isfinite(growth)]
@@ -83,6 +86,12 @@ class Forecaster:
             them by conformal intervals calibrated on backtests).
         fallback: name of the simpler model used when this one cannot handle a series.
         vectorised: runs as numpy over all series at once (fast enough for the default path).
+
+    Args:
+        factory: builds the models this one delegates to by name (its fallback, an ensemble's members);
+            ``models.registry.make_model`` passes itself. A model built without one can forecast only the
+            series it handles itself.
+        params: model parameters (see each model's docstring).
     """
 
     name = "base"
@@ -92,14 +101,20 @@ class Forecaster:
     fallback: str | None = "naive"
     vectorised = True
 
-    def __init__(self, **params):
+    def __init__(self, *, factory: ModelFactory | None = None, **params):
         self.params = params
+        self.factory = factory
+
+    def make(self, name: str) -> "Forecaster":
+        """A new, unfitted model by registry name, from this model's factory (for fallbacks and members)."""
+        if self.factory is None:
+            raise ValueError(f"{self.name}: needs model {name!r} but was built without a model factory; "
+                             "build models with models.registry.make_model")
+        return self.factory(name)
 
     # -- public interface -------------------------------------------------------------------------
     def fit(self, panel: Panel, context: Context | None = None) -> "Forecaster":
         """Fit on every series of `panel`; series too short for this model are handed to the fallback."""
-        from models.registry import make_model
-
         self.panel_ = panel
         self.context_ = context or make_context(panel, horizon=max(1, getattr(context, "horizon", 1)))
         self.fallbacks_: list[dict] = []
@@ -110,7 +125,7 @@ class Forecaster:
             if self.fallback is None:
                 raise ValueError(f"{self.name}: series shorter than {self.min_length} and no fallback")
             rows = np.flatnonzero(~enough)
-            self.fallback_model_ = make_model(self.fallback).fit(panel.take(rows), self.context_)
+            self.fallback_model_ = self.make(self.fallback).fit(panel.take(rows), self.context_)
             self.fallback_rows_ = rows
             for i in rows:
                 self.fallbacks_.append(

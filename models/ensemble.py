@@ -19,10 +19,8 @@ class MedianEnsemble(Forecaster):
     fallback = None
 
     def _fit(self, panel: Panel) -> None:
-        from models.registry import make_model
-
         members = tuple(self.params.get("members", DEFAULT_MEMBERS))
-        self.members_ = [make_model(name).fit(panel, self.context_) for name in members]
+        self.members_ = [self.make(name).fit(panel, self.context_) for name in members]
         for member in self.members_:
             self.fallbacks_.extend(member.fallbacks_)
 

@@ -60,6 +60,7 @@ class GlobalRegressor:
         )
 
     def fit(self, z: np.ndarray, ids: np.ndarray) -> "GlobalRegressor":
+        # Imported here: scikit-learn takes about a second to import, and only runs that fit this model need it.
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         width = z.shape[1]
@@ -140,8 +141,6 @@ class GlobalModel(Forecaster):
     fallback = "rdrift"
 
     def _fit(self, panel: Panel) -> None:
-        from models.registry import make_model
-
         adjusted, self.indices_ = deseasonalise(panel)
         ctx = self.context_
         regressor = ctx.global_regressor
@@ -151,7 +150,7 @@ class GlobalModel(Forecaster):
                 regressor = GlobalRegressor(ctx.horizon, ctx.regions, ctx.sectors).fit(adjusted, panel.ids)
             except ValueError as exc:
                 # Too little history across the whole panel: every series goes to the fallback.
-                self.whole_fallback_ = make_model(self.fallback).fit(panel, ctx)
+                self.whole_fallback_ = self.make(self.fallback).fit(panel, ctx)
                 self.fallbacks_.extend(
                     {"series_id": sid, "requested": self.name, "used": self.fallback, "error": str(exc)}
                     for sid in panel.ids

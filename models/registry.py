@@ -1,4 +1,8 @@
-"""Model registry: unique names -> forecaster classes with capability flags."""
+"""Model registry: unique names -> forecaster classes with capability flags.
+
+The top of the models package: it imports every model class; no model imports it. A model that needs another
+by name (its fallback, an ensemble's members) gets :func:`make_model` as its factory when built here.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +50,7 @@ def make_model(name: str, **params) -> Forecaster:
     except KeyError:
         known = ", ".join(["auto", *MODELS])
         raise TalentcastError(f"unknown method {name!r}; known methods: {known}") from None
-    return cls(**params)
+    return cls(factory=make_model, **params)
 
 
 def capabilities() -> pd.DataFrame:

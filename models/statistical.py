@@ -18,8 +18,6 @@ class _PerSeries(Forecaster):
     vectorised = False
 
     def _fit(self, panel: Panel) -> None:
-        from models.registry import make_model
-
         self.fitted_ = {}
         failed, errors = [], []
         for i in range(panel.n_series):
@@ -35,7 +33,7 @@ class _PerSeries(Forecaster):
         self.failed_ = np.array(failed, dtype=int)
         self.sub_fallback_ = None
         if failed:
-            self.sub_fallback_ = make_model(self.fallback).fit(panel.take(self.failed_), self.context_)
+            self.sub_fallback_ = self.make(self.fallback).fit(panel.take(self.failed_), self.context_)
             for i, error in zip(failed, errors):
                 self.fallbacks_.append(
                     {"series_id": panel.ids[i], "requested": self.name, "used": self.fallback, "error": error}
@@ -53,10 +51,8 @@ class _PerSeries(Forecaster):
             except Exception as exc:
                 bad.append((i, f"{type(exc).__name__}: {exc}"[:200]))
         if bad:
-            from models.registry import make_model
-
             rows = np.array([i for i, _ in bad])
-            out[rows] = make_model(self.fallback).fit(self._sub_panel.take(rows), self.context_).predict_log(h)
+            out[rows] = self.make(self.fallback).fit(self._sub_panel.take(rows), self.context_).predict_log(h)
             for i, error in bad:
                 self.fallbacks_.append(
                     {"series_id": self._sub_panel.ids[i], "requested": self.name, "used": self.fallback,
@@ -76,6 +72,7 @@ class ETS(_PerSeries):
     fallback = "damped"
 
     def _fit_one(self, z: np.ndarray, m: int):
+        # Imported here: statsmodels takes about a second to import, and only runs that fit this model need it.
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
         seasonal = "add" if m > 1 and len(z) >= 2 * m + 2 else None
@@ -95,6 +92,7 @@ class ARIMA(_PerSeries):
     fallback = "drift"
 
     def _fit_one(self, z: np.ndarray, m: int):
+        # Imported here: statsmodels takes about a second to import, and only runs that fit this model need it.
         from statsmodels.tsa.arima.model import ARIMA as _ARIMA
 
         if m > 1 and len(z) >= 3 * m:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
+from talentcast.reference_data import with_crosswalk_reference
 from talentcast.storage import DatasetVersion, Storage
 
 EMBEDDED_SOURCE = "embedded:demo"  # source_file of embedded tables (built by talentcast.demo_data)
@@ -103,7 +104,7 @@ def track_pipeline(result, dataset_versions: dict[str, int], scenario_id: str | 
     """
     import logging
 
-    from models.tracking import track_run
+    from talentcast.tracking import track_run
 
     # MLflow logs its store set-up at INFO ("Creating initial MLflow database tables..."): not for users.
     logging.getLogger("mlflow").setLevel(logging.WARNING)
@@ -127,7 +128,7 @@ def track_pipeline(result, dataset_versions: dict[str, int], scenario_id: str | 
         scores = [r.scores for r in engine_results if r.scores is not None and len(r.scores)]
         backtests = [r.backtest for r in engine_results if r.backtest is not None and len(r.backtest)]
         if scores:
-            from forecasting.backtest import summarise
+            from forecasting.metrics import summarise
 
             summary = summarise(pd.concat(scores, ignore_index=True))
             bt_metrics = {f"{row['model']}.{m}": row[m] for _, row in summary.iterrows()
@@ -158,7 +159,7 @@ def run_and_store(storage, settings, horizon: int | None = None, scenario=None, 
         horizon: forecast years (default settings.horizon_years).
         scenario: None, a Scenario, a dict or a YAML/JSON path.
         region: keep results for this region and its descendants (None: the schools' regions).
-        track: record forecasts and backtests in MLflow (models.tracking).
+        track: record forecasts and backtests in MLflow (talentcast.tracking).
         progress: callback(step name) called as each of PIPELINE_STEPS starts.
 
     Returns:
@@ -174,9 +175,10 @@ def run_and_store(storage, settings, horizon: int | None = None, scenario=None, 
     versions = storage.current_versions()
     tables = storage.load_tables()
     horizon = int(horizon or settings.horizon_years)
-    result = run_pipeline(tables, horizon=horizon, scenario=scenario_obj, seed=settings.random_seed,
-                          n_paths=n_paths, region=region, method=method, engine=engine,
-                          progress=step)
+    # The packaged crosswalk sources are added only when the stored tables have no major_sector_map.
+    result = run_pipeline(with_crosswalk_reference(tables), horizon=horizon, scenario=scenario_obj,
+                          seed=settings.random_seed, n_paths=n_paths, region=region, method=method,
+                          engine=engine, progress=step)
     result.meta["dataset_versions"] = dict(versions)
     results = dict(result.results)
     step("warnings")

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from features.contract import DEFAULT_SEED
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TALENTCAST_", env_file=".env", extra="ignore")
@@ -22,7 +24,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1024 * 1024
     default_region: str = "450200"  # the demo city, Liuzhou
     horizon_years: int = 5
-    random_seed: int = 20261129
+    random_seed: int = DEFAULT_SEED
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":

@@ -101,7 +101,7 @@ def test_scenario_errors_name_the_field(env):
 def test_models_lists_registered_versions_with_aliases_and_backtest_metrics(tmp_path):
     from mlflow.tracking import MlflowClient
 
-    from models.tracking import MODEL_NAME, track_run
+    from talentcast.tracking import MODEL_NAME, track_run
     from talentcast.settings import get_settings
 
     run_id = track_run("backtest", {"method": "auto", "horizon": 3}, metrics={"auto.mase": 0.91, "naive.mase": 1.0})

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from features.series import build_panel, to_long
-from forecasting.backtest import backtest, evaluate, holdout_steps, summarise
+from forecasting.backtest import backtest, evaluate, summarise
+from forecasting.blocks import holdout_steps
 from forecasting.breaks import declared_breaks, detect_level_shifts, relevel
 
 REAL = "talentcast/data/real/employment_by_province_sector_2009_2015.csv"

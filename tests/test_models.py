@@ -158,3 +158,20 @@ def test_global_model_learns_cross_series_growth():
     assert abs(step[:60].mean() - 0.05) < 0.01
     assert abs(step[60:].mean() + 0.03) < 0.01
     assert set(model_names()) >= {"global"}
+
+
+def test_models_build_their_fallbacks_through_the_factory_they_were_given():
+    from models.smoothing import Damped
+
+    panel = _panel({"short": [10, 11], "long": [10, 11, 12, 13, 14]})
+    asked = []
+
+    def factory(name):
+        asked.append(name)
+        return make_model(name)
+
+    model = Damped(factory=factory).fit(panel, make_context(panel, 2))
+    assert asked == ["rdrift"] and model.fallbacks_[0]["used"] == "rdrift"
+    with pytest.raises(ValueError, match="without a model factory"):
+        Damped().fit(panel, make_context(panel, 2))
+    assert make_model("damped").factory is make_model

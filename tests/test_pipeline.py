@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from features.errors import TalentcastError
-from forecasting.pipeline import PipelineState, compute_results, run_pipeline
+from forecasting.pipeline import run_pipeline
+from forecasting.results import PipelineState, compute_results
+from talentcast.reference_data import with_crosswalk_reference
 
 COLUMNS = {
     "demand": "region, sector, year, employment_mean, employment_lo_80, employment_hi_80, expansion_mean, "
@@ -154,12 +156,26 @@ def test_crosswalk_is_built_when_missing_and_the_run_says_so():
     tables["majors"] = tables["majors"].assign(code=["510102", "510203", "460301"])
     tables["enrolment"] = tables["enrolment"].assign(
         major=tables["enrolment"]["major"].map({"460701": "510102", "510201": "510203", "460301": "460301"}))
-    result = run_pipeline(tables, horizon=2, n_paths=50, sampler=linear_sampler())
+    with pytest.raises(TalentcastError, match="major_sector_map is missing and cannot be built"):
+        run_pipeline(tables, horizon=2, n_paths=50, sampler=linear_sampler())
+    # The pipeline reads no file: the packaged crosswalk sources come from talentcast.reference_data.
+    result = run_pipeline(with_crosswalk_reference(tables), horizon=2, n_paths=50, sampler=linear_sampler())
     assert result.meta["map_source"] == "built"
+    assert "major_occupation_links" not in result.state.tables
     assert any("build_major_sector_map" in note for note in result.meta["notes"])
     crosswalk = result.state.major_sector_map
     np.testing.assert_allclose(crosswalk.groupby("major")["weight"].sum(), 1.0)
     assert set(crosswalk["sector"]) <= set(tables["sectors"]["code"])
+
+
+def test_crosswalk_reference_is_added_only_when_the_pipeline_needs_it():
+    tables = tiny_tables()
+    same = with_crosswalk_reference(tables)
+    assert same == tables and same is not tables  # a map is given: nothing read, nothing added
+    del tables["major_sector_map"]
+    added = with_crosswalk_reference(tables)
+    assert {"major_occupation_links", "occupation_sector"} <= set(added) and "occupation_sector" not in tables
+    assert {"major_code", "occupation_code"} <= set(added["major_occupation_links"].columns)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,8 +10,9 @@ import pytest
 from _supply_demand_fixtures import linear_sampler, tiny_tables
 
 from features.errors import TalentcastError
-from forecasting.pipeline import compute_results, run_pipeline
-from forecasting.scenarios import apply_scenario, load_scenario
+from forecasting.pipeline import run_pipeline
+from forecasting.results import apply_scenario, compute_results
+from forecasting.scenarios import load_scenario
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "scenarios"
 
@@ -45,7 +46,8 @@ def test_yaml_file_with_chinese_round_trips(tmp_path):
 
 
 @pytest.mark.parametrize("raw, message", [
-    ({"name": "x", "changes": []}, "scenario: id: must be lower-case"),
+    ({"name": "x", "changes": []}, "scenario: id: is required"),
+    ({"id": "BAD ID", "name": "x", "changes": []}, "scenario: id: must be lower-case"),
     (_scenario(), "changes: must be a non-empty list"),
     (_scenario({"kind": "plant"}), r"changes\[0\].kind: must be one of employment_change"),
     (_scenario({"kind": "employment_change", "target": {"region": "450200", "sector": "C36"}, "percent": 5,
@@ -73,6 +75,35 @@ def test_bad_files(tmp_path):
     broken.write_text("id: [unclosed\n", encoding="utf-8")
     with pytest.raises(TalentcastError, match=r"broken.yaml: cannot parse"):
         load_scenario(broken)
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("scenario.yaml", "percent: .nan", r"scenario.yaml: changes\[0\].percent: must be a finite number"),
+    ("scenario.yaml", "percent: -.inf", r"scenario.yaml: changes\[0\].percent: must be a finite number"),
+    ("scenario.json", '"percent": NaN', r"scenario.json: changes\[0\].percent: must be a finite number"),
+    ("scenario.json", '"persons": Infinity', r"scenario.json: changes\[0\].persons: must be a finite number"),
+])
+def test_nan_and_infinity_are_refused_naming_file_and_field(tmp_path, name, text, message):
+    path = tmp_path / name
+    if name.endswith(".json"):
+        path.write_text('{"id": "s1", "name": "x", "changes": [{"kind": "employment_change", '
+                        '"target": {"region": "450200", "sector": "C36"}, ' + text + "}]}", encoding="utf-8")
+    else:
+        path.write_text("id: s1\nname: x\nchanges:\n  - kind: employment_change\n"
+                        "    target: {region: '450200', sector: C36}\n    " + text + "\n", encoding="utf-8")
+    with pytest.raises(TalentcastError, match=message):
+        load_scenario(path)
+
+
+def test_every_problem_is_named_and_unknown_fields_list_the_allowed_ones():
+    with pytest.raises(TalentcastError) as caught:
+        load_scenario(_scenario(
+            {"kind": "employment_change", "target": {"region": "450200", "sector": "C36"}, "percent": 5,
+             "value": 3},
+            {"kind": "intake", "target": {"school": "S1", "major": "460701"}, "value": 120, "years": [2027, 3000]}))
+    message = str(caught.value)
+    assert ("changes[0].value: unknown field; allowed here: kind, target, percent, persons, years" in message
+            and "changes[1].years[1]: must be a year between 1990 and 2100, got 3000" in message)
 
 
 def test_a_scenario_that_changes_nothing_changes_nothing(fitted):

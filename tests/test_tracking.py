@@ -24,7 +24,7 @@ def _history() -> pd.DataFrame:
 def test_backtest_run_is_tracked_and_champion_promoted_only_when_better(tmp_path, capsys, isolated_home):
     from mlflow.tracking import MlflowClient
 
-    from models.tracking import list_model_versions, load_champion, register_champion, track_run
+    from talentcast.tracking import list_model_versions, load_champion, register_champion, track_run
     from talentcast.settings import get_settings
 
     path = tmp_path / "series.csv"
@@ -76,7 +76,7 @@ def test_import_prints_no_mlflow_type_hint_warning():
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-W", "always", "-c", "import models.tracking"], capture_output=True,
+    done = subprocess.run([sys.executable, "-W", "always", "-c", "import talentcast.tracking"], capture_output=True,
                           text=True, cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
     assert done.returncode == 0, done.stderr
     assert "type hints" not in done.stderr

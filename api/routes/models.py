@@ -1,6 +1,6 @@
 """GET /v1/models: registered versions of the demand model, their aliases and backtest metrics (MLflow).
 
-The list comes from `models.tracking.list_model_versions` (the forecasting side owns the registry); each
+The list comes from `talentcast.tracking.list_model_versions` (the forecasting side owns the registry); each
 version is completed with every metric of the MLflow run that produced it.
 """
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/models", tags=["models"])
 
 
 def tracking_uri(settings: Any) -> str:
-    """The store models.tracking uses: MLFLOW_TRACKING_URI when set, else the settings' one."""
+    """The store talentcast.tracking uses: MLFLOW_TRACKING_URI when set, else the settings' one."""
     return os.environ.get("MLFLOW_TRACKING_URI") or settings.mlflow_tracking_uri
 
 
@@ -43,7 +43,7 @@ def registered_versions(uri: str) -> list[dict[str, Any]]:
         return []
     from mlflow.tracking import MlflowClient
 
-    from models.tracking import list_model_versions
+    from talentcast.tracking import list_model_versions
 
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     aliases_of: dict[tuple[str, str], set[str]] = {}  # MLflow's version search leaves `aliases` empty

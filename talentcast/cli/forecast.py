@@ -123,7 +123,7 @@ def forecast_command(
 
 
 def _track_forecast(result, path, long, method, horizon, levels, engine, register) -> None:
-    from models.tracking import dataset_info, register_champion, track_run
+    from talentcast.tracking import dataset_info, register_champion, track_run
 
     summary = result.summary()
     metrics = {}
@@ -228,7 +228,7 @@ def _track_backtest(table, metrics, summary, path, long, names, horizon, windows
     import pandas as pd
 
     from forecasting.backtest import evaluate
-    from models.tracking import dataset_info, register_champion, track_run
+    from talentcast.tracking import dataset_info, register_champion, track_run
 
     overall = {}
     for row in summary.itertuples(index=False):

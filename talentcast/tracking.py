@@ -23,6 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from features.errors import TalentcastError
+from forecasting.engine import forecast
+from talentcast.settings import get_settings
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
@@ -37,10 +39,9 @@ PIP_REQUIREMENTS = ["numpy", "pandas", "scikit-learn", "scipy", "statsmodels", "
 
 def _client():
     """Configure MLflow for the current settings and return (mlflow module, client, experiment id)."""
+    # Imported here (as below): mlflow takes seconds to import; only commands that track or serve need it.
     import mlflow
     from mlflow.tracking import MlflowClient
-
-    from talentcast.settings import get_settings
 
     settings = get_settings()
     uri = os.environ.get("MLFLOW_TRACKING_URI") or settings.mlflow_tracking_uri
@@ -97,7 +98,7 @@ def track_run(
         dataset: :func:`dataset_info` of the input (logged as params, so runs on different data differ).
         tags: extra tags.
     """
-    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.entities import Metric, Param  # lazy: mlflow is slow to import (see _client)
 
     _, client, experiment_id = _client()
     run = client.create_run(experiment_id, run_name=f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}",
@@ -149,8 +150,6 @@ try:  # the pyfunc wrapper needs mlflow at class-definition time; keep the modul
         # `model_input: pd.DataFrame` is a hint MLflow accepts without inferring a schema or validating the
         # input (the engine takes tables of any shape it knows); without a hint MLflow warns on import.
         def predict(self, context, model_input: pd.DataFrame, params=None):
-            from forecasting.engine import forecast
-
             config = {**self.config, **(params or {})}
             frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
             result = forecast(
@@ -231,7 +230,7 @@ def register_champion(config: dict, metric: str, value: float, run_id: str | Non
 
 
 def _champion_version(client):
-    from mlflow.exceptions import MlflowException
+    from mlflow.exceptions import MlflowException  # lazy: mlflow is slow to import (see _client)
 
     try:
         return client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
@@ -255,7 +254,7 @@ def load_champion():
 def list_model_versions() -> list[dict]:
     """Registered versions of the demand model, newest first: version, aliases, metric, value, promoted,
     run_id, created_at (ms), config."""
-    from mlflow.exceptions import MlflowException
+    from mlflow.exceptions import MlflowException  # lazy: mlflow is slow to import (see _client)
 
     _, client, _ = _client()
     try:

@@ -1,0 +1,276 @@
+"""Result frames from a fitted pipeline state: baseline and scenarios, without refitting (结果与情景重算).
+
+    state = run_pipeline(tables, ...).state          # forecasting.pipeline: fits once
+    compute_results(state)                            # baseline: demand, supply, supply_by_sector, gaps, ...
+    apply_scenario(state, "docs/scenarios/ev-plant-2027.yaml")   # the same under a scenario
+
+Both reuse the stored sample paths and regenerate the supply draws from the state's seed, so a scenario differs
+from the baseline only through its changes (common random numbers: a scenario that changes nothing changes
+nothing). Pure: no files, no database (a scenario path is read by `forecasting.scenarios.load_scenario`).
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.codes import CodeTree
+from forecasting import demand as demand_mod
+from forecasting import gaps as gaps_mod
+from forecasting import supply as supply_mod
+from forecasting.reconcile import Hierarchy, aggregate
+from forecasting.scenarios import Scenario, ScenarioError, load_scenario
+
+RESULT_KINDS = ("demand", "supply", "supply_by_sector", "gaps", "major_pressure")
+INTAKE_SOURCES = np.array(["pipeline", "forecast", "planned"])
+# Bumped whenever PipelineState's fields change meaning: older saved states are refused (and rebuilt by callers).
+STATE_FORMAT = 2
+# Unit x year x path cells per supply chunk: bounds peak memory of the supply simulation (~8 bytes each, x6).
+_CHUNK_CELLS = 2_000_000
+
+
+@dataclass
+class PipelineState:
+    """Everything needed to recompute results without refitting (picklable).
+
+    Attributes:
+        tables: the input tables (contract frames) used.
+        horizon, base_year, years: forecast years are base_year + 1 .. base_year + horizon.
+        seed, n_paths: sample paths; supply draws are regenerated from the seed.
+        region: results are kept for this region and its descendants (None = all).
+        hierarchy: observed (region, sector) nodes, atoms and summing matrix.
+        atom_paths: (atoms, horizon + 1, n_paths) reconciled employment; year index 0 is the base year.
+        node_models: forecasting model of each node (engine selection).
+        sector_params: sector, replacement_rate, graduate_entry_share, source.
+        units: supply units (school, major, region, level, duration_years) with shrunken rates.
+        intake_known, intake_model: observed intakes (units x admission year) and the intake forecast model.
+        major_sector_map: the crosswalk used; map_source says whether it was given or built.
+        supply_weights: (nodes, units) share of a unit's entrants counted in each node.
+        pressure_keys, pressure_weights: (region, major) pairs and their (pairs, nodes) sector weights.
+        notes: what the run assumed or filled in, for the run's record.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    horizon: int
+    base_year: int
+    years: list[int]
+    seed: int
+    n_paths: int
+    region: str | None
+    shortage_threshold: float
+    surplus_threshold: float
+    hierarchy: Hierarchy
+    atom_paths: np.ndarray
+    node_models: list[str]
+    sector_params: pd.DataFrame
+    units: pd.DataFrame
+    intake_known: pd.DataFrame
+    intake_model: pd.DataFrame
+    major_sector_map: pd.DataFrame
+    map_source: str
+    supply_weights: np.ndarray
+    pressure_keys: pd.DataFrame
+    pressure_weights: np.ndarray
+    notes: list[str] = field(default_factory=list)
+    format_version: int = STATE_FORMAT
+
+    def to_bytes(self) -> bytes:
+        """Serialise (pickle) for storage or a cache; only load bytes you wrote yourself."""
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "PipelineState":
+        state = pickle.loads(data)
+        if not isinstance(state, cls):
+            raise TypeError("bytes do not hold a PipelineState")
+        if getattr(state, "format_version", 0) != STATE_FORMAT:
+            raise ValueError(f"saved PipelineState has format {getattr(state, 'format_version', 0)}, this version "
+                             f"reads format {STATE_FORMAT}; rebuild it with run_pipeline")
+        return state
+
+
+@dataclass
+class _Overrides:
+    employment: list = field(default_factory=list)      # (atom mask, year mask over forecast years, change)
+    sector: list = field(default_factory=list)          # (parameter, atom mask, year mask, value)
+    unit: list = field(default_factory=list)            # (parameter, unit mask, year mask, value)
+    planned: dict = field(default_factory=dict)         # (school, major) -> {admission year: intake}
+
+
+def _compile(state: PipelineState, scenario: Scenario | None) -> _Overrides:
+    """Check a scenario's targets against the state and turn its changes into masks."""
+    out = _Overrides()
+    if scenario is None:
+        return out
+    nodes = state.hierarchy.node_index()
+    atoms = state.hierarchy.atoms
+    sector_codes = set(state.sector_params["sector"])
+    units = state.units
+    last_year = state.years[-1]
+    for change in scenario.changes:
+        where = f"{scenario.source}: changes[{change.index}]"
+        year_mask = np.array([change.years.contains(y) for y in state.years])
+        if change.kind != "intake" and not year_mask.any():
+            raise ScenarioError(f"{where}.years: selects none of the forecast years "
+                                f"{state.years[0]}-{state.years[-1]}")
+        if change.kind == "employment_change":
+            key = (change.target["region"], change.target["sector"])
+            if key not in nodes:
+                known = ", ".join(f"{r}|{s}" for r, s in list(nodes)[:8])
+                raise ScenarioError(f"{where}.target: no employment series {key[0]}|{key[1]} in this run "
+                                    f"(e.g. {known})")
+            atom_mask = state.hierarchy.summing[nodes[key]] > 0
+            out.employment.append((atom_mask, year_mask, change))
+        elif change.kind == "parameter" and change.parameter in demand_mod.SECTOR_PARAMETERS:
+            sector = change.target["sector"]
+            if sector not in sector_codes:
+                raise ScenarioError(f"{where}.target.sector: unknown sector {sector!r}")
+            region = change.target.get("region")
+            mask = np.array([sector in state.hierarchy.sector_ancestors.get(s, [s]) and
+                             (region is None or region in state.hierarchy.region_ancestors.get(r, [r]))
+                             for r, s in zip(atoms["region"], atoms["sector"])])
+            if not mask.any():
+                raise ScenarioError(f"{where}.target: no employment series in sector {sector!r}"
+                                    + (f" and region {region!r}" if region else ""))
+            out.sector.append((change.parameter, mask, year_mask, change.value))
+        elif change.kind == "parameter":
+            mask = (units["major"] == change.target["major"]).to_numpy()
+            if "school" in change.target:
+                mask &= (units["school"] == change.target["school"]).to_numpy()
+            if not mask.any():
+                raise ScenarioError(f"{where}.target: no school offers major {change.target['major']!r}"
+                                    + (f" at school {change.target['school']!r}" if "school" in change.target
+                                       else "") + " in this run")
+            out.unit.append((change.parameter, mask, year_mask, change.value))
+        else:
+            key = (change.target["school"], change.target["major"])
+            offered = (units["school"] == key[0]) & (units["major"] == key[1])
+            if not offered.any():
+                raise ScenarioError(f"{where}.target: school {key[0]!r} does not offer major {key[1]!r} in the "
+                                    "enrolment table of this run")
+            row = state.intake_known.iloc[int(np.flatnonzero(offered.to_numpy())[0])]
+            first = int(row.first_valid_index()) if row.notna().any() else state.base_year
+            admissions = [y for y in range(first, last_year + 1) if change.years.contains(y)]
+            if not admissions:
+                raise ScenarioError(f"{where}.years: selects no admission year up to {last_year}")
+            out.planned.setdefault(key, {}).update({y: float(change.value) for y in admissions})
+    return out
+
+
+def _apply_employment(state: PipelineState, overrides: _Overrides) -> np.ndarray:
+    if not overrides.employment:
+        return state.atom_paths
+    employment = state.atom_paths.copy()
+    for atom_mask, year_mask, change in overrides.employment:
+        for j in np.flatnonzero(year_mask):
+            block = employment[atom_mask, j + 1, :]
+            if change.percent is not None:
+                employment[atom_mask, j + 1, :] = block * (1 + change.percent / 100.0)
+            else:
+                total = block.sum(axis=0, keepdims=True)
+                share = np.where(total > 0, block / np.where(total > 0, total, 1), 1.0 / block.shape[0])
+                employment[atom_mask, j + 1, :] = np.maximum(block + change.persons * share, 0.0)
+    return employment
+
+
+def _sector_rates(state: PipelineState, overrides: _Overrides) -> tuple[np.ndarray, np.ndarray]:
+    params = state.sector_params.set_index("sector")
+    atoms = state.hierarchy.atoms["sector"]
+    h = len(state.years)
+    rates = {}
+    for name in demand_mod.SECTOR_PARAMETERS:
+        values = params[name].reindex(atoms).to_numpy(dtype=float)
+        rates[name] = np.repeat(values[:, None], h, axis=1)
+    for name, atom_mask, year_mask, value in overrides.sector:
+        rates[name][np.ix_(atom_mask, year_mask)] = value
+    return rates["replacement_rate"], rates["graduate_entry_share"]
+
+
+def _node_frame(state: PipelineState, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    keys = state.hierarchy.nodes[["region", "sector"]]
+    return gaps_mod.long_frame(keys, state.years, columns)
+
+
+def compute_results(state: PipelineState, scenario: Scenario | dict | str | None = None) -> dict[str, pd.DataFrame]:
+    """All result frames from a fitted state, under `scenario` (None = baseline). Pure and deterministic."""
+    scenario = load_scenario(scenario) if scenario is not None else None
+    overrides = _compile(state, scenario)
+    hierarchy = state.hierarchy
+
+    # Demand: components per atom (where the floor on expansion applies), then summed to the observed nodes.
+    employment = _apply_employment(state, overrides)
+    replacement_rate, graduate_share = _sector_rates(state, overrides)
+    parts = demand_mod.demand_components(employment, replacement_rate, graduate_share)
+    # Paths are summed up only where intervals are needed; means commute with the sums.
+    nodes = {name: aggregate(hierarchy, parts[name]) for name in ("employment", "graduate_openings")}
+    columns = {"employment_mean": nodes["employment"].mean(axis=-1)}
+    intervals = gaps_mod.interval_columns(nodes["employment"], "employment", levels=(80,))
+    columns.update(intervals)
+    for name in ("expansion", "replacement", "openings"):
+        columns[f"{name}_mean"] = aggregate(hierarchy, parts[name].mean(axis=-1))
+    columns["graduate_openings_mean"] = nodes["graduate_openings"].mean(axis=-1)
+    columns.update(gaps_mod.interval_columns(nodes["graduate_openings"], "graduate_openings"))
+    demand = _node_frame(state, columns)
+    demand["model"] = np.repeat(np.asarray(state.node_models, dtype=object), len(state.years))
+
+    # Supply: draws regenerated from the seed in fixed path chunks, so every scenario sees the same numbers.
+    units = state.units
+    n_units, h = len(units), len(state.years)
+    intake, lead, source = supply_mod.intake_matrix(units, state.years, state.intake_known, state.intake_model,
+                                                    overrides.planned)
+    log_sd = state.intake_model["intake_log_sd"].to_numpy()[:, None] * np.sqrt(lead)
+    node_supply = np.empty((len(hierarchy.nodes), h, state.n_paths))
+    sum_graduates, sum_entrants = np.zeros((n_units, h)), np.zeros((n_units, h))
+    chunk = max(1, _CHUNK_CELLS // max(1, n_units * h))
+    for start in range(0, state.n_paths, chunk):
+        size = min(chunk, state.n_paths - start)
+        rng = np.random.default_rng([state.seed, 7, start])
+        z = rng.standard_normal((n_units, h, size))
+        rates = supply_mod.draw_rates(units, size, rng)
+        cohort = intake[:, :, None] * np.exp(log_sd[:, :, None] * z - 0.5 * log_sd[:, :, None] ** 2)
+        for name, unit_mask, year_mask, value in overrides.unit:
+            full = np.broadcast_to(rates[name], (n_units, h, size)).copy()
+            full[np.ix_(unit_mask, year_mask)] = value
+            rates[name] = full
+        graduates, entrants = supply_mod.graduate_entrants(cohort, rates)
+        sum_graduates += graduates.sum(axis=-1)
+        sum_entrants += entrants.sum(axis=-1)
+        node_supply[:, :, start:start + size] = np.tensordot(state.supply_weights, entrants, axes=(1, 0))
+    supply = gaps_mod.long_frame(units[["region", "school", "major"]], state.years, {
+        "intake_source": INTAKE_SOURCES[source],
+        "expected_graduates": sum_graduates / state.n_paths,
+        "graduate_entrants": sum_entrants / state.n_paths})
+    supply = supply[["region", "school", "major", "year", "intake_source", "expected_graduates",
+                     "graduate_entrants"]]
+    supply_by_sector = _node_frame(state, {"graduate_entrants": node_supply.mean(axis=-1)})
+
+    gaps, ratio = gaps_mod.gap_table(hierarchy.nodes[["region", "sector"]], state.years,
+                                     nodes["graduate_openings"], node_supply,
+                                     state.shortage_threshold, state.surplus_threshold)
+    pressure = gaps_mod.pressure_table(state.pressure_keys, state.years, state.pressure_weights, ratio,
+                                       state.shortage_threshold, state.surplus_threshold)
+    results = {"demand": demand, "supply": supply, "supply_by_sector": supply_by_sector, "gaps": gaps,
+               "major_pressure": pressure}
+    if state.region is not None:
+        keep = CodeTree.from_table(state.tables["regions"]).descendants(state.region)
+        results = {k: v[v["region"].isin(keep)].reset_index(drop=True) for k, v in results.items()}
+    return results
+
+
+def apply_scenario(baseline_state: PipelineState, scenario) -> dict[str, pd.DataFrame]:
+    """Recompute every result under `scenario` from a fitted PipelineState (pure, no refit).
+
+    Args:
+        baseline_state: `PipelineState` (from `forecasting.pipeline.run_pipeline(...).state`).
+        scenario: Scenario, dict or path (see :func:`forecasting.scenarios.load_scenario`).
+
+    Returns:
+        dict kind -> DataFrame (demand, supply, supply_by_sector, gaps, major_pressure).
+
+    Raises:
+        ScenarioError: the scenario is malformed or names something the state does not have.
+    """
+    return compute_results(baseline_state, load_scenario(scenario))
