@@ -1,4 +1,4 @@
-"""Recomputes and scenarios for the API, over forecasting.pipeline and forecasting.early_warning.
+"""Recomputes and scenarios for the API, over forecasting.pipeline and early_warning.
 
 The pipeline's fitted state (forecasts + sample paths) lets a scenario be evaluated without refitting.
 `talentcast run` / `demo` and POST /v1/runs (both through talentcast.demo.run_and_store) write it to
@@ -69,7 +69,7 @@ def _warnings_for(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFra
                   region: str | None = None) -> pd.DataFrame | None:
     """Warnings as the pipeline stores them (the region's default rule set)."""
     try:
-        from forecasting.early_warning import compute_warnings
+        from early_warning import compute_warnings
     except ImportError:
         return None
     return compute_warnings(tables, results, plan_year=plan_year, rule_set=None, region=region)

@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.errors import TalentcastError
-from forecasting.early_warning import (
+from early_warning import (
     RuleSetError,
     compute_warnings,
     list_rule_sets,
@@ -21,7 +20,8 @@ from forecasting.early_warning import (
     parse_rule_set,
     rule_set_for_region,
 )
-from forecasting.early_warning.indicators import consecutive_years_below, probability_beyond
+from early_warning.indicators import consecutive_years_below, probability_beyond
+from features.errors import TalentcastError
 
 PLAN_YEAR = 2025
 CITY = "450200"
@@ -371,7 +371,7 @@ def test_unreadable_and_unknown_rule_files(tmp_path):
 
 
 def test_builtin_rule_sets_are_valid_and_shipped_as_yaml():
-    folder = Path(__file__).resolve().parents[1] / "forecasting" / "early_warning" / "rulesets"
+    folder = Path(__file__).resolve().parents[1] / "early_warning" / "rulesets"
     names = sorted(p.stem for p in folder.glob("*.yaml"))
     assert names == ["forecast", "moe-2011", "sichuan", "tianjin-2009"]
     for name in names:

@@ -38,7 +38,7 @@ def select_warnings(stored, rules: str | None, year: int | None, min_class_size:
     if rules is not None:
         if _is_file(rules):
             return False  # a user's file may share a built-in name but not its rules
-        from forecasting.early_warning import load_rule_set
+        from early_warning import load_rule_set
 
         if set(stored["rule_set"]) != {load_rule_set(rules).name}:
             return False
@@ -118,8 +118,8 @@ def warnings_command(
                                        "(CSV with a UTF-8 BOM so that Excel shows Chinese correctly)."),
 ) -> None:
     """Major warnings per school: level, action, recommended intake, rules and reasons 专业预警."""
+    from early_warning import compute_warnings, list_rule_sets, load_rule_set
     from features.errors import TalentcastError
-    from forecasting.early_warning import compute_warnings, list_rule_sets, load_rule_set
 
     if fmt not in _FORMATS:
         raise TalentcastError(f"unknown format {fmt!r}; use table, csv or json")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from early_warning.rules import Condition, RuleSet
 from features.errors import TalentcastError
-from forecasting.early_warning.rules import Condition, RuleSet
 
 DEFAULT_SHORTAGE_THRESHOLD = 1.2
 DEFAULT_SURPLUS_THRESHOLD = 0.8

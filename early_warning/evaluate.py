@@ -8,7 +8,7 @@ import operator
 import numpy as np
 import pandas as pd
 
-from forecasting.early_warning.rules import Rule, RuleSet
+from early_warning.rules import Rule, RuleSet
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
 

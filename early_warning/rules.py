@@ -220,7 +220,7 @@ _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 def builtin_dir() -> Path:
     """Folder of the built-in rule-set YAML files (shipped inside the package)."""
-    return Path(str(resources.files("forecasting.early_warning") / "rulesets"))
+    return Path(str(resources.files("early_warning") / "rulesets"))
 
 
 def list_rule_sets() -> list[dict[str, str]]:

@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from early_warning.core import compute_warnings
+from early_warning.indicators import employment_rates
+from early_warning.rules import RuleSet, load_rule_set
 from features.errors import TalentcastError
-from forecasting.early_warning.core import compute_warnings
-from forecasting.early_warning.indicators import employment_rates
-from forecasting.early_warning.rules import RuleSet, load_rule_set
 
 
 def _score(flag: pd.Series, truth: pd.Series) -> dict[str, float | int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from forecasting.early_warning.rules import ACTION_ZH, INDICATORS, LEVEL_ZH, MEASURE_TEXT, Condition, RuleSet
+from early_warning.rules import ACTION_ZH, INDICATORS, LEVEL_ZH, MEASURE_TEXT, Condition, RuleSet
 
 LEVEL_EN = {"red": "RED", "yellow": "YELLOW", "green": "GREEN"}
 

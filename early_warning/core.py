@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from early_warning.allocation import allocate
+from early_warning.evaluate import evaluate_rules
+from early_warning.explain import explain
+from early_warning.indicators import _ancestors, compute_indicators
+from early_warning.rules import ACTION_ZH, LEVEL_ZH, RuleSet, load_rule_set, rule_set_for_region
 from features.errors import TalentcastError
-from forecasting.early_warning.allocation import allocate
-from forecasting.early_warning.evaluate import evaluate_rules
-from forecasting.early_warning.explain import explain
-from forecasting.early_warning.indicators import _ancestors, compute_indicators
-from forecasting.early_warning.rules import ACTION_ZH, LEVEL_ZH, RuleSet, load_rule_set, rule_set_for_region
 
 WARNING_COLUMNS = ["region", "school", "major", "plan_year", "rule_set", "level", "action", "current_intake",
                    "recommended_intake", "rules_fired", "evidence", "explanation_zh", "explanation_en"]
