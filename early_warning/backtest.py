@@ -28,6 +28,7 @@ from early_warning.core import compute_warnings
 from early_warning.indicators import employment_rates
 from early_warning.rules import RuleSet, load_rule_set
 from features.errors import TalentcastError
+from forecasting.pipeline import run_pipeline
 
 
 def _score(flag: pd.Series, truth: pd.Series) -> dict[str, float | int]:
@@ -132,8 +133,6 @@ def pipeline_results_for_year(tables: dict[str, pd.DataFrame], horizon: int = 6,
     the forecast indicators are what a planner would have seen. Slow (one pipeline run per year): for
     benchmarks and docs, not for tests.
     """
-    from forecasting.pipeline import run_pipeline
-
     def results_for(year: int) -> dict[str, pd.DataFrame]:
         known = {}
         for name, frame in tables.items():

@@ -9,12 +9,13 @@ Forecast indicators are read for the *target year*, the year the class admitted 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from early_warning.rules import Condition, RuleSet
+from features.codes import CodeTree
 from features.errors import TalentcastError
 
 DEFAULT_SHORTAGE_THRESHOLD = 1.2
@@ -74,7 +75,7 @@ def probability_beyond(median: float, lo_80: float, hi_80: float, x: float, abov
     Used only when a rule asks for a threshold other than the one the pipeline simulated; the pipeline's own
     ``p_shortage`` / ``p_surplus`` (from sample paths) are used whenever the threshold matches.
     """
-    from scipy.stats import norm
+    from scipy.stats import norm  # third-party and slow to import (~1.5 s); only custom thresholds need it
 
     if not (median > 0 and lo_80 > 0 and hi_80 > 0) or any(map(math.isnan, (median, lo_80, hi_80))):
         return float("nan")
@@ -88,43 +89,14 @@ def probability_beyond(median: float, lo_80: float, hi_80: float, x: float, abov
 
 @dataclass
 class IndicatorContext:
-    """What the evaluation needs besides the indicator columns."""
+    """What the evaluation needs besides the indicator columns (regions: the code tree of the regions table)."""
 
     plan_year: int
     latest_intake_year: int
     shortage_threshold: float
     surplus_threshold: float
     notes: list[str]
-
-
-def region_members(schools: pd.DataFrame, regions: pd.DataFrame | None, region: str | None) -> pd.Series:
-    """Boolean mask of schools located in ``region`` or in one of its descendants (via regions.parent)."""
-    if region is None:
-        return pd.Series(True, index=schools.index)
-    parent = {}
-    if regions is not None and len(regions) and "parent" in regions:
-        parent = {str(c): (str(p) if isinstance(p, str) and p else None)
-                  for c, p in zip(regions["code"], regions["parent"])}
-
-    def inside(code: str) -> bool:
-        seen = set()
-        while code and code not in seen:
-            if code == region:
-                return True
-            seen.add(code)
-            code = parent.get(code)
-        return False
-
-    return schools["region"].astype(str).map(inside)
-
-
-def _ancestors(code: str, parent: dict[str, str | None]) -> list[str]:
-    out, seen = [], set()
-    while code and code not in seen:
-        out.append(code)
-        seen.add(code)
-        code = parent.get(code)
-    return out
+    regions: CodeTree = field(default_factory=CodeTree)
 
 
 def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFrame], plan_year: int,
@@ -149,11 +121,11 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
     enrolment = tables["enrolment"].copy()
     schools = tables["schools"].copy()
     majors = tables["majors"].copy()
-    regions = tables.get("regions")
+    regions = CodeTree.from_table(tables.get("regions"))
     schools["code"] = schools["code"].astype(str)
     schools["region"] = schools["region"].astype(str)
     if region is not None:
-        schools = schools[region_members(schools, regions, str(region))]
+        schools = schools[regions.members(schools["region"], str(region))]
     enrolment["school"] = enrolment["school"].astype(str)
     enrolment["major"] = enrolment["major"].astype(str)
     enrolment["year"] = enrolment["year"].astype(int)
@@ -221,22 +193,19 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
         if "surplus_threshold" in gaps:
             surplus_threshold = float(gaps["surplus_threshold"].dropna().iloc[0])
     pressure = results.get("major_pressure") if results else None
-    parent = {}
-    if regions is not None and len(regions) and "parent" in regions:
-        parent = {str(c): (str(p) if isinstance(p, str) and p else None)
-                  for c, p in zip(regions["code"], regions["parent"])}
-    _attach_pressure(frame, pressure, parent, offset=None)
+    _attach_pressure(frame, pressure, regions, offset=None)
     if pressure is None or not len(pressure):
         notes.append("no major_pressure results: forecast conditions are not met (no forecast)")
 
     ctx = IndicatorContext(plan_year=plan_year, latest_intake_year=latest, shortage_threshold=shortage_threshold,
-                           surplus_threshold=surplus_threshold, notes=notes)
+                           surplus_threshold=surplus_threshold, notes=notes, regions=regions)
     for cond in rule_set.conditions():
-        frame[cond.key] = _indicator_column(frame, cond, ctx, pressure, parent)
+        frame[cond.key] = _indicator_column(frame, cond, ctx, pressure)
     return frame, ctx
 
 
-def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, parent: dict, offset: int | None) -> None:
+def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, regions: CodeTree,
+                     offset: int | None) -> None:
     """Add pressure_year / pressure_median / p_shortage / p_surplus (+ lo/hi 80) for each row's target year."""
     cols = ["pressure_year", "pressure_median", "pressure_lo_80", "pressure_hi_80", "p_shortage", "p_surplus"]
     values = {c: [] for c in cols}
@@ -252,7 +221,7 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, parent:
         if offset is not None:  # years after the plan year instead of the graduation year
             target = int(row["target_year"] - row["duration_years"] + offset)
         hit = None
-        for code in _ancestors(str(row["region"]), parent):
+        for code in regions.ancestors(str(row["region"])):
             if (code, row["major"]) in lookup:
                 hit = lookup[(code, row["major"])]
                 break
@@ -273,7 +242,7 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, parent:
 
 
 def _indicator_column(frame: pd.DataFrame, cond: Condition, ctx: IndicatorContext,
-                      pressure: pd.DataFrame | None, parent: dict) -> pd.Series:
+                      pressure: pd.DataFrame | None) -> pd.Series:
     name = cond.indicator
     measure = cond.param("measure", "employed")
     if name == "employment_rate":
@@ -304,7 +273,7 @@ def _indicator_column(frame: pd.DataFrame, cond: Condition, ctx: IndicatorContex
         sub = frame
         if offset is not None:
             sub = frame[["region", "major", "target_year", "duration_years"]].copy()
-            _attach_pressure(sub, pressure, parent, offset=offset)
+            _attach_pressure(sub, pressure, ctx.regions, offset=offset)
         if name == "pressure":
             return sub["pressure_median"].astype(float)
         if name == "p_shortage":

@@ -19,8 +19,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
+from features.codes import CodeTree
 from features.errors import TalentcastError
 
 LEVELS = ("red", "yellow", "green")
@@ -242,33 +244,23 @@ def list_rule_sets() -> list[dict[str, str]]:
     return out
 
 
-def rule_set_for_region(region: str | None, regions: Any = None) -> str:
+def rule_set_for_region(region: str | None, regions: pd.DataFrame | CodeTree | None = None) -> str:
     """Name of the built-in rule set a region uses when none is given.
 
     Args:
         region: GB/T 2260 code (a city such as 510100 uses its province 510000's set).
-        regions: optional ``regions`` contract table, used to walk up ``parent`` links.
+        regions: optional ``regions`` contract table (or its code tree), used to walk up ``parent`` links.
 
     Returns:
         A built-in rule-set name; ``forecast`` when the region has no policy of its own.
     """
     if not region:
         return DEFAULT_RULE_SET
-    code = str(region)
-    seen = set()
-    while code and code not in seen:
-        seen.add(code)
-        if code in REGION_RULE_SETS:
-            return REGION_RULE_SETS[code]
-        province = code[:2] + "0000"
-        if province in REGION_RULE_SETS:
-            return REGION_RULE_SETS[province]
-        parent = None
-        if regions is not None and len(regions):
-            hit = regions.loc[regions["code"].astype(str) == code, "parent"] if "parent" in regions else []
-            if len(hit) and isinstance(hit.iloc[0], str) and hit.iloc[0]:
-                parent = hit.iloc[0]
-        code = parent or ""
+    tree = regions if isinstance(regions, CodeTree) else CodeTree.from_table(regions)
+    for code in tree.ancestors(str(region)):
+        for candidate in (code, code[:2] + "0000"):
+            if candidate in REGION_RULE_SETS:
+                return REGION_RULE_SETS[candidate]
     return DEFAULT_RULE_SET
 
 
