@@ -1,4 +1,4 @@
-"""Rule sets as data: the indicator catalogue, the YAML loader and its validator.
+"""Rule sets as data: the indicator catalogue, the pydantic models a rule file is parsed into, and the loader.
 
 A rule set is a YAML file of named rules. Each rule has conditions over indicators (all must hold), a level
 (red / yellow / green), an action (expand / hold / shrink / suspend) and an adjustment of the intake. Rules are
@@ -17,21 +17,33 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Optional, Union, get_args
 
 import pandas as pd
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Strict,
+    StringConstraints,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from features.codes import CodeTree
 from features.errors import TalentcastError
 
-LEVELS = ("red", "yellow", "green")
-ACTIONS = ("expand", "hold", "shrink", "suspend")
 LEVEL_ZH = {"red": "红牌", "yellow": "黄牌", "green": "绿牌"}
 ACTION_ZH = {"expand": "扩大招生", "hold": "保持规模", "shrink": "调减招生", "suspend": "暂停招生"}
-OPERATORS = ("<", "<=", ">", ">=", "==")
-EMPLOYMENT_MEASURES = ("employed", "placement")
-ADJUSTMENT_TYPES = ("percent", "none", "suspend", "cap_employed", "alternate_years")
 
 # Which province (or city) uses which built-in rule set when none is given. Codes are GB/T 2260; a city
 # inherits its province's set through its first two digits.
@@ -63,7 +75,8 @@ class IndicatorSpec:
         scope: "school" when the value is the school's own (its graduates' outcomes), "region" when it is the
             same for every school offering the major in the region (forecast pressure, market). Shrink rules
             whose conditions are all region-scoped are shared across schools by the joint allocation.
-        params: allowed parameters -> (kind of the parameter value, required?).
+        params: allowed parameters -> (kind of the parameter value, required?); kinds: "measure", "rate",
+            "ratio", "count" (whole number >= 0) and "years" (a count >= 2).
         zh / en: phrase templates for explanations; {value} and parameter names are filled in.
     """
 
@@ -110,7 +123,7 @@ INDICATORS: dict[str, IndicatorSpec] = {
                       {"below": ("ratio", False), "year_offset": ("count", False)},
                       "{target_year}年供需比低于{below}（过剩）的概率{value}",
                       "probability that the {target_year} demand/supply ratio is below {below} (surplus) {value}"),
-        IndicatorSpec("intake_trend", "change", "school", {"years": ("count", False)},
+        IndicatorSpec("intake_trend", "change", "school", {"years": ("years", False)},
                       "近{years}年招生年均变化{value}", "intake trend over {years} years {value} a year"),
         IndicatorSpec("schools_offering", "count", "region", {},
                       "本地区开设该专业的学校{value}所", "{value} school(s) in the region offer the major"),
@@ -129,18 +142,108 @@ MEASURE_TEXT = {
 }
 
 
-@dataclass(frozen=True)
-class Condition:
-    """One comparison ``indicator(params) op value``."""
+# --- the rule-file models ---------------------------------------------------------------------------------
+# A rule file is validated by these pydantic models. Their own checks raise `_refuse(reason, *loc)`, worded
+# for the planner who wrote the file; `_rule_set_error` turns the first validation error into a RuleSetError
+# naming the file, the rule and the field.
+
+Level = Literal["red", "yellow", "green"]
+Action = Literal["expand", "hold", "shrink", "suspend"]
+Operator = Literal["<", "<=", ">", ">=", "=="]
+Measure = Literal["employed", "placement"]
+AdjustmentType = Literal["percent", "none", "suspend", "cap_employed", "alternate_years"]
+LEVELS: tuple[str, ...] = get_args(Level)
+ACTIONS: tuple[str, ...] = get_args(Action)
+OPERATORS: tuple[str, ...] = get_args(Operator)
+EMPLOYMENT_MEASURES: tuple[str, ...] = get_args(Measure)
+ADJUSTMENT_TYPES: tuple[str, ...] = get_args(AdjustmentType)
+
+# Which adjustments each action may use, and the sign a percent change must have.
+_ADJUSTMENTS_FOR = {"expand": ("percent",), "hold": ("none",), "shrink": ("cap_employed", "percent"),
+                    "suspend": ("alternate_years", "suspend")}
+_PERCENT_SIGN = {"expand": "a positive change", "shrink": "a negative change", "hold": "no change (0)",
+                 "suspend": "adjustment 'suspend' or 'alternate_years'"}
+# A warning's colour must agree with what it asks the school to do.
+_CLASHES = {("green", "shrink"): "a green rule cannot shrink", ("green", "suspend"): "a green rule cannot suspend",
+            ("red", "expand"): "a red rule cannot expand", ("yellow", "suspend"): "suspension is a red-card action"}
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def _refuse(reason: str, *loc: str | int) -> PydanticCustomError:
+    """A refusal in our words; ``loc`` continues the location of the validator raising it (e.g. "value")."""
+    return PydanticCustomError("rule_set", "{reason}", {"reason": reason, "loc": loc})
+
+
+def _rate(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise _refuse(f"bad threshold {value:g}: a rate is in [0, 1] (write 60% as 0.6)")
+    return value
+
+
+def _ratio(value: float) -> float:
+    if value <= 0:
+        raise _refuse(f"bad threshold {value:g}: a demand/supply ratio is > 0")
+    return value
+
+
+def _count(value: float) -> int:
+    if value < 0 or value != int(value):
+        raise _refuse(f"{value:g} must be a whole number >= 0")
+    return int(value)
+
+
+def _trend_years(value: int) -> int:
+    if value < 2:
+        raise _refuse("a trend needs at least 2 years")
+    return value
+
+
+def _max_change(value: float) -> float:
+    if not 0 < value <= 1:
+        raise _refuse(f"{value} must be in (0, 1] (a fraction of the current intake)")
+    return value
+
+
+# Numbers are strict (an int or a float; not a bool or text) and finite (the models refuse NaN and inf).
+Number = Annotated[float, Strict()]
+Rate = Annotated[float, Strict(), AfterValidator(_rate)]
+Ratio = Annotated[float, Strict(), AfterValidator(_ratio)]
+Count = Annotated[float, Strict(), AfterValidator(_count)]
+Text = Annotated[str, Field(coerce_numbers_to_str=True)]  # a title such as 2011 is text, not a mistake
+Name = Annotated[str, StringConstraints(pattern=_NAME.pattern),
+                 Field(description="lower-case letters, digits, '-', '_' or '.'")]
+TrendYears = Annotated[Count, AfterValidator(_trend_years)]
+PARAMETER_TYPES: dict[str, Any] = {"measure": Measure, "count": Count, "years": TrendYears, "rate": Rate,
+                                   "ratio": Ratio}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, validate_by_name=True)
+
+
+class Condition(_Model):
+    """One comparison ``indicator(parameters) op value``. Each indicator has its own subclass (CONDITIONS)
+    whose extra fields are the indicator's parameters; an unset optional parameter is None."""
 
     indicator: str
-    op: str
-    value: float
-    params: tuple[tuple[str, Any], ...] = ()
+    op: Operator
+    value: Number
+
+    @property
+    def spec(self) -> IndicatorSpec:
+        return INDICATORS[self.indicator]
+
+    @property
+    def params(self) -> tuple[tuple[str, Any], ...]:
+        """The parameters that are set, sorted by name."""
+        values = ((k, getattr(self, k, None)) for k in sorted(self.spec.params))
+        return tuple((k, v) for k, v in values if v is not None)
 
     @property
     def key(self) -> str:
-        """Canonical evidence key, e.g. ``years_below[threshold=0.6]``."""
+        """Canonical evidence key, e.g. ``years_below[measure=employed,threshold=0.6]``."""
         if not self.params:
             return self.indicator
         inner = ",".join(f"{k}={v}" for k, v in self.params)
@@ -149,37 +252,110 @@ class Condition:
     def param(self, name: str, default: Any = None) -> Any:
         return dict(self.params).get(name, default)
 
-    @property
-    def spec(self) -> IndicatorSpec:
-        return INDICATORS[self.indicator]
+    @model_validator(mode="after")
+    def _in_range(self) -> Condition:
+        spec, value = self.spec, self.value
+        low, high = spec.bounds
+        if not low <= value <= high:
+            hint = " (write 60% as 0.6)" if spec.kind == "rate" and value > 1 else ""
+            raise _refuse(f"bad threshold {value:g}: {self.indicator} ({spec.kind}) lies in [{low:g}, {high:g}]"
+                          + hint, "value")
+        if spec.kind == "count" and value != int(value):
+            raise _refuse(f"bad threshold {value:g}: {self.indicator} is a whole number", "value")
+        # A comparison that no value in the indicator's range can satisfy is a mistake, not a rule.
+        if (self.op == "<" and value <= low) or (self.op == ">" and value >= high):
+            raise _refuse(f"impossible condition: {self.indicator} {self.op} {value:g} can never hold "
+                          f"(range [{low:g}, {high:g}])", "value")
+        return self
 
 
-@dataclass(frozen=True)
-class Adjustment:
-    """How the rule changes the intake: type (see ADJUSTMENT_TYPES) and, for "percent", a signed fraction."""
+def _condition_model(spec: IndicatorSpec) -> type[Condition]:
+    fields: dict[str, Any] = {"indicator": (Literal[spec.name], ...)}
+    for key, (kind, required) in spec.params.items():
+        fields[key] = (PARAMETER_TYPES[kind], ...) if required else (Optional[PARAMETER_TYPES[kind]], None)
+    return create_model(f"Condition_{spec.name}", __base__=Condition, **fields)
 
-    type: str
-    value: float = 0.0
+
+CONDITIONS: dict[str, type[Condition]] = {name: _condition_model(spec) for name, spec in INDICATORS.items()}
 
 
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    level: str
-    action: str
-    adjustment: Adjustment
-    conditions: tuple[Condition, ...]
-    description_zh: str = ""
-    description_en: str = ""
+def _indicator_of(value: Any) -> str | None:
+    indicator = value.get("indicator") if isinstance(value, dict) else getattr(value, "indicator", None)
+    return None if indicator is None else str(indicator)
+
+
+AnyCondition = Annotated[Union[tuple(Annotated[model, Tag(name)] for name, model in CONDITIONS.items())],
+                         Discriminator(_indicator_of)]
+
+
+class Adjustment(_Model):
+    """How the rule changes the intake: type (see ADJUSTMENT_TYPES) and, for "percent", a signed fraction.
+
+    A rule file may write it as a number (percent), a type name, or a mapping {type, value}."""
+
+    type: AdjustmentType = "percent"
+    value: Number = 0.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, raw: Any) -> Any:
+        if isinstance(raw, (dict, Adjustment)):
+            return raw
+        return {"type": raw} if isinstance(raw, str) else {"type": "percent", "value": raw}
+
+
+class Rule(_Model):
+    """One row of the decision table: when every condition holds, the level, action and adjustment apply."""
+
+    name: Name
+    level: Level
+    action: Action
+    adjustment: Adjustment = Field(default="none", validate_default=True)
+    conditions: tuple[AnyCondition, ...] = Field(alias="when", min_length=1,
+                                                 description="a non-empty list of conditions (all must hold)")
+    description_zh: Text = ""
+    description_en: Text = ""
 
     @property
     def region_scoped(self) -> bool:
         """True when every condition is about the region's market, not the school's own outcomes."""
         return all(c.spec.scope == "region" for c in self.conditions)
 
+    @field_validator("action")
+    @classmethod
+    def _agrees_with_level(cls, action: str, info: ValidationInfo) -> str:
+        clash = _CLASHES.get((info.data.get("level"), action))
+        if clash:
+            raise _refuse(f"impossible combination: {clash}")
+        return action
 
-@dataclass(frozen=True)
-class RuleSet:
+    @field_validator("adjustment")
+    @classmethod
+    def _fits_action(cls, adjustment: Adjustment, info: ValidationInfo) -> Adjustment:
+        action = info.data.get("action")
+        if action is None:
+            return adjustment  # the action is refused itself
+        kind, value = adjustment.type, adjustment.value
+        if kind == "percent":
+            if not {"expand": value > 0, "shrink": value < 0, "hold": value == 0, "suspend": False}[action]:
+                raise _refuse(f"impossible combination: action '{action}' needs {_PERCENT_SIGN[action]}, got "
+                              f"{value:+g}")
+            if value == 0:
+                kind = "none"
+        if kind not in _ADJUSTMENTS_FOR[action]:
+            raise _refuse(f"impossible combination: action '{action}' cannot use adjustment '{kind}' "
+                          f"(allowed: {', '.join(_ADJUSTMENTS_FOR[action])})")
+        return adjustment if kind == adjustment.type else Adjustment(type=kind)
+
+
+class Backtest(_Model):
+    """Thresholds the warnings backtest uses to define later outcomes (see backtest.py)."""
+
+    shrink_outcome_below: Rate = 0.6
+    expand_outcome_at_least: Rate = 0.9
+
+
+class RuleSet(_Model):
     """A validated rule set.
 
     Attributes:
@@ -189,35 +365,93 @@ class RuleSet:
             study) / graduates, 毕业去向落实率), used by employment indicators without a ``measure`` parameter.
         max_change: largest yearly change of a class's intake as a fraction of the current intake (bounded
             change); suspension is the only larger change.
-        shrink_outcome_below / expand_outcome_at_least: thresholds the warnings backtest uses to define
-            later outcomes (see backtest.py).
+        backtest: shrink_outcome_below / expand_outcome_at_least, thresholds the warnings backtest uses to
+            define later outcomes (also readable as attributes of the rule set).
+        path: the file the set was read from ("" when built from data).
     """
 
-    name: str
-    rules: tuple[Rule, ...]
-    title_zh: str = ""
-    title_en: str = ""
-    source: str = ""
-    employment_measure: str = "employed"
-    max_change: float = 0.2
-    shrink_outcome_below: float = 0.6
-    expand_outcome_at_least: float = 0.9
-    path: str = ""
+    name: Name
+    title_zh: Text = ""
+    title_en: Text = ""
+    source: Text = ""
+    employment_measure: Measure = "employed"
+    max_change: Annotated[float, Strict(), AfterValidator(_max_change)] = 0.2
+    backtest: Backtest = Backtest()
+    notes: Any = None
+    rules: tuple[Rule, ...] = Field(min_length=1, description="a non-empty list of rules")
+    _path: str = PrivateAttr("")
+
+    @property
+    def shrink_outcome_below(self) -> float:
+        return self.backtest.shrink_outcome_below
+
+    @property
+    def expand_outcome_at_least(self) -> float:
+        return self.backtest.expand_outcome_at_least
+
+    @property
+    def path(self) -> str:
+        return self._path
 
     def conditions(self) -> list[Condition]:
-        """Distinct conditions' indicator keys in first-use order (for computing indicators once)."""
+        """Distinct conditions (by evidence key) in first-use order (for computing indicators once)."""
         seen: dict[str, Condition] = {}
         for rule in self.rules:
             for c in rule.conditions:
                 seen.setdefault(c.key, c)
         return list(seen.values())
 
+    @field_validator("backtest", mode="before")
+    @classmethod
+    def _no_backtest(cls, raw: Any) -> Any:
+        return {} if raw is None else raw
 
-_RULESET_FIELDS = {"name", "title_zh", "title_en", "source", "employment_measure", "max_change", "rules",
-                   "backtest", "notes"}
-_RULE_FIELDS = {"name", "level", "action", "adjustment", "when", "description_zh", "description_en"}
-_CONDITION_FIELDS = {"indicator", "op", "value"}
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+    @model_validator(mode="after")
+    def _across_rules(self) -> RuleSet:
+        names: set[str] = set()
+        rules = []
+        for index, rule in enumerate(self.rules):
+            if rule.name in names:
+                raise _refuse("duplicate rule name", "rules", index, "name")
+            names.add(rule.name)
+            change = rule.adjustment.value
+            if rule.adjustment.type == "percent" and abs(change) > self.max_change + 1e-12:
+                raise _refuse(f"change {change:+g} exceeds the rule set's max_change {self.max_change:g} (only "
+                              "suspension may change more)", "rules", index, "adjustment")
+            # Employment indicators always carry their measure so that evidence says which rate was used.
+            conditions = tuple(c.model_copy(update={"measure": self.employment_measure})
+                               if "measure" in c.spec.params and c.param("measure") is None else c
+                               for c in rule.conditions)
+            _check_satisfiable(conditions, index)
+            rules.append(rule.model_copy(update={"conditions": conditions}))
+        return self.model_copy(update={"rules": tuple(rules)})
+
+
+def _check_satisfiable(conditions: tuple[Condition, ...], index: int) -> None:
+    """Refuse rules whose conditions on the same indicator leave an empty interval (e.g. < 0.5 and > 0.6)."""
+    by_key: dict[str, list[Condition]] = {}
+    for c in conditions:
+        by_key.setdefault(c.key, []).append(c)
+    for key, group in by_key.items():
+        low, high = group[0].spec.bounds
+        low_open = high_open = False
+        for c in group:
+            if c.op in (">", ">=") and (c.value > low or (c.value == low and c.op == ">")):
+                low, low_open = c.value, c.op == ">"
+            if c.op in ("<", "<=") and (c.value < high or (c.value == high and c.op == "<")):
+                high, high_open = c.value, c.op == "<"
+            if c.op == "==":
+                if c.value > low or (c.value == low and not low_open):
+                    low, low_open = c.value, False
+                if c.value < high or (c.value == high and not high_open):
+                    high, high_open = c.value, False
+        empty = low > high or (low == high and (low_open or high_open))
+        if not empty:
+            equals = {c.value for c in group if c.op == "=="}
+            empty = len(equals) > 1
+        if empty:
+            shown = " and ".join(f"{c.indicator} {c.op} {c.value:g}" for c in group)
+            raise _refuse(f"impossible combination: {shown} can never hold together", "rules", index, "when")
 
 
 def builtin_dir() -> Path:
@@ -313,223 +547,65 @@ def parse_rule_set(raw: Any, source: str = "<rules>") -> RuleSet:
     """
     if not isinstance(raw, dict):
         raise RuleSetError(source, "a rule set must be a mapping with 'name' and 'rules'")
-    unknown = sorted(set(raw) - _RULESET_FIELDS)
-    if unknown:
-        raise RuleSetError(source, f"unknown field; allowed: {', '.join(sorted(_RULESET_FIELDS))}",
-                           field_name=str(unknown[0]))
-    name = raw.get("name")
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise RuleSetError(source, "required, lower-case letters, digits, '-', '_' or '.'", field_name="name")
-    measure = raw.get("employment_measure", "employed")
-    if measure not in EMPLOYMENT_MEASURES:
-        raise RuleSetError(source, f"{measure!r} is not one of {', '.join(EMPLOYMENT_MEASURES)}",
-                           field_name="employment_measure")
-    max_change = _number(raw.get("max_change", 0.2), source, None, "max_change")
-    if not 0 < max_change <= 1:
-        raise RuleSetError(source, f"{max_change} must be in (0, 1] (a fraction of the current intake)",
-                           field_name="max_change")
-    backtest = raw.get("backtest") or {}
-    if not isinstance(backtest, dict) or set(backtest) - {"shrink_outcome_below", "expand_outcome_at_least"}:
-        raise RuleSetError(source, "must map shrink_outcome_below / expand_outcome_at_least to rates",
-                           field_name="backtest")
-    bt = {}
-    for key, default in (("shrink_outcome_below", 0.6), ("expand_outcome_at_least", 0.9)):
-        bt[key] = _number(backtest.get(key, default), source, None, f"backtest.{key}")
-        if not 0 <= bt[key] <= 1:
-            raise RuleSetError(source, f"{bt[key]} is not a rate in [0, 1]", field_name=f"backtest.{key}")
-    raw_rules = raw.get("rules")
-    if not isinstance(raw_rules, list) or not raw_rules:
-        raise RuleSetError(source, "required: a non-empty list of rules", field_name="rules")
-    rules: list[Rule] = []
-    seen: set[str] = set()
-    for index, raw_rule in enumerate(raw_rules, start=1):
-        rule = _parse_rule(raw_rule, index, source, max_change, measure)
-        if rule.name in seen:
-            raise RuleSetError(source, "duplicate rule name", rule=rule.name, field_name="name")
-        seen.add(rule.name)
-        rules.append(rule)
-    return RuleSet(
-        name=name, rules=tuple(rules), title_zh=str(raw.get("title_zh", "")), title_en=str(raw.get("title_en", "")),
-        source=str(raw.get("source", "")), employment_measure=measure, max_change=max_change,
-        shrink_outcome_below=bt["shrink_outcome_below"], expand_outcome_at_least=bt["expand_outcome_at_least"],
-        path=source,
-    )
+    try:
+        rule_set = RuleSet.model_validate(raw)
+    except ValidationError as exc:
+        raise _rule_set_error(source, raw, exc.errors()[0]) from None
+    rule_set._path = source
+    return rule_set
 
 
-def _number(value: Any, source: str, rule: str | None, field_name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise RuleSetError(source, f"{value!r} is not a number", rule=rule, field_name=field_name)
-    return float(value)
-
-
-def _parse_rule(raw: Any, index: int, source: str, max_change: float, measure: str) -> Rule:
-    label = f"#{index}"
-    if not isinstance(raw, dict):
-        raise RuleSetError(source, "a rule must be a mapping", rule=label)
-    name = raw.get("name")
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise RuleSetError(source, "required, lower-case letters, digits, '-', '_' or '.'", rule=label,
-                           field_name="name")
-    unknown = sorted(set(raw) - _RULE_FIELDS)
-    if unknown:
-        raise RuleSetError(source, f"unknown field; allowed: {', '.join(sorted(_RULE_FIELDS))}", rule=name,
-                           field_name=str(unknown[0]))
-    level = raw.get("level")
-    if level not in LEVELS:
-        raise RuleSetError(source, f"{level!r} is not one of {', '.join(LEVELS)}", rule=name, field_name="level")
-    action = raw.get("action")
-    if action not in ACTIONS:
-        raise RuleSetError(source, f"{action!r} is not one of {', '.join(ACTIONS)}", rule=name,
-                           field_name="action")
-    # A warning's colour must agree with what it asks the school to do.
-    if level == "green" and action in ("shrink", "suspend"):
-        raise RuleSetError(source, f"impossible combination: a green rule cannot {action}", rule=name,
-                           field_name="action")
-    if level == "red" and action == "expand":
-        raise RuleSetError(source, "impossible combination: a red rule cannot expand", rule=name,
-                           field_name="action")
-    if level == "yellow" and action == "suspend":
-        raise RuleSetError(source, "impossible combination: suspension is a red-card action", rule=name,
-                           field_name="action")
-    adjustment = _parse_adjustment(raw.get("adjustment", "none"), action, name, source, max_change)
-    when = raw.get("when")
-    if not isinstance(when, list) or not when:
-        raise RuleSetError(source, "required: a non-empty list of conditions (all must hold)", rule=name,
-                           field_name="when")
-    conditions = tuple(_parse_condition(c, i, name, source, measure) for i, c in enumerate(when, start=1))
-    _check_satisfiable(conditions, name, source)
-    return Rule(name=name, level=level, action=action, adjustment=adjustment, conditions=conditions,
-                description_zh=str(raw.get("description_zh", "")), description_en=str(raw.get("description_en", "")))
-
-
-def _parse_adjustment(raw: Any, action: str, rule: str, source: str, max_change: float) -> Adjustment:
-    if isinstance(raw, dict):
-        unknown = sorted(set(raw) - {"type", "value"})
-        if unknown:
-            raise RuleSetError(source, "unknown key; an adjustment has 'type' and 'value'", rule=rule,
-                               field_name=f"adjustment.{unknown[0]}")
-        kind = raw.get("type", "percent")
-        value = raw.get("value", 0.0)
-    elif isinstance(raw, str):
-        kind, value = raw, 0.0
+def _rule_set_error(source: str, raw: dict, error: ErrorDetails) -> RuleSetError:
+    """The RuleSetError for one pydantic error: the rule and field from its location, the reason in words."""
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    loc = list(error["loc"]) + list(ctx.get("loc", ()))
+    rule, model, indicator = None, RuleSet, None
+    if loc[:1] == ["backtest"]:
+        model = Backtest
+    elif len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        raw_rule = raw["rules"][loc[1]] if isinstance(raw.get("rules"), list) else None
+        raw_rule = raw_rule if isinstance(raw_rule, dict) else {}
+        name = raw_rule.get("name")
+        rule = name if isinstance(name, str) and _NAME.fullmatch(name) else f"#{loc[1] + 1}"
+        loc, model = loc[2:], Rule
+        if loc[:1] == ["adjustment"]:
+            model = Adjustment
+            if not isinstance(raw_rule.get("adjustment"), dict):
+                loc = loc[:1]  # written as a number or a type name: no sub-fields to name
+        elif loc[:1] == ["when"] and len(loc) >= 2:
+            model = Condition
+            if kind.startswith("union_tag") and isinstance(value, dict):
+                loc.append("indicator")
+            elif len(loc) >= 3 and loc[2] in CONDITIONS:  # the discriminated union names the member
+                indicator = loc.pop(2)
+                model = CONDITIONS[indicator]
+    field_name = "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or None
+    leaf = next((p for p in reversed(loc) if isinstance(p, str)), None)
+    fields = {info.alias or name: info for name, info in model.model_fields.items()}
+    if kind == "rule_set":
+        reason = ctx["reason"]
+    elif kind.startswith("union_tag"):
+        reason = (f"unknown indicator {value.get('indicator')!r}; known: {', '.join(INDICATORS)}"
+                  if isinstance(value, dict) else "a condition is a mapping {indicator, op, value, parameters...}")
+    elif kind == "extra_forbidden" and indicator is not None:
+        allowed = ", ".join(sorted(INDICATORS[indicator].params)) or "none"
+        reason = f"unknown parameter for indicator '{indicator}' (allowed: {allowed})"
+    elif kind == "extra_forbidden":
+        reason = f"unknown field; allowed: {', '.join(sorted(fields))}"
+    elif kind == "missing" and indicator is not None and leaf in INDICATORS[indicator].params:
+        reason = f"indicator '{indicator}' needs parameter '{leaf}'"
+    elif kind == "literal_error":  # ctx["expected"] reads "'red', 'yellow' or 'green'"
+        reason = f"{value!r} is not one of {', '.join(re.findall(_QUOTED, ctx['expected']))}"
+    elif kind == "float_type":
+        reason = f"{value!r} is not a number"
+    elif kind == "finite_number":
+        reason = f"{value!r} is not a finite number"
+    elif leaf in fields and fields[leaf].description:
+        reason = f"required: {fields[leaf].description}"
+    elif kind == "missing":
+        reason = "required"
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        reason = "must be a mapping"
     else:
-        kind, value = "percent", raw
-    if kind not in ADJUSTMENT_TYPES:
-        raise RuleSetError(source, f"{kind!r} is not one of {', '.join(ADJUSTMENT_TYPES)}", rule=rule,
-                           field_name="adjustment")
-    value = _number(value, source, rule, "adjustment")
-    if kind == "percent":
-        if abs(value) > max_change + 1e-12:
-            raise RuleSetError(source, f"change {value:+g} exceeds the rule set's max_change {max_change:g} "
-                               "(only suspension may change more)", rule=rule, field_name="adjustment")
-        expected = {"expand": value > 0, "shrink": value < 0, "hold": value == 0, "suspend": False}[action]
-        if not expected:
-            want = {"expand": "a positive change", "shrink": "a negative change", "hold": "no change (0)",
-                    "suspend": "adjustment 'suspend' or 'alternate_years'"}[action]
-            raise RuleSetError(source, f"impossible combination: action '{action}' needs {want}, got "
-                               f"{value:+g}", rule=rule, field_name="adjustment")
-        if value == 0:
-            kind = "none"
-    allowed = {"expand": {"percent"}, "hold": {"none"}, "shrink": {"percent", "cap_employed"},
-               "suspend": {"suspend", "alternate_years"}}[action]
-    if kind not in allowed:
-        raise RuleSetError(source, f"impossible combination: action '{action}' cannot use adjustment '{kind}' "
-                           f"(allowed: {', '.join(sorted(allowed))})", rule=rule, field_name="adjustment")
-    return Adjustment(kind, value)
-
-
-def _parse_condition(raw: Any, index: int, rule: str, source: str, measure: str) -> Condition:
-    where = f"when[{index}]"
-    if not isinstance(raw, dict):
-        raise RuleSetError(source, "a condition is a mapping {indicator, op, value, parameters...}", rule=rule,
-                           field_name=where)
-    indicator = raw.get("indicator")
-    if indicator not in INDICATORS:
-        raise RuleSetError(source, f"unknown indicator {indicator!r}; known: {', '.join(INDICATORS)}",
-                           rule=rule, field_name=f"{where}.indicator")
-    spec = INDICATORS[indicator]
-    params_raw = {k: v for k, v in raw.items() if k not in _CONDITION_FIELDS}
-    for key in sorted(params_raw):
-        if key not in spec.params:
-            allowed = ", ".join(sorted(spec.params)) or "none"
-            raise RuleSetError(source, f"unknown parameter for indicator '{indicator}' (allowed: {allowed})",
-                               rule=rule, field_name=f"{where}.{key}")
-    params: dict[str, Any] = {}
-    for key, (kind, required) in sorted(spec.params.items()):
-        if key not in params_raw:
-            if required:
-                raise RuleSetError(source, f"indicator '{indicator}' needs parameter '{key}'", rule=rule,
-                                   field_name=f"{where}.{key}")
-            continue
-        value = params_raw[key]
-        if kind == "measure":
-            if value not in EMPLOYMENT_MEASURES:
-                raise RuleSetError(source, f"{value!r} is not one of {', '.join(EMPLOYMENT_MEASURES)}",
-                                   rule=rule, field_name=f"{where}.{key}")
-        else:
-            value = _number(value, source, rule, f"{where}.{key}")
-            if kind == "rate" and not 0 <= value <= 1:
-                raise RuleSetError(source, f"bad threshold {value:g}: a rate is in [0, 1] (write 60% as 0.6)",
-                                   rule=rule, field_name=f"{where}.{key}")
-            if kind == "ratio" and value <= 0:
-                raise RuleSetError(source, f"bad threshold {value:g}: a demand/supply ratio is > 0", rule=rule,
-                                   field_name=f"{where}.{key}")
-            if kind == "count":
-                if value < 0 or value != int(value):
-                    raise RuleSetError(source, f"{value:g} must be a whole number >= 0", rule=rule,
-                                       field_name=f"{where}.{key}")
-                value = int(value)
-            if key == "years" and value < 2:
-                raise RuleSetError(source, "a trend needs at least 2 years", rule=rule,
-                                   field_name=f"{where}.{key}")
-        params[key] = value
-    # Employment indicators always carry their measure so that evidence says which rate was used.
-    if "measure" in spec.params and "measure" not in params:
-        params["measure"] = measure
-    op = raw.get("op")
-    if op not in OPERATORS:
-        raise RuleSetError(source, f"{op!r} is not one of {', '.join(OPERATORS)}", rule=rule,
-                           field_name=f"{where}.op")
-    value = _number(raw.get("value"), source, rule, f"{where}.value")
-    low, high = spec.bounds
-    if not low <= value <= high:
-        raise RuleSetError(source, f"bad threshold {value:g}: {indicator} ({spec.kind}) lies in [{low:g}, "
-                           f"{high:g}]" + (" (write 60% as 0.6)" if spec.kind == "rate" and value > 1 else ""),
-                           rule=rule, field_name=f"{where}.value")
-    if spec.kind == "count" and value != int(value):
-        raise RuleSetError(source, f"bad threshold {value:g}: {indicator} is a whole number", rule=rule,
-                           field_name=f"{where}.value")
-    # A comparison that no value in the indicator's range can satisfy is a mistake, not a rule.
-    never = (op == "<" and value <= low) or (op == ">" and value >= high)
-    if never:
-        raise RuleSetError(source, f"impossible condition: {indicator} {op} {value:g} can never hold "
-                           f"(range [{low:g}, {high:g}])", rule=rule, field_name=f"{where}.value")
-    return Condition(indicator=indicator, op=op, value=value, params=tuple(sorted(params.items())))
-
-
-def _check_satisfiable(conditions: tuple[Condition, ...], rule: str, source: str) -> None:
-    """Refuse rules whose conditions on the same indicator leave an empty interval (e.g. < 0.5 and > 0.6)."""
-    by_key: dict[str, list[Condition]] = {}
-    for c in conditions:
-        by_key.setdefault(c.key, []).append(c)
-    for key, group in by_key.items():
-        low, high = group[0].spec.bounds
-        low_open = high_open = False
-        for c in group:
-            if c.op in (">", ">=") and (c.value > low or (c.value == low and c.op == ">")):
-                low, low_open = c.value, c.op == ">"
-            if c.op in ("<", "<=") and (c.value < high or (c.value == high and c.op == "<")):
-                high, high_open = c.value, c.op == "<"
-            if c.op == "==":
-                if c.value > low or (c.value == low and not low_open):
-                    low, low_open = c.value, False
-                if c.value < high or (c.value == high and not high_open):
-                    high, high_open = c.value, False
-        empty = low > high or (low == high and (low_open or high_open))
-        if not empty:
-            equals = {c.value for c in group if c.op == "=="}
-            empty = len(equals) > 1
-        if empty:
-            shown = " and ".join(f"{c.indicator} {c.op} {c.value:g}" for c in group)
-            raise RuleSetError(source, f"impossible combination: {shown} can never hold together", rule=rule,
-                               field_name="when")
+        reason = error["msg"][:1].lower() + error["msg"][1:]
+    return RuleSetError(source, reason, rule=rule, field_name=field_name)

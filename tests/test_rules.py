@@ -344,6 +344,18 @@ REFUSALS = [
     ("bad max change", {"name": "bad", "rules": [GOOD_RULE], "max_change": 2},
      "field 'max_change': 2.0 must be in (0, 1]"),
     ("not a mapping", ["rule"], "a rule set must be a mapping"),
+    ("NaN threshold", _cond(indicator="employment_rate", op="<", value=float("nan")),
+     "rule 'r1', field 'when[1].value': nan is not a finite number"),
+    ("infinite max change", {"name": "bad", "rules": [GOOD_RULE], "max_change": float("inf")},
+     "field 'max_change': inf is not a finite number"),
+    ("boolean value", _cond(indicator="employment_rate", op="<", value=True),
+     "field 'when[1].value': True is not a number"),
+    ("unknown adjustment key", _with(adjustment={"type": "percent", "value": -0.1, "cap": 3}),
+     "rule 'r1', field 'adjustment.cap': unknown field; allowed: type, value"),
+    ("unknown backtest key", {"name": "bad", "rules": [GOOD_RULE], "backtest": {"shrink_below": 0.5}},
+     "field 'backtest.shrink_below': unknown field; allowed: expand_outcome_at_least, shrink_outcome_below"),
+    ("condition not a mapping", _with(when=["employment_rate < 0.6"]),
+     "rule 'r1', field 'when[1]': a condition is a mapping"),
 ]
 
 
