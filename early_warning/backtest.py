@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from early_warning.core import compute_warnings
-from early_warning.indicators import employment_rates
+from early_warning.indicators import employment_rates, keyed
 from early_warning.rules import RuleSet, load_rule_set
 from features.errors import TalentcastError
 from forecasting.pipeline import run_pipeline
@@ -69,10 +69,7 @@ def backtest_warnings(tables: dict[str, pd.DataFrame], rule_set: str | Path | Ru
         raise TalentcastError("backtest needs at least one plan year")
     if window < 1:
         raise TalentcastError(f"window must be >= 1, got {window}")
-    enrolment = tables["enrolment"].copy()
-    enrolment["school"] = enrolment["school"].astype(str)
-    enrolment["major"] = enrolment["major"].astype(str)
-    enrolment["year"] = enrolment["year"].astype(int)
+    enrolment = keyed(tables["enrolment"], "school", "major")
     enrolment["rate"] = employment_rates(enrolment, rs.employment_measure)
     rates = enrolment.dropna(subset=["rate"])
     parts = []

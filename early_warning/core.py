@@ -164,15 +164,14 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
 
 
 def _names(tables: dict[str, pd.DataFrame]) -> dict[tuple[str, str], dict[str, str]]:
+    """{("school" | "major", code): {<kind>_name, <kind>_name_en}}; the English name falls back to the Chinese."""
     out: dict[tuple[str, str], dict[str, str]] = {}
-    schools = tables.get("schools")
-    if schools is not None:
-        for _, s in schools.iterrows():
-            en = s.get("name_en") if isinstance(s.get("name_en"), str) and s.get("name_en") else s["name"]
-            out[("school", str(s["code"]))] = {"school_name": s["name"], "school_name_en": en}
-    majors = tables.get("majors")
-    if majors is not None:
-        for _, m in majors.iterrows():
-            en = m.get("name_en") if isinstance(m.get("name_en"), str) and m.get("name_en") else m["name_zh"]
-            out[("major", str(m["code"]))] = {"major_name": m["name_zh"], "major_name_en": en}
+    for kind, table, name_column in (("school", "schools", "name"), ("major", "majors", "name_zh")):
+        frame = tables.get(table)
+        if frame is None:
+            continue
+        for _, row in frame.iterrows():
+            en = row.get("name_en")
+            out[(kind, str(row["code"]))] = {f"{kind}_name": row[name_column],
+                                             f"{kind}_name_en": en if isinstance(en, str) and en else row[name_column]}
     return out

@@ -21,6 +21,10 @@ from features.errors import TalentcastError
 DEFAULT_SHORTAGE_THRESHOLD = 1.2
 DEFAULT_SURPLUS_THRESHOLD = 0.8
 _Z80 = 1.2815515655446004  # standard normal quantile of 0.9 (edges of the central 80% interval)
+# Probability indicators: their threshold parameter, the IndicatorContext threshold the pipeline simulated,
+# and whether the probability is of the ratio lying above the threshold.
+_PROBABILITIES = {"p_shortage": ("above", "shortage_threshold", True),
+                  "p_surplus": ("below", "surplus_threshold", False)}
 
 
 def employment_rates(enrolment: pd.DataFrame, measure: str = "employed") -> pd.Series:
@@ -42,6 +46,15 @@ def employment_rates(enrolment: pd.DataFrame, measure: str = "employed") -> pd.S
         employed = employed + further.fillna(0.0)
     rate = employed / graduates.where(graduates > 0)
     return rate.clip(upper=1.0)
+
+
+def keyed(frame: pd.DataFrame, *text_columns: str) -> pd.DataFrame:
+    """A copy of ``frame`` with ``text_columns`` as text and ``year`` as int (the keys everything joins on)."""
+    out = frame.copy()
+    for column in text_columns:
+        out[column] = out[column].astype(str)
+    out["year"] = out["year"].astype(int)
+    return out
 
 
 def local_retention(enrolment: pd.DataFrame) -> pd.Series:
@@ -118,7 +131,7 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
     for name in ("enrolment", "schools", "majors"):
         if name not in tables or tables[name] is None:
             raise TalentcastError(f"early warning needs the '{name}' table; ingest it first")
-    enrolment = tables["enrolment"].copy()
+    enrolment = keyed(tables["enrolment"], "school", "major")
     schools = tables["schools"].copy()
     majors = tables["majors"].copy()
     regions = CodeTree.from_table(tables.get("regions"))
@@ -126,9 +139,6 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
     schools["region"] = schools["region"].astype(str)
     if region is not None:
         schools = schools[regions.members(schools["region"], str(region))]
-    enrolment["school"] = enrolment["school"].astype(str)
-    enrolment["major"] = enrolment["major"].astype(str)
-    enrolment["year"] = enrolment["year"].astype(int)
     enrolment = enrolment[enrolment["school"].isin(schools["code"]) & (enrolment["year"] < plan_year)]
     columns = ["region", "school", "major", "duration_years", "target_year", "current_intake",
                "last_nonzero_intake", "outcome_year", "graduates_employed_last", "rate_history",
@@ -211,10 +221,7 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, regions
     values = {c: [] for c in cols}
     lookup: dict[tuple[str, str], pd.DataFrame] = {}
     if pressure is not None and len(pressure):
-        p = pressure.copy()
-        p["region"] = p["region"].astype(str)
-        p["major"] = p["major"].astype(str)
-        p["year"] = p["year"].astype(int)
+        p = keyed(pressure, "region", "major")
         lookup = {k: g.sort_values("year") for k, g in p.groupby(["region", "major"], sort=True)}
     for _, row in frame.iterrows():
         target = int(row["target_year"])
@@ -233,10 +240,8 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, regions
         year = int(min(max(target, hit["year"].min()), hit["year"].max()))
         rec = hit[hit["year"] == year].iloc[0]
         values["pressure_year"].append(year)
-        for c, src in (("pressure_median", "pressure_median"), ("pressure_lo_80", "pressure_lo_80"),
-                       ("pressure_hi_80", "pressure_hi_80"), ("p_shortage", "p_shortage"),
-                       ("p_surplus", "p_surplus")):
-            values[c].append(float(rec[src]) if src in rec and pd.notna(rec[src]) else np.nan)
+        for c in cols[1:]:
+            values[c].append(float(rec[c]) if c in rec and pd.notna(rec[c]) else np.nan)
     for c in cols:
         frame[c] = values[c]
 
@@ -276,17 +281,12 @@ def _indicator_column(frame: pd.DataFrame, cond: Condition, ctx: IndicatorContex
             _attach_pressure(sub, pressure, ctx.regions, offset=offset)
         if name == "pressure":
             return sub["pressure_median"].astype(float)
-        if name == "p_shortage":
-            x = cond.param("above")
-            if x is None or abs(x - ctx.shortage_threshold) < 1e-9:
-                return sub["p_shortage"].astype(float)
-            return sub.apply(lambda r: probability_beyond(r["pressure_median"], r["pressure_lo_80"],
-                                                          r["pressure_hi_80"], x, above=True), axis=1).astype(float)
-        x = cond.param("below")
-        if x is None or abs(x - ctx.surplus_threshold) < 1e-9:
-            return sub["p_surplus"].astype(float)
-        return sub.apply(lambda r: probability_beyond(r["pressure_median"], r["pressure_lo_80"],
-                                                      r["pressure_hi_80"], x, above=False), axis=1).astype(float)
+        param, pipeline_threshold, above = _PROBABILITIES[name]
+        x = cond.param(param)
+        if x is None or abs(x - getattr(ctx, pipeline_threshold)) < 1e-9:
+            return sub[name].astype(float)
+        return sub.apply(lambda r: probability_beyond(r["pressure_median"], r["pressure_lo_80"], r["pressure_hi_80"],
+                                                      x, above=above), axis=1).astype(float)
     raise AssertionError(f"indicator {name} has no implementation")  # the validator only admits known ones
 
 
