@@ -4,7 +4,7 @@
         [--method auto] [--n-paths 200] [--out benchmarks/early_warning_backtest.json]
 
 For every built-in rule set, replays the plan years, scoring shrink and expand warnings against the later
-outcomes (definitions in forecasting/early_warning/backtest.py and docs/early-warning.md). The outcome-only
+outcomes (definitions in early_warning/backtest.py and docs/early-warning.md). The outcome-only
 rule sets need no forecast. The `forecast` set is scored twice: without forecasts (only its outcome rules can
 fire) and, unless --no-forecast, with the pipeline rerun on the data known before each plan year (slow: one
 pipeline run per year). Results are printed and written as JSON. The demo data are generated, not observed.
@@ -45,8 +45,8 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/early_warning_backtest.json")
     args = parser.parse_args()
 
-    from forecasting.early_warning import backtest_warnings, compute_warnings
-    from forecasting.early_warning.backtest import pipeline_results_for_year
+    from early_warning import backtest_warnings, compute_warnings
+    from early_warning.backtest import pipeline_results_for_year
     from talentcast.demo_data import build_demo_tables
 
     tables = {name: frame for name, (frame, _meta) in build_demo_tables().items()}

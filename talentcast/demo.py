@@ -89,7 +89,7 @@ def state_path(home, run_id: int):
 
 def _warnings(tables: dict, results: dict, plan_year: int | None, region: str | None) -> pd.DataFrame | None:
     try:
-        from forecasting.early_warning import compute_warnings
+        from early_warning import compute_warnings
     except ImportError:
         return None
     return compute_warnings(tables, results, plan_year=plan_year, rule_set=None, region=region)

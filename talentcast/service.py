@@ -27,9 +27,11 @@ from features.contract import TABLE_NAMES
 from features.errors import TalentcastError
 from features.results import RESULT_KINDS
 from features.validation import ValidatedTable, load_and_validate, validate_table
-from forecasting.backtest import summarise
-from forecasting.pipeline import PipelineResult, PipelineState, run_pipeline
-from forecasting.scenarios import Scenario, apply_scenario, load_scenario
+from forecasting.metrics import summarise
+from forecasting.pipeline import PipelineResult, run_pipeline
+from forecasting.results import PipelineState, apply_scenario
+from forecasting.scenarios import Scenario, load_scenario
+from talentcast.reference_data import with_crosswalk_reference
 from talentcast.settings import Settings
 from talentcast.storage import DatasetVersion, RunMeta, Storage, referenced_tables
 from talentcast.tracking import track_run
@@ -216,7 +218,7 @@ class Service:
         versions = self.storage.current_versions()
         tables = self.storage.load_tables()
         horizon = int(horizon or self.settings.horizon_years)
-        result = run_pipeline(tables, horizon=horizon, scenario=scenario_obj, seed=self.settings.random_seed,
+        result = run_pipeline(with_crosswalk_reference(tables), horizon=horizon, scenario=scenario_obj, seed=self.settings.random_seed,
                               n_paths=n_paths, region=region, method=method, engine=engine, progress=step)
         result.meta["dataset_versions"] = dict(versions)
         results = dict(result.results)
@@ -346,7 +348,7 @@ class Service:
                     return state
                 except Exception:  # a state file from an older version: rebuild it below
                     logger.warning("could not read %s; rebuilding the state", path, exc_info=True)
-        result = run_pipeline(self.run_tables(run), horizon=run.horizon or self.settings.horizon_years,
+        result = run_pipeline(with_crosswalk_reference(self.run_tables(run)), horizon=run.horizon or self.settings.horizon_years,
                               seed=self.settings.random_seed)
         self._save_state(run.run_id, result.state)
         return result.state

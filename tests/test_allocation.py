@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasting.early_warning import compute_warnings
-from forecasting.early_warning.allocation import MIN_CLASS_RULE, allocate, share_cut
+from early_warning import compute_warnings
+from early_warning.allocation import MIN_CLASS_RULE, allocate, share_cut
 from test_rules import PLAN_YEAR, make_results, make_tables
 
 TARGET = 2028

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecasting.early_warning import compute_warnings
+from early_warning import compute_warnings
 from talentcast.cli import main
 from test_rules import PLAN_YEAR, make_results, make_tables
 
@@ -178,7 +178,7 @@ def test_list_and_check_rules(capsys):
     names = [line.split()[0] for line in out.splitlines()]
     assert names == ["forecast", "moe-2011", "sichuan", "tianjin-2009"]
     assert "measure=placement" in out.splitlines()[1]
-    code, out, _err = run_cli(capsys, "--check-rules", str(REPO / "forecasting/early_warning/rulesets/sichuan.yaml"))
+    code, out, _err = run_cli(capsys, "--check-rules", str(REPO / "early_warning/rulesets/sichuan.yaml"))
     assert code == 0 and "rule set 'sichuan' with 2 rules" in out
 
 

@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.errors import TalentcastError
-from forecasting.early_warning import (
+from early_warning import (
     RuleSetError,
     compute_warnings,
     list_rule_sets,
@@ -21,7 +20,8 @@ from forecasting.early_warning import (
     parse_rule_set,
     rule_set_for_region,
 )
-from forecasting.early_warning.indicators import consecutive_years_below, probability_beyond
+from early_warning.indicators import consecutive_years_below, probability_beyond
+from features.errors import TalentcastError
 
 PLAN_YEAR = 2025
 CITY = "450200"
@@ -344,6 +344,18 @@ REFUSALS = [
     ("bad max change", {"name": "bad", "rules": [GOOD_RULE], "max_change": 2},
      "field 'max_change': 2.0 must be in (0, 1]"),
     ("not a mapping", ["rule"], "a rule set must be a mapping"),
+    ("NaN threshold", _cond(indicator="employment_rate", op="<", value=float("nan")),
+     "rule 'r1', field 'when[1].value': nan is not a finite number"),
+    ("infinite max change", {"name": "bad", "rules": [GOOD_RULE], "max_change": float("inf")},
+     "field 'max_change': inf is not a finite number"),
+    ("boolean value", _cond(indicator="employment_rate", op="<", value=True),
+     "field 'when[1].value': True is not a number"),
+    ("unknown adjustment key", _with(adjustment={"type": "percent", "value": -0.1, "cap": 3}),
+     "rule 'r1', field 'adjustment.cap': unknown field; allowed: type, value"),
+    ("unknown backtest key", {"name": "bad", "rules": [GOOD_RULE], "backtest": {"shrink_below": 0.5}},
+     "field 'backtest.shrink_below': unknown field; allowed: expand_outcome_at_least, shrink_outcome_below"),
+    ("condition not a mapping", _with(when=["employment_rate < 0.6"]),
+     "rule 'r1', field 'when[1]': a condition is a mapping"),
 ]
 
 
@@ -371,7 +383,7 @@ def test_unreadable_and_unknown_rule_files(tmp_path):
 
 
 def test_builtin_rule_sets_are_valid_and_shipped_as_yaml():
-    folder = Path(__file__).resolve().parents[1] / "forecasting" / "early_warning" / "rulesets"
+    folder = Path(__file__).resolve().parents[1] / "early_warning" / "rulesets"
     names = sorted(p.stem for p in folder.glob("*.yaml"))
     assert names == ["forecast", "moe-2011", "sichuan", "tianjin-2009"]
     for name in names:

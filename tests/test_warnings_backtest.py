@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
+from early_warning import backtest_warnings, compute_warnings
 from features.errors import TalentcastError
-from forecasting.early_warning import backtest_warnings, compute_warnings
 from test_rules import make_results, make_tables
 
 FIRST = 2014  # rates below cover graduating years 2014..2021

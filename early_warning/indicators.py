@@ -9,17 +9,22 @@ Forecast indicators are read for the *target year*, the year the class admitted 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from early_warning.rules import Condition, RuleSet
+from features.codes import CodeTree
 from features.errors import TalentcastError
-from forecasting.early_warning.rules import Condition, RuleSet
 
 DEFAULT_SHORTAGE_THRESHOLD = 1.2
 DEFAULT_SURPLUS_THRESHOLD = 0.8
 _Z80 = 1.2815515655446004  # standard normal quantile of 0.9 (edges of the central 80% interval)
+# Probability indicators: their threshold parameter, the IndicatorContext threshold the pipeline simulated,
+# and whether the probability is of the ratio lying above the threshold.
+_PROBABILITIES = {"p_shortage": ("above", "shortage_threshold", True),
+                  "p_surplus": ("below", "surplus_threshold", False)}
 
 
 def employment_rates(enrolment: pd.DataFrame, measure: str = "employed") -> pd.Series:
@@ -41,6 +46,15 @@ def employment_rates(enrolment: pd.DataFrame, measure: str = "employed") -> pd.S
         employed = employed + further.fillna(0.0)
     rate = employed / graduates.where(graduates > 0)
     return rate.clip(upper=1.0)
+
+
+def keyed(frame: pd.DataFrame, *text_columns: str) -> pd.DataFrame:
+    """A copy of ``frame`` with ``text_columns`` as text and ``year`` as int (the keys everything joins on)."""
+    out = frame.copy()
+    for column in text_columns:
+        out[column] = out[column].astype(str)
+    out["year"] = out["year"].astype(int)
+    return out
 
 
 def local_retention(enrolment: pd.DataFrame) -> pd.Series:
@@ -74,7 +88,7 @@ def probability_beyond(median: float, lo_80: float, hi_80: float, x: float, abov
     Used only when a rule asks for a threshold other than the one the pipeline simulated; the pipeline's own
     ``p_shortage`` / ``p_surplus`` (from sample paths) are used whenever the threshold matches.
     """
-    from scipy.stats import norm
+    from scipy.stats import norm  # third-party and slow to import (~1.5 s); only custom thresholds need it
 
     if not (median > 0 and lo_80 > 0 and hi_80 > 0) or any(map(math.isnan, (median, lo_80, hi_80))):
         return float("nan")
@@ -88,43 +102,14 @@ def probability_beyond(median: float, lo_80: float, hi_80: float, x: float, abov
 
 @dataclass
 class IndicatorContext:
-    """What the evaluation needs besides the indicator columns."""
+    """What the evaluation needs besides the indicator columns (regions: the code tree of the regions table)."""
 
     plan_year: int
     latest_intake_year: int
     shortage_threshold: float
     surplus_threshold: float
     notes: list[str]
-
-
-def region_members(schools: pd.DataFrame, regions: pd.DataFrame | None, region: str | None) -> pd.Series:
-    """Boolean mask of schools located in ``region`` or in one of its descendants (via regions.parent)."""
-    if region is None:
-        return pd.Series(True, index=schools.index)
-    parent = {}
-    if regions is not None and len(regions) and "parent" in regions:
-        parent = {str(c): (str(p) if isinstance(p, str) and p else None)
-                  for c, p in zip(regions["code"], regions["parent"])}
-
-    def inside(code: str) -> bool:
-        seen = set()
-        while code and code not in seen:
-            if code == region:
-                return True
-            seen.add(code)
-            code = parent.get(code)
-        return False
-
-    return schools["region"].astype(str).map(inside)
-
-
-def _ancestors(code: str, parent: dict[str, str | None]) -> list[str]:
-    out, seen = [], set()
-    while code and code not in seen:
-        out.append(code)
-        seen.add(code)
-        code = parent.get(code)
-    return out
+    regions: CodeTree = field(default_factory=CodeTree)
 
 
 def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFrame], plan_year: int,
@@ -146,17 +131,14 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
     for name in ("enrolment", "schools", "majors"):
         if name not in tables or tables[name] is None:
             raise TalentcastError(f"early warning needs the '{name}' table; ingest it first")
-    enrolment = tables["enrolment"].copy()
+    enrolment = keyed(tables["enrolment"], "school", "major")
     schools = tables["schools"].copy()
     majors = tables["majors"].copy()
-    regions = tables.get("regions")
+    regions = CodeTree.from_table(tables.get("regions"))
     schools["code"] = schools["code"].astype(str)
     schools["region"] = schools["region"].astype(str)
     if region is not None:
-        schools = schools[region_members(schools, regions, str(region))]
-    enrolment["school"] = enrolment["school"].astype(str)
-    enrolment["major"] = enrolment["major"].astype(str)
-    enrolment["year"] = enrolment["year"].astype(int)
+        schools = schools[regions.members(schools["region"], str(region))]
     enrolment = enrolment[enrolment["school"].isin(schools["code"]) & (enrolment["year"] < plan_year)]
     columns = ["region", "school", "major", "duration_years", "target_year", "current_intake",
                "last_nonzero_intake", "outcome_year", "graduates_employed_last", "rate_history",
@@ -221,38 +203,32 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
         if "surplus_threshold" in gaps:
             surplus_threshold = float(gaps["surplus_threshold"].dropna().iloc[0])
     pressure = results.get("major_pressure") if results else None
-    parent = {}
-    if regions is not None and len(regions) and "parent" in regions:
-        parent = {str(c): (str(p) if isinstance(p, str) and p else None)
-                  for c, p in zip(regions["code"], regions["parent"])}
-    _attach_pressure(frame, pressure, parent, offset=None)
+    _attach_pressure(frame, pressure, regions, offset=None)
     if pressure is None or not len(pressure):
         notes.append("no major_pressure results: forecast conditions are not met (no forecast)")
 
     ctx = IndicatorContext(plan_year=plan_year, latest_intake_year=latest, shortage_threshold=shortage_threshold,
-                           surplus_threshold=surplus_threshold, notes=notes)
+                           surplus_threshold=surplus_threshold, notes=notes, regions=regions)
     for cond in rule_set.conditions():
-        frame[cond.key] = _indicator_column(frame, cond, ctx, pressure, parent)
+        frame[cond.key] = _indicator_column(frame, cond, ctx, pressure)
     return frame, ctx
 
 
-def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, parent: dict, offset: int | None) -> None:
+def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, regions: CodeTree,
+                     offset: int | None) -> None:
     """Add pressure_year / pressure_median / p_shortage / p_surplus (+ lo/hi 80) for each row's target year."""
     cols = ["pressure_year", "pressure_median", "pressure_lo_80", "pressure_hi_80", "p_shortage", "p_surplus"]
     values = {c: [] for c in cols}
     lookup: dict[tuple[str, str], pd.DataFrame] = {}
     if pressure is not None and len(pressure):
-        p = pressure.copy()
-        p["region"] = p["region"].astype(str)
-        p["major"] = p["major"].astype(str)
-        p["year"] = p["year"].astype(int)
+        p = keyed(pressure, "region", "major")
         lookup = {k: g.sort_values("year") for k, g in p.groupby(["region", "major"], sort=True)}
     for _, row in frame.iterrows():
         target = int(row["target_year"])
         if offset is not None:  # years after the plan year instead of the graduation year
             target = int(row["target_year"] - row["duration_years"] + offset)
         hit = None
-        for code in _ancestors(str(row["region"]), parent):
+        for code in regions.ancestors(str(row["region"])):
             if (code, row["major"]) in lookup:
                 hit = lookup[(code, row["major"])]
                 break
@@ -264,16 +240,14 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, parent:
         year = int(min(max(target, hit["year"].min()), hit["year"].max()))
         rec = hit[hit["year"] == year].iloc[0]
         values["pressure_year"].append(year)
-        for c, src in (("pressure_median", "pressure_median"), ("pressure_lo_80", "pressure_lo_80"),
-                       ("pressure_hi_80", "pressure_hi_80"), ("p_shortage", "p_shortage"),
-                       ("p_surplus", "p_surplus")):
-            values[c].append(float(rec[src]) if src in rec and pd.notna(rec[src]) else np.nan)
+        for c in cols[1:]:
+            values[c].append(float(rec[c]) if c in rec and pd.notna(rec[c]) else np.nan)
     for c in cols:
         frame[c] = values[c]
 
 
 def _indicator_column(frame: pd.DataFrame, cond: Condition, ctx: IndicatorContext,
-                      pressure: pd.DataFrame | None, parent: dict) -> pd.Series:
+                      pressure: pd.DataFrame | None) -> pd.Series:
     name = cond.indicator
     measure = cond.param("measure", "employed")
     if name == "employment_rate":
@@ -304,20 +278,15 @@ def _indicator_column(frame: pd.DataFrame, cond: Condition, ctx: IndicatorContex
         sub = frame
         if offset is not None:
             sub = frame[["region", "major", "target_year", "duration_years"]].copy()
-            _attach_pressure(sub, pressure, parent, offset=offset)
+            _attach_pressure(sub, pressure, ctx.regions, offset=offset)
         if name == "pressure":
             return sub["pressure_median"].astype(float)
-        if name == "p_shortage":
-            x = cond.param("above")
-            if x is None or abs(x - ctx.shortage_threshold) < 1e-9:
-                return sub["p_shortage"].astype(float)
-            return sub.apply(lambda r: probability_beyond(r["pressure_median"], r["pressure_lo_80"],
-                                                          r["pressure_hi_80"], x, above=True), axis=1).astype(float)
-        x = cond.param("below")
-        if x is None or abs(x - ctx.surplus_threshold) < 1e-9:
-            return sub["p_surplus"].astype(float)
-        return sub.apply(lambda r: probability_beyond(r["pressure_median"], r["pressure_lo_80"],
-                                                      r["pressure_hi_80"], x, above=False), axis=1).astype(float)
+        param, pipeline_threshold, above = _PROBABILITIES[name]
+        x = cond.param(param)
+        if x is None or abs(x - getattr(ctx, pipeline_threshold)) < 1e-9:
+            return sub[name].astype(float)
+        return sub.apply(lambda r: probability_beyond(r["pressure_median"], r["pressure_lo_80"], r["pressure_hi_80"],
+                                                      x, above=above), axis=1).astype(float)
     raise AssertionError(f"indicator {name} has no implementation")  # the validator only admits known ones
 
 

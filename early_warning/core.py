@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from early_warning.allocation import allocate
+from early_warning.evaluate import evaluate_rules
+from early_warning.explain import explain
+from early_warning.indicators import compute_indicators
+from early_warning.rules import ACTION_ZH, LEVEL_ZH, RuleSet, load_rule_set, rule_set_for_region
+from features.codes import CodeTree
 from features.errors import TalentcastError
-from forecasting.early_warning.allocation import allocate
-from forecasting.early_warning.evaluate import evaluate_rules
-from forecasting.early_warning.explain import explain
-from forecasting.early_warning.indicators import _ancestors, compute_indicators
-from forecasting.early_warning.rules import ACTION_ZH, LEVEL_ZH, RuleSet, load_rule_set, rule_set_for_region
+from features.jsonsafe import to_jsonable
+from forecasting.supply import estimate_rates, supply_units
 
 WARNING_COLUMNS = ["region", "school", "major", "plan_year", "rule_set", "level", "action", "current_intake",
                    "recommended_intake", "rules_fired", "evidence", "explanation_zh", "explanation_en"]
@@ -30,29 +32,12 @@ def supply_yields(enrolment: pd.DataFrame, majors: pd.DataFrame, schools: pd.Dat
     Returns:
         Frame school, major, yield_per_place.
     """
-    from forecasting.supply import estimate_rates, supply_units
-
     units = supply_units(enrolment, majors, schools)
     rates = estimate_rates(enrolment, units)
     value = (rates["completion_rate"] * (1 - rates["further_study_share"]) * rates["employment_share"]
              * rates["local_retention"])
     return pd.DataFrame({"school": rates["school"].astype(str), "major": rates["major"].astype(str),
                          "yield_per_place": value.astype(float)})
-
-
-def _resolve_rule_set(rule_set: str | Path | RuleSet | None, region: str | None,
-                      tables: dict[str, pd.DataFrame]) -> RuleSet:
-    if rule_set is None:
-        rule_set = rule_set_for_region(region, tables.get("regions"))
-    return load_rule_set(rule_set)
-
-
-def _json_value(value):
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else round(float(value), 4)
-    return value
 
 
 def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFrame] | None,
@@ -89,11 +74,12 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
     if min_class_size < 0:
         raise TalentcastError(f"min_class_size must be >= 0, got {min_class_size}")
     results = results or {}
+    regions = CodeTree.from_table(tables.get("regions"))
     if rule_set is None and region is None and "schools" in tables:
         # Each region gets its own default rule set (e.g. Sichuan's schools the sichuan set).
         by_set: dict[str, list[str]] = {}
         for code in sorted(set(tables["schools"]["region"].astype(str))):
-            by_set.setdefault(rule_set_for_region(code, tables.get("regions")), []).append(code)
+            by_set.setdefault(rule_set_for_region(code, regions), []).append(code)
         if len(by_set) > 1:
             parts = []
             for name, codes in sorted(by_set.items()):
@@ -109,7 +95,7 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
                     .sort_values(["region", "school", "major"], kind="mergesort").reset_index(drop=True))
         if by_set:
             rule_set = next(iter(by_set))
-    rs = _resolve_rule_set(rule_set, region, tables)
+    rs = load_rule_set(rule_set if rule_set is not None else rule_set_for_region(region, regions))
     frame, ctx = compute_indicators(tables, results, plan_year, rs, region=region)
     decided = evaluate_rules(frame, rs)
 
@@ -129,17 +115,9 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
 
     gaps = results.get("gaps")
     gap_regions = set(gaps["region"].astype(str)) if gaps is not None and len(gaps) else set()
-    regions = tables.get("regions")
-    parent = {}
-    if regions is not None and len(regions) and "parent" in regions:
-        parent = {str(c): (str(p) if isinstance(p, str) and p else None)
-                  for c, p in zip(regions["code"], regions["parent"])}
 
     def gap_region(code: str) -> str:
-        for candidate in _ancestors(code, parent):
-            if candidate in gap_regions:
-                return candidate
-        return code
+        return next((c for c in ctx.regions.ancestors(code) if c in gap_regions), code)
 
     decided["gap_region"] = decided["region"].astype(str).map(gap_region)
     weights = tables.get("major_sector_map")
@@ -162,17 +140,15 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
         r.update(names.get(("major", r["major"]), {}))
         zh, en = explain(r, rs, min_class_size)
         evidence = {"measure": rs.employment_measure, "current_intake": int(r["current_intake"]),
-                    "latest_intake_year": ctx.latest_intake_year,
-                    "outcome_year": _json_value(r["outcome_year"]), "target_year": int(r["target_year"])}
-        for year in sorted(r["rate_history"])[-3:]:
-            evidence[f"employment_rate_{year}"] = r["rate_history"][year]
-        for key in ("pressure_year", "pressure_median", "p_shortage", "p_surplus", "yield_per_place",
-                    "graduates_employed_last"):
-            evidence[key] = _json_value(r.get(key))
-        for key in evidence_keys:
-            evidence[key] = _json_value(r[key])
+                    "latest_intake_year": ctx.latest_intake_year, "outcome_year": r["outcome_year"],
+                    "target_year": int(r["target_year"])}
+        evidence.update({f"employment_rate_{year}": r["rate_history"][year] for year in sorted(r["rate_history"])[-3:]})
+        evidence.update({key: r.get(key) for key in ("pressure_year", "pressure_median", "p_shortage", "p_surplus",
+                                                     "yield_per_place", "graduates_employed_last")})
+        evidence.update({key: r[key] for key in evidence_keys})
         if r["extra_entrants"]:
             evidence["extra_entrants_by_sector"] = r["extra_entrants"]
+        evidence = to_jsonable(evidence, digits=4)
         records.append({
             "region": str(r["region"]), "school": str(r["school"]), "major": str(r["major"]),
             "plan_year": plan_year, "rule_set": rs.name, "level": r["level"], "action": r["action"],
@@ -188,15 +164,14 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
 
 
 def _names(tables: dict[str, pd.DataFrame]) -> dict[tuple[str, str], dict[str, str]]:
+    """{("school" | "major", code): {<kind>_name, <kind>_name_en}}; the English name falls back to the Chinese."""
     out: dict[tuple[str, str], dict[str, str]] = {}
-    schools = tables.get("schools")
-    if schools is not None:
-        for _, s in schools.iterrows():
-            en = s.get("name_en") if isinstance(s.get("name_en"), str) and s.get("name_en") else s["name"]
-            out[("school", str(s["code"]))] = {"school_name": s["name"], "school_name_en": en}
-    majors = tables.get("majors")
-    if majors is not None:
-        for _, m in majors.iterrows():
-            en = m.get("name_en") if isinstance(m.get("name_en"), str) and m.get("name_en") else m["name_zh"]
-            out[("major", str(m["code"]))] = {"major_name": m["name_zh"], "major_name_en": en}
+    for kind, table, name_column in (("school", "schools", "name"), ("major", "majors", "name_zh")):
+        frame = tables.get(table)
+        if frame is None:
+            continue
+        for _, row in frame.iterrows():
+            en = row.get("name_en")
+            out[(kind, str(row["code"]))] = {f"{kind}_name": row[name_column],
+                                             f"{kind}_name_en": en if isinstance(en, str) and en else row[name_column]}
     return out

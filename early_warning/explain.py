@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from forecasting.early_warning.rules import ACTION_ZH, INDICATORS, LEVEL_ZH, MEASURE_TEXT, Condition, RuleSet
+from early_warning.rules import ACTION_ZH, LEVEL_ZH, MEASURE_TEXT, Condition, RuleSet
 
 LEVEL_EN = {"red": "RED", "yellow": "YELLOW", "green": "GREEN"}
 
@@ -26,7 +26,7 @@ _NOTES = {
 
 def format_value(kind: str, value: Any) -> str:
     """Human-readable value of an indicator of the given kind ('n/a' when unknown)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "n/a"
     if kind in ("rate", "fraction"):
         return f"{100 * value:.1f}%"
@@ -41,7 +41,7 @@ def format_value(kind: str, value: Any) -> str:
 
 def condition_phrase(cond: Condition, value: Any, row: dict, lang: str) -> str:
     """One evidence phrase, e.g. '就业率连续2年低于60%' / 'employment rate below 60% for 2 consecutive year(s)'."""
-    spec = INDICATORS[cond.indicator]
+    spec = cond.spec
     params = dict(cond.params)
     measure = params.get("measure", "employed")
     fill = {
@@ -66,11 +66,12 @@ def condition_phrase(cond: Condition, value: Any, row: dict, lang: str) -> str:
     return text
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _int_or(*values: Any) -> str:
-    for v in values:
-        if v is not None and not (isinstance(v, float) and math.isnan(v)):
-            return str(int(v))
-    return "?"
+    return next((str(int(v)) for v in values if not _missing(v)), "?")
 
 
 def explain(row: dict, rule_set: RuleSet, min_class_size: int) -> tuple[str, str]:
@@ -112,7 +113,7 @@ def explain(row: dict, rule_set: RuleSet, min_class_size: int) -> tuple[str, str
             facts_zh.append(f"最近{MEASURE_TEXT[measure][0]}{format_value('rate', rate[1])}（{rate[0]}年）")
             facts_en.append(f"latest {MEASURE_TEXT[measure][1]} {format_value('rate', rate[1])} ({rate[0]})")
         p = row.get("p_shortage")
-        if p is not None and not (isinstance(p, float) and math.isnan(p)):
+        if not _missing(p):
             year = _int_or(row.get("pressure_year"))
             facts_zh.append(f"{year}年短缺概率{p:.2f}，过剩概率{row.get('p_surplus', float('nan')):.2f}")
             facts_en.append(f"P(shortage in {year}) {p:.2f}, P(surplus) {row.get('p_surplus', float('nan')):.2f}")
@@ -121,8 +122,9 @@ def explain(row: dict, rule_set: RuleSet, min_class_size: int) -> tuple[str, str
     note = row.get("allocation_note") or ""
     if note:
         nz, ne = _NOTES[note]
+        ne = ne.format(min=min_class_size)
         zh.append(nz.format(min=min_class_size) + "。")
-        en.append(ne.format(min=min_class_size)[0].upper() + ne.format(min=min_class_size)[1:] + ".")
+        en.append(ne[0].upper() + ne[1:] + ".")
     return "".join(zh), " ".join(en)
 
 

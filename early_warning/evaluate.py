@@ -8,7 +8,7 @@ import operator
 import numpy as np
 import pandas as pd
 
-from forecasting.early_warning.rules import Rule, RuleSet
+from early_warning.rules import Rule, RuleSet
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
 
@@ -71,31 +71,20 @@ def evaluate_rules(frame: pd.DataFrame, rule_set: RuleSet) -> pd.DataFrame:
     fired = [[name for name in masks if masks[name].iloc[i]] for i in range(len(out))]
     out["rules_fired"] = fired
     by_name = {rule.name: rule for rule in rule_set.rules}
-    decided, levels, actions, kinds, proposed, shared = [], [], [], [], [], []
-    for i, names in enumerate(fired):
-        row = out.iloc[i]
+
+    def decide(names: list[str], row: pd.Series) -> tuple:
         current = int(row["current_intake"])
         if not names:
-            decided.append("")
-            levels.append("green")
-            actions.append("hold")
-            kinds.append("none")
-            proposed.append(current)
-            shared.append(False)
-            continue
+            return "", "green", "hold", "none", current, False
         rule = by_name[names[0]]
-        decided.append(rule.name)
-        levels.append(rule.level)
-        actions.append(rule.action)
-        kinds.append(rule.adjustment.type)
-        proposed.append(proposed_intake(rule.adjustment.type, rule.adjustment.value, current,
-                                        float(row["graduates_employed_last"]), int(row["last_nonzero_intake"]),
-                                        rule_set.max_change))
-        shared.append(rule.action == "shrink" and rule.region_scoped and rule.adjustment.type == "percent")
-    out["decided_by"] = decided
-    out["level"] = levels
-    out["action"] = actions
-    out["adjustment_type"] = kinds
-    out["proposed_intake"] = proposed
-    out["shared_cut"] = shared
+        kind = rule.adjustment.type
+        return (rule.name, rule.level, rule.action, kind,
+                proposed_intake(kind, rule.adjustment.value, current, float(row["graduates_employed_last"]),
+                                int(row["last_nonzero_intake"]), rule_set.max_change),
+                rule.action == "shrink" and rule.region_scoped and kind == "percent")
+
+    decisions = [decide(names, out.iloc[i]) for i, names in enumerate(fired)]
+    columns = ("decided_by", "level", "action", "adjustment_type", "proposed_intake", "shared_cut")
+    for column, values in zip(columns, zip(*decisions) if decisions else [()] * len(columns)):
+        out[column] = list(values)
     return out

@@ -9,9 +9,9 @@ Public entry points::
 See docs/early-warning.md.
 """
 
-from forecasting.early_warning.backtest import backtest_warnings
-from forecasting.early_warning.core import WARNING_COLUMNS, compute_warnings
-from forecasting.early_warning.rules import (
+from early_warning.backtest import backtest_warnings
+from early_warning.core import WARNING_COLUMNS, compute_warnings
+from early_warning.rules import (
     INDICATORS,
     REGION_RULE_SETS,
     RuleSet,

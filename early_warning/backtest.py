@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from early_warning.core import compute_warnings
+from early_warning.indicators import employment_rates, keyed
+from early_warning.rules import RuleSet, load_rule_set
 from features.errors import TalentcastError
-from forecasting.early_warning.core import compute_warnings
-from forecasting.early_warning.indicators import employment_rates
-from forecasting.early_warning.rules import RuleSet, load_rule_set
+from forecasting.pipeline import run_pipeline
 
 
 def _score(flag: pd.Series, truth: pd.Series) -> dict[str, float | int]:
@@ -68,10 +69,7 @@ def backtest_warnings(tables: dict[str, pd.DataFrame], rule_set: str | Path | Ru
         raise TalentcastError("backtest needs at least one plan year")
     if window < 1:
         raise TalentcastError(f"window must be >= 1, got {window}")
-    enrolment = tables["enrolment"].copy()
-    enrolment["school"] = enrolment["school"].astype(str)
-    enrolment["major"] = enrolment["major"].astype(str)
-    enrolment["year"] = enrolment["year"].astype(int)
+    enrolment = keyed(tables["enrolment"], "school", "major")
     enrolment["rate"] = employment_rates(enrolment, rs.employment_measure)
     rates = enrolment.dropna(subset=["rate"])
     parts = []
@@ -132,8 +130,6 @@ def pipeline_results_for_year(tables: dict[str, pd.DataFrame], horizon: int = 6,
     the forecast indicators are what a planner would have seen. Slow (one pipeline run per year): for
     benchmarks and docs, not for tests.
     """
-    from forecasting.pipeline import run_pipeline
-
     def results_for(year: int) -> dict[str, pd.DataFrame]:
         known = {}
         for name, frame in tables.items():
