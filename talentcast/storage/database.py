@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from features.errors import TalentcastError
 from features.jsonsafe import to_jsonable
 from talentcast.settings import get_settings
-from talentcast.storage import migrate
+from talentcast.storage.migrate import upgrade as upgrade_schema
 
 # Rows per executemany call: large enough to amortise round trips, small enough to bound memory per batch.
 BATCH_ROWS = 5000
@@ -52,7 +52,7 @@ class Database:
         # Writes go through this view of the same pool: on SQLite it opens BEGIN IMMEDIATE (see make_engine).
         self.writer = self.engine.execution_options(**{_WRITE_OPTION: True})
         if upgrade:
-            migrate.upgrade(self.writer)
+            upgrade_schema(self.writer)
 
     def read(self) -> sa.Connection:
         """A connection for reads (`with db.read() as conn:`); its transaction sees one consistent snapshot."""
