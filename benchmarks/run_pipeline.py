@@ -142,7 +142,7 @@ def _child(args) -> None:
 
     start = time.perf_counter()
     from forecasting.scenarios import apply_scenario
-    from talentcast.demo import run_and_store
+    from talentcast.service import run_and_store
 
     imported = time.perf_counter()
     with Storage() as storage:

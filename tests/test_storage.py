@@ -518,7 +518,7 @@ def test_default_url_comes_from_settings(isolated_home):
 def test_load_embedded_dataset_skips_unchanged_tables(storage, real_tables):
     from talentcast.demo import load_embedded_dataset
 
-    generated = {"synthetic": True, "generator": "talentcast.generator", "seed": 20261129}
+    generated = {"synthetic": True, "generator": "talentcast.demo.generator", "seed": 20261129}
     tables = {name: (real_tables[name], generated if name == "employment" else {"source": "NBS"})
               for name in ("regions", "sectors", "employment")}
     messages: list[str] = []

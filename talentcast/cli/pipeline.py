@@ -34,7 +34,7 @@ def _progress_bar(enabled: bool = True):
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from talentcast.demo import PIPELINE_STEPS
+    from talentcast.service import PIPELINE_STEPS
 
     if not enabled:
         return nullcontext(), (lambda name: None)
@@ -67,7 +67,7 @@ def _pct(value: float) -> str:
 
 
 def _print_summary(stored, region: str, year: int, n: int = 5) -> None:
-    from talentcast.demo import summarise_gaps, summarise_warnings
+    from talentcast.service import summarise_gaps, summarise_warnings
 
     echo = typer.echo
     summary = summarise_gaps(stored.result.results, stored.tables, region, year, n)
@@ -148,7 +148,7 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
     """Forecast demand and supply on the stored data, compute gaps and warnings, store the run (运行预测)."""
-    from talentcast.demo import run_and_store
+    from talentcast.service import run_and_store
     from talentcast.settings import get_settings
     from talentcast.storage import Storage
 
@@ -168,7 +168,8 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
     """Load the embedded Liuzhou dataset (real + generated), run the pipeline and show the results (演示)."""
-    from talentcast.demo import load_embedded_dataset, run_and_store
+    from talentcast.demo import load_embedded_dataset
+    from talentcast.service import run_and_store
     from talentcast.settings import get_settings
     from talentcast.storage import Storage
 
