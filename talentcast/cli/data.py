@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from features.contract import TABLE_NAMES
 from features.errors import TalentcastError, ValidationError
@@ -139,9 +141,6 @@ def datasets(
     if not versions:
         typer.echo("no datasets stored yet; load them with `talentcast ingest TABLE FILE` or `talentcast demo`")
         return
-    from rich.console import Console
-    from rich.table import Table
-
     grid = Table(title="Dataset versions (数据版本); * = current; metadata: --format json")
     # Numbers are never cropped (min_width = their longest text); the text columns wrap when the terminal is narrow.
     def longest(texts: list[str], header: str) -> int:
