@@ -47,7 +47,6 @@ class RunMeta:
     notes: str | None = None
 
 
-
 class ResultStore:
     """Runs and results in one database (see `talentcast.storage.Storage`, which combines the stores)."""
 
@@ -234,7 +233,6 @@ def _results_frame(kind: str, rows: list, db_columns: list[str]) -> pd.DataFrame
     for key in extra_keys:
         frame[key] = [item.get(key) if isinstance(item, dict) else None for item in raw["extra"]]
     return frame.reset_index(drop=True)
-
 
 
 def _run_from_row(row: Mapping[str, Any]) -> RunMeta:
