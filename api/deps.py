@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from api.queries import ReadCache
 from api.security import KeyVerifier, Principal, unauthorized
 from talentcast.settings import Settings
+from talentcast.storage import Storage
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -39,19 +40,17 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 _storage_lock = threading.Lock()
 
 
-def _open_storage(storages: dict[str, Any], settings: Settings) -> Any:
+def _open_storage(storages: dict[str, Any], settings: Settings) -> Storage:
     with _storage_lock:
         storage = storages.get(settings.database_url)
         if storage is None:
-            from talentcast.storage import Storage
-
             settings.ensure_home()
             storage = Storage(url=settings.database_url)  # runs the migrations: seconds on a new database
             storages[settings.database_url] = storage
     return storage
 
 
-async def get_storage(request: Request) -> Any:
+async def get_storage(request: Request) -> Storage:
     """The app's Storage for `settings.database_url` (opened on first use, in a worker thread)."""
     state = request.app.state
     settings = state.settings
@@ -61,7 +60,7 @@ async def get_storage(request: Request) -> Any:
     return storage
 
 
-StorageDep = Annotated[Any, Depends(get_storage)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
 
 
 async def get_cache(request: Request) -> ReadCache:
@@ -79,8 +78,9 @@ async def get_current_key(
 ) -> Principal:
     """The verified caller; 401 when the key is missing, unknown or revoked.
 
-    A key seen before is answered from memory (no thread hop, no database); the salted-hash check of a new
-    key and the periodic revocation refresh run in a worker thread so that they never stall the event loop.
+    An active key is answered from memory (no thread hop, no database: KeyVerifier.lookup); a key the server
+    has not read yet, an unknown or revoked key and the periodic re-read of the keys go to the database in a
+    worker thread, so that they never stall the event loop.
     """
     if credentials is None or not credentials.credentials:
         raise unauthorized("missing API key: send 'Authorization: Bearer <key>' (create one with `talentcast keys create`)")

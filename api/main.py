@@ -30,6 +30,7 @@ from api.routes import datasets, forecasts, gaps, health, models, reference, run
 from features.errors import InputFileError, TalentcastError, ValidationError
 from talentcast import __version__
 from talentcast.settings import Settings, get_settings
+from talentcast.storage import NotFoundError
 
 logger = logging.getLogger("talentcast.api")
 
@@ -42,14 +43,6 @@ Authenticate with `Authorization: Bearer <key>` (keys from `talentcast keys crea
 supply and warnings, public reference lists). `Accept-Language: en` returns English names; Chinese is the
 default. Lists page with `limit` / `offset` and report `total`.
 """
-
-
-def _not_found_error_type() -> type[Exception] | None:
-    try:
-        from talentcast.storage.repository import NotFoundError
-    except ImportError:  # storage not installed: nothing to map
-        return None
-    return NotFoundError
 
 
 class BodySizeLimit:
@@ -129,12 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, reference, forecasts, gaps, warnings, scenarios, datasets, models, runs):
         app.include_router(module.router)
 
-    not_found_type = _not_found_error_type()
-    if not_found_type is not None:
-
-        @app.exception_handler(not_found_type)
-        async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
-            return JSONResponse({"detail": str(exc)}, status_code=404)
+    @app.exception_handler(NotFoundError)
+    async def _not_found(_request: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
 
     @app.exception_handler(ValidationError)
     async def _invalid(_request: Request, exc: ValidationError) -> JSONResponse:

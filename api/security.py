@@ -8,14 +8,13 @@ Roles (set when the key is created with `talentcast keys create`):
 
 Refusals: no or unknown key -> 401; a role that may not use an endpoint, or a region outside the key's
 scope -> 403; another school's objects -> 404, so that a school key cannot even learn which schools exist in
-the results. Keys are stored only as salted hashes by the storage module; verified answers are remembered
-by their SHA-256 (KeyVerifier), and revocations are re-read every 5 seconds, so a revoke with the CLI reaches a
-running server within 5 seconds.
+the results. Keys are stored only as SHA-256 digests (talentcast.storage.keys); the server checks tokens in
+memory against the active keys' digests (KeyVerifier), re-read every 5 seconds, so a revoke with the CLI reaches
+a running server within 5 seconds.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, status
 
-ROLES = ("admin", "planner", "school")
+from talentcast.storage.keys import digest_matches, key_digest, key_prefix
 
 
 @dataclass(frozen=True)
@@ -60,110 +59,105 @@ def not_found(detail: str) -> HTTPException:
 
 
 class KeyVerifier:
-    """Remembers verified bearer tokens so that the salted-hash check runs once per token, not per request.
+    """Checks bearer tokens in memory against the active keys of each database.
 
-    Tokens are remembered by their SHA-256 (never in clear). A remembered key is still checked against
-    revocation: the set of active key ids is re-read from the database every `ttl_seconds` (one small query
-    for all keys, by one request while the others use the previous set), so a revoke with the CLI reaches a
-    running server within that time. Unknown tokens are remembered as bad for `ttl_seconds` too.
+    Holds, per database, {prefix: (stored SHA-256 digest, Principal)} of every active key
+    (`Storage.active_key_digests`), re-read every `ttl_seconds` (one small query for all keys, by one request
+    while the others use the copy read a moment before), so a revoke with the CLI reaches a running server
+    within that time. A token is checked with one SHA-256 and `hmac.compare_digest` (against a dummy digest
+    when its prefix is unknown, so the check takes the same time either way). Nothing is remembered per token:
+    the memory grows with the number of keys in the database, not with the tokens callers send.
     """
 
-    def __init__(self, ttl_seconds: float = 5.0, max_entries: int = 4096):
+    def __init__(self, ttl_seconds: float = 5.0):
         self.ttl_seconds = ttl_seconds
-        self.max_entries = max_entries
-        self._known: dict[tuple[str, str], Principal] = {}
-        self._bad: dict[tuple[str, str], float] = {}
-        self._active: dict[str, tuple[float, frozenset]] = {}  # database -> (valid until, active key ids)
+        self._keys: dict[str, tuple[float, dict[str, tuple[str, Principal]]]] = {}  # database -> (valid until, keys)
         self._lock = threading.Lock()
-        self._token_locks: dict[tuple[str, str], threading.Lock] = {}
         self._refresh_lock = threading.Lock()
 
-    @staticmethod
-    def _key(storage: object, token: str) -> tuple[str, str]:
-        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-        return str(getattr(storage, "url", id(storage))), digest
-
     def lookup(self, storage: object, token: str) -> tuple[bool, Principal | None]:
-        """(answered, principal) from memory only; answered False means `verify` must run (in a thread)."""
+        """(answered, principal) from memory only; answered False means `verify` must run (in a thread).
+
+        A malformed token is answered (None) at once; a token of an active key known here is answered with its
+        Principal; any other token (a key created since the last re-read, or no key at all) is left to `verify`.
+        """
         if self.ttl_seconds <= 0:
             return False, None
-        key = self._key(storage, token)
-        now = time.monotonic()
-        with self._lock:
-            principal = self._known.get(key)
-            bad_until = self._bad.get(key)
-            active = self._active.get(key[0])
-        if principal is not None:
-            if active is None:
-                return False, None
-            if active[0] <= now and self._refresh_lock.acquire(blocking=False):
-                # Re-read revocations in the background; this request uses the set read a moment ago.
-                threading.Thread(target=self._refresh_in_background, args=(storage, key[0]), daemon=True).start()
-            return True, principal if principal.key_id in active[1] else None
-        if bad_until is not None and bad_until > now:
+        if key_prefix(token) is None:
             return True, None
-        return False, None
+        database = _database(storage)
+        with self._lock:
+            entry = self._keys.get(database)
+        if entry is None:
+            return False, None
+        valid_until, keys = entry
+        if valid_until <= time.monotonic() and self._refresh_lock.acquire(blocking=False):
+            # Re-read the keys in the background; this request uses the copy read a moment ago.
+            threading.Thread(target=self._refresh_in_background, args=(storage, database), daemon=True).start()
+        principal = _match(keys, token)
+        return (True, principal) if principal is not None else (False, None)
 
     def verify(self, storage: object, token: str) -> Principal | None:
-        """Blocking check (run it in a worker thread): refresh revocations, hash-check a token seen first."""
-        key = self._key(storage, token)
-        self._refresh_active(storage, key[0])
-        with self._lock:
-            token_lock = self._token_locks.setdefault(key, threading.Lock())
-        with token_lock:  # many requests with a new token: one hash check, the others wait for it
-            answered, principal = self.lookup(storage, token)
-            if answered:
-                return principal
-            with self._lock:
-                known = self._known.get(key)
-                active = self._active.get(key[0])
-            if known is not None and active is not None:
-                # Hash already checked; the active set is fresh, or being refreshed by another request.
-                return known if known.key_id in active[1] else None
-            api_key = storage.verify_api_key(token)  # type: ignore[attr-defined]  (None if revoked)
-            principal = Principal.from_api_key(api_key) if api_key is not None else None
-            with self._lock:
-                if len(self._known) + len(self._bad) >= self.max_entries:
-                    self._known.clear()
-                    self._bad.clear()
-                if principal is None:
-                    self._bad[key] = time.monotonic() + self.ttl_seconds
-                else:
-                    self._known[key] = principal
-                    current = self._active.get(key[0])
-                    if current is not None:  # a key created after the last refresh is active too
-                        self._active[key[0]] = (current[0], current[1] | {principal.key_id})
+        """Blocking check (run it in a worker thread): re-read the keys when due, else ask the database."""
+        if key_prefix(token) is None:
+            return None
+        database = _database(storage)
+        keys = self._refresh(storage, database)
+        principal = _match(keys, token)
+        if principal is not None:
             return principal
+        api_key = storage.verify_api_key(token)  # type: ignore[attr-defined]  (None if unknown or revoked)
+        if api_key is None:
+            return None
+        principal = Principal.from_api_key(api_key)
+        with self._lock:  # a key created after the last re-read: known from now on
+            valid_until, current = self._keys.get(database, (0.0, {}))
+            self._keys[database] = (valid_until, {**current, api_key.prefix: (key_digest(token), principal)})
+        return principal
 
-    def _refresh_active(self, storage: object, database: str) -> None:
+    def _refresh(self, storage: object, database: str) -> dict[str, tuple[str, Principal]]:
+        """The keys of `database`, re-read first when missing or older than `ttl_seconds`."""
         with self._lock:
-            active = self._active.get(database)
-        if active is not None and active[0] > time.monotonic():
-            return
-        if not self._refresh_lock.acquire(blocking=active is None):
-            return  # another request is refreshing; the previous set is good for this one
+            entry = self._keys.get(database)
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        if not self._refresh_lock.acquire(blocking=entry is None):
+            return entry[1]  # another request is re-reading; the previous copy is good for this one
         try:
-            ids = frozenset(k.id for k in storage.list_api_keys() if k.revoked_at is None)  # type: ignore[attr-defined]
-            with self._lock:
-                self._active[database] = (time.monotonic() + self.ttl_seconds, ids)
+            return self._read(storage, database)
         finally:
             self._refresh_lock.release()
 
+    def _read(self, storage: object, database: str) -> dict[str, tuple[str, Principal]]:
+        stored = storage.active_key_digests()  # type: ignore[attr-defined]
+        keys = {prefix: (digest, Principal.from_api_key(key)) for prefix, (digest, key) in stored.items()}
+        with self._lock:
+            self._keys[database] = (time.monotonic() + self.ttl_seconds, keys)
+        return keys
+
     def _refresh_in_background(self, storage: object, database: str) -> None:
         try:
-            ids = frozenset(k.id for k in storage.list_api_keys() if k.revoked_at is None)  # type: ignore[attr-defined]
-            with self._lock:
-                self._active[database] = (time.monotonic() + self.ttl_seconds, ids)
-        except Exception:  # keep the previous set; the next request tries again
+            self._read(storage, database)
+        except Exception:  # keep the previous copy; the next request tries again
             pass
         finally:
             self._refresh_lock.release()
 
     def clear(self) -> None:
         with self._lock:
-            self._known.clear()
-            self._bad.clear()
-            self._active.clear()
+            self._keys.clear()
+
+
+def _database(storage: object) -> str:
+    return str(getattr(storage, "url", id(storage)))
+
+
+def _match(keys: Mapping[str, tuple[str, Principal]], token: str) -> Principal | None:
+    """The Principal of the active key `token` is, or None; constant time whether or not its prefix is known."""
+    entry = keys.get(key_prefix(token) or "")
+    if not digest_matches(token, entry[0] if entry is not None else None):
+        return None
+    return entry[1] if entry is not None else None
 
 
 def require_role(principal: Principal, *roles: str) -> None:

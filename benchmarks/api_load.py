@@ -54,7 +54,8 @@ def prepare(home: Path) -> dict:
 
     with Storage() as storage:
         if storage.latest_run() is None:
-            from talentcast.demo import load_embedded_dataset, run_and_store
+            from talentcast.service import load_embedded_dataset
+            from talentcast.service import run_and_store
 
             print("loading the demo data and computing a baseline run (once) ...", flush=True)
             load_embedded_dataset(storage)

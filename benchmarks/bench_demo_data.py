@@ -18,12 +18,12 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    from talentcast.demo_data import build_demo_tables
+    from talentcast.demo import build_demo_tables
 
     imported = time.perf_counter()
     build_demo_tables()  # first call also reads the real CSVs (cached afterwards)
     first = time.perf_counter()
-    print(f"import talentcast.demo_data: {imported - started:.2f} s")
+    print(f"import talentcast.demo: {imported - started:.2f} s")
     print(f"first build_demo_tables() (reads real CSVs): {first - imported:.2f} s")
 
     warm = []

@@ -47,11 +47,11 @@ def main() -> None:
 
     from early_warning import backtest_warnings, compute_warnings
     from early_warning.backtest import pipeline_results_for_year
-    from talentcast.demo_data import build_demo_tables
+    from talentcast.demo import build_demo_tables
 
     tables = {name: frame for name, (frame, _meta) in build_demo_tables().items()}
     years = _years(args.years)
-    report: dict[str, object] = {"data": "GENERATED demo tables (talentcast.demo_data.build_demo_tables)",
+    report: dict[str, object] = {"data": "GENERATED demo tables (talentcast.demo.build_demo_tables)",
                                  "years": years, "window": args.window, "runs": []}
     for rule_set in ("moe-2011", "sichuan", "tianjin-2009", "forecast"):
         start = time.perf_counter()

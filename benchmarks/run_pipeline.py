@@ -142,7 +142,7 @@ def _child(args) -> None:
 
     start = time.perf_counter()
     from forecasting.results import apply_scenario
-    from talentcast.demo import run_and_store
+    from talentcast.service import run_and_store
 
     imported = time.perf_counter()
     with Storage() as storage:
@@ -181,7 +181,7 @@ def run_case(name: str, engine: str) -> dict:
         get_settings.cache_clear()
         t0 = time.perf_counter()
         if name == "demo":
-            from talentcast.demo import load_embedded_dataset
+            from talentcast.service import load_embedded_dataset
             from talentcast.storage import Storage
 
             with Storage() as storage:

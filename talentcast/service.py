@@ -32,12 +32,14 @@ from forecasting.pipeline import PipelineResult, run_pipeline
 from forecasting.results import PipelineState, apply_scenario
 from forecasting.scenarios import Scenario, load_scenario
 from talentcast.reference_data import with_crosswalk_reference
-from talentcast.settings import Settings
+from talentcast.demo import build_demo_tables
+from talentcast.settings import Settings, get_settings
 from talentcast.storage import DatasetVersion, RunMeta, Storage, referenced_tables
 from talentcast.tracking import track_run
 
 logger = logging.getLogger("talentcast.service")
 
+EMBEDDED_SOURCE = "embedded:demo"  # source_file of embedded tables without a file of their own
 PIPELINE_STEPS = ("load", "forecast", "reconcile", "supply", "gaps", "warnings", "track", "store")
 DEFAULT_MIN_CLASS_SIZE = 20
 _STATE_MEMORY = 4  # fitted states kept in memory (each holds sample paths; a few MB for a city)
@@ -126,9 +128,9 @@ class Service:
         settings: horizon and seed defaults, the home folder for fitted states.
     """
 
-    def __init__(self, storage: Storage, settings: Settings):
+    def __init__(self, storage: Storage, settings: Settings | None = None):
         self.storage = storage
-        self.settings = settings
+        self.settings = settings or get_settings()
 
     # ---------------------------------------------------------------------------------------------- datasets
 
@@ -177,6 +179,26 @@ class Service:
         """Validate an in-memory table (the embedded data) and store it like a file."""
         checked = validate_table(table, frame, source, references=self.references(table))
         return self.store(table, checked.frame, source, metadata, skip_unchanged)
+
+    def load_demo(self, progress: Callable[[str], None] | None = None,
+                  tables: Mapping[str, tuple[pd.DataFrame, dict]] | None = None) -> list[DatasetVersion]:
+        """Validate and store every embedded demo table, skipping tables whose data is already current.
+
+        Tables come in contract order, each checked against the tables stored before it, exactly as a planner's
+        files are (`ingest_frame`); running the demo twice does not pile up versions.
+
+        Args:
+            progress: called with one line per table, e.g. "regions v1 stored (12 rows)".
+            tables: {table: (frame, metadata)} instead of `talentcast.demo.build_demo_tables()`.
+        """
+        report = progress or (lambda message: None)
+        loaded: list[DatasetVersion] = []
+        for table, (frame, metadata) in (tables if tables is not None else build_demo_tables()).items():
+            source = str((metadata or {}).get("source_file") or EMBEDDED_SOURCE)
+            version, stored = self.ingest_frame(table, frame, source, metadata, skip_unchanged=True)
+            report(f"{table} v{version.version} {'stored' if stored else 'unchanged'} ({version.rows} rows)")
+            loaded.append(version)
+        return loaded
 
     def store(self, table: str, frame: pd.DataFrame, source: str, metadata: Mapping[str, Any] | None,
               skip_unchanged: bool) -> tuple[DatasetVersion, bool]:
@@ -363,6 +385,17 @@ class Service:
             tmp.replace(path)  # atomic: a reader never sees half a file
         except OSError:
             logger.warning("could not save the pipeline state of run %s", run_id, exc_info=True)
+
+
+def load_embedded_dataset(storage: Storage, progress: Callable[[str], None] | None = None,
+                          tables: Mapping[str, tuple[pd.DataFrame, dict]] | None = None) -> list[DatasetVersion]:
+    """`Service(storage).load_demo(...)`, for notebooks and tests that hold only a Storage."""
+    return Service(storage).load_demo(progress=progress, tables=tables)
+
+
+def run_and_store(storage: Storage, settings: Settings | None = None, **options: Any) -> StoredRun:
+    """`Service(storage, settings).run(**options)`, for notebooks and benchmarks that hold only a Storage."""
+    return Service(storage, settings).run(**options)
 
 
 def _check_table(table: str) -> None:

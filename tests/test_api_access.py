@@ -140,3 +140,29 @@ def test_a_key_revoked_elsewhere_is_refused_by_a_running_server(tmp_path):
     assert statuses[-1] == 401
     assert set(statuses) <= {200, 401}
     storage.close()
+
+
+def test_key_verifier_checks_in_memory_and_remembers_no_tokens(tmp_path):
+    """Active keys are answered from memory; bad tokens are not remembered, whatever their number."""
+    from api.security import KeyVerifier
+
+    storage = Storage(settings_for(tmp_path / "home").database_url)
+    token, key = storage.create_api_key("planner", region="450200")
+    verifier = KeyVerifier()
+    assert verifier.lookup(storage, token) == (False, None)  # nothing read yet
+    assert verifier.verify(storage, token).key_id == key.id
+    answered, principal = verifier.lookup(storage, token)
+    assert answered and (principal.role, principal.region) == ("planner", "450200")
+    # A key created after the keys were read: the database is asked, then it is known in memory too.
+    later, later_key = storage.create_api_key("admin")
+    assert verifier.lookup(storage, later) == (False, None)
+    assert verifier.verify(storage, later).key_id == later_key.id
+    assert verifier.lookup(storage, later)[0]
+    # Unknown prefixes, wrong secrets and malformed tokens: None, and no memory per token.
+    secret = token.split("_")[2]
+    bad = [f"tc_x{i:07d}_{secret}" for i in range(200)] + [token[:-1] + ("A" if token[-1] != "A" else "B")]
+    for candidate in bad + ["tc_short", "", "Bearer x"]:
+        assert verifier.verify(storage, candidate) is None
+        assert verifier.lookup(storage, candidate)[1] is None
+    assert sum(len(keys) for _, keys in verifier._keys.values()) == 2
+    storage.close()

@@ -17,7 +17,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.main import create_app
-from talentcast.demo import run_and_store
+from talentcast.service import run_and_store
 from talentcast.storage import Storage
 from test_api_support import bearer, seed_storage, settings_for
 

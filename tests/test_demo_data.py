@@ -19,19 +19,23 @@ from hypothesis import strategies as st
 from features.contract import SCHEMAS, TABLE_NAMES
 from features.crosswalk import build_major_sector_map, match_occupation_sector, normalise_weights
 from features.errors import TalentcastError
-from talentcast import generator
-from talentcast.demo_data import (
+from talentcast.demo import (
     GENERATED_DIR,
     REAL_DIR,
+    assumptions,
     build_demo_tables,
     canonical_csv,
+    default_seed,
     table_checksum,
+    tables,
 )
+from talentcast.settings import Settings, get_settings
 
 CITY = "450200"
 # sha256 of the canonical CSV of the default seed's enrolment table. An intended change of the generator
-# updates this pin (and the shipped files: python -m talentcast.generator --write) in the same commit.
+# updates this pin (and the shipped files: python -m talentcast.demo --write) in the same commit.
 PINNED_ENROLMENT_SHA256 = "55f51b56fd87185bea53009555917a09b7bc0f7bbe2158aa4b3b00f7cba849c1"
+DEFAULT_SEED = Settings.model_fields["random_seed"].default  # the shipped files' seed
 
 
 @pytest.fixture(scope="module")
@@ -142,8 +146,8 @@ def test_metadata_labels_generated_tables(demo):
     synthetic = {name for name, (_, meta) in demo.items() if meta["synthetic"]}
     assert synthetic == {"employment", "vacancies", "schools", "enrolment", "major_sector_map"}
     for name in synthetic:
-        assert demo[name][1]["generator"] == "talentcast.generator"
-        assert demo[name][1]["seed"] == generator.DEFAULT_SEED
+        assert demo[name][1]["generator"] == "talentcast.demo.generator"
+        assert demo[name][1]["seed"] == DEFAULT_SEED
     assert demo["employment"][1]["synthetic_rows"] == "region == '450200'"
     assert all(name.endswith("（虚构）") for name in demo["schools"][0]["name"])
     assert all("(fictional)" in name for name in demo["schools"][0]["name_en"])
@@ -170,18 +174,33 @@ def test_other_seed_changes_generated_tables_only(demo):
 
 def test_shipped_csvs_equal_a_fresh_generation(demo):
     shipped = json.loads((GENERATED_DIR / "metadata.json").read_text(encoding="utf-8"))
-    assert shipped["seed"] == generator.DEFAULT_SEED
+    assert shipped["seed"] == DEFAULT_SEED
     for name, (frame, metadata) in demo.items():
         path = GENERATED_DIR / f"{name}.csv"
-        assert path.read_bytes() == canonical_csv(frame), f"{path} is stale: run python -m talentcast.generator --write"
+        assert path.read_bytes() == canonical_csv(frame), f"{path} is stale: run python -m talentcast.demo --write"
         assert shipped["tables"][name]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
         assert shipped["tables"][name]["metadata"] == json.loads(json.dumps(metadata))
     generated_md = (GENERATED_DIR / "GENERATED.md").read_text(encoding="utf-8")
-    assert generated_md == generator.render_generated_md({n: f for n, (f, _) in demo.items()}, generator.DEFAULT_SEED)
+    assert generated_md == tables.render_generated_md({n: f for n, (f, _) in demo.items()}, DEFAULT_SEED)
+
+
+def test_default_seed_is_the_settings_seed(monkeypatch):
+    assert default_seed() == DEFAULT_SEED
+    monkeypatch.setenv("TALENTCAST_RANDOM_SEED", "7")
+    get_settings.cache_clear()
+    assert default_seed() == 7
+    get_settings.cache_clear()
+
+
+def test_the_seed_literal_exists_once_in_talentcast():
+    """Settings.random_seed is the one source of the default seed for talentcast-level code."""
+    root = Path(__file__).resolve().parents[1] / "talentcast"
+    holders = [p.relative_to(root).as_posix() for p in root.rglob("*.py") if str(DEFAULT_SEED) in p.read_text("utf-8")]
+    assert holders == ["settings.py"]
 
 
 def test_write_command_writes_readable_tables(tmp_path):
-    assert generator.main(["--write", "--out", str(tmp_path), "--seed", "11"]) == 0
+    assert tables.main(["--write", "--out", str(tmp_path), "--seed", "11"]) == 0
     enrolment = pd.read_csv(tmp_path / "enrolment.csv", dtype={"school": str, "major": str})
     fresh = build_demo_tables(seed=11)["enrolment"][0]
     assert len(enrolment) == len(fresh)
@@ -243,7 +262,7 @@ def test_city_employment_follows_guangxi_and_keeps_the_2013_break(frames):
     employment = frames["employment"].set_index(["region", "sector", "year"])["employed"]
     city_years = sorted(frames["employment"].query("region == @CITY")["year"].unique())
     assert city_years == list(range(2009, 2026))
-    for section, assumption in generator.SECTIONS.items():
+    for section, assumption in assumptions.SECTIONS.items():
         for year in range(2009, 2016):
             share = employment[(CITY, section, year)] / employment[("450000", section, year)]
             assert abs(np.log(share / assumption.share_of_guangxi)) < 0.1, (section, year)

@@ -292,7 +292,7 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
 
 
 def test_demo_summary_ranks_surplus_and_keeps_unsupplied_sectors_apart(exact):
-    from talentcast.demo import summarise_gaps
+    from talentcast.service import summarise_gaps
 
     tables = tiny_tables()
     results = {k: v.copy() for k, v in exact.results.items()}

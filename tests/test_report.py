@@ -15,6 +15,7 @@ from matplotlib.text import Text
 
 from features.errors import TalentcastError
 from talentcast import report
+from talentcast.report.figures import _period_axis
 
 SECTORS = pd.DataFrame({
     "code": ["C36", "F", "I65"],
@@ -137,8 +138,8 @@ def test_fan_chart_shades_both_intervals_and_plots_the_mean():
 
 def test_monthly_periods_are_placed_on_a_time_axis():
     periods = pd.Series(["2020-01", "2020-02"])
-    assert list(report._period_axis(periods)) == [pd.Timestamp("2020-01-01"), pd.Timestamp("2020-02-01")]
-    assert list(report._period_axis(pd.Series(["2020", "2021"]))) == [2020, 2021]
+    assert list(_period_axis(periods)) == [pd.Timestamp("2020-01-01"), pd.Timestamp("2020-02-01")]
+    assert list(_period_axis(pd.Series(["2020", "2021"]))) == [2020, 2021]
 
 
 def test_shortage_heatmap_orders_sectors_by_probability_and_annotates_cells():

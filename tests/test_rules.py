@@ -401,7 +401,7 @@ def test_bad_inputs_to_compute_warnings():
 
 def test_demo_city_outcome_rule_sets():
     """The embedded demo city (GENERATED data) under the outcome-only policies: every level, real numbers."""
-    from talentcast.demo_data import build_demo_tables
+    from talentcast.demo import build_demo_tables
 
     tables = {name: frame for name, (frame, _meta) in build_demo_tables().items()}
     tianjin = compute_warnings(tables, {}, None, "tianjin-2009", region=CITY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import shutil
 import socket
@@ -450,7 +451,7 @@ def test_api_keys_create_verify_revoke(storage):
     other, _ = storage.create_api_key("admin")
     revoked = storage.revoke_api_key(key.prefix)
     assert revoked.revoked_at is not None and not revoked.active
-    assert storage.verify_api_key(plaintext) is None  # the cached success is dropped at once
+    assert storage.verify_api_key(plaintext) is None  # a revoke counts at once
     assert storage.verify_api_key(other).role == "admin"
     # A fresh Storage (another process) sees the revocation too.
     fresh = Storage(storage.url)
@@ -463,21 +464,37 @@ def test_api_keys_create_verify_revoke(storage):
         storage.revoke_api_key("zzzzzzzz")
 
 
-def test_api_keys_store_only_salted_hashes(storage):
+def test_api_keys_store_only_sha256_digests(storage):
     first, _ = storage.create_api_key("planner", region="450200")
     second, _ = storage.create_api_key("planner", region="450200")
     secrets_ = [first.split("_")[2], second.split("_")[2]]
     with storage.engine.connect() as conn:
         stored = [" ".join(map(str, row)) for row in conn.execute(sa.select(api_keys)).all()]
+        hashes = conn.execute(sa.select(api_keys.c.key_hash).order_by(api_keys.c.id)).scalars().all()
     for secret in secrets_:
         assert all(secret not in row for row in stored)
-    hashes = [row.split("$") for row in stored]
-    assert all(h[0].endswith("pbkdf2_sha256") for h in hashes)
-    assert hashes[0][2] != hashes[1][2]  # per-key salt
+    assert hashes == [f"sha256${hashlib.sha256(k.encode()).hexdigest()}" for k in (first, second)]
     if storage.engine.dialect.name == "sqlite":
         storage.close()
         raw = b"".join(p.read_bytes() for p in Path(storage.engine.url.database).parent.glob("*.db*"))
         assert all(secret.encode() not in raw for secret in secrets_)
+
+
+def test_api_key_check_costs_the_same_for_an_unknown_prefix(storage, monkeypatch):
+    """An unknown prefix is compared against a dummy digest: the same hash and compare as for a known one."""
+    from talentcast.storage import keys
+
+    plaintext, key = storage.create_api_key("admin")
+    compared = []
+    real_compare = keys.hmac.compare_digest
+    monkeypatch.setattr(keys.hmac, "compare_digest", lambda a, b: compared.append((len(a), len(b))) or real_compare(a, b))
+    unknown = f"tc_{'z' * 8}_{plaintext.split('_')[2]}"
+    wrong = plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")
+    assert storage.verify_api_key(unknown) is None
+    assert storage.verify_api_key(wrong) is None
+    assert storage.verify_api_key(plaintext).id == key.id
+    assert compared == [(71, 71)] * 3  # "sha256$" + 64 hex digits, every time
+    assert keys.digest_matches(plaintext, None) is False
 
 
 def test_api_key_roles_are_checked(storage):
@@ -499,9 +516,9 @@ def test_default_url_comes_from_settings(isolated_home):
 
 
 def test_load_embedded_dataset_skips_unchanged_tables(storage, real_tables):
-    from talentcast.demo import load_embedded_dataset
+    from talentcast.service import load_embedded_dataset
 
-    generated = {"synthetic": True, "generator": "talentcast.generator", "seed": 20261129}
+    generated = {"synthetic": True, "generator": "talentcast.demo.generator", "seed": 20261129}
     tables = {name: (real_tables[name], generated if name == "employment" else {"source": "NBS"})
               for name in ("regions", "sectors", "employment")}
     messages: list[str] = []
@@ -524,7 +541,7 @@ def test_load_embedded_dataset_skips_unchanged_tables(storage, real_tables):
 
 def test_load_embedded_dataset_refuses_invalid_tables(storage, real_tables):
     from features.errors import ValidationError
-    from talentcast.demo import load_embedded_dataset
+    from talentcast.service import load_embedded_dataset
 
     orphan = pd.DataFrame({"region": ["450200"], "sector": ["C36"], "year": [2020], "employed": [1.0]})
     with pytest.raises(ValidationError, match="unknown code"):
@@ -537,7 +554,7 @@ def test_load_embedded_dataset_refuses_invalid_tables(storage, real_tables):
 @pytest.mark.slow
 def test_load_the_real_embedded_dataset(tmp_path):
     from features.contract import TABLE_NAMES
-    from talentcast.demo import load_embedded_dataset
+    from talentcast.service import load_embedded_dataset
 
     st = Storage(f"sqlite:///{tmp_path / 'demo.db'}")
     loaded = load_embedded_dataset(st)  # builds the demo tables once (several seconds)

@@ -19,6 +19,7 @@ from api import queries
 from api.deps import CacheDep, CurrentKey, PageDep, SettingsDep, StorageDep
 from api.schemas import DatasetVersion, Page, RequestErrors, ValidationReport
 from api.security import not_found, require_role
+from features import validation
 from features.contract import SCHEMAS, TABLE_NAMES
 from features.errors import InputFileError, TalentcastError, ValidationError
 
@@ -114,9 +115,7 @@ def _references(storage: Any, table: str) -> dict:
 
 
 def load_and_validate(table: str, path: Path, references: dict, source: str) -> Any:
-    from features.validation import load_and_validate as validate
-
-    return validate(table, path, references, source=source)
+    return validation.load_and_validate(table, path, references, source=source)
 
 
 def _report(table: str, filename: str, issues: list, *, valid: bool, status_code: int, detail: str | None = None,

@@ -41,7 +41,7 @@ def registered_versions(uri: str) -> list[dict[str, Any]]:
     """Every registered version (newest first) with aliases, comparison metric and its run's metrics."""
     if _store_missing(uri):
         return []
-    from mlflow.tracking import MlflowClient
+    from mlflow.tracking import MlflowClient  # heavy: imported only when the registry is read
 
     from talentcast.tracking import list_model_versions
 

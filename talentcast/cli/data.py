@@ -14,10 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from features.contract import TABLE_NAMES
-from features.errors import TalentcastError
+from features.errors import TalentcastError, ValidationError
+from features.validation import format_report, load_and_validate
 from talentcast.cli.app import app
+from talentcast.storage import Storage, referenced_tables
 
 
 class OutputFormat(str, Enum):
@@ -31,15 +35,12 @@ def _check_table(table: str) -> str:
     return table
 
 
-def _validate_file(storage, table: str, file: Path, require_references: bool = False):
+def _validate_file(storage: Storage, table: str, file: Path, require_references: bool = False):
     """Read and validate `file` as `table` against the stored reference tables (raises ValidationError).
 
     With `require_references`, refuse when a referenced table has no data yet: storing codes that nobody
     checked would let orphan regions/sectors/majors/schools into the database.
     """
-    from features.validation import load_and_validate
-    from talentcast.storage import referenced_tables
-
     references = storage.load_references(table)
     missing = [name for name in referenced_tables(table) if name not in references]
     if require_references and missing:
@@ -51,8 +52,6 @@ def _validate_file(storage, table: str, file: Path, require_references: bool = F
 
 
 def _print_issues(issues, omitted: int = 0) -> None:
-    from features.validation import format_report
-
     if issues or omitted:
         typer.echo(format_report(issues, omitted))
 
@@ -79,9 +78,6 @@ def validate(
 
     Exit code 0 when valid (warnings allowed), 2 when there is at least one error.
     """
-    from features.errors import ValidationError
-    from talentcast.storage import Storage
-
     _check_table(table)
     with Storage() as storage:
         try:
@@ -104,9 +100,6 @@ def ingest(
         "--skip-unchanged", help="do not create a version when the data equals the current version")] = False,
 ) -> None:
     """Validate FILE and store it as the next version of TABLE, atomically (导入数据, 生成新版本)."""
-    from features.errors import ValidationError
-    from talentcast.storage import Storage
-
     _check_table(table)
     extra = _parse_metadata(metadata)
     with Storage() as storage:
@@ -131,8 +124,6 @@ def datasets(
     table: Annotated[str | None, typer.Option("--table", help="only this table")] = None,
 ) -> None:
     """List stored dataset versions; * marks the current version of each table (数据版本)."""
-    from talentcast.storage import Storage
-
     if table is not None:
         _check_table(table)
     with Storage() as storage:
@@ -150,9 +141,6 @@ def datasets(
     if not versions:
         typer.echo("no datasets stored yet; load them with `talentcast ingest TABLE FILE` or `talentcast demo`")
         return
-    from rich.console import Console
-    from rich.table import Table
-
     grid = Table(title="Dataset versions (数据版本); * = current; metadata: --format json")
     # Numbers are never cropped (min_width = their longest text); the text columns wrap when the terminal is narrow.
     def longest(texts: list[str], header: str) -> int:

@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from talentcast.cli.app import app
-from talentcast.demo import load_embedded_dataset
 from talentcast.service import PIPELINE_STEPS, Service, summarise_gaps, summarise_warnings
 from talentcast.settings import get_settings
 from talentcast.storage import Storage
@@ -170,7 +169,7 @@ def demo(
     with Storage() as storage:
         service = Service(storage, settings)
         lines: list[str] = []
-        load_embedded_dataset(service, progress=lines.append)
+        service.load_demo(progress=lines.append)
         typer.echo("datasets: " + "; ".join(lines))
         bar, step = _progress_bar(not quiet)
         with bar:

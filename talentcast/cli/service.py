@@ -8,19 +8,17 @@ import typer
 
 from features.errors import TalentcastError
 from talentcast.cli.app import app
+from talentcast.settings import get_settings
+from talentcast.storage import ROLES, Storage
 
 keys_app = typer.Typer(
-    help="Manage API keys (admin | planner | school). Keys are stored only as salted hashes.",
+    help="Manage API keys (admin | planner | school). Keys are stored only as SHA-256 digests.",
     no_args_is_help=True,
 )
 app.add_typer(keys_app, name="keys")
 
-ROLES = ("admin", "planner", "school")
 
-
-def _storage():
-    from talentcast.storage import Storage
-
+def _storage() -> Storage:
     return Storage()
 
 
@@ -32,9 +30,7 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
 ) -> None:
     """Run the HTTP API (uvicorn) on the configured database (embedded SQLite by default)."""
-    import uvicorn
-
-    from talentcast.settings import get_settings
+    import uvicorn  # the server, only for this command
 
     settings = get_settings()
     storage = _storage()  # opens (and migrates) the database now, so a bad URL fails before listening

@@ -11,6 +11,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from features.errors import TalentcastError
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK_KEY = 0x7A1E_C457  # arbitrary constant identifying talentcast's migration lock
 
@@ -55,8 +57,6 @@ def upgrade(engine: sa.Engine) -> bool:
     if current == head_revision():
         return False
     if current is not None and current not in known_revisions():
-        from features.errors import TalentcastError
-
         raise TalentcastError(
             f"the database {engine.url.render_as_string(hide_password=True)} has schema revision '{current}', "
             f"which this talentcast does not know (newest known: '{head_revision()}'); use the talentcast "

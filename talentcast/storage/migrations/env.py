@@ -9,6 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from talentcast.settings import get_settings
 from talentcast.storage.schema import metadata
 
 config = context.config
@@ -32,8 +33,6 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        from talentcast.settings import get_settings
-
         url = get_settings().database_url
     engine = create_engine(url)
     with engine.connect() as conn:

@@ -1,233 +1,30 @@
-"""Figures for analysts and the `talentcast report` command, with Chinese labels that never render as boxes.
+"""Figures for analysts and the `talentcast report` command (labels in Chinese when the fonts can draw them).
 
 Every figure function takes DataFrames in the shapes of docs/INTERFACES.md and returns a
-`matplotlib.figure.Figure`; nothing here reads the database or writes files except `write_report`.
-
-Chinese text: matplotlib's own font (DejaVu Sans) has no CJK glyphs and most fresh machines have no CJK font
-either. `configure_fonts()` picks a CJK font (a system one if installed, else the subset of Droid Sans Fallback
-shipped in `talentcast/fonts/`), appends it to matplotlib's sans-serif fallback list, and returns a
-`FontSupport` that knows which characters the chosen fonts cover. Labels go through `FontSupport.label(zh, en)`,
-which uses the Chinese text only when every character is covered and the English text otherwise, so a missing
-font (or a rare character outside the bundled subset) gives English labels, not boxes.
+`matplotlib.figure.Figure`; nothing here reads the database or writes files (see `talentcast.report.html`).
+Fonts and the fixed label texts are in `talentcast.report.fonts`.
 """
 
 from __future__ import annotations
 
-import html
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 
 from features.errors import TalentcastError
-
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-BUNDLED_CJK_FONT = FONT_DIR / "DroidSansFallback-GB2312-subset.ttf"
-_MPL_FONT_DIR = Path(matplotlib.get_data_path()) / "fonts"
-LATIN_FAMILY = "DejaVu Sans"  # ships with matplotlib, so it is always there
-# A font counts as CJK-capable when it has all of these (common words of this domain: 柳州 汽车制造 就业 专业).
-CJK_PROBE = "柳州汽车制造业就业人员专业招生毕业缺口"
+from talentcast.report.fonts import TEXT, FontSupport, fonts_or_default
 
 # MOE 2011: a major whose graduate employment rate is below 60% two years running gets its intake cut.
 MOE_EMPLOYMENT_RATE_FLOOR = 0.60
 # NBS changed the survey frame of urban-unit employment in 2013 (a level break in the real panel).
 NBS_LEVEL_BREAK_YEAR = 2013
 
-# Fixed texts of the figures: key -> (Chinese, English).
-TEXT: dict[str, tuple[str, str]] = {
-    "employment_title": ("分行业城镇单位就业人员", "Urban-unit employment by sector"),
-    "employment_y": ("就业人员（人）", "employed (persons)"),
-    "year": ("年份", "year"),
-    "level_break": ("2013年统计口径调整", "2013 survey-frame break"),
-    "intake_title": ("各专业招生人数", "Intake per major"),
-    "intake_y": ("招生人数（人）", "intake (persons)"),
-    "employment_rate_title": ("各专业毕业生就业率", "Graduate employment rate per major"),
-    "employment_rate_y": ("就业率", "employment rate"),
-    "moe_floor": ("60% 教育部调减线", "60% MOE cut line"),
-    "history": ("历史", "history"),
-    "forecast": ("预测", "forecast"),
-    "interval": ("{level}% 预测区间", "{level}% interval"),
-    "demand": ("毕业生岗位需求", "graduate openings (demand)"),
-    "supply": ("毕业生供给", "graduate entrants (supply)"),
-    "persons": ("人", "persons"),
-    "demand_supply_title": ("需求与供给：{name}", "Demand vs supply: {name}"),
-    "heatmap_title": ("短缺概率 P(供需比 > {threshold})", "P(shortage): P(demand/supply > {threshold})"),
-    "heatmap_surplus_title": ("过剩概率 P(供需比 < {threshold})", "P(surplus): P(demand/supply < {threshold})"),
-    "sector": ("行业", "sector"),
-    "probability": ("概率", "probability"),
-    "scenario_title": ("情景对比：{value}（{year}年）", "Scenario comparison: {value} ({year})"),
-    "before": ("基准", "baseline"),
-    "after": ("情景", "scenario"),
-    "gap_mean": ("供需缺口（需求 − 供给，人）", "gap (demand − supply, persons)"),
-    "openings_mean": ("岗位需求（人）", "openings (persons)"),
-    "supply_mean": ("毕业生供给（人）", "graduate supply (persons)"),
-    "p_shortage": ("短缺概率", "P(shortage)"),
-    "graduate_entrants": ("毕业生供给（人）", "graduate entrants (persons)"),
-    "expected_graduates": ("预计毕业生（人）", "expected graduates (persons)"),
-    "warnings_title": ("专业预警：建议调整", "Major warnings: recommended actions"),
-    "majors_count": ("专业数", "majors"),
-    "expand": ("扩大", "expand"),
-    "hold": ("保持", "hold"),
-    "shrink": ("缩减", "shrink"),
-    "suspend": ("停招", "suspend"),
-    "level_red": ("红牌", "red card"),
-    "level_yellow": ("黄牌", "yellow card"),
-    "level_green": ("绿牌", "green card"),
-    "mase_title": ("回测误差 MASE（越低越好）", "Backtest MASE (lower is better)"),
-    "model": ("模型", "model"),
-    "generated_note": ("含生成数据", "includes generated data"),
-}
-
 _WARNING_ACTIONS = ("expand", "hold", "shrink", "suspend")
 _LEVEL_COLOURS = {"red": "#c0392b", "yellow": "#f1c40f", "green": "#27ae60"}
-
-
-# --------------------------------------------------------------------------------------------------- fonts
-def _charmap(path: str | Path) -> frozenset[int]:
-    """Code points that the font file at `path` has glyphs for."""
-    from matplotlib.ft2font import FT2Font
-
-    return frozenset(FT2Font(str(path)).get_charmap())
-
-
-@lru_cache(maxsize=None)
-def _cached_charmap(path: str) -> frozenset[int]:
-    return _charmap(path)
-
-
-def _covers(charmap: frozenset[int], text: str) -> bool:
-    return all(ord(ch) in charmap for ch in text if not ch.isspace())
-
-
-@dataclass(frozen=True)
-class FontSupport:
-    """Which fonts the figures use and which characters they can draw.
-
-    Attributes:
-        families: matplotlib family names in fallback order (Latin first, then the CJK font if any).
-        cjk_family: family name of the CJK font, None when no CJK font is available.
-        cjk_path: file of the CJK font, None when there is none.
-        codepoints: every code point some font in `families` can draw.
-    """
-
-    families: tuple[str, ...]
-    cjk_family: str | None = None
-    cjk_path: Path | None = None
-    codepoints: frozenset[int] = field(default_factory=frozenset, repr=False)
-
-    @property
-    def language(self) -> str:
-        """"zh" when Chinese labels can be drawn, else "en"."""
-        return "zh" if self.cjk_family else "en"
-
-    def can_draw(self, text: str) -> bool:
-        """True when every non-space character of `text` has a glyph in one of the fonts."""
-        return _covers(self.codepoints, text)
-
-    def label(self, zh: str | None, en: str | None, fallback: str = "") -> str:
-        """The Chinese text if it can be drawn, else the English text, else `fallback` (e.g. a code).
-
-        Args:
-            zh: Chinese text (may be None or empty).
-            en: English text (may be None or empty).
-            fallback: used when neither can be drawn, e.g. the sector or major code.
-        """
-        zh = "" if zh is None or (isinstance(zh, float) and np.isnan(zh)) else str(zh)
-        en = "" if en is None or (isinstance(en, float) and np.isnan(en)) else str(en)
-        if self.cjk_family and zh and self.can_draw(zh):
-            return zh
-        if en and self.can_draw(en):
-            return en
-        return fallback or en or ""
-
-    def text(self, key: str, **fmt: object) -> str:
-        """A fixed figure text from `TEXT` in the chosen language, formatted with `fmt`."""
-        zh, en = TEXT[key]
-        return self.label(zh.format(**fmt), en.format(**fmt))
-
-
-def _system_cjk_fonts() -> list[tuple[str, str]]:
-    """(family, path) of installed fonts that can draw the probe text, best first (sans before serif)."""
-    found: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for entry in font_manager.fontManager.ttflist:
-        # matplotlib's own fonts have no CJK glyphs, except "Last Resort", whose glyphs are placeholder boxes.
-        if entry.fname in seen or Path(entry.fname) == BUNDLED_CJK_FONT or _MPL_FONT_DIR in Path(entry.fname).parents:
-            continue
-        seen.add(entry.fname)
-        try:
-            if _covers(_cached_charmap(entry.fname), CJK_PROBE):
-                found.append((entry.name, entry.fname))
-        except (OSError, RuntimeError, ValueError):  # unreadable or exotic font files are simply skipped
-            continue
-    found.sort(key=lambda fam_path: ("serif" in fam_path[0].lower() and "sans" not in fam_path[0].lower(),
-                                     fam_path[0]))
-    return found
-
-
-@lru_cache(maxsize=None)
-def find_fonts(use_system: bool = True, use_bundled: bool = True) -> FontSupport:
-    """Find the fonts for figures, without changing matplotlib's settings (cached: scanning fonts is slow).
-
-    Args:
-        use_system: consider CJK fonts installed on the machine (preferred: usually more complete).
-        use_bundled: consider the subset of Droid Sans Fallback shipped in `talentcast/fonts/`.
-
-    Returns:
-        FontSupport with DejaVu Sans first and the best CJK font (if any) second.
-    """
-    latin_path = font_manager.findfont(font_manager.FontProperties(family=LATIN_FAMILY), fallback_to_default=True)
-    families: list[str] = [LATIN_FAMILY]
-    codepoints = set(_cached_charmap(latin_path))
-    cjk_family: str | None = None
-    cjk_path: Path | None = None
-
-    candidates: list[tuple[str, str]] = _system_cjk_fonts() if use_system else []
-    if use_bundled and BUNDLED_CJK_FONT.exists():
-        font_manager.fontManager.addfont(str(BUNDLED_CJK_FONT))
-        bundled_name = font_manager.FontProperties(fname=BUNDLED_CJK_FONT).get_name()
-        candidates.append((bundled_name, str(BUNDLED_CJK_FONT)))
-    if candidates:
-        cjk_family, path = candidates[0]
-        cjk_path = Path(path)
-        families.append(cjk_family)
-        codepoints |= _cached_charmap(path)
-    return FontSupport(tuple(families), cjk_family, cjk_path, frozenset(codepoints))
-
-
-def configure_fonts(use_system: bool = True, use_bundled: bool = True) -> FontSupport:
-    """Choose fonts for Chinese labels and make matplotlib use them.
-
-    Sets `font.family` to DejaVu Sans first (Latin, digits, symbols) and the CJK font second: matplotlib then
-    draws each character with the first font in that list that has it. With neither a system nor the
-    bundled CJK font, only DejaVu Sans is used and `FontSupport.language` is "en".
-
-    Args:
-        use_system: consider CJK fonts installed on the machine (preferred: usually more complete).
-        use_bundled: consider the subset of Droid Sans Fallback shipped in `talentcast/fonts/`.
-
-    Returns:
-        The FontSupport the figure functions use to pick label languages.
-    """
-    fonts = find_fonts(use_system, use_bundled)
-    # matplotlib falls back glyph by glyph only across the families *listed* in font.family (a generic name
-    # like "sans-serif" resolves to a single font), so list the concrete families there.
-    matplotlib.rcParams["font.family"] = list(fonts.families)
-    rest = [f for f in matplotlib.rcParams["font.sans-serif"] if f not in fonts.families]
-    matplotlib.rcParams["font.sans-serif"] = list(fonts.families) + rest
-    return fonts
-
-
-def _fonts(fonts: FontSupport | None) -> FontSupport:
-    return fonts if fonts is not None else configure_fonts()
 
 
 # --------------------------------------------------------------------------------------------------- names
@@ -292,7 +89,7 @@ def draw_fan(ax, x, frame: pd.DataFrame, *, prefix: str = "", mean: str | None =
         label: legend label of the mean line.
         fonts: FontSupport for the band labels.
     """
-    fonts = _fonts(fonts)
+    fonts = fonts_or_default(fonts)
     mean = mean or f"{prefix}mean"
     present = _level_columns(frame, prefix, levels)
     for i, level in enumerate(present):  # widest first, so narrower bands are drawn on top
@@ -317,7 +114,7 @@ def plot_sector_employment(employment: pd.DataFrame, sectors: pd.DataFrame | Non
         title: figure title (default: a fixed bilingual-aware title plus the region).
         fonts: FontSupport (default `configure_fonts()`).
     """
-    fonts = _fonts(fonts)
+    fonts = fonts_or_default(fonts)
     _require(employment, ["region", "sector", "year", "employed"], "employment table")
     region = region or str(employment["region"].astype(str).iloc[0])
     data = employment[employment["region"].astype(str) == str(region)]
@@ -362,7 +159,7 @@ def plot_major_outcomes(enrolment: pd.DataFrame, majors: pd.DataFrame | None = N
         top: how many majors when `major_codes` is None.
         fonts: FontSupport (default `configure_fonts()`).
     """
-    fonts = _fonts(fonts)
+    fonts = fonts_or_default(fonts)
     _require(enrolment, ["school", "major", "year", "intake"], "enrolment table")
     data = enrolment
     if school is not None:
@@ -415,7 +212,7 @@ def plot_fan_chart(forecast: pd.DataFrame, history: pd.DataFrame | None = None, 
         ax: draw into this Axes instead of a new figure.
         fonts: FontSupport (default `configure_fonts()`).
     """
-    fonts = _fonts(fonts)
+    fonts = fonts_or_default(fonts)
     _require(forecast, ["series_id", "period", "mean"], "forecast frame")
     series_id = series_id or str(forecast["series_id"].iloc[0])
     fc = forecast[forecast["series_id"].astype(str) == series_id].sort_values("period")
@@ -455,7 +252,7 @@ def plot_demand_supply(demand: pd.DataFrame, gaps: pd.DataFrame, sectors: pd.Dat
         region_name: shown in the title next to the code (e.g. from `name_labels(regions, ...)`).
         fonts: FontSupport (default `configure_fonts()`).
     """
-    fonts = _fonts(fonts)
+    fonts = fonts_or_default(fonts)
     _require(demand, ["region", "sector", "year", "graduate_openings_mean"], "demand result")
     _require(gaps, ["region", "sector", "year", "supply_mean"], "gaps result")
     region = region or str(demand["region"].astype(str).iloc[0])
@@ -511,7 +308,7 @@ def plot_shortage_heatmap(gaps: pd.DataFrame, sectors: pd.DataFrame | None = Non
         region: region code (default: the first in `gaps`).
         fonts: FontSupport (default `configure_fonts()`).
     """
-    fonts = _fonts(fonts)
+    fonts = fonts_or_default(fonts)
     table = shortage_matrix(gaps, value=value, region=region)
     names = name_labels(sectors, table.index, fonts)
     fig = _new_figure(1.2 + 0.9 * len(table.columns) + 2.5, 0.9 + 0.38 * len(table.index))
@@ -584,7 +381,7 @@ def plot_scenario_comparison(before: pd.DataFrame, after: pd.DataFrame, sectors:
         top: show the `top` sectors with the largest absolute change.
         fonts: FontSupport (default `configure_fonts()`).
     """
-    fonts = _fonts(fonts)
+    fonts = fonts_or_default(fonts)
     table = scenario_difference(before, after, value=value, year=year, cumulative=cumulative).head(top)
     names = name_labels(sectors, table.index, fonts)
     fig = _new_figure(9, 0.9 + 0.45 * len(table))
@@ -620,7 +417,7 @@ def plot_scenario_timeline(before: pd.DataFrame, after: pd.DataFrame, sector: st
         levels: interval levels to shade.
         fonts: FontSupport (default `configure_fonts()`).
     """
-    fonts = _fonts(fonts)
+    fonts = fonts_or_default(fonts)
     _require(before, ["region", "sector", "year", value], "baseline result")
     _require(after, ["region", "sector", "year", value], "scenario result")
     region = region or str(before["region"].astype(str).iloc[0])
@@ -658,7 +455,7 @@ def plot_warning_actions(warnings: pd.DataFrame, *, plan_year: int | None = None
         plan_year: which plan year (default: the latest in the frame).
         fonts: FontSupport (default `configure_fonts()`).
     """
-    fonts = _fonts(fonts)
+    fonts = fonts_or_default(fonts)
     _require(warnings, ["plan_year", "action"], "warnings result")
     plan_year = int(plan_year if plan_year is not None else warnings["plan_year"].max())
     rows = warnings[warnings["plan_year"] == plan_year]
@@ -685,7 +482,7 @@ def plot_warning_actions(warnings: pd.DataFrame, *, plan_year: int | None = None
 
 def plot_backtest_scores(scores: pd.DataFrame, *, metric: str = "mase", fonts: FontSupport | None = None) -> Figure:
     """Box plot of a backtest metric per model (one point per series) from `forecasting.backtest.evaluate`."""
-    fonts = _fonts(fonts)
+    fonts = fonts_or_default(fonts)
     _require(scores, ["model", metric], "backtest scores")
     order = scores.groupby("model")[metric].median().sort_values().index.tolist()
     data = [scores.loc[scores["model"] == m, metric].dropna().to_numpy() for m in order]
@@ -741,7 +538,7 @@ def report_figures(results: Mapping[str, pd.DataFrame], tables: Mapping[str, pd.
     Returns:
         {file stem: Figure}, in the order they should appear in a report.
     """
-    fonts = _fonts(fonts)
+    fonts = fonts_or_default(fonts)
     tables = tables or {}
     sectors = tables.get("sectors")
     region = report_region(results, region)
@@ -785,87 +582,8 @@ def report_figures(results: Mapping[str, pd.DataFrame], tables: Mapping[str, pd.
     return figures
 
 
-# Captions of the report figures in the HTML page (the browser has its own fonts, so always bilingual there).
-FIGURE_CAPTIONS = {
-    "demand_vs_supply": "毕业生岗位需求（80% / 95% 区间）与毕业生供给 · Graduate openings (80% / 95% intervals) "
-                        "vs graduate entrants",
-    "p_shortage_heatmap": "短缺概率（行业 × 年份）· P(shortage) by sector and year",
-    "scenario_vs_baseline": "情景与基准：各行业累计供需缺口 · Scenario vs baseline: cumulative gap per sector",
-    "warning_actions": "专业预警：建议调整（按红黄绿牌）· Recommended actions by card level",
-    "sector_employment": "分行业就业人员（历史）· Employment by sector (history)",
-}
-
-
 def figure_png(fig: Figure, dpi: int = 110) -> bytes:
     """PNG bytes of a figure."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
-
-
-def write_report(figures: Mapping[str, Figure], output_dir: str | Path, *, fmt: str = "png",
-                 title: str = "talentcast report", notes: Sequence[str] = (), dpi: int = 110) -> list[Path]:
-    """Write each figure as `<name>.png` into `output_dir`, plus `index.html` showing them when fmt is "html".
-
-    Args:
-        figures: {file stem: Figure}.
-        output_dir: created if missing.
-        fmt: "png" (PNG files only) or "html" (PNG files and an HTML page that shows them).
-        title: page title.
-        notes: lines printed under the title (run id, data provenance, "includes generated data").
-        dpi: resolution of the PNGs.
-
-    Returns:
-        Paths of the files written (PNGs first, then index.html if any).
-    """
-    if fmt not in {"png", "html"}:
-        raise TalentcastError(f"unknown report format {fmt!r}; use png or html")
-    out = Path(output_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise TalentcastError(f"cannot create output folder {out}: {exc.strerror}") from exc
-    written: list[Path] = []
-    for name, fig in figures.items():
-        path = out / f"{name}.png"
-        path.write_bytes(figure_png(fig, dpi=dpi))
-        written.append(path)
-    if fmt == "html":
-        items = "\n".join(
-            f'<figure><img src="{html.escape(p.name)}" alt="{html.escape(p.stem)}">'
-            f"<figcaption>{html.escape(FIGURE_CAPTIONS.get(p.stem, p.stem.replace('_', ' ')))}</figcaption></figure>"
-            for p in written)
-        note_html = "\n".join(f"<p>{html.escape(n)}</p>" for n in notes)
-        page = (f'<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}'
-                f"</title><style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}"
-                f"img{{max-width:100%}}figure{{margin:1.5em 0}}</style></head>\n<body><h1>{html.escape(title)}"
-                f"</h1>\n{note_html}\n{items}\n</body></html>\n")
-        index = out / "index.html"
-        index.write_text(page, encoding="utf-8")
-        written.append(index)
-    return written
-
-
-def run_notes(meta, versions: Sequence = ()) -> list[str]:
-    """Lines describing a stored run for the top of a report: id, date, scenario and data provenance.
-
-    Args:
-        meta: a `talentcast.storage.RunMeta` (run_id, created_at, scenario_id, dataset_versions, horizon, ...).
-        versions: `DatasetVersion`s (table, version, metadata); those the run used and marked
-            `{"synthetic": true}` are listed as generated data.
-    """
-    created = meta.created_at.strftime("%Y-%m-%d %H:%M UTC") if getattr(meta, "created_at", None) else "?"
-    scenario = getattr(meta, "scenario_id", None) or "baseline / 基准"
-    lines = [f"run {meta.run_id} · {created} · scenario: {scenario} · horizon: {getattr(meta, 'horizon', None)}"]
-    used = dict(getattr(meta, "dataset_versions", None) or {})
-    if used:
-        lines.append("data / 数据: " + ", ".join(f"{t} v{v}" for t, v in sorted(used.items())))
-    generated = sorted({v.table for v in versions
-                        if (v.metadata or {}).get("synthetic") and used.get(v.table, v.version) == v.version})
-    if generated:
-        lines.append("GENERATED data (synthetic, not observed) / 含生成数据（合成，非实测）: " + ", ".join(generated))
-    if getattr(meta, "mlflow_run_id", None):
-        lines.append(f"MLflow run: {meta.mlflow_run_id}")
-    if getattr(meta, "notes", None):
-        lines.append(f"notes: {meta.notes}")
-    return lines

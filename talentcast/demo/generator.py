@@ -1,0 +1,432 @@
+"""Seeded synthetic data for the demo city, Liuzhou (柳州, 450200). GENERATED, NOT OBSERVED.
+
+No public series exists for one city's employment by industry division, its schools' intake per major or its
+graduates' outcomes, so the demo fills them from stated assumptions. Every assumption is a named constant in
+`talentcast.demo.assumptions`, and `talentcast.demo.tables.render_generated_md` prints them all into
+`talentcast/data/generated/GENERATED.md`; every number in the generated tables arises from these assumptions,
+the real Guangxi series and one seeded numpy Generator. Nothing is an output typed in by hand.
+
+How the parts hang together (one pass, no feedback loops):
+
+1. Employment. 2009-2015: Liuzhou section = stated share x Guangxi's real section value (so the real 2013
+   survey-frame break stays visible). 2016-2025: stated trend growth per section + noise. Divisions (C36 ...) =
+   a share of their section that drifts by a stated trend; their sum stays below the section.
+2. Demand (the stock-flow method, as `forecasting/demand.py`): openings = max(expansion, 0) + replacement at
+   the finest level (divisions and the rest of each section), graduate openings = openings x
+   graduate_entry_share (sector parameters, curated in `talentcast/data/reference/sector_parameters.csv`).
+3. Intake per school x major: stated base intake, trend and start year + noise; graduates = Binomial(intake of
+   t - duration, completion rate drawn in 0.90-0.97).
+4. Tightness of a sector = graduate openings / expected local graduate entrants (graduates x weight x
+   (1 - further-study share) x local share of the level). A major's pressure x = weighted mean of
+   log(tightness) over the sectors it feeds.
+5. Outcomes: P(employed | not in further study) = logistic(a + b x + school effect + noise); local share =
+   logistic(logit(base) + c x); counts drawn Binomially.
+6. Vacancies (public employment service, monthly, target divisions): yearly postings proportional to openings,
+   a vacancies/job-seekers ratio rising with tightness, Spring-Festival and graduation seasonality.
+
+Run `python -m talentcast.demo --write` to regenerate the shipped CSVs, metadata.json and GENERATED.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.crosswalk import build_major_sector_map, normalise_weights
+from talentcast.demo.assumptions import (
+    COMPLETION_RATE_RANGE,
+    COVID_2020_FACTOR,
+    DEMO_REGION,
+    DIVISION_SHARE_NOISE_SD,
+    DIVISIONS,
+    EMPLOYMENT_LOGIT_INTERCEPT,
+    EMPLOYMENT_LOGIT_SLOPE,
+    EMPLOYMENT_NOISE_SD,
+    EMPLOYMENT_YEARS,
+    FESTIVAL_LULL,
+    FESTIVAL_LULL_CUT,
+    FURTHER_STUDY_SHARE,
+    GRADUATION_BOOST_SEEKERS,
+    INTAKE_BOUNDS,
+    INTAKE_NOISE_SD,
+    INTAKE_YEARS,
+    LAST_OBSERVED_YEAR,
+    LOCAL_LOGIT_SLOPE,
+    LOCAL_SHARE,
+    MAX_DIVISIONS_SHARE,
+    OFFERS,
+    PES_POSTING_FACTOR,
+    POST_FESTIVAL_BOOST,
+    POST_FESTIVAL_WINDOW,
+    REAL_YEARS,
+    SCHOOL_EFFECT_SD,
+    SCHOOL_LEVEL,
+    SCHOOLS,
+    SECTION_GROWTH_NOISE_SD,
+    SECTION_SHARE_NOISE_SD,
+    SECTIONS,
+    SPRING_FESTIVAL,
+    TIGHTNESS_BOUNDS,
+    VACANCY_MONTHS,
+    VACANCY_NOISE_SD,
+    VACANCY_RATIO_INTERCEPT,
+    VACANCY_RATIO_SLOPE,
+)
+from talentcast.settings import get_settings
+
+
+def default_seed() -> int:
+    """The seed used when none is given: `Settings.random_seed` (TALENTCAST_RANDOM_SEED, else its default)."""
+    return int(get_settings().random_seed)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Generation
+# --------------------------------------------------------------------------------------------------------------
+@dataclass
+class RealInputs:
+    """Real and curated tables the generator starts from (read by `talentcast.demo.tables`).
+
+    Attributes:
+        guangxi_employment: columns sector, year, employed (persons) for region 450000, 2009-2015.
+        majors: contract majors frame (code, level, duration_years ...): the whole catalogue.
+        links: real major -> occupation links (major_code, occupation_code).
+        occupation_sector: curated occupation-group -> sector table.
+        sector_parameters: contract sector_parameters frame for the demo sectors.
+    """
+
+    guangxi_employment: pd.DataFrame
+    majors: pd.DataFrame
+    links: pd.DataFrame
+    occupation_sector: pd.DataFrame
+    sector_parameters: pd.DataFrame
+
+
+@dataclass
+class GeneratedData:
+    """Frames of the demo city (contract columns) plus the generator's intermediate series for the docs."""
+
+    employment: pd.DataFrame
+    schools: pd.DataFrame
+    enrolment: pd.DataFrame
+    major_sector_map: pd.DataFrame
+    vacancies: pd.DataFrame
+    weight_sources: pd.DataFrame  # major, source (derived | assumed), why
+    tightness: pd.DataFrame = field(default_factory=pd.DataFrame)  # sector, year, graduate_openings, ...
+
+
+def generate(real: RealInputs, seed: int | None = None) -> GeneratedData:
+    """Generate every synthetic table of the demo city from `real` and `seed`.
+
+    Args:
+        real: the real and curated inputs.
+        seed: seed of the numpy Generator; None = `default_seed()` (Settings.random_seed). The same seed gives
+            identical frames.
+
+    Returns:
+        GeneratedData with contract frames for employment (450200 rows only), schools, enrolment,
+        major_sector_map (demo majors) and vacancies.
+    """
+    seed = default_seed() if seed is None else int(seed)
+    # One child stream per component, so that changing one component's draws leaves the others unchanged.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+    employment_rng, intake_rng, outcome_rng, vacancy_rng = streams
+
+    employment = liuzhou_employment(real.guangxi_employment, employment_rng)
+    crosswalk, weight_sources = demo_major_sector_map(real.links, real.occupation_sector)
+    levels = real.majors.set_index("code")[["level", "duration_years"]]
+    intake = intake_histories(levels, intake_rng)
+    cohorts = graduate_cohorts(intake, levels, outcome_rng)
+    openings = graduate_openings(employment, real.sector_parameters)
+    tightness = sector_tightness(openings, cohorts, crosswalk, levels)
+    enrolment = graduate_outcomes(cohorts, tightness, crosswalk, levels, outcome_rng)
+    vacancies = pes_vacancies(openings, tightness, vacancy_rng)
+    return GeneratedData(
+        employment=employment.assign(region=DEMO_REGION)[["region", "sector", "year", "employed"]],
+        schools=schools_frame(),
+        enrolment=enrolment,
+        major_sector_map=crosswalk,
+        vacancies=vacancies,
+        weight_sources=weight_sources,
+        tightness=tightness,
+    )
+
+
+def schools_frame() -> pd.DataFrame:
+    """The fictional demo schools as a contract `schools` frame."""
+    return pd.DataFrame(
+        {"code": [s.code for s in SCHOOLS], "name": [s.name for s in SCHOOLS],
+         "name_en": [s.name_en for s in SCHOOLS], "region": DEMO_REGION, "type": [s.type for s in SCHOOLS]}
+    )
+
+
+def liuzhou_employment(guangxi: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Employment of the demo city by section and target division, 2009-2025 (persons, whole numbers).
+
+    Args:
+        guangxi: real Guangxi employment (sector, year, employed in persons), 2009-2015, 19 sections.
+        rng: random stream.
+
+    Returns:
+        Frame sector, year, employed for the 19 sections and the 8 divisions.
+    """
+    table = guangxi.pivot(index="sector", columns="year", values="employed")
+    missing = [s for s in SECTIONS if s not in table.index or table.loc[s, list(REAL_YEARS)].isna().any()]
+    if missing:
+        raise ValueError(f"Guangxi employment lacks section(s) {missing} for {REAL_YEARS[0]}-{REAL_YEARS[-1]}")
+    n_real, n_future = len(REAL_YEARS), len(EMPLOYMENT_YEARS) - len(REAL_YEARS)
+    sections: dict[str, np.ndarray] = {}
+    for code, assumption in SECTIONS.items():
+        real_part = table.loc[code, list(REAL_YEARS)].to_numpy(dtype=float)
+        history = real_part * assumption.share_of_guangxi * np.exp(rng.normal(0, SECTION_SHARE_NOISE_SD, n_real))
+        future_years = np.array(EMPLOYMENT_YEARS[n_real:])
+        growth = np.where(future_years <= 2019, assumption.growth_2016_2019, assumption.growth_2020_2025)
+        growth = growth + rng.normal(0, SECTION_GROWTH_NOISE_SD, n_future)
+        future = history[-1] * np.exp(np.cumsum(growth))
+        sections[code] = np.concatenate([history, future])
+
+    years = np.array(EMPLOYMENT_YEARS)
+    division_shares: dict[str, np.ndarray] = {}
+    for code, assumption in DIVISIONS.items():
+        drift = np.where(years <= 2019, assumption.drift_2010_2019, assumption.drift_2020_2025)
+        drift[0] = 0.0  # 2009 is the base year of the share
+        log_share = np.log(assumption.share_2009) + np.cumsum(drift)
+        division_shares[code] = np.exp(log_share + rng.normal(0, DIVISION_SHARE_NOISE_SD, len(years)))
+    for parent in {d.parent for d in DIVISIONS.values()}:
+        children = [c for c, d in DIVISIONS.items() if d.parent == parent]
+        total = sum(division_shares[c] for c in children)
+        scale = np.minimum(1.0, MAX_DIVISIONS_SHARE / total)  # keep room for the rest of the section
+        for c in children:
+            division_shares[c] = division_shares[c] * scale
+
+    rows = []
+    for code, values in sections.items():
+        rows.append(pd.DataFrame({"sector": code, "year": years, "employed": np.round(values)}))
+    for code, share in division_shares.items():
+        values = np.round(sections[DIVISIONS[code].parent] * share)
+        rows.append(pd.DataFrame({"sector": code, "year": years, "employed": values}))
+    frame = pd.concat(rows, ignore_index=True)
+    frame["employed"] = frame["employed"].astype(float)
+    frame["year"] = frame["year"].astype("int64")
+    return frame
+
+
+def demo_major_sector_map(links: pd.DataFrame, occupation_sector: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sector weights of the demo majors: derived from the real links, or assumed where stated.
+
+    Returns:
+        (contract major_sector_map frame, frame major/source/why saying which weights are derived or assumed)
+    """
+    derived_codes = [o.code for o in OFFERS if o.weights is None]
+    derived = build_major_sector_map(links, occupation_sector, derived_codes)
+    lacking = sorted(set(derived_codes) - set(derived["major"]))
+    if lacking:
+        raise ValueError(f"demo majors {lacking} have no usable links; give them assumed weights")
+    parts = [derived]
+    sources = []
+    for offer in OFFERS:
+        if offer.weights is None:
+            sources.append((offer.code, "derived", "share of linked occupations per sector"))
+            continue
+        sectors = sorted(offer.weights)
+        weights = normalise_weights(pd.Series([offer.weights[s] for s in sectors], dtype=float))
+        parts.append(pd.DataFrame({"major": offer.code, "sector": sectors, "weight": weights.to_numpy()}))
+        sources.append((offer.code, "assumed", offer.why))
+    crosswalk = pd.concat(parts, ignore_index=True).sort_values(["major", "sector"], ignore_index=True)
+    return crosswalk, pd.DataFrame(sources, columns=["major", "source", "why"])
+
+
+def intake_histories(levels: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Intake per school x major x admission year from the stated base, trend and start year.
+
+    Returns:
+        Frame school, major, year, intake (int), from each offer's start year to 2026.
+    """
+    rows = []
+    for offer in OFFERS:
+        if offer.code not in levels.index:
+            raise ValueError(f"demo major {offer.code} is not in the MOE catalogue")
+        for number in offer.schools:
+            school = SCHOOLS[number - 1]
+            if SCHOOL_LEVEL[school.type] != levels.loc[offer.code, "level"]:
+                raise ValueError(f"{school.code} ({school.type}) cannot offer {offer.code} "
+                                 f"({levels.loc[offer.code, 'level']})")
+            years = np.arange(offer.start, INTAKE_YEARS[-1] + 1)
+            school_scale = np.exp(rng.normal(0, 0.15))  # schools differ in size
+            log_intake = (np.log(offer.intake * school_scale) + offer.trend * (years - offer.start)
+                          + rng.normal(0, INTAKE_NOISE_SD, len(years)))
+            intake = np.clip(np.round(np.exp(log_intake)), *INTAKE_BOUNDS).astype("int64")
+            rows.append(pd.DataFrame({"school": school.code, "major": offer.code, "year": years, "intake": intake}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def graduate_cohorts(intake: pd.DataFrame, levels: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Add graduates: Binomial(intake of year - duration, completion rate) up to 2025, else missing.
+
+    The completion rate is drawn once per school x major from COMPLETION_RATE_RANGE.
+    """
+    frame = intake.copy()
+    frame["duration"] = frame["major"].map(levels["duration_years"]).astype("int64")
+    pairs = frame[["school", "major"]].drop_duplicates().reset_index(drop=True)
+    pairs["completion"] = rng.uniform(*COMPLETION_RATE_RANGE, len(pairs))
+    cohort = frame[["school", "major", "year", "intake"]].rename(columns={"intake": "cohort_intake"})
+    cohort["year"] = cohort["year"] + frame["duration"]
+    frame = frame.merge(cohort, on=["school", "major", "year"], how="left").merge(pairs, on=["school", "major"])
+    graduating = frame["cohort_intake"].notna().to_numpy() & (frame["year"] <= LAST_OBSERVED_YEAR).to_numpy()
+    drawn = rng.binomial(frame.loc[graduating, "cohort_intake"].to_numpy(dtype="int64"),
+                         frame.loc[graduating, "completion"].to_numpy())
+    graduates = pd.array([pd.NA] * len(frame), dtype="Int64")
+    graduates[np.flatnonzero(graduating)] = drawn
+    frame["graduates"] = graduates
+    return frame[["school", "major", "year", "intake", "duration", "graduates"]]
+
+
+def graduate_openings(employment: pd.DataFrame, parameters: pd.DataFrame) -> pd.DataFrame:
+    """Openings for new graduates per sector and year, at the finest level.
+
+    A section with listed divisions is split into its divisions and its rest (section minus divisions);
+    majors mapped to the section itself compete for the openings of that rest.
+
+    Returns:
+        Frame sector, year, employed, openings, graduate_openings (from 2010).
+    """
+    wide = employment.pivot(index="sector", columns="year", values="employed")
+    for parent in {d.parent for d in DIVISIONS.values()}:
+        children = [c for c, d in DIVISIONS.items() if d.parent == parent]
+        wide.loc[parent] = wide.loc[parent] - wide.loc[children].sum()
+    params = parameters.set_index("sector")
+    rate = wide.index.map(params["replacement_rate"]).to_numpy(dtype=float)[:, None]
+    share = wide.index.map(params["graduate_entry_share"]).to_numpy(dtype=float)[:, None]
+    values = wide.to_numpy(dtype=float)
+    expansion = values[:, 1:] - values[:, :-1]
+    openings = np.maximum(expansion, 0.0) + values[:, :-1] * rate
+    years = wide.columns[1:]
+    out = pd.DataFrame({
+        "sector": np.repeat(wide.index.to_numpy(), len(years)),
+        "year": np.tile(np.asarray(years, dtype="int64"), len(wide)),
+        "employed": values[:, 1:].ravel(),
+        "openings": openings.ravel(),
+        "graduate_openings": (openings * share).ravel(),
+    })
+    return out
+
+
+def sector_tightness(openings: pd.DataFrame, cohorts: pd.DataFrame, crosswalk: pd.DataFrame,
+                     levels: pd.DataFrame) -> pd.DataFrame:
+    """Graduate openings / expected local graduate entrants, per sector and year (2015-2025).
+
+    Entrants use the stated level shares (not the drawn outcomes), so tightness does not depend on itself.
+    """
+    graduates = cohorts.dropna(subset=["graduates"]).copy()
+    level = graduates["major"].map(levels["level"])
+    graduates["entrants"] = (graduates["graduates"].astype(float) * (1 - level.map(FURTHER_STUDY_SHARE))
+                             * level.map(LOCAL_SHARE))
+    flows = graduates.merge(crosswalk, on="major")
+    flows["entrants"] = flows["entrants"] * flows["weight"]
+    supply = flows.groupby(["sector", "year"], as_index=False)["entrants"].sum()
+    table = openings[openings["year"].between(2015, LAST_OBSERVED_YEAR)].merge(supply, on=["sector", "year"],
+                                                                               how="left")
+    table["entrants"] = table["entrants"].fillna(0.0)
+    table["tightness"] = table["graduate_openings"] / np.maximum(table["entrants"], 1.0)
+    return table
+
+
+def graduate_outcomes(cohorts: pd.DataFrame, tightness: pd.DataFrame, crosswalk: pd.DataFrame,
+                      levels: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Draw employed / further-study / local graduates from the tightness of the sectors each major feeds.
+
+    Returns:
+        Contract enrolment frame (outcome columns missing where there are no graduates).
+    """
+    log_tight = tightness.assign(
+        log_tightness=np.log(tightness["tightness"].clip(*TIGHTNESS_BOUNDS)))[["sector", "year", "log_tightness"]]
+    pressure = (crosswalk.merge(log_tight, on="sector")
+                .assign(weighted=lambda f: f["weight"] * f["log_tightness"])
+                .groupby(["major", "year"])["weighted"].sum().rename("pressure"))
+    frame = cohorts.copy()
+    frame = frame.join(pressure, on=["major", "year"])
+    pairs = frame[["school", "major"]].drop_duplicates().reset_index(drop=True)
+    pairs["school_effect"] = rng.normal(0, SCHOOL_EFFECT_SD, len(pairs))
+    frame = frame.merge(pairs, on=["school", "major"], how="left")
+    has_graduates = frame["graduates"].notna().to_numpy()
+    n = int(has_graduates.sum())
+    graduates = frame.loc[has_graduates, "graduates"].to_numpy(dtype="int64")
+    level = frame.loc[has_graduates, "major"].map(levels["level"])
+    x = frame.loc[has_graduates, "pressure"].fillna(0.0).to_numpy()
+    further = rng.binomial(graduates, level.map(FURTHER_STUDY_SHARE).to_numpy())
+    logit = (EMPLOYMENT_LOGIT_INTERCEPT + EMPLOYMENT_LOGIT_SLOPE * x
+             + frame.loc[has_graduates, "school_effect"].to_numpy() + rng.normal(0, EMPLOYMENT_NOISE_SD, n))
+    employed = rng.binomial(graduates - further, _logistic(logit))
+    local_logit = _logit(level.map(LOCAL_SHARE).to_numpy()) + LOCAL_LOGIT_SLOPE * x
+    local = rng.binomial(employed, _logistic(local_logit))
+    out = frame[["school", "major", "year", "intake", "graduates"]].copy()
+    for name, values in (("graduates_employed", employed), ("graduates_further_study", further),
+                         ("graduates_local", local)):
+        column = pd.array([pd.NA] * len(out), dtype="Int64")
+        column[np.flatnonzero(has_graduates)] = values
+        out[name] = column
+    return out.sort_values(["school", "major", "year"], ignore_index=True)
+
+
+def pes_vacancies(openings: pd.DataFrame, tightness: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Monthly PES vacancies and job seekers for the target divisions, 2019-01 to 2025-12."""
+    season_v, season_s = _seasonal_factors()
+    yearly = openings.set_index(["sector", "year"])["openings"]
+    tight = tightness.set_index(["sector", "year"])["tightness"]
+    months = VACANCY_MONTHS
+    rows = []
+    for sector in DIVISIONS:
+        for year in sorted({p.year for p in months}):
+            in_year = [p for p in months if p.year == year]
+            postings = PES_POSTING_FACTOR * yearly[(sector, year)]
+            log_ratio = VACANCY_RATIO_INTERCEPT + VACANCY_RATIO_SLOPE * np.log(
+                np.clip(tight[(sector, year)], *TIGHTNESS_BOUNDS))
+            seekers = postings / np.exp(log_ratio)
+            for period in in_year:
+                key = str(period)
+                v = postings * season_v[key] * np.exp(rng.normal(0, VACANCY_NOISE_SD))
+                s = seekers * season_s[key] * np.exp(rng.normal(0, VACANCY_NOISE_SD))
+                rows.append((DEMO_REGION, sector, key, float(np.round(v)), float(np.round(s))))
+    return pd.DataFrame(rows, columns=["region", "sector", "period", "vacancies", "job_seekers"])
+
+
+def _seasonal_factors() -> tuple[dict[str, float], dict[str, float]]:
+    """Monthly shares of a year's volume (summing to 1 per year) for vacancies and job seekers."""
+    vacancies: dict[str, float] = {}
+    seekers: dict[str, float] = {}
+    for year, festival_text in SPRING_FESTIVAL.items():
+        festival = dt.date.fromisoformat(festival_text)
+        days = pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")
+        offset = (days - pd.Timestamp(festival)).days
+        peak = (offset >= POST_FESTIVAL_WINDOW[0]) & (offset < POST_FESTIVAL_WINDOW[1])
+        lull = (offset >= FESTIVAL_LULL[0]) & (offset < FESTIVAL_LULL[1])
+        month = days.month
+        # Each day of the post-festival window carries (1 + boost) times an ordinary day's volume.
+        base_v = np.ones(len(days))
+        base_v[peak] += POST_FESTIVAL_BOOST["vacancies"]
+        base_s = np.ones(len(days))
+        base_s[peak] += POST_FESTIVAL_BOOST["job_seekers"]
+        base_v[lull] *= FESTIVAL_LULL_CUT
+        base_s[lull] *= FESTIVAL_LULL_CUT
+        for graduation_month, boost in GRADUATION_BOOST_SEEKERS.items():
+            base_s[month == graduation_month] += boost
+        volume_v = pd.Series(base_v).groupby(month).sum()
+        volume_s = pd.Series(base_s).groupby(month).sum()
+        for m in range(1, 13):
+            key = f"{year}-{m:02d}"
+            covid = COVID_2020_FACTOR.get(key, 1.0)
+            vacancies[key] = volume_v[m] / volume_v.sum() * covid
+            seekers[key] = volume_s[m] / volume_s.sum()
+    return vacancies, seekers
+
+
+def _logistic(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.asarray(p, dtype=float)
+    return np.log(p / (1 - p))
