@@ -134,7 +134,7 @@ class Service:
 
     # ---------------------------------------------------------------------------------------------- datasets
 
-    def references(self, table: str) -> dict[str, pd.DataFrame]:
+    def references(self, table: str, action: str = "check") -> dict[str, pd.DataFrame]:
         """The stored tables `table` is checked against; refuses when one of them has no data yet.
 
         Storing codes nobody checked would let orphan regions, sectors, majors or schools into the database,
@@ -145,12 +145,13 @@ class Service:
         missing = [name for name in referenced_tables(table) if name not in references]
         if missing:
             raise TalentcastError(
-                f"cannot check '{table}' yet: its codes are checked against {', '.join(missing)}, which "
+                f"cannot {action} '{table}' yet: its codes are checked against {', '.join(missing)}, which "
                 f"{'has' if len(missing) == 1 else 'have'} no data; ingest {', '.join(missing)} first "
                 f"(order: {', '.join(TABLE_NAMES)})")
         return references
 
-    def validate(self, table: str, path: str | Path, source: str | None = None) -> ValidatedTable:
+    def validate(self, table: str, path: str | Path, source: str | None = None, action: str = "check"
+                 ) -> ValidatedTable:
         """Read and validate a file as `table` against the stored tables it references; store nothing.
 
         Raises:
@@ -158,7 +159,7 @@ class Service:
             InputFileError: the file cannot be read.
             ValidationError: the table has errors (issues name file, row, column and reason).
         """
-        return load_and_validate(table, path, self.references(table), source=source)
+        return load_and_validate(table, path, self.references(table, action), source=source)
 
     def ingest(self, table: str, path: str | Path, source: str | None = None,
                metadata: Mapping[str, Any] | None = None, skip_unchanged: bool = False
@@ -169,7 +170,7 @@ class Service:
             (the validated table, its version, whether a new version was stored); with `skip_unchanged`, data
             equal to the current version stores nothing and returns the current version.
         """
-        checked = self.validate(table, path, source=source)
+        checked = self.validate(table, path, source=source, action="ingest")
         name = source or str(path)
         return (checked, *self.store(table, checked.frame, name, metadata, skip_unchanged))
 
@@ -177,7 +178,7 @@ class Service:
                      metadata: Mapping[str, Any] | None = None, skip_unchanged: bool = True
                      ) -> tuple[DatasetVersion, bool]:
         """Validate an in-memory table (the embedded data) and store it like a file."""
-        checked = validate_table(table, frame, source, references=self.references(table))
+        checked = validate_table(table, frame, source, references=self.references(table, "ingest"))
         return self.store(table, checked.frame, source, metadata, skip_unchanged)
 
     def load_demo(self, progress: Callable[[str], None] | None = None,

@@ -1,7 +1,7 @@
 """Input datasets: GET /v1/datasets (versions) and POST /v1/datasets/{table} (admin upload).
 
-An upload is read and validated exactly as `talentcast ingest` does (features.validation.load_and_validate on
-the file under its uploaded name), so the report's messages equal the CLI's. Only a valid table is stored,
+An upload is read, validated and stored by the same call as `talentcast ingest` (talentcast.service
+Service.ingest, the file named by its uploaded name), so the verdict and messages equal the CLI's. Only a valid table is stored,
 as a new version in one transaction (Storage.ingest); a failing upload stores nothing. The response is sent
 after the commit, so an acknowledged upload survives a server crash.
 """
@@ -21,24 +21,12 @@ from api.schemas import DatasetVersion, Page, RequestErrors, ValidationReport
 from api.security import not_found, require_role
 from features import validation
 from features.contract import SCHEMAS, TABLE_NAMES
-from features.errors import InputFileError, TalentcastError, ValidationError
+from features.errors import TalentcastError, ValidationError
+from talentcast.service import Service
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
 TableQuery = Annotated[str | None, Query(max_length=40, description=f"one of: {', '.join(TABLE_NAMES)}")]
-
-
-def reference_tables_for(table: str) -> list[str]:
-    """Stored tables the validation of `table` checks codes against (and majors for cohort checks)."""
-    needed = []
-    for column in SCHEMAS[table].columns:
-        if column.references:
-            ref_table = column.references.split(".", 1)[0]
-            if ref_table != table and ref_table not in needed:
-                needed.append(ref_table)
-    if table == "enrolment" and "majors" not in needed:
-        needed.append("majors")  # graduates_not_above_cohort needs the programme lengths
-    return needed
 
 
 @router.get("", response_model=Page[DatasetVersion], summary="Stored dataset versions")
@@ -80,42 +68,33 @@ def upload_dataset(
     if table not in SCHEMAS:
         raise not_found(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}")
     # Only the base name: a client-chosen path must not steer where the temporary copy is written.
-    filename = PurePath((file.filename or "").replace("\\", "/")).name or "upload"
+    filename = (PurePath((file.filename or "").replace("\\", "/")).name or "upload")[:200]
     data = file.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:  # the middleware normally stops it earlier
         return JSONResponse({"detail": f"file larger than the upload limit of {settings.max_upload_bytes} bytes"},
                             status_code=413)
 
-    references = _references(storage, table)
+    service = Service(storage, settings)
     try:
         with tempfile.TemporaryDirectory(prefix="talentcast-upload-") as tmp:
-            path = Path(tmp) / filename
+            # The client's name is only shown in messages; the copy gets a fixed name with the file's ending
+            # (which picks the reader), so '..', 'a/..' or a 300-character name cannot steer or break it.
+            path = Path(tmp) / f"upload{_suffix(filename)}"
             path.write_bytes(data)
-            validated = load_and_validate(table, path, references, source=filename)
+            validated, version, _ = service.ingest(table, path, source=filename,
+                                                   metadata={"uploaded_by": f"api key {key.key_id}"})
     except ValidationError as exc:
         return _report(table, filename, exc.issues, valid=False, status_code=422, detail=str(exc))
-    except InputFileError as exc:
+    except TalentcastError as exc:  # unreadable file, or referenced tables without data: as `talentcast ingest`
         return _report(table, filename, [], valid=False, status_code=422, detail=str(exc))
-
-    try:
-        version = storage.ingest(table, validated.frame, filename, metadata={"uploaded_by": f"api key {key.key_id}"})
-    except TalentcastError as exc:
-        return _report(table, filename, validated.issues, valid=False, status_code=422, detail=str(exc))
     cache.invalidate_pointers()
     return _report(table, filename, validated.issues, valid=True, status_code=201, version=version.version,
                    rows=version.rows)
 
 
-def _references(storage: Any, table: str) -> dict:
-    """What `talentcast ingest` validates against: the latest versions of the tables `table` references."""
-    if hasattr(storage, "load_references"):
-        return storage.load_references(table)
-    current = storage.current_versions()
-    return {name: storage.load_table(name, current[name]) for name in reference_tables_for(table) if name in current}
-
-
-def load_and_validate(table: str, path: Path, references: dict, source: str) -> Any:
-    return validation.load_and_validate(table, path, references, source=source)
+def _suffix(filename: str) -> str:
+    suffix = PurePath(filename).suffix.lower()
+    return suffix if suffix.isascii() and 1 < len(suffix) <= 8 else ""
 
 
 def _report(table: str, filename: str, issues: list, *, valid: bool, status_code: int, detail: str | None = None,

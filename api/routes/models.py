@@ -17,6 +17,7 @@ from api.deps import CurrentKey, PageDep, SettingsDep
 from api.queries import clean
 from api.schemas import ModelVersion, Page
 from api.security import require_role
+from talentcast.tracking import list_model_versions
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -43,7 +44,6 @@ def registered_versions(uri: str) -> list[dict[str, Any]]:
         return []
     from mlflow.tracking import MlflowClient  # heavy: imported only when the registry is read
 
-    from talentcast.tracking import list_model_versions
 
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     aliases_of: dict[tuple[str, str], set[str]] = {}  # MLflow's version search leaves `aliases` empty

@@ -1,9 +1,9 @@
 """CLI commands for input data: `validate`, `ingest`, `datasets` (see talentcast/cli/__init__.py).
 
-`validate` and `ingest` check a file against the contract and against the current versions of the tables it
-references (regions, sectors, majors, schools). `ingest` refuses a table whose referenced tables have no data
-yet, so ingest in contract order: regions, sectors, employment, vacancies, majors, schools, enrolment,
-major_sector_map, sector_parameters. `validate` only reports (a missing reference table is a warning).
+`validate` and `ingest` check a file the same way, through the service (talentcast.service, as the API's
+upload does): against the contract and the current versions of the tables it references (regions, sectors,
+majors, schools). Both refuse a table whose referenced tables have no data yet, so ingest in contract order:
+regions, sectors, employment, vacancies, majors, schools, enrolment, major_sector_map, sector_parameters.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from rich.table import Table
 
 from features.contract import TABLE_NAMES
 from features.errors import TalentcastError, ValidationError
-from features.validation import format_report, load_and_validate
+from features.validation import format_report
 from talentcast.cli.app import app
-from talentcast.storage import Storage, referenced_tables
+from talentcast.service import Service
+from talentcast.storage import Storage
 
 
 class OutputFormat(str, Enum):
@@ -33,22 +34,6 @@ def _check_table(table: str) -> str:
     if table not in TABLE_NAMES:
         raise TalentcastError(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}")
     return table
-
-
-def _validate_file(storage: Storage, table: str, file: Path, require_references: bool = False):
-    """Read and validate `file` as `table` against the stored reference tables (raises ValidationError).
-
-    With `require_references`, refuse when a referenced table has no data yet: storing codes that nobody
-    checked would let orphan regions/sectors/majors/schools into the database.
-    """
-    references = storage.load_references(table)
-    missing = [name for name in referenced_tables(table) if name not in references]
-    if require_references and missing:
-        raise TalentcastError(
-            f"cannot ingest '{table}' yet: its codes are checked against {', '.join(missing)}, which "
-            f"{'has' if len(missing) == 1 else 'have'} no data; ingest {', '.join(missing)} first "
-            f"(order: {', '.join(TABLE_NAMES)})")
-    return load_and_validate(table, file, references=references)
 
 
 def _print_issues(issues, omitted: int = 0) -> None:
@@ -81,7 +66,7 @@ def validate(
     _check_table(table)
     with Storage() as storage:
         try:
-            checked = _validate_file(storage, table, file)
+            checked = Service(storage).validate(table, file)
         except ValidationError as exc:
             _print_issues(exc.issues, getattr(exc, "omitted", 0))
             raise
@@ -104,18 +89,13 @@ def ingest(
     extra = _parse_metadata(metadata)
     with Storage() as storage:
         try:
-            checked = _validate_file(storage, table, file, require_references=True)
+            checked, version, stored = Service(storage).ingest(table, file, metadata=extra,
+                                                               skip_unchanged=skip_unchanged)
         except ValidationError as exc:
             _print_issues(exc.issues, getattr(exc, "omitted", 0))
             raise
-        _print_issues(checked.issues, checked.omitted)
-        if skip_unchanged:
-            current = storage.is_current(table, checked.frame)
-            if current is not None:
-                typer.echo(f"unchanged: {current}")
-                return
-        version = storage.ingest(table, checked.frame, source_file=str(file), metadata=extra)
-    typer.echo(f"stored: {version}")
+    _print_issues(checked.issues, checked.omitted)
+    typer.echo(f"stored: {version}" if stored else f"unchanged: {version}")
 
 
 @app.command()

@@ -14,10 +14,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
+import pandas as pd
 import typer
 
 from features.errors import TalentcastError
+from features.readers import read_table
+from features.series import normalise_input, to_long
+from forecasting.backtest import backtest, evaluate, summarise
+from forecasting.breaks import declared_breaks
+from forecasting.engine import forecast
 from talentcast.cli.app import app
+from talentcast.tracking import dataset_info, register_champion, track_run
 
 
 def _levels(text: str) -> tuple[int, ...]:
@@ -32,8 +39,6 @@ def _levels(text: str) -> tuple[int, ...]:
 
 def _read_series(path: Path):
     """Read the input file and turn it into the long series table (errors name file, row and value)."""
-    from features.readers import read_table
-    from features.series import normalise_input, to_long
 
     frame = read_table(path, source=path.name)
     frame, period_format, dropped = normalise_input(frame, source=path.name)
@@ -44,7 +49,6 @@ def _read_series(path: Path):
 
 
 def _breaks(path: Path, declared: str | None, detect: bool, common: bool = True):
-    from forecasting.breaks import declared_breaks
 
     periods = [p.strip() for p in declared.split(",") if p.strip()] if declared else list(declared_breaks(path))
     if not periods and detect and common:
@@ -98,7 +102,6 @@ def forecast_command(
                                            "champion's backtest MASE")] = False,
 ) -> None:
     """Forecast every series with calibrated intervals (预测). Writes one row per series and future period."""
-    from forecasting.engine import forecast
 
     level_tuple = _levels(levels)
     if horizon < 1:
@@ -123,7 +126,6 @@ def forecast_command(
 
 
 def _track_forecast(result, path, long, method, horizon, levels, engine, register) -> None:
-    from talentcast.tracking import dataset_info, register_champion, track_run
 
     summary = result.summary()
     metrics = {}
@@ -189,7 +191,6 @@ def backtest_command(
                                            "MASE beats the champion's")] = False,
 ) -> None:
     """Rolling-origin backtest (回测): writes the long table, prints MASE and coverage per model, best first."""
-    from forecasting.backtest import backtest, evaluate, summarise
 
     level_tuple = _levels(levels)
     if horizon < 1:
@@ -225,10 +226,7 @@ def backtest_command(
 
 def _track_backtest(table, metrics, summary, path, long, names, horizon, windows, step, levels, engine,
                     register) -> None:
-    import pandas as pd
 
-    from forecasting.backtest import evaluate
-    from talentcast.tracking import dataset_info, register_champion, track_run
 
     overall = {}
     for row in summary.itertuples(index=False):

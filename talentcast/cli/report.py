@@ -6,7 +6,11 @@ from pathlib import Path
 
 import typer
 
+from features.errors import TalentcastError
+from talentcast import report
 from talentcast.cli.app import app
+from talentcast.settings import get_settings
+from talentcast.storage import Storage
 
 # Result kinds and input tables the key figures draw on (see talentcast.report.report_figures).
 _REPORT_KINDS = ("demand", "gaps", "warnings")
@@ -25,10 +29,6 @@ def report_command(
                                         "it with the latest baseline run."),
 ) -> None:
     """Write the key figures of a stored run (demand vs supply, P(shortage), warnings) 生成报告图表."""
-    from features.errors import TalentcastError
-    from talentcast import report
-    from talentcast.settings import get_settings
-    from talentcast.storage import Storage
 
     if fmt not in {"png", "html"}:
         raise TalentcastError(f"unknown report format {fmt!r}; use png or html")
