@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from talentcast.storage import RunMeta, Storage
+from features.contract import DEFAULT_SEED  # noqa: E402
 
 
 def timed(label: str, fn, repeat: int = 1):
@@ -70,7 +71,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the ingested table and of each result")
     parser.add_argument("--url", default=None, help="SQLAlchemy URL (default: SQLite in a temp dir)")
     args = parser.parse_args()
-    rng = np.random.default_rng(20261129)
+    rng = np.random.default_rng(DEFAULT_SEED)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         print(f"database: {url.split('@')[-1]}  rows: {args.rows}")

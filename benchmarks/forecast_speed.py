@@ -20,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from features.contract import DEFAULT_SEED  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def generated_panel(n_series: int, length: int, seed: int = 20261129) -> pd.DataFrame:
+def generated_panel(n_series: int, length: int, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     """GENERATED yearly employment-like series: log random walks with sector-specific drift."""
     rng = np.random.default_rng(seed)
     sectors = np.array(list("ABCDEFGHIJKLMNOPQRS"))

@@ -18,9 +18,10 @@ import pandas as pd
 
 from features.readers import read_table
 from features.validation import load_and_validate, validate_table
+from features.contract import DEFAULT_SEED  # noqa: E402
 
 
-def employment_frame(rows: int, seed: int = 20261129) -> pd.DataFrame:
+def employment_frame(rows: int, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     """Generated employment table: 10 sectors x 10 years per region, values from a seeded RNG."""
     rng = np.random.default_rng(seed)
     regions = [f"{450000 + i:06d}" for i in range(rows // 100 + 1)]

@@ -12,6 +12,7 @@ See docs/early-warning.md.
 from early_warning.backtest import backtest_warnings
 from early_warning.core import WARNING_COLUMNS, compute_warnings
 from early_warning.rules import (
+    BUILTIN_RULE_SETS,
     INDICATORS,
     REGION_RULE_SETS,
     RuleSet,
@@ -23,6 +24,6 @@ from early_warning.rules import (
 )
 
 __all__ = [
-    "INDICATORS", "REGION_RULE_SETS", "RuleSet", "RuleSetError", "WARNING_COLUMNS", "backtest_warnings",
+    "BUILTIN_RULE_SETS",    "INDICATORS", "REGION_RULE_SETS", "RuleSet", "RuleSetError", "WARNING_COLUMNS", "backtest_warnings",
     "compute_warnings", "list_rule_sets", "load_rule_set", "parse_rule_set", "rule_set_for_region",
 ]

@@ -27,6 +27,7 @@ import pandas as pd
 from early_warning.core import compute_warnings
 from early_warning.indicators import employment_rates, keyed
 from early_warning.rules import RuleSet, load_rule_set
+from features.contract import DEFAULT_SEED
 from features.errors import TalentcastError
 from forecasting.pipeline import run_pipeline
 
@@ -122,7 +123,7 @@ def backtest_warnings(tables: dict[str, pd.DataFrame], rule_set: str | Path | Ru
 
 
 def pipeline_results_for_year(tables: dict[str, pd.DataFrame], horizon: int = 6, n_paths: int = 200,
-                              seed: int = 20261129, region: str | None = None, **pipeline_kwargs
+                              seed: int = DEFAULT_SEED, region: str | None = None, **pipeline_kwargs
                               ) -> Callable[[int], dict[str, pd.DataFrame]]:
     """A ``results_for_year`` callable that reruns the pipeline on the data known before each plan year.
 

@@ -12,14 +12,15 @@ from early_warning.evaluate import evaluate_rules
 from early_warning.explain import explain
 from early_warning.indicators import compute_indicators
 from early_warning.rules import ACTION_ZH, LEVEL_ZH, RuleSet, load_rule_set, rule_set_for_region
+from features.results import RESULT_SCHEMAS
 from features.codes import CodeTree
 from features.errors import TalentcastError
 from features.jsonsafe import to_jsonable
 from forecasting.supply import estimate_rates, supply_units
 
-WARNING_COLUMNS = ["region", "school", "major", "plan_year", "rule_set", "level", "action", "current_intake",
-                   "recommended_intake", "rules_fired", "evidence", "explanation_zh", "explanation_en"]
-EXTRA_COLUMNS = ["level_zh", "action_zh", "target_year", "allocation_note"]
+# Columns of a warning, from the results contract (features/results.py): typed ones, then those kept in `extra`.
+WARNING_COLUMNS = [c.name for c in RESULT_SCHEMAS["warnings"].columns if not c.extra]
+EXTRA_COLUMNS = [c.name for c in RESULT_SCHEMAS["warnings"].columns if c.extra]
 DEFAULT_YIELD = 0.92 * 0.85 * 0.90 * 0.55  # the supply model's documented default rates multiplied out
 
 

@@ -459,6 +459,10 @@ def builtin_dir() -> Path:
     return Path(str(resources.files("early_warning") / "rulesets"))
 
 
+# The built-in rule sets by name (the files in rulesets/), e.g. for an API parameter that must never be a path.
+BUILTIN_RULE_SETS: tuple[str, ...] = tuple(sorted(p.stem for p in builtin_dir().glob("*.yaml")))
+
+
 def list_rule_sets() -> list[dict[str, str]]:
     """Describe the built-in rule sets.
 

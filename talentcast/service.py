@@ -103,6 +103,10 @@ class _StateMemory:
                 self._states.move_to_end(key)
             return state
 
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+
     def put(self, key: tuple[str, int], state: PipelineState) -> None:
         with self._lock:
             self._states[key] = state

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from api import compute
+from talentcast import service
 from api.main import create_app
 from talentcast.storage import Storage
 from test_api_support import bearer, seed_storage, settings_for
@@ -81,7 +81,7 @@ def test_scenario_changes_the_targeted_gap_without_touching_stored_results(env):
 def test_scenario_state_survives_a_restart_and_gives_the_same_numbers(env):
     planner = bearer(env["keys"]["planner"])
     first = env["client"].post("/v1/scenarios", headers=planner, json=EV_PLANT).json()
-    compute._states.clear()  # as after a restart: the state comes back from <home>/states/run-<id>.bin
+    service._STATES.clear()  # as after a restart: the state comes back from <home>/states/run-<id>.bin
     assert (env["settings"].home / "states").is_dir()
     with TestClient(create_app(env["settings"])) as fresh:
         second = fresh.post("/v1/scenarios", headers=planner, json=EV_PLANT).json()

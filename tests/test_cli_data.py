@@ -129,12 +129,14 @@ def test_ingest_refuses_a_table_before_its_references(tmp_path, capsys):
     assert Storage().current_versions() == {"regions": 1}
 
 
-def test_validate_warnings_allowed(tmp_path, capsys):
-    # employment without the reference tables loaded: codes cannot be checked -> warnings, still valid.
+def test_validate_refuses_like_ingest_when_references_are_missing(tmp_path, capsys):
+    # validate and ingest give one verdict: codes that cannot be checked are not "valid".
     path = write(tmp_path / "employment.csv", "region,sector,year,employed\n450200,C36,2021,1\n450200,C36,2022,2\n")
     code, out, err = run_cli(capsys, "validate", "employment", str(path))
-    assert code == 0, err
-    assert "warning:" in out and "ok: employment.csv is a valid 'employment' table: 2 rows, 2 warnings" in out
+    assert code == 2 and "cannot check 'employment' yet" in err and "ingest regions, sectors first" in err
+    code, out, err_ingest = run_cli(capsys, "ingest", "employment", str(path))
+    assert code == 2 and "cannot ingest 'employment' yet" in err_ingest
+    assert err.split("yet", 1)[1] == err_ingest.split("yet", 1)[1]
 
 
 @pytest.mark.parametrize("args, message", [

@@ -169,7 +169,7 @@ def test_bad_rule_file_refused_before_reading_the_store(tmp_path, capsys):
 def test_no_run_yet(capsys):
     code, _out, err = run_cli(capsys)
     assert code == 2
-    assert err.strip() == "error: no completed run yet; run `talentcast pipeline run` (or `talentcast demo`) first"
+    assert err.strip() == "error: no completed run yet; run `talentcast run` (or `talentcast demo`) first"
 
 
 def test_list_and_check_rules(capsys):

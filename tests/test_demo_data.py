@@ -192,11 +192,13 @@ def test_default_seed_is_the_settings_seed(monkeypatch):
     get_settings.cache_clear()
 
 
-def test_the_seed_literal_exists_once_in_talentcast():
-    """Settings.random_seed is the one source of the default seed for talentcast-level code."""
-    root = Path(__file__).resolve().parents[1] / "talentcast"
-    holders = [p.relative_to(root).as_posix() for p in root.rglob("*.py") if str(DEFAULT_SEED) in p.read_text("utf-8")]
-    assert holders == ["settings.py"]
+def test_the_seed_literal_exists_once_in_the_project():
+    """features.contract.DEFAULT_SEED is the one literal; Settings.random_seed defaults to it."""
+    root = Path(__file__).resolve().parents[1]
+    holders = [p.relative_to(root).as_posix()
+               for package in ("features", "models", "forecasting", "early_warning", "talentcast", "api", "benchmarks")
+               for p in (root / package).rglob("*.py") if str(DEFAULT_SEED) in p.read_text("utf-8")]
+    assert holders == ["features/contract.py"]
 
 
 def test_write_command_writes_readable_tables(tmp_path):
