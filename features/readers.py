@@ -105,7 +105,7 @@ def decode_text(data: bytes, name: str) -> str:
     bom = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
     body = data[bom:]
     try:
-        return body.decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as utf8_error:
         try:
             return body.decode("gb18030")
@@ -118,6 +118,26 @@ def decode_text(data: bytes, name: str) -> str:
                 f"{name}: byte {offset} (line {line}) is not UTF-8 or GB18030/GBK; "
                 f"save the file as CSV UTF-8"
             ) from None
+    if not bom and not text.isascii() and not _has_chinese(text) and not _latin_only(text):
+        # A short GBK file can also be valid UTF-8 ("业" is D2 B5 in GB18030 and "ҵ" in UTF-8). A UTF-8 reading
+        # with no Chinese and letters of other scripts (Cyrillic, Greek, ...) is most likely such a GBK file.
+        try:
+            gb_text = body.decode("gb18030")
+        except UnicodeDecodeError:
+            return text
+        if _has_chinese(gb_text):
+            return gb_text
+    return text
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\u3000" <= ch <= "\u303f"
+               or "\uff00" <= ch <= "\uffef" or ord(ch) >= 0x20000 for ch in text)
+
+
+def _latin_only(text: str) -> bool:
+    """Only ASCII and Latin letters with accents (é, ü, ...): a real UTF-8 file, not GBK read as UTF-8."""
+    return all(ord(ch) < 0x250 for ch in text)
 
 
 def frame_to_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -278,3 +278,9 @@ def test_every_real_csv_reads_like_pandas_text(path):
     # The embedded real files are plain UTF-8 CSV: read_table must give exactly pandas' all-text reading.
     expected = pd.read_csv(path, dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(read_table(path), expected, check_dtype=False)
+
+
+def test_a_short_gbk_file_that_is_also_valid_utf8_reads_as_gbk():
+    # "业" is D2 B5 in GB18030, which is also "ҵ" in UTF-8 (found by the round-trip property above).
+    assert read_table_bytes("code,name\n0,业\n".encode("gb18030"), "t.csv").values.tolist() == [["0", "业"]]
+    assert read_table_bytes("code,name\n0,café\n".encode("utf-8"), "t.csv").values.tolist() == [["0", "café"]]
