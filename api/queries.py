@@ -9,7 +9,6 @@ entirely by the next request and not at all by this one.
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import math
@@ -24,6 +23,7 @@ import pandas as pd
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
+from features.codes import CodeTree
 from features.contract import SCHEMAS
 
 logger = logging.getLogger("talentcast.api")
@@ -45,44 +45,22 @@ REFERENCE_TABLES = ("regions", "sectors", "majors", "schools")
 POINTER_TTL_SECONDS = 1.0
 
 
-class CacheMiss(Exception):
-    """Raised instead of touching the database while `memory_only()` is on (see `serve_cached`)."""
-
-
-_memory_only: contextvars.ContextVar[bool] = contextvars.ContextVar("talentcast_memory_only", default=False)
-
-
-def _miss_if_memory_only() -> None:
-    if _memory_only.get():
-        raise CacheMiss()
-
-
 async def serve_cached(handler: Callable[[], Any]) -> Any:
-    """Run a read handler on the event loop when everything it needs is in memory, else in a worker thread.
+    """Run a read handler in a worker thread (it may read the database; the event loop never blocks on it).
 
-    The common request (a page already built for this run) then costs no thread hop and never waits for
-    the GIL behind other worker threads; a request that must read the database goes to the thread pool, so
-    the event loop never blocks on I/O.
+    Repeated reads never get here: `api.fastpath.CachedPages`, the one response cache, answers them first.
     """
-    token = _memory_only.set(True)
-    try:
-        return handler()
-    except CacheMiss:
-        pass
-    finally:
-        _memory_only.reset(token)
     return await run_in_threadpool(handler)
 
 
 class ReadCache:
-    """Thread-safe LRU of immutable frames plus short-lived pointers (latest run, current versions)."""
+    """Thread-safe LRU of immutable data (a run's results, a dataset version) plus short-lived pointers
+    (latest run, current versions). It holds data, not responses: the one response cache is
+    `api.fastpath.CachedPages`."""
 
-    def __init__(self, max_frames: int = 64, max_page_bytes: int = 64 * 1024 * 1024):
+    def __init__(self, max_frames: int = 64):
         self.max_frames = max_frames
-        self.max_page_bytes = max_page_bytes
         self._frames: OrderedDict[tuple, Any] = OrderedDict()
-        self._pages: OrderedDict[tuple, bytes] = OrderedDict()
-        self._page_bytes = 0
         self._pointers: dict[tuple, tuple[float, Any]] = {}
         self._lock = threading.Lock()
         self._building: dict[tuple, threading.Lock] = {}
@@ -92,33 +70,11 @@ class ReadCache:
         with self._lock:
             return self._building.setdefault(key, threading.Lock())
 
-    def page(self, key: tuple, build: Callable[[], bytes]) -> bytes:
-        """A finished JSON response body, built once per key (the key names the run / versions it reads)."""
-        with self._lock:
-            body = self._pages.get(key)
-            if body is not None:
-                self._pages.move_to_end(key)
-                return body
-        _miss_if_memory_only()
-        with self._single_flight(("page", key)):
-            with self._lock:
-                body = self._pages.get(key)
-            if body is None:
-                body = build()
-                with self._lock:
-                    self._pages[key] = body
-                    self._page_bytes += len(body)
-                    while self._page_bytes > self.max_page_bytes and len(self._pages) > 1:
-                        _, evicted = self._pages.popitem(last=False)
-                        self._page_bytes -= len(evicted)
-        return body
-
     def frame(self, key: tuple, load: Callable[[], Any]) -> Any:
         with self._lock:
             if key in self._frames:
                 self._frames.move_to_end(key)
                 return self._frames[key]
-        _miss_if_memory_only()
         # Outside the cache lock (a slow load must not block readers of other keys), once per key.
         with self._single_flight(("frame", key)):
             with self._lock:
@@ -134,8 +90,7 @@ class ReadCache:
     def pointer(self, key: tuple, load: Callable[[], Any], ttl: float = POINTER_TTL_SECONDS) -> Any:
         """A small answer (latest run, current versions) reused for `ttl` seconds.
 
-        When it expires, one reload runs (in a background thread when the caller is on the event loop) while
-        other requests keep using the previous answer, so no request waits for it.
+        When it expires, one request reloads it while the others keep using the previous answer.
         """
         now = time.monotonic()
         with self._lock:
@@ -143,11 +98,6 @@ class ReadCache:
         if hit is not None and hit[0] > now:
             return hit[1]
         refresh = self._single_flight(("pointer", key))
-        if hit is not None and _memory_only.get():
-            if refresh.acquire(blocking=False):
-                threading.Thread(target=self._reload, args=(key, load, ttl, refresh), daemon=True).start()
-            return hit[1]
-        _miss_if_memory_only()
         if not refresh.acquire(blocking=hit is None):
             return hit[1]  # being reloaded by another request
         try:
@@ -159,16 +109,6 @@ class ReadCache:
             with self._lock:
                 self._pointers[key] = (time.monotonic() + ttl, value)
             return value
-        finally:
-            refresh.release()
-
-    def _reload(self, key: tuple, load: Callable[[], Any], ttl: float, refresh: threading.Lock) -> None:
-        try:
-            value = load()
-            with self._lock:
-                self._pointers[key] = (time.monotonic() + ttl, value)
-        except Exception:  # the next request retries; a failing database shows up there as an error
-            logger.warning("background reload of %s failed", key[1:], exc_info=True)
         finally:
             refresh.release()
 
@@ -255,17 +195,16 @@ def reference_table(cache: ReadCache, storage: Any, table: str, version: int | N
     return cache.frame((_db_key(storage), "table", table, version), load)
 
 
-def region_parents(cache: ReadCache, storage: Any) -> dict[str, str | None]:
-    """{region code: parent code} from the current regions table (for scope checks)."""
+def region_tree(cache: ReadCache, storage: Any) -> CodeTree:
+    """The region code tree of the current regions table (GB/T 2260 structure for codes it lacks)."""
     version = current_versions(cache, storage).get("regions")
     if version is None:
-        return {}
+        return CodeTree(gb2260_fallback=True)
 
-    def build() -> dict[str, str | None]:
-        regions = reference_table(cache, storage, "regions", version)
-        return {str(c): (str(p) if isinstance(p, str) and p else None) for c, p in zip(regions["code"], regions["parent"])}
+    def build() -> CodeTree:
+        return CodeTree.from_table(reference_table(cache, storage, "regions", version), gb2260_fallback=True)
 
-    return cache.frame((_db_key(storage), "region_parents", version), build)
+    return cache.frame((_db_key(storage), "region_tree", version), build)
 
 
 def _name_columns(table: str) -> tuple[str, str]:
@@ -422,10 +361,6 @@ def to_json(model: Any, data: Any) -> bytes:
     return model_adapter.dump_json(model_adapter.validate_python(data))
 
 
-def _freeze(mapping: Mapping[str, Any] | None) -> tuple:
-    return tuple(sorted((k, v) for k, v in (mapping or {}).items() if v is not None))
-
-
 def result_page(
     cache: ReadCache,
     storage: Any,
@@ -437,7 +372,6 @@ def result_page(
     offset: int,
     equals: Mapping[str, Any] | None = None,
     within: Mapping[str, Any] | None = None,
-    scope_key: tuple = (),
     year_column: str = "year",
     year_from: int | None = None,
     year_to: int | None = None,
@@ -449,9 +383,8 @@ def result_page(
 ) -> bytes:
     """One page of result `kind` of `run` as the JSON body of `model` (a ResultPage), names in `lang`.
 
-    The body is cached: a run's results never change, so the same run, filters, caller scope (`scope_key`,
-    which stands for the `within` predicates), page, language and name-table versions give the same bytes.
-    `load` computes the rows instead of reading the stored ones (e.g. warnings under another rule set);
+    The run's rows come from the frame cache (a run's results never change); repeated identical requests are
+    answered by `api.fastpath.CachedPages` before they reach this function. `load` computes the rows instead of reading the stored ones (e.g. warnings under another rule set);
     `variant` names what it computes, so that its rows are kept apart from the stored ones.
     """
     name_tables = dict(name_tables or {})
@@ -473,12 +406,7 @@ def result_page(
             transform(items)
         return to_json(model, {**envelope, "total": total, "limit": limit, "offset": offset, "items": items})
 
-    if run is None:
-        return build()
-    versions = current_versions(cache, storage)
-    key = (_db_key(storage), "results", kind, int(run.run_id), variant, _freeze(equals), scope_key, year_column, year_from,
-           year_to, limit, offset, lang, tuple(versions.get(t) for t in sorted(set(name_tables.values()))))
-    return cache.page(key, build)
+    return build()
 
 
 def issues_payload(issues: list) -> list[dict[str, Any]]:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, status
 
+from features.codes import CodeTree
+
 from talentcast.storage.keys import digest_matches, key_digest, key_prefix
 
 
@@ -166,30 +168,7 @@ def require_role(principal: Principal, *roles: str) -> None:
         raise forbidden(f"a {principal.role} key may not use this endpoint (needs: {', '.join(roles)})")
 
 
-def _in_region(code: str, ancestor: str, parents: Mapping[str, str | None]) -> bool:
-    """True when `code` is `ancestor` or lies below it.
-
-    Follows the regions table's parent links; codes missing from the table fall back to the GB/T 2260
-    structure (a province XX0000 contains XX****, a city XXXX00 contains XXXX**).
-    """
-    seen = set()
-    current: str | None = code
-    while current and current not in seen:
-        if current == ancestor:
-            return True
-        seen.add(current)
-        if current not in parents:
-            break
-        current = parents[current]
-    if len(code) == 6 and len(ancestor) == 6 and code.isdigit() and ancestor.isdigit():
-        if ancestor.endswith("0000"):
-            return code.startswith(ancestor[:2])
-        if ancestor.endswith("00"):
-            return code.startswith(ancestor[:4])
-    return False
-
-
-def region_predicate(principal: Principal, parents: Mapping[str, str | None]) -> Callable[[str], bool] | None:
+def region_predicate(principal: Principal, regions: CodeTree) -> Callable[[str], bool] | None:
     """A test "may the caller read this region?"; None means no region limit.
 
     Admins and planners without a region are not limited; school keys are limited by school instead
@@ -198,14 +177,14 @@ def region_predicate(principal: Principal, parents: Mapping[str, str | None]) ->
     if principal.role in ("admin", "school") or not principal.region:
         return None
     scope = principal.region
-    return lambda code: _in_region(code, scope, parents)
+    return lambda code: regions.is_within(code, scope)
 
 
-def check_region(principal: Principal, region: str, parents: Mapping[str, str | None]) -> None:
+def check_region(principal: Principal, region: str, regions: CodeTree) -> None:
     """Raise 403 when a planner asks for a region outside its scope."""
     if principal.role in ("admin", "school") or not principal.region:
         return
-    if not _in_region(region, principal.region, parents):
+    if not regions.is_within(region, principal.region):
         raise forbidden(f"region '{region}' is outside this key's region '{principal.region}'")
 
 

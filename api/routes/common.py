@@ -23,19 +23,13 @@ def select_run(cache: ReadCache, storage: Any, run_id: int | None) -> Any | None
 
 
 def region_scope(principal: Principal, region: str | None, cache: ReadCache, storage: Any
-                 ) -> tuple[dict, dict, tuple]:
-    """(equals, within, scope_key) filters on `region` for the caller (403 for a region outside its scope).
-
-    `scope_key` identifies the `within` predicate for caching: the caller's role, region and school and the
-    regions-table version the predicate reads.
-    """
-    parents = queries.region_parents(cache, storage)
-    scope_key = (principal.role, principal.region, principal.school,
-                 queries.current_versions(cache, storage).get("regions"))
+                 ) -> tuple[dict, dict]:
+    """(equals, within) filters on `region` for the caller (403 for a region outside its scope)."""
+    regions = queries.region_tree(cache, storage)
     if region is not None:
-        check_region(principal, region, parents)
-        return {"region": region}, {}, scope_key
-    return {}, {"region": region_predicate(principal, parents)}, scope_key
+        check_region(principal, region, regions)
+        return {"region": region}, {}
+    return {}, {"region": region_predicate(principal, regions)}
 
 
 def json_response(body: bytes) -> Response:

@@ -32,11 +32,11 @@ async def demand_forecasts(
 
     def handler() -> Any:
         require_role(key, "admin", "planner")
-        equals, within, scope_key = region_scope(key, region, cache, storage)
+        equals, within = region_scope(key, region, cache, storage)
         run = select_run(cache, storage, run_id)
         return json_response(queries.result_page(
             cache, storage, run, "demand", model=ResultPage[DemandForecast], limit=pagination.limit,
-            offset=pagination.offset, equals={**equals, "sector": sector}, within=within, scope_key=scope_key,
+            offset=pagination.offset, equals={**equals, "sector": sector}, within=within,
             year_from=year_from, year_to=year_to, lang=lang, name_tables={"region": "regions", "sector": "sectors"},
         ))
 
@@ -56,12 +56,12 @@ async def supply_forecasts(
 
     def handler() -> Any:
         only_school = school_filter(key, school)
-        equals, within, scope_key = region_scope(key, region, cache, storage)
+        equals, within = region_scope(key, region, cache, storage)
         run = select_run(cache, storage, run_id)
         return json_response(queries.result_page(
             cache, storage, run, "supply", model=ResultPage[SupplyForecast], limit=pagination.limit,
             offset=pagination.offset, equals={**equals, "school": only_school, "major": major}, within=within,
-            scope_key=scope_key, year_from=year_from, year_to=year_to, lang=lang,
+            year_from=year_from, year_to=year_to, lang=lang,
             name_tables={"school": "schools", "major": "majors"},
         ))
 

@@ -29,11 +29,11 @@ async def list_gaps(
 
     def handler() -> Any:
         require_role(key, "admin", "planner")
-        equals, within, scope_key = region_scope(key, region, cache, storage)
+        equals, within = region_scope(key, region, cache, storage)
         run = select_run(cache, storage, run_id)
         return json_response(queries.result_page(
             cache, storage, run, "gaps", model=ResultPage[Gap], limit=pagination.limit, offset=pagination.offset,
-            equals={**equals, "sector": sector}, within=within, scope_key=scope_key, year_from=year, year_to=year,
+            equals={**equals, "sector": sector}, within=within, year_from=year, year_to=year,
             lang=lang, name_tables={"region": "regions", "sector": "sectors"},
         ))
 

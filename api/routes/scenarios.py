@@ -39,12 +39,12 @@ def run_scenario(
     state of the latest baseline run (no refit), about 2 s on the demo data once that state is loaded."""
     require_role(key, "admin", "planner")
     parsed = load_scenario(scenario)  # format errors -> 400 naming the field
-    parents = queries.region_parents(cache, storage)
+    regions = queries.region_tree(cache, storage)
     for change in parsed.changes:
         target_region = (getattr(change, "target", None) or {}).get("region")
         if target_region:
-            check_region(key, str(target_region), parents)
-    equals, within, _ = region_scope(key, region, cache, storage)
+            check_region(key, str(target_region), regions)
+    equals, within = region_scope(key, region, cache, storage)
     # The service answers exactly as `talentcast run --scenario` computes it, from the latest baseline run.
     answer = Service(storage, settings).scenario(parsed)
     run, results = answer.run, answer.results

@@ -40,7 +40,7 @@ async def list_warnings(
 
     def handler() -> Any:
         only_school = school_filter(key, school)
-        equals, within, scope_key = region_scope(key, region, cache, storage)
+        equals, within = region_scope(key, region, cache, storage)
         run = select_run(cache, storage, run_id)
         load = None
         if rule_set is not None and run is not None:
@@ -49,7 +49,7 @@ async def list_warnings(
         return json_response(queries.result_page(
             cache, storage, run, "warnings", model=ResultPage[Warning], limit=pagination.limit,
             offset=pagination.offset, equals={**equals, "school": only_school, "major": major, "level": level},
-            within=within, scope_key=scope_key, year_column="plan_year", year_from=year, year_to=year, lang=lang,
+            within=within, year_column="plan_year", year_from=year, year_to=year, lang=lang,
             name_tables={"school": "schools", "major": "majors"},
             transform=lambda items: queries.pick_language(items, "explanation", lang),
             variant=("rule_set", rule_set) if rule_set else (), load=load,
