@@ -128,3 +128,29 @@ def test_models_lists_registered_versions_with_aliases_and_backtest_metrics(tmp_
     assert (item["metric"], item["metric_value"]) == ("mase", pytest.approx(0.91))
     assert item["metrics"]["auto.mase"] == pytest.approx(0.91) and item["metrics"]["naive.mase"] == 1.0
     assert item["run_id"] == run_id
+
+
+def test_warnings_under_another_rule_set_are_the_same_rows_from_the_cli_and_the_api(env, monkeypatch, capsys):
+    """Both doors recompute from the run's own results and dataset versions through the service."""
+    import json
+
+    from talentcast.settings import get_settings
+    from test_cli_data import run_cli
+
+    monkeypatch.setenv("TALENTCAST_HOME", str(env["settings"].home))
+    get_settings.cache_clear()
+    run_id = env["run"].json()["run_id"]
+    code, out, err = run_cli(capsys, "warnings", "--rules", "moe-2011", "--format", "json")
+    assert code == 0, err
+    cli_rows = json.loads(out)
+    body = env["client"].get("/v1/warnings", headers=bearer(env["keys"]["admin"]),
+                             params={"rule_set": "moe-2011", "limit": 1000}).json()
+    assert body["run_id"] == run_id and body["total"] == len(cli_rows) > 0
+    assert {r["rule_set"] for r in cli_rows} == {w["rule_set"] for w in body["items"]} == {"moe-2011"}
+    key = ("school", "major", "plan_year", "level", "action", "recommended_intake", "rules_fired")
+    assert sorted(tuple(json.dumps(r[k]) for k in key) for r in cli_rows) == \
+        sorted(tuple(json.dumps(w[k] if k != "recommended_intake" else int(w[k])) for k in key)
+               for w in body["items"])
+    stored = env["client"].get("/v1/warnings", headers=bearer(env["keys"]["admin"])).json()
+    assert {w["rule_set"] for w in stored["items"]} != {"moe-2011"}  # the stored ones are another set's
+    get_settings.cache_clear()
