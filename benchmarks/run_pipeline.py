@@ -126,13 +126,13 @@ def province_tables(n_cities: int = 14, n_schools: int = 100, majors_per_school:
 
 
 def _ingest(tables: dict[str, pd.DataFrame], metadata: dict) -> None:
-    from features.validation import validate_table
+    from talentcast.service import Service
     from talentcast.storage import Storage
 
     with Storage() as storage:
+        service = Service(storage)
         for name, frame in tables.items():
-            checked = validate_table(name, frame, f"{name}.generated.csv", references=storage.load_references(name))
-            storage.ingest(name, checked.frame, source_file=f"{name}.generated.csv", metadata=metadata)
+            service.ingest_frame(name, frame, f"{name}.generated.csv", metadata, skip_unchanged=False)
 
 
 def _child(args) -> None:
@@ -141,12 +141,12 @@ def _child(args) -> None:
     from talentcast.storage import Storage
 
     start = time.perf_counter()
-    from forecasting.results import apply_scenario
-    from talentcast.service import run_and_store
+    from talentcast.service import Service
 
     imported = time.perf_counter()
-    with Storage() as storage:
-        stored = run_and_store(storage, get_settings(), track=False, engine=args.engine)
+    storage = Storage()
+    service = Service(storage, get_settings())
+    stored = service.run(track=False, engine=args.engine)
     done = time.perf_counter()
     state = stored.result.state
     node = state.hierarchy.nodes.iloc[-1]
@@ -154,8 +154,9 @@ def _child(args) -> None:
         {"kind": "employment_change", "target": {"region": node["region"], "sector": node["sector"]},
          "percent": 15, "years": {"from": state.years[1]}}]}
     t0 = time.perf_counter()
-    apply_scenario(state, scenario)
+    service.scenario(scenario, run_id=stored.run_id)  # the fitted state is in memory: no refit
     scenario_seconds = time.perf_counter() - t0
+    storage.close()
     print(json.dumps({"import_seconds": imported - start, "pipeline_seconds": done - imported,
                       "scenario_seconds": scenario_seconds, "series": int(len(state.hierarchy.nodes)),
                       "supply_units": int(len(state.units)), "gap_rows": int(len(stored.result.results["gaps"])),
