@@ -117,7 +117,8 @@ api_keys = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("prefix", sa.String(16), nullable=False, unique=True),
-    # "pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>": the plaintext key is never stored.
+    # "sha256$<hex digest of the whole key>": keys are high-entropy random tokens, so a digest compared in
+    # constant time is enough; the plaintext key is never stored.
     sa.Column("key_hash", sa.String(256), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("school", sa.Text, nullable=True),
