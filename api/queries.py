@@ -43,6 +43,7 @@ REFERENCE_TABLES = ("regions", "sectors", "majors", "schools")
 # How long the "latest run" / "current versions" answers are reused. Short: a recompute or upload by another
 # process becomes visible after at most this long; uploads and runs through this API invalidate at once.
 POINTER_TTL_SECONDS = 1.0
+POINTER_STALE_SECONDS = 1.0  # how long past its TTL an answer may serve while it is reloaded in the background
 
 
 async def serve_cached(handler: Callable[[], Any]) -> Any:
@@ -62,6 +63,7 @@ class ReadCache:
         self.max_frames = max_frames
         self._frames: OrderedDict[tuple, Any] = OrderedDict()
         self._pointers: dict[tuple, tuple[float, Any]] = {}
+        self._loaders: dict[tuple, tuple[Callable[[], Any], float]] = {}
         self._lock = threading.Lock()
         self._building: dict[tuple, threading.Lock] = {}
 
@@ -108,17 +110,41 @@ class ReadCache:
             value = load()
             with self._lock:
                 self._pointers[key] = (time.monotonic() + ttl, value)
+                self._loaders[key] = (load, ttl)
             return value
         finally:
             refresh.release()
 
     def fresh_pointer(self, key: tuple) -> tuple[bool, Any]:
-        """(True, value) when the pointer `key` is loaded and not expired, else (False, None); never loads."""
+        """(True, value) when the pointer `key` is loaded and usable, else (False, None); never waits.
+
+        An expired pointer is reloaded in a background thread while the previous answer is used for up to
+        `POINTER_STALE_SECONDS` more: otherwise every request arriving in the moment after expiry would take
+        the slow path at once (this was the p99). Past that (a reload that keeps failing), (False, None).
+        """
+        now = time.monotonic()
         with self._lock:
             hit = self._pointers.get(key)
-        if hit is None or hit[0] <= time.monotonic():
+            loader = self._loaders.get(key)
+        if hit is None:
             return False, None
-        return True, hit[1]
+        if hit[0] > now:
+            return True, hit[1]
+        if loader is not None:
+            refresh = self._single_flight(("pointer", key))
+            if refresh.acquire(blocking=False):
+                threading.Thread(target=self._reload, args=(key, *loader, refresh), daemon=True).start()
+        return (True, hit[1]) if now - hit[0] < POINTER_STALE_SECONDS else (False, None)
+
+    def _reload(self, key: tuple, load: Callable[[], Any], ttl: float, refresh: threading.Lock) -> None:
+        try:
+            value = load()
+            with self._lock:
+                self._pointers[key] = (time.monotonic() + ttl, value)
+        except Exception:  # the next request goes the normal way and reports the error
+            logger.warning("background reload of %s failed", key[1:], exc_info=True)
+        finally:
+            refresh.release()
 
     def invalidate_pointers(self) -> None:
         """Forget latest-run / current-version answers (after an upload or a recompute in this process)."""
