@@ -177,3 +177,13 @@ def test_the_checks_see_a_planted_violation(tmp_path, monkeypatch, bad, expect):
         assert _layer_of(next(iter(top)))[1] > _layer_of(module)[1]
     else:
         assert nested and nested[0][1] == "features.contract"
+
+
+def test_every_cli_command_is_in_the_lazy_registry():
+    """`talentcast.cli.COMMAND_MODULES` names the module of every command (a command missing from it would
+    exist for `--help` but not when run)."""
+    from talentcast.cli import COMMAND_MODULES, load_commands
+
+    app = load_commands()
+    names = {c.name or c.callback.__name__ for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    assert names - {"version"} == set(COMMAND_MODULES)

@@ -7,7 +7,9 @@ import pytest
 
 from features.errors import TalentcastError
 from features.series import normalise_input, to_long
-from talentcast.cli import app
+from talentcast.cli import load_commands
+
+app = load_commands()
 
 
 

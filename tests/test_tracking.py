@@ -24,7 +24,8 @@ def _history() -> pd.DataFrame:
 def test_backtest_run_is_tracked_and_champion_promoted_only_when_better(tmp_path, capsys, isolated_home):
     from mlflow.tracking import MlflowClient
 
-    from talentcast.tracking import list_model_versions, load_champion, register_champion, track_run
+    from talentcast.model_registry import load_champion, register_champion
+    from talentcast.tracking import list_model_versions, track_run
     from talentcast.settings import get_settings
 
     path = tmp_path / "series.csv"

@@ -5,17 +5,39 @@ User errors (TalentcastError) print one line to stderr and exit with code 2, nev
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
 
 from features.errors import TalentcastError
-from talentcast.cli import data, forecast, pipeline, report, server, warnings  # noqa: F401 - registers commands
 from talentcast.cli.app import app
+
+# Command -> the module that registers it on `app`. A command's module is imported when that command runs
+# (a plugin registry, like entry points): `talentcast validate` must not wait seconds for MLflow, matplotlib
+# and the forecasting stack that `talentcast run` needs. Every module is loaded for the overview (`--help`).
+COMMAND_MODULES = {
+    "validate": "data", "ingest": "data", "datasets": "data",
+    "forecast": "forecast", "backtest": "forecast",
+    "run": "pipeline", "demo": "pipeline",
+    "report": "report",
+    "serve": "server", "keys": "server",
+    "warnings": "warnings",
+}
+
+
+def load_commands(argv: list[str] | None = None) -> typer.Typer:
+    """Register the commands `argv` asks for (all of them when it names none) and return the app."""
+    words = [word for word in (argv or []) if not word.startswith("-")]
+    wanted = {COMMAND_MODULES[words[0]]} if words and words[0] in COMMAND_MODULES else set(COMMAND_MODULES.values())
+    for module in sorted(wanted):
+        importlib.import_module(f"talentcast.cli.{module}")
+    return app
 
 
 
 def main(argv: list[str] | None = None) -> None:
+    load_commands(sys.argv[1:] if argv is None else argv)
     try:
         app(args=argv, standalone_mode=False)
     except TalentcastError as exc:

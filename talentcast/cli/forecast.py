@@ -24,7 +24,8 @@ from forecasting.backtest import backtest, evaluate, summarise
 from forecasting.breaks import declared_breaks
 from forecasting.engine import forecast
 from talentcast.cli.app import app
-from talentcast.tracking import dataset_info, register_champion, track_run
+from talentcast.model_registry import register_champion
+from talentcast.tracking import dataset_info, track_run
 
 
 def _levels(text: str) -> tuple[int, ...]:
