@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import time
 from collections import OrderedDict
@@ -24,6 +23,8 @@ from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from features.codes import CodeTree
+from features.jsonsafe import records as jsonsafe_records
+from features.jsonsafe import to_jsonable
 from features.contract import SCHEMAS
 
 logger = logging.getLogger("talentcast.api")
@@ -257,30 +258,9 @@ def name_lookup(cache: ReadCache, storage: Any, table: str, lang: str) -> dict[s
     return cache.frame((_db_key(storage), "names", table, version, lang), build)
 
 
-def clean(value: Any) -> Any:
-    """A JSON-safe Python value: NaN / NaT / pandas NA -> None, numpy scalars -> Python, nested too."""
-    if value is None:
-        return None
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [clean(v) for v in value]
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return clean(value.tolist())
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+# The one JSON conversion (features/jsonsafe.py), under the names the routes use.
+clean = to_jsonable
+records = jsonsafe_records
 
 
 def filter_frame(frame: pd.DataFrame, equals: Mapping[str, Any] | None = None, within: Mapping[str, Any] | None = None,
