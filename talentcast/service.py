@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from early_warning import compute_warnings, load_rule_set
+from early_warning import LEVELS, compute_warnings, load_rule_set
 from features.contract import TABLE_NAMES
 from features.errors import TalentcastError
 from features.results import RESULT_KINDS
@@ -540,7 +540,7 @@ def summarise_warnings(warnings: pd.DataFrame | None, n_examples: int = 3) -> di
     """Counts per level and per action, and a few example explanations (red first)."""
     if warnings is None or warnings.empty:
         return {"levels": {}, "actions": {}, "examples": []}
-    order = {"red": 0, "yellow": 1, "green": 2}
+    order = {level: i for i, level in enumerate(LEVELS)}
     examples = warnings.assign(_order=warnings["level"].map(order).fillna(3)).sort_values("_order")
     return {"levels": warnings["level"].value_counts().to_dict(),
             "actions": warnings["action"].value_counts().to_dict(),
