@@ -251,6 +251,10 @@ def test_cli_run_stores_results_state_and_tracks_scenarios(capsys):
     assert code == 0, err
     assert "run 1 stored" in out and "not tracked" in out
     assert "Top surplus sectors 过剩行业" in out and "P(surplus) = " in out
+    # The run notes say what local supply covers (and that Guangxi cannot be rated on Liuzhou's schools).
+    assert "note: supply coverage 450200 Liuzhou: 2 school(s) with enrolment (of 2 in the schools table), " \
+           "3 major(s)" in out
+    assert "note: supply coverage 450000 Guangxi: 0 of 2 sectors rated (incomplete_supply for the others)" in out
     with Storage() as storage:
         run = storage.latest_run()
         assert run.run_id == 1 and run.dataset_versions == versions and run.horizon == 4
