@@ -257,17 +257,18 @@ def pressure_note(reason: str | None, major: str, region: str, sectors: list[str
 
 
 def pressure_reasons(keys: pd.DataFrame, years: list[int], weights: np.ndarray, rating: Rating,
-                     nodes: pd.DataFrame, crosswalk_majors: set[str], regions: pd.DataFrame | None,
+                     nodes: pd.DataFrame, crosswalk: pd.DataFrame, regions: pd.DataFrame | None,
                      sectors: pd.DataFrame | None) -> dict[str, np.ndarray]:
     """not_rated_reason, rating_note_zh, rating_note_en of each (region, major) x year, as (keys, years) arrays.
 
     Args:
-        keys: region, major of the pressure rows (those with weights).
-        weights: (keys, nodes) crosswalk weights on observed nodes.
+        keys: region, major of the pressure rows.
+        weights: (keys, nodes) crosswalk weights on observed nodes (a row of zeros: no observed sector).
         rating: from `rate_gaps`.
         nodes: the hierarchy's nodes (region, sector).
-        crosswalk_majors: majors with a crosswalk row.
+        crosswalk: the run's major -> sector map (major, sector).
     """
+    mapped = {str(m): sorted(set(g["sector"].astype(str))) for m, g in crosswalk.groupby("major")}
     region_names, sector_names = _names(regions), _names(sectors)
     h = len(years)
     shape = (len(keys), h)
@@ -280,8 +281,8 @@ def pressure_reasons(keys: pd.DataFrame, years: list[int], weights: np.ndarray, 
         region, major = str(keys["region"].iloc[k]), str(keys["major"].iloc[k])
         for j in range(h):
             if not len(linked):
-                code = "no_crosswalk" if major not in crosswalk_majors else "no_demand_series"
-                sectors_of = []
+                code = "no_crosswalk" if major not in mapped else "no_demand_series"
+                sectors_of = mapped.get(major, [])
                 node_reasons: list[str] = []
             elif rated[linked, j].any():
                 continue

@@ -274,7 +274,6 @@ def _gaps_and_pressure(state: PipelineState, atom_openings: np.ndarray, openings
         gaps[name] = values.reshape(-1)
 
     # Every (region, major) offered gets a pressure row; those without sector weights are not rated.
-    crosswalk_majors = set(state.major_sector_map["major"].astype(str))
     pairs = state.units[["region", "major"]].drop_duplicates()
     weighted = set(zip(state.pressure_keys["region"], state.pressure_keys["major"]))
     missing = pairs[[(r, m) not in weighted for r, m in zip(pairs["region"], pairs["major"])]]
@@ -283,7 +282,7 @@ def _gaps_and_pressure(state: PipelineState, atom_openings: np.ndarray, openings
     pressure = gaps_mod.pressure_table(keys_all, state.years, weights, ratio, state.shortage_threshold,
                                        state.surplus_threshold, rated=rating.rated)
     reasons = coverage_mod.pressure_reasons(keys_all, state.years, weights, rating, hierarchy.nodes,
-                                            crosswalk_majors, regions, sectors)
+                                            state.major_sector_map, regions, sectors)
     for name, values in reasons.items():
         pressure[name] = values.reshape(-1)
     pressure = pressure.sort_values(["region", "major", "year"], kind="mergesort").reset_index(drop=True)

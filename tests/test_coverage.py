@@ -325,3 +325,26 @@ def test_api_serves_unrated_gaps_and_not_rated_warnings(unmapped_major, tmp_path
         assert body["items"][0]["level_zh"] == "无法评估" and body["items"][0]["action"] == "hold"
         assert body["items"][0]["explanation"].startswith("【无法评估·保持规模】")
         assert get("/v1/warnings", level="grey").status_code == 422
+
+
+def test_major_whose_sectors_have_no_demand_forecast_is_not_rated():
+    tables = tiny_tables()
+    # 440301 建筑工程技术 feeds construction (E), for which no region has an employment series.
+    tables["sectors"] = pd.concat([tables["sectors"], pd.DataFrame({
+        "code": ["E"], "name_zh": ["建筑业"], "name_en": ["Construction"], "parent": [None]})], ignore_index=True)
+    tables["majors"] = pd.concat([tables["majors"], pd.DataFrame({
+        "code": ["440301"], "name_zh": ["建筑工程技术"], "level": ["高职专科"], "duration_years": [3]})],
+        ignore_index=True)
+    s2 = tables["enrolment"][tables["enrolment"]["school"] == "S2"]
+    tables["enrolment"] = pd.concat([tables["enrolment"], s2.assign(major="440301")], ignore_index=True)
+    tables["major_sector_map"] = pd.concat([tables["major_sector_map"], pd.DataFrame({
+        "major": ["440301"], "sector": ["E"], "weight": [1.0]})], ignore_index=True)
+    result = _run(tables)
+    row = _row(result.results["major_pressure"], major="440301", year=2025)
+    assert row["not_rated_reason"] == "no_demand_series" and np.isnan(row["pressure_median"])
+    assert row["rating_note_en"] == ("the sectors it feeds (Construction) have no employment series in Liuzhou or "
+                                     "above, so their demand is not forecast; add their employment to rate it")
+    w = compute_warnings(tables, result.results, 2025, rule_set="forecast").set_index(["school", "major"])
+    w = w.loc[("S2", "440301")]
+    assert (w["level"], w["action"], w["not_rated_reason"]) == ("not_rated", "hold", "no_demand_series")
+    assert "其对口行业（建筑业）在柳州市及上级地区没有就业人数数据" in w["explanation_zh"]
