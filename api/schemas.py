@@ -115,7 +115,9 @@ def result_model(kind: str, model_name: str, extra_fields: dict[str, Any] | None
 
 DemandForecast = result_model("demand", "DemandForecast")
 SupplyForecast = result_model("supply", "SupplyForecast")
-Gap = result_model("gaps", "Gap")
+Gap = result_model("gaps", "Gap", {
+    "rating_note": (str | None, Field(default=None, description="why the gap is not rated (no ratio), in the "
+                                      "language of the request; null when rated"))})
 MajorPressure = result_model("major_pressure", "MajorPressure")
 Warning = result_model("warnings", "Warning", {  # noqa: A001 - the domain word; shadows the builtin here only
     "explanation": (str | None, Field(default=None, description="explanation in the language of the request"))})

@@ -14,6 +14,9 @@ from early_warning.core import WARNING_COLUMNS, compute_warnings
 from early_warning.rules import (
     BUILTIN_RULE_SETS,
     INDICATORS,
+    LEVEL_ZH,
+    LEVELS,
+    NOT_RATED,
     REGION_RULE_SETS,
     RuleSet,
     RuleSetError,
@@ -24,6 +27,7 @@ from early_warning.rules import (
 )
 
 __all__ = [
-    "BUILTIN_RULE_SETS",    "INDICATORS", "REGION_RULE_SETS", "RuleSet", "RuleSetError", "WARNING_COLUMNS", "backtest_warnings",
-    "compute_warnings", "list_rule_sets", "load_rule_set", "parse_rule_set", "rule_set_for_region",
+    "BUILTIN_RULE_SETS", "INDICATORS", "LEVELS", "LEVEL_ZH", "NOT_RATED", "REGION_RULE_SETS", "RuleSet",
+    "RuleSetError", "WARNING_COLUMNS", "backtest_warnings", "compute_warnings", "list_rule_sets", "load_rule_set",
+    "parse_rule_set", "rule_set_for_region",
 ]

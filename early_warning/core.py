@@ -11,11 +11,12 @@ from early_warning.allocation import allocate
 from early_warning.evaluate import evaluate_rules
 from early_warning.explain import explain
 from early_warning.indicators import compute_indicators
-from early_warning.rules import ACTION_ZH, LEVEL_ZH, RuleSet, load_rule_set, rule_set_for_region
+from early_warning.rules import ACTION_ZH, LEVEL_ZH, NOT_RATED, RuleSet, load_rule_set, rule_set_for_region
 from features.results import RESULT_SCHEMAS
 from features.codes import CodeTree
 from features.errors import TalentcastError
 from features.jsonsafe import to_jsonable
+from forecasting.coverage import pressure_note
 from forecasting.supply import estimate_rates, supply_units
 
 # Columns of a warning, from the results contract (features/results.py): typed ones, then those kept in `extra`.
@@ -130,8 +131,16 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
     names = _names(tables)
     records = []
     evidence_keys = [c.key for c in rs.conditions()]
+    mapped = set(weights["major"].astype(str)) if len(weights) else None
     for _, row in allocated.sort_values(["region", "school", "major"], kind="mergesort").iterrows():
         r = row.to_dict()
+        if r["level"] != NOT_RATED:
+            r["not_rated_reason"] = None
+        elif r["not_rated_reason"] == "no_forecast" and mapped is not None and str(r["major"]) not in mapped:
+            # No pressure row (e.g. results stored before every major got one): the crosswalk says why.
+            r["not_rated_reason"] = "no_crosswalk"
+            r["pressure_note_zh"], r["pressure_note_en"] = pressure_note("no_crosswalk", str(r["major"]),
+                                                                         str(r["region"]), [], [], 0, {}, {})
         r["plan_year"] = plan_year
         r["_shortage_threshold"] = ctx.shortage_threshold
         r["_surplus_threshold"] = ctx.surplus_threshold
@@ -147,6 +156,8 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
         evidence.update({key: r.get(key) for key in ("pressure_year", "pressure_median", "p_shortage", "p_surplus",
                                                      "yield_per_place", "graduates_employed_last")})
         evidence.update({key: r[key] for key in evidence_keys})
+        if r["not_rated_reason"]:
+            evidence["not_rated_reason"] = r["not_rated_reason"]
         if r["extra_entrants"]:
             evidence["extra_entrants_by_sector"] = r["extra_entrants"]
         evidence = to_jsonable(evidence, digits=4)
@@ -157,6 +168,7 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
             "rules_fired": list(r["rules_fired"]), "evidence": evidence, "explanation_zh": zh,
             "explanation_en": en, "level_zh": LEVEL_ZH[r["level"]], "action_zh": ACTION_ZH[r["action"]],
             "target_year": int(r["target_year"]), "allocation_note": r["allocation_note"],
+            "not_rated_reason": r["not_rated_reason"],
         })
     out = pd.DataFrame(records, columns=WARNING_COLUMNS + EXTRA_COLUMNS)
     if not len(out):

@@ -8,7 +8,7 @@ import operator
 import numpy as np
 import pandas as pd
 
-from early_warning.rules import Rule, RuleSet
+from early_warning.rules import NOT_RATED, Rule, RuleSet
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
 
@@ -61,30 +61,49 @@ def evaluate_rules(frame: pd.DataFrame, rule_set: RuleSet) -> pd.DataFrame:
         frame: indicator frame from :func:`compute_indicators`.
         rule_set: validated rule set.
 
+    When no rule fires, the class is green ("no warning") only if the evidence the rule set judges on is there
+    (RuleSet.evidence: the major's forecast pressure for a set that reads the forecast, a known employment rate
+    for an outcome-only set); otherwise it is "not_rated" with action hold and the current intake, and
+    not_rated_reason says why (the pressure's reason, e.g. no_crosswalk, or "no_outcomes").
+
     Returns:
         A copy of ``frame`` with: rules_fired (list of names, file order), decided_by (rule name or ""),
         level, action, adjustment_type, proposed_intake, shared_cut (a shrink decided by a rule about the
-        region's market only, to be shared across schools).
+        region's market only, to be shared across schools), not_rated_reason (None unless not rated).
     """
     out = frame.copy()
     masks = {rule.name: rule_mask(out, rule) for rule in rule_set.rules}
     fired = [[name for name in masks if masks[name].iloc[i]] for i in range(len(out))]
     out["rules_fired"] = fired
     by_name = {rule.name: rule for rule in rule_set.rules}
+    basis = rule_set.evidence
+
+    def unsupported(row: pd.Series) -> str | None:
+        """Why a green default would rest on nothing (None when it is supported)."""
+        if basis == "demand" and pd.isna(row.get("pressure_median", np.nan)):
+            reason = row.get("pressure_reason")
+            return reason if isinstance(reason, str) and reason else "no_forecast"
+        if basis == "outcomes" and not row.get("rate_history"):
+            return "no_outcomes"
+        return None
 
     def decide(names: list[str], row: pd.Series) -> tuple:
         current = int(row["current_intake"])
         if not names:
-            return "", "green", "hold", "none", current, False
+            reason = unsupported(row)
+            if reason is not None:
+                return "", NOT_RATED, "hold", "none", current, False, reason
+            return "", "green", "hold", "none", current, False, None
         rule = by_name[names[0]]
         kind = rule.adjustment.type
         return (rule.name, rule.level, rule.action, kind,
                 proposed_intake(kind, rule.adjustment.value, current, float(row["graduates_employed_last"]),
                                 int(row["last_nonzero_intake"]), rule_set.max_change),
-                rule.action == "shrink" and rule.region_scoped and kind == "percent")
+                rule.action == "shrink" and rule.region_scoped and kind == "percent", None)
 
     decisions = [decide(names, out.iloc[i]) for i, names in enumerate(fired)]
-    columns = ("decided_by", "level", "action", "adjustment_type", "proposed_intake", "shared_cut")
+    columns = ("decided_by", "level", "action", "adjustment_type", "proposed_intake", "shared_cut",
+               "not_rated_reason")
     for column, values in zip(columns, zip(*decisions) if decisions else [()] * len(columns)):
         out[column] = list(values)
     return out

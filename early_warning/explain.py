@@ -5,9 +5,23 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from early_warning.rules import ACTION_ZH, LEVEL_ZH, MEASURE_TEXT, Condition, RuleSet
+from early_warning.rules import ACTION_ZH, LEVEL_ZH, MEASURE_TEXT, NOT_RATED, Condition, RuleSet
 
-LEVEL_EN = {"red": "RED", "yellow": "YELLOW", "green": "GREEN"}
+LEVEL_EN = {"red": "RED", "yellow": "YELLOW", "green": "GREEN", NOT_RATED: "NOT RATED"}
+
+# Why a class is not rated, when the major_pressure row carries no note of its own ({rule_set}, {plan_year}).
+_NOT_RATED = {
+    "no_forecast": ("没有该专业的需求预测（无专业供需压力结果），规则集{rule_set}需要预测供需比才能判断；"
+                    "运行预测（talentcast run）后即可评估",
+                    "there is no demand forecast for this major (no major_pressure result), and rule set "
+                    "{rule_set} judges on the forecast demand/supply ratio; run the pipeline (talentcast run) to "
+                    "rate it"),
+    "no_outcomes": ("尚无毕业生就业结果（{plan_year}年前没有已调查的毕业届），规则集{rule_set}只依据就业率判断；"
+                    "录入一届毕业生的就业数据后即可评估",
+                    "there is no graduate employment outcome yet (no surveyed graduating class before "
+                    "{plan_year}), and rule set {rule_set} judges on employment rates only; it is rated once a "
+                    "class's outcomes are in the enrolment table"),
+}
 
 _NOTES = {
     "shared-cut": ("本地区该专业的调减总量按各校毕业生供给贡献分摊",
@@ -105,6 +119,16 @@ def explain(row: dict, rule_set: RuleSet, min_class_size: int) -> tuple[str, str
         if others:
             zh.append(f"同时触发：{'、'.join(others)}（按规则顺序以 {decided} 为准）。")
             en.append(f"Also fired: {', '.join(others)} (the first rule in order, {decided}, decides).")
+    elif level == NOT_RATED:
+        reason_zh, reason_en = not_rated_text(row, rule_set)
+        rate = _latest_rate(row)
+        measure = rule_set.employment_measure
+        zh.append(f"不作调整建议。无法评估：{reason_zh}。")
+        en.append(f"No recommendation. Not rated: {reason_en}.")
+        if rate is not None:
+            zh.append(f"最近{MEASURE_TEXT[measure][0]}{format_value('rate', rate[1])}（{rate[0]}年），未触发预警规则。")
+            en.append(f"Latest {MEASURE_TEXT[measure][1]} {format_value('rate', rate[1])} ({rate[0]}); no warning "
+                      "rule fired.")
     else:
         facts_zh, facts_en = [], []
         rate = _latest_rate(row)
@@ -126,6 +150,17 @@ def explain(row: dict, rule_set: RuleSet, min_class_size: int) -> tuple[str, str
         zh.append(nz.format(min=min_class_size) + "。")
         en.append(ne[0].upper() + ne[1:] + ".")
     return "".join(zh), " ".join(en)
+
+
+def not_rated_text(row: dict, rule_set: RuleSet) -> tuple[str, str]:
+    """(zh, en) reason of a not-rated class: the major_pressure row's own note, else a generic sentence."""
+    zh, en = row.get("pressure_note_zh"), row.get("pressure_note_en")
+    reason = row.get("not_rated_reason") or "no_forecast"
+    if reason == "no_outcomes" or not (isinstance(zh, str) and zh and isinstance(en, str) and en):
+        template_zh, template_en = _NOT_RATED.get(reason, _NOT_RATED["no_forecast"])
+        fill = {"rule_set": rule_set.name, "plan_year": row.get("plan_year", "")}
+        zh, en = template_zh.format(**fill), template_en.format(**fill)
+    return zh.rstrip("。."), en.rstrip(".")
 
 
 def _latest_rate(row: dict) -> tuple[int, float] | None:

@@ -216,9 +216,14 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
 
 def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, regions: CodeTree,
                      offset: int | None) -> None:
-    """Add pressure_year / pressure_median / p_shortage / p_surplus (+ lo/hi 80) for each row's target year."""
+    """Add pressure_year / pressure_median / p_shortage / p_surplus (+ lo/hi 80) for each row's target year, and
+    why the pressure is missing: pressure_reason (the major_pressure row's not_rated_reason; "no_forecast" when
+    there is no row for the major) with pressure_note_zh / pressure_note_en (the row's rating notes)."""
     cols = ["pressure_year", "pressure_median", "pressure_lo_80", "pressure_hi_80", "p_shortage", "p_surplus"]
-    values = {c: [] for c in cols}
+    texts = ["pressure_reason", "pressure_note_zh", "pressure_note_en"]
+    sources = {"pressure_reason": "not_rated_reason", "pressure_note_zh": "rating_note_zh",
+               "pressure_note_en": "rating_note_en"}
+    values = {c: [] for c in cols + texts}
     lookup: dict[tuple[str, str], pd.DataFrame] = {}
     if pressure is not None and len(pressure):
         p = keyed(pressure, "region", "major")
@@ -235,6 +240,9 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, regions
         if hit is None:
             for c in cols:
                 values[c].append(np.nan)
+            values["pressure_reason"].append("no_forecast")
+            values["pressure_note_zh"].append(None)
+            values["pressure_note_en"].append(None)
             continue
         # Beyond the forecast horizon, the last forecast year is the best available view of the market.
         year = int(min(max(target, hit["year"].min()), hit["year"].max()))
@@ -242,7 +250,13 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, regions
         values["pressure_year"].append(year)
         for c in cols[1:]:
             values[c].append(float(rec[c]) if c in rec and pd.notna(rec[c]) else np.nan)
-    for c in cols:
+        known = pd.notna(values["pressure_median"][-1])
+        for c in texts:
+            text = rec.get(sources[c]) if not known else None
+            values[c].append(text if isinstance(text, str) and text else None)
+        if not known and values["pressure_reason"][-1] is None:
+            values["pressure_reason"][-1] = "no_forecast"  # results stored before the reason column existed
+    for c in cols + texts:
         frame[c] = values[c]
 
 

@@ -42,7 +42,10 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from features.codes import CodeTree
 from features.errors import TalentcastError
 
-LEVEL_ZH = {"red": "红牌", "yellow": "黄牌", "green": "绿牌"}
+# "not_rated" (无法评估) is no rule's level: it replaces the green "no warning" default when the evidence the rule
+# set judges on is missing (evaluate.evaluate_rules; docs/early-warning.md "Not rated").
+NOT_RATED = "not_rated"
+LEVEL_ZH = {"red": "红牌", "yellow": "黄牌", "green": "绿牌", NOT_RATED: "无法评估"}
 ACTION_ZH = {"expand": "扩大招生", "hold": "保持规模", "shrink": "调减招生", "suspend": "暂停招生"}
 
 # Which province (or city) uses which built-in rule set when none is given. Codes are GB/T 2260; a city
@@ -147,12 +150,17 @@ MEASURE_TEXT = {
 # for the planner who wrote the file; `_rule_set_error` turns the first validation error into a RuleSetError
 # naming the file, the rule and the field.
 
-Level = Literal["red", "yellow", "green"]
+Level = Literal["red", "yellow", "green"]  # the levels a rule may give
 Action = Literal["expand", "hold", "shrink", "suspend"]
 Operator = Literal["<", "<=", ">", ">=", "=="]
 Measure = Literal["employed", "placement"]
 AdjustmentType = Literal["percent", "none", "suspend", "cap_employed", "alternate_years"]
-LEVELS: tuple[str, ...] = get_args(Level)
+RULE_LEVELS: tuple[str, ...] = get_args(Level)
+LEVELS: tuple[str, ...] = RULE_LEVELS + (NOT_RATED,)  # every level a warning can have, most severe first
+# Indicators read from the forecast (major_pressure); a rule set using any of them judges on demand.
+FORECAST_INDICATORS = ("pressure", "p_shortage", "p_surplus")
+# Indicators read from the school's graduate outcomes.
+OUTCOME_INDICATORS = ("employment_rate", "years_below", "rank_percentile", "local_retention")
 ACTIONS: tuple[str, ...] = get_args(Action)
 OPERATORS: tuple[str, ...] = get_args(Operator)
 EMPLOYMENT_MEASURES: tuple[str, ...] = get_args(Measure)
@@ -392,6 +400,19 @@ class RuleSet(_Model):
     @property
     def path(self) -> str:
         return self._path
+
+    @property
+    def evidence(self) -> str:
+        """What the set's "no warning" (green) rests on: "demand" when any rule reads the forecast (pressure,
+        p_shortage, p_surplus), else "outcomes" when any rule reads graduate outcomes (the policy sets moe-2011,
+        sichuan, tianjin-2009), else "none". A class without that evidence and without a firing rule is
+        not rated rather than green."""
+        indicators = {c.indicator for c in self.conditions()}
+        if indicators & set(FORECAST_INDICATORS):
+            return "demand"
+        if indicators & set(OUTCOME_INDICATORS):
+            return "outcomes"
+        return "none"
 
     def conditions(self) -> list[Condition]:
         """Distinct conditions (by evidence key) in first-use order (for computing indicators once)."""

@@ -141,21 +141,41 @@ RESULT_SCHEMAS: dict[str, ResultSchema] = {
          _c("gap_mean", "float", "缺口", "openings - supply (mean); positive = shortage", "persons"),
          *_band("gap", "缺口", "persons", what="the gap"),
          _c("ratio_median", "float", "供需比", "openings / supply (median of simulated futures); null when "
-            "local supply is too small for a ratio to mean anything"),
+            "the gap is not rated (see not_rated_reason): local supply below 1 person or below 5% of the "
+            "openings, or the region's schools not all in the data"),
          *_band("ratio", "供需比", "", what="the ratio"),
          _P_SHORTAGE, _P_SURPLUS,
          _c("shortage_threshold", "float", "短缺阈值", "ratio above which a sector is short (default 1.2)"),
-         _c("surplus_threshold", "float", "过剩阈值", "ratio below which a sector is in surplus (default 0.8)")),
+         _c("surplus_threshold", "float", "过剩阈值", "ratio below which a sector is in surplus (default 0.8)"),
+         _c("not_rated_reason", "str", "不评估原因", "null when rated; else why the ratio, its intervals and "
+            "probabilities are null: no_supply (no major of the region's schools feeds the sector), "
+            "negligible_supply (local entrants below 1 person or below 5% of the graduate openings), "
+            "incomplete_supply (the region's schools are not all in the data, e.g. a province with one city's "
+            "schools; the gap is null too)", extra=True),
+         _c("rating_note_zh", "str", "评估说明", "why the gap is not rated, in Chinese (null when rated)",
+            extra=True),
+         _c("rating_note_en", "str", "Rating note", "why the gap is not rated, in English (null when rated)",
+            extra=True)),
         key=("region", "sector", "year")),
     "major_pressure": ResultSchema(
-        "major_pressure", "专业供需压力", "Pressure on one major: the supply-weighted ratio of the sectors it "
-        "feeds, with its interval and probabilities.",
+        "major_pressure", "专业供需压力", "Pressure on one major: the supply-weighted ratio of the rated sectors "
+        "it feeds, with its interval and probabilities; one row for every major offered in the region, null "
+        "when none of its sectors is rated.",
         (_REGION, _MAJOR, _YEAR,
-         _c("pressure_median", "float", "压力指数", "supply-weighted ratio of the sectors the major feeds "
-            "(median)"),
+         _c("pressure_median", "float", "压力指数", "supply-weighted ratio of the rated sectors the major feeds "
+            "(median); null when not rated (see not_rated_reason)"),
          _c("pressure_lo_80", "float", "压力指数80%下限", "lower end of the 80% interval of the pressure"),
          _c("pressure_hi_80", "float", "压力指数80%上限", "upper end of the 80% interval of the pressure"),
-         _P_SHORTAGE, _P_SURPLUS),
+         _P_SHORTAGE, _P_SURPLUS,
+         _c("rated_weight", "float", "可评估权重", "share of the major's crosswalk weight on sectors with a rated "
+            "ratio (0..1); the pressure is renormalised over them", "share", extra=True),
+         _c("not_rated_reason", "str", "不评估原因", "null when rated; else no_crosswalk (the major has no "
+            "crosswalk row), no_demand_series (its sectors have no employment series in the region or above) "
+            "or sectors_not_rated (none of its sectors has a rated ratio that year)", extra=True),
+         _c("rating_note_zh", "str", "评估说明", "why the pressure is not rated and what data would fix it, in "
+            "Chinese (null when rated)", extra=True),
+         _c("rating_note_en", "str", "Rating note", "why the pressure is not rated and what data would fix it, in "
+            "English (null when rated)", extra=True)),
         key=("region", "major", "year")),
     "warnings": ResultSchema(
         "warnings", "专业预警", "Early warning for one school x major and plan year: level, action, current and "
@@ -164,7 +184,9 @@ RESULT_SCHEMAS: dict[str, ResultSchema] = {
          _c("plan_year", "int", "招生计划年度", "admission year the recommendation is for", "year",
             nullable=False),
          _c("rule_set", "str", "规则集", "rule set that produced the warning"),
-         _c("level", "str", "预警等级", "red | yellow | green", nullable=False),
+         _c("level", "str", "预警等级", "red | yellow | green | not_rated (no rule fired and the evidence the "
+            "rule set judges on is missing: the major's demand for forecast rule sets, its employment outcomes "
+            "for outcome-only ones; never green without it)", nullable=False),
          _c("action", "str", "建议", "expand | hold | shrink | suspend", nullable=False),
          # Intakes are persons, but kept as floats so that a fractional recommendation is never truncated.
          _c("current_intake", "float", "当前招生数", "intake of the latest recorded year", "persons"),
@@ -173,11 +195,14 @@ RESULT_SCHEMAS: dict[str, ResultSchema] = {
          _c("evidence", "json", "依据", "the indicator values behind the decision (name -> value)"),
          _c("explanation_zh", "str", "说明", "explanation in Chinese"),
          _c("explanation_en", "str", "Explanation", "explanation in English"),
-         _c("level_zh", "str", "等级", "红牌 / 黄牌 / 绿牌", extra=True),
+         _c("level_zh", "str", "等级", "红牌 / 黄牌 / 绿牌 / 无法评估", extra=True),
          _c("action_zh", "str", "建议（中文）", "扩大招生 / 保持规模 / 调减招生 / 暂停招生", extra=True),
          _c("target_year", "int", "毕业年份", "year the plan-year cohort graduates", "year", extra=True),
          _c("allocation_note", "str", "分配说明", "how a region-wide limit changed this school's number",
-            extra=True)),
+            extra=True),
+         _c("not_rated_reason", "str", "不评估原因", "for level not_rated: why (no_crosswalk, no_demand_series, "
+            "sectors_not_rated, no_forecast - no major_pressure row, no_outcomes - no employment outcome yet); "
+            "null otherwise", extra=True)),
         key=("region", "school", "major", "plan_year"), year_column="plan_year"),
 }
 

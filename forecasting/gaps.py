@@ -4,12 +4,18 @@ For each region x sector x year and each sample path (paths of demand and of sup
 paired by index):
 
     gap   = graduate_openings - graduate_entrants          (persons; > 0 = shortage)
-    ratio = graduate_openings / max(graduate_entrants, 1)  (like 求人倍率; supply floored at one person so that a
-                                                            sector no local major feeds shows as a shortage)
+    ratio = graduate_openings / max(graduate_entrants, 1)  (like 求人倍率; the floor only keeps the division
+                                                            defined - see "rated" below)
 
 Reported: mean gap, 80% / 95% intervals of gap and ratio, median ratio, P(ratio > shortage_threshold) and
 P(ratio < surplus_threshold). A major's pressure is the ratio of the sectors it feeds, weighted by the share of
 its graduates going to each (the crosswalk weights), computed path by path so it carries the same uncertainty.
+
+Rated: a ratio says how tight a market is only where local graduates are a real part of its supply.
+`forecasting.coverage` decides per node and year which gaps are *rated*; the others get no ratio, interval or
+probability (null), and the sectors that are not rated do not enter a major's pressure (its weights are
+renormalised over the rated sectors it feeds; a major feeding none of them has no pressure). A node whose supply
+is known to be incomplete (a province with schools in only some of its cities) gets no gap either.
 """
 
 from __future__ import annotations
@@ -20,6 +26,10 @@ import pandas as pd
 DEFAULT_SHORTAGE_THRESHOLD = 1.2
 DEFAULT_SURPLUS_THRESHOLD = 0.8
 SUPPLY_FLOOR = 1.0
+# Below these, local supply is negligible and the ratio is not rated (forecasting.coverage; docs/supply-demand.md
+# "Honest coverage"): less than one person a year, or less than 5% of the graduate openings (a ratio above 20).
+MIN_SUPPLY_PERSONS = 1.0
+MIN_SUPPLY_SHARE = 0.05
 
 
 def shortage_ratio(openings: np.ndarray, supply: np.ndarray) -> np.ndarray:
@@ -49,7 +59,8 @@ def long_frame(keys: pd.DataFrame, years: list[int], columns: dict[str, np.ndarr
 
 def gap_table(keys: pd.DataFrame, years: list[int], openings: np.ndarray, supply: np.ndarray,
               shortage_threshold: float = DEFAULT_SHORTAGE_THRESHOLD,
-              surplus_threshold: float = DEFAULT_SURPLUS_THRESHOLD) -> tuple[pd.DataFrame, np.ndarray]:
+              surplus_threshold: float = DEFAULT_SURPLUS_THRESHOLD, rated: np.ndarray | None = None,
+              gap_known: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Gap and ratio statistics per key x year.
 
     Args:
@@ -57,9 +68,13 @@ def gap_table(keys: pd.DataFrame, years: list[int], openings: np.ndarray, supply
         years: forecast years (h).
         openings: (n, h, paths) graduate openings.
         supply: (n, h, paths) graduate entrants.
+        rated: optional (n, h) booleans; where False the ratio columns and probabilities are null (NaN).
+            Default: every cell is rated.
+        gap_known: optional (n, h) booleans; where False the gap columns are null too. Default: all known.
 
     Returns:
-        (gaps frame with the contract's gap columns, ratio paths (n, h, paths)).
+        (gaps frame with the contract's gap columns, ratio paths (n, h, paths) - computed for every cell;
+        use `rated` to tell which of them mean anything).
     """
     gap = openings - supply
     ratio = shortage_ratio(openings, supply)
@@ -70,6 +85,13 @@ def gap_table(keys: pd.DataFrame, years: list[int], openings: np.ndarray, supply
     columns.update(interval_columns(ratio, "ratio"))
     columns["p_shortage"] = (ratio > shortage_threshold).mean(axis=-1)
     columns["p_surplus"] = (ratio < surplus_threshold).mean(axis=-1)
+    if rated is not None:
+        for name in ("ratio_median", "ratio_lo_80", "ratio_hi_80", "ratio_lo_95", "ratio_hi_95", "p_shortage",
+                     "p_surplus"):
+            columns[name] = np.where(rated, columns[name], np.nan)
+    if gap_known is not None:
+        for name in ("gap_mean", "gap_lo_80", "gap_hi_80", "gap_lo_95", "gap_hi_95"):
+            columns[name] = np.where(gap_known, columns[name], np.nan)
     frame = long_frame(keys, years, columns)
     frame["shortage_threshold"] = float(shortage_threshold)
     frame["surplus_threshold"] = float(surplus_threshold)
@@ -78,7 +100,8 @@ def gap_table(keys: pd.DataFrame, years: list[int], openings: np.ndarray, supply
 
 def pressure_table(keys: pd.DataFrame, years: list[int], weights: np.ndarray, ratio: np.ndarray,
                    shortage_threshold: float = DEFAULT_SHORTAGE_THRESHOLD,
-                   surplus_threshold: float = DEFAULT_SURPLUS_THRESHOLD) -> pd.DataFrame:
+                   surplus_threshold: float = DEFAULT_SURPLUS_THRESHOLD,
+                   rated: np.ndarray | None = None) -> pd.DataFrame:
     """Supply-weighted pressure of the sectors each (region, major) feeds.
 
     Args:
@@ -86,13 +109,24 @@ def pressure_table(keys: pd.DataFrame, years: list[int], weights: np.ndarray, ra
         years: forecast years.
         weights: (m, n_nodes) rows summing to 1 (share of the major's graduates going to each node's sector).
         ratio: (n_nodes, h, paths) ratio paths from `gap_table`.
+        rated: optional (n_nodes, h) booleans from `forecasting.coverage`: only rated sectors count, with the
+            weights renormalised over them year by year; a major with no weight on a rated sector gets null.
 
     Returns:
-        keys x year with pressure_median, pressure_lo_80, pressure_hi_80, p_shortage, p_surplus.
+        keys x year with pressure_median, pressure_lo_80, pressure_hi_80, p_shortage, p_surplus and
+        rated_weight (the share of the major's weight on rated sectors, 0..1).
     """
-    pressure = np.tensordot(weights, ratio, axes=(1, 0))
+    if rated is None:
+        rated = np.ones(ratio.shape[:2], dtype=bool)
+    mask = rated.astype(float)
+    effective = weights @ mask                                               # (m, h)
+    total = np.tensordot(weights, ratio * mask[:, :, None], axes=(1, 0))   # (m, h, paths)
+    known = effective > 1e-12
+    pressure = np.where(known[:, :, None], total / np.where(known, effective, 1.0)[:, :, None], np.nan)
     columns = {"pressure_median": np.median(pressure, axis=-1)}
     columns.update(interval_columns(pressure, "pressure", levels=(80,)))
-    columns["p_shortage"] = (pressure > shortage_threshold).mean(axis=-1)
-    columns["p_surplus"] = (pressure < surplus_threshold).mean(axis=-1)
+    columns["p_shortage"] = np.where(known, (pressure > shortage_threshold).mean(axis=-1), np.nan)
+    columns["p_surplus"] = np.where(known, (pressure < surplus_threshold).mean(axis=-1), np.nan)
+    totals = weights.sum(axis=1, keepdims=True)
+    columns["rated_weight"] = np.where(totals > 0, effective / np.where(totals > 0, totals, 1.0), 0.0)
     return long_frame(keys, years, columns)

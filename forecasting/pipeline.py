@@ -22,6 +22,7 @@ from features.codes import CodeTree
 from features.contract import DEFAULT_SEED
 from features.crosswalk import build_major_sector_map
 from features.errors import TalentcastError
+from forecasting import coverage as coverage_mod
 from forecasting import demand as demand_mod
 from forecasting import gaps as gaps_mod
 from forecasting import supply as supply_mod
@@ -339,10 +340,14 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
         pressure_weights=pressure_weights, notes=notes)
     step("gaps")
     results = compute_results(state, scenario_obj)
+    # What local supply covers (schools, majors, sectors with a rated ratio): said in the run's notes.
+    coverage_text, coverage = coverage_mod.coverage_notes(units, tables.get("schools"), set(crosswalk["major"]),
+                                                          results["gaps"], regions, sectors)
+    notes.extend(coverage_text)
     meta = {"horizon": int(horizon), "base_year": base_year, "years": years, "seed": int(seed),
             "n_paths": int(n_paths), "region": state.region,
             "scenario_id": scenario_obj.id if scenario_obj else None,
             "scenario": scenario_obj.to_dict() if scenario_obj else None,
-            "map_source": map_source, "notes": list(notes), "dataset_versions": {},
+            "map_source": map_source, "notes": list(notes), "coverage": coverage, "dataset_versions": {},
             "forecast_results": forecast_results}
     return PipelineResult(results=results, state=state, meta=meta)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from features.codes import CodeTree
+from forecasting import coverage as coverage_mod
 from forecasting import demand as demand_mod
 from forecasting import gaps as gaps_mod
 from forecasting import supply as supply_mod
@@ -247,17 +248,45 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
                      "graduate_entrants"]]
     supply_by_sector = _node_frame(state, {"graduate_entrants": node_supply.mean(axis=-1)})
 
-    gaps, ratio = gaps_mod.gap_table(hierarchy.nodes[["region", "sector"]], state.years,
-                                     nodes["graduate_openings"], node_supply,
-                                     state.shortage_threshold, state.surplus_threshold)
-    pressure = gaps_mod.pressure_table(state.pressure_keys, state.years, state.pressure_weights, ratio,
-                                       state.shortage_threshold, state.surplus_threshold)
+    gaps, pressure = _gaps_and_pressure(state, parts["graduate_openings"].mean(axis=-1), nodes["graduate_openings"],
+                                        node_supply)
     results = {"demand": demand, "supply": supply, "supply_by_sector": supply_by_sector, "gaps": gaps,
                "major_pressure": pressure}
     if state.region is not None:
         keep = CodeTree.from_table(state.tables["regions"]).descendants(state.region)
         results = {k: v[v["region"].isin(keep)].reset_index(drop=True) for k, v in results.items()}
     return results
+
+
+def _gaps_and_pressure(state: PipelineState, atom_openings: np.ndarray, openings: np.ndarray,
+                       node_supply: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Gaps and major pressure, rated only where local supply can carry a ratio (forecasting.coverage)."""
+    hierarchy = state.hierarchy
+    keys = hierarchy.nodes[["region", "sector"]]
+    regions, sectors = state.tables.get("regions"), state.tables.get("sectors")
+    openings_mean, supply_mean = openings.mean(axis=-1), node_supply.mean(axis=-1)
+    rating = coverage_mod.rate_gaps(hierarchy, regions, state.units["region"], atom_openings, openings_mean,
+                                    supply_mean, fed=(state.supply_weights > 0).any(axis=1))
+    gaps, ratio = gaps_mod.gap_table(keys, state.years, openings, node_supply, state.shortage_threshold,
+                                     state.surplus_threshold, rated=rating.rated, gap_known=rating.gap_known)
+    notes = coverage_mod.gap_notes(keys, rating, supply_mean, openings_mean, regions)
+    for name, values in notes.items():
+        gaps[name] = values.reshape(-1)
+
+    # Every (region, major) offered gets a pressure row; those without sector weights are not rated.
+    pairs = state.units[["region", "major"]].drop_duplicates()
+    weighted = set(zip(state.pressure_keys["region"], state.pressure_keys["major"]))
+    missing = pairs[[(r, m) not in weighted for r, m in zip(pairs["region"], pairs["major"])]]
+    keys_all = pd.concat([state.pressure_keys[["region", "major"]], missing], ignore_index=True)
+    weights = np.vstack([state.pressure_weights, np.zeros((len(missing), len(hierarchy.nodes)))])
+    pressure = gaps_mod.pressure_table(keys_all, state.years, weights, ratio, state.shortage_threshold,
+                                       state.surplus_threshold, rated=rating.rated)
+    reasons = coverage_mod.pressure_reasons(keys_all, state.years, weights, rating, hierarchy.nodes,
+                                            state.major_sector_map, regions, sectors)
+    for name, values in reasons.items():
+        pressure[name] = values.reshape(-1)
+    pressure = pressure.sort_values(["region", "major", "year"], kind="mergesort").reset_index(drop=True)
+    return gaps, pressure
 
 
 def apply_scenario(baseline_state: PipelineState, scenario) -> dict[str, pd.DataFrame]:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from early_warning import compute_warnings, load_rule_set
+from early_warning import LEVELS, compute_warnings, load_rule_set
 from features.contract import TABLE_NAMES
 from features.errors import TalentcastError
 from features.results import RESULT_KINDS
@@ -489,20 +489,29 @@ def _names(table: pd.DataFrame | None, key: str = "code") -> dict[str, tuple[str
 def summarise_gaps(results: dict, tables: dict, region: str, year: int, n: int = 5) -> dict[str, pd.DataFrame]:
     """Top shortage / surplus sectors and majors of `region` in `year`, with bilingual names.
 
-    Sectors no local major feeds (supply below one person) are listed apart: their ratio says only that
-    nothing is trained locally, not how short the market is.
+    Only rated gaps are ranked (forecasting.coverage): a sector with no or negligible local supply, or a region
+    whose schools are not all in the data, has no ratio and is listed apart with its reason - its "ratio" would
+    say only that little is trained locally, not how short the market is. Majors without a rated pressure are
+    not ranked either.
 
     Returns:
-        dict shortage_sectors, surplus_sectors, shortage_majors, surplus_majors, unsupplied_sectors.
+        dict shortage_sectors, surplus_sectors, shortage_majors, surplus_majors, not_rated_sectors (with
+        not_rated_reason, rating_note_zh, rating_note_en; largest openings first).
     """
     sector_names, major_names = _names(tables.get("sectors")), _names(tables.get("majors"))
     gaps = results["gaps"].query("region == @region and year == @year").copy()
     gaps["name_zh"] = gaps["sector"].map(lambda c: sector_names.get(c, (c, ""))[0])
     gaps["name_en"] = gaps["sector"].map(lambda c: sector_names.get(c, (c, ""))[1])
-    supplied = gaps[gaps["supply_mean"] >= 1]
+    rated = _rated(gaps, "ratio_median")
+    supplied = gaps[rated]
     pressure = results["major_pressure"].query("region == @region and year == @year").copy()
     pressure["name_zh"] = pressure["major"].map(lambda c: major_names.get(c, (c, ""))[0])
     pressure["name_en"] = pressure["major"].map(lambda c: major_names.get(c, (c, ""))[1])
+    pressure = pressure[_rated(pressure, "pressure_median")]
+    not_rated = gaps[~rated].copy()
+    for column in ("not_rated_reason", "rating_note_zh", "rating_note_en"):
+        if column not in not_rated:
+            not_rated[column] = None
     return {
         "shortage_sectors": supplied[supplied["p_shortage"] >= 0.5].sort_values(
             ["p_shortage", "ratio_median"], ascending=False).head(n),
@@ -512,15 +521,26 @@ def summarise_gaps(results: dict, tables: dict, region: str, year: int, n: int =
             ["p_shortage", "pressure_median"], ascending=False).head(n),
         "surplus_majors": pressure[pressure["p_surplus"] >= 0.5].sort_values(
             ["p_surplus", "pressure_median"], ascending=[False, True]).head(n),
-        "unsupplied_sectors": gaps[gaps["supply_mean"] < 1].sort_values("openings_mean", ascending=False),
+        "not_rated_sectors": not_rated.sort_values("openings_mean", ascending=False, kind="mergesort"),
     }
+
+
+def _rated(frame: pd.DataFrame, value: str) -> pd.Series:
+    """Rows with a rated value: not_rated_reason empty and the value known (results stored before the reason
+    column existed: a sector with supply below one person is not rated either)."""
+    rated = pd.to_numeric(frame[value], errors="coerce").notna()
+    if "not_rated_reason" in frame:
+        rated &= frame["not_rated_reason"].isna()
+    if "supply_mean" in frame:
+        rated &= pd.to_numeric(frame["supply_mean"], errors="coerce").fillna(0) >= 1
+    return rated
 
 
 def summarise_warnings(warnings: pd.DataFrame | None, n_examples: int = 3) -> dict[str, Any]:
     """Counts per level and per action, and a few example explanations (red first)."""
     if warnings is None or warnings.empty:
         return {"levels": {}, "actions": {}, "examples": []}
-    order = {"red": 0, "yellow": 1, "green": 2}
+    order = {level: i for i, level in enumerate(LEVELS)}
     examples = warnings.assign(_order=warnings["level"].map(order).fillna(3)).sort_values("_order")
     return {"levels": warnings["level"].value_counts().to_dict(),
             "actions": warnings["action"].value_counts().to_dict(),

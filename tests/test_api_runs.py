@@ -48,7 +48,9 @@ def test_recompute_stores_a_complete_run_that_readers_then_see(env):
     served = pd.DataFrame(body["items"]).set_index(["region", "sector", "year"]).sort_index()
     expected = stored.assign(year=stored["year"].astype(int)).set_index(["region", "sector", "year"]).sort_index()
     assert served["gap_mean"].to_numpy() == pytest.approx(expected["gap_mean"].to_numpy())
-    assert served["p_shortage"].to_numpy() == pytest.approx(expected["p_shortage"].to_numpy())
+    # Gaps that are not rated (no local supply) have no probability: served as null, stored as null.
+    assert served["p_shortage"].to_numpy() == pytest.approx(expected["p_shortage"].to_numpy(), nan_ok=True)
+    assert (served["p_shortage"].isna() == served["not_rated_reason"].notna()).all()
     warnings = env["client"].get("/v1/warnings", headers=bearer(env["keys"]["school"])).json()
     assert warnings["total"] == 2 and {w["school"] for w in warnings["items"]} == {"S001"}
     assert all(w["level"] in ("red", "yellow", "green") and w["explanation"] for w in warnings["items"])

@@ -47,7 +47,9 @@ YEARS = list(range(2014, 2024))
 def employment_frame() -> pd.DataFrame:
     rows = []
     for region, scale in (("450200", 1.0), ("450100", 0.6)):
-        for sector, base, growth in (("C36", 100_000, 0.03), ("E", 60_000, -0.01)):
+        # C36 at 20,000 (was 100,000): the schools' ~150 automotive entrants a year are then ~18% of its graduate
+        # openings; against 100,000 employed they were under 5%, too little local supply for a rated ratio.
+        for sector, base, growth in (("C36", 20_000, 0.03), ("E", 60_000, -0.01)):
             for i, year in enumerate(YEARS):
                 rows.append((region, sector, year, round(base * scale * (1 + growth) ** i)))
     return pd.DataFrame(rows, columns=["region", "sector", "year", "employed"])

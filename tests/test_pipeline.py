@@ -22,9 +22,9 @@ COLUMNS = {
     "supply_by_sector": "region, sector, year, graduate_entrants",
     "gaps": "region, sector, year, openings_mean, supply_mean, gap_mean, gap_lo_80, gap_hi_80, gap_lo_95, "
             "gap_hi_95, ratio_median, ratio_lo_80, ratio_hi_80, ratio_lo_95, ratio_hi_95, p_shortage, p_surplus, "
-            "shortage_threshold, surplus_threshold",
+            "shortage_threshold, surplus_threshold, not_rated_reason, rating_note_zh, rating_note_en",
     "major_pressure": "region, major, year, pressure_median, pressure_lo_80, pressure_hi_80, p_shortage, "
-                      "p_surplus",
+                      "p_surplus, rated_weight, not_rated_reason, rating_note_zh, rating_note_en",
 }
 
 
@@ -202,7 +202,14 @@ def test_property_random_small_cities_stay_coherent_and_non_negative(growth, int
     for year in result.meta["years"]:
         assert wide[("450200", "C", year)] >= wide[("450200", "C36", year)] + wide[("450200", "C35", year)] - 1e-6
         assert wide[("450000", "I", year)] >= wide[("450200", "I", year)] - 1e-6
-    assert (gaps["supply_mean"] >= 0).all() and gaps["p_shortage"].between(0, 1).all()
+    rated = gaps["not_rated_reason"].isna()
+    assert (gaps["supply_mean"] >= 0).all() and gaps.loc[rated, "p_shortage"].between(0, 1).all()
+    # Not rated exactly where local supply is below one person or 5% of the openings, or for the province
+    # (only one of its regions' schools is in the data): then no ratio and no probability.
+    city = gaps["region"] == "450200"
+    small = (gaps["supply_mean"] < 1) | (gaps["supply_mean"] < 0.05 * gaps["openings_mean"])
+    assert (rated == (city & ~small)).all()
+    assert gaps.loc[~rated, ["ratio_median", "p_shortage", "p_surplus"]].isna().all().all()
     assert (result.results["supply"]["graduate_entrants"] <= result.results["supply"]["expected_graduates"]
             + 1e-9).all()
 
@@ -244,6 +251,10 @@ def test_cli_run_stores_results_state_and_tracks_scenarios(capsys):
     assert code == 0, err
     assert "run 1 stored" in out and "not tracked" in out
     assert "Top surplus sectors 过剩行业" in out and "P(surplus) = " in out
+    # The run notes say what local supply covers (and that Guangxi cannot be rated on Liuzhou's schools).
+    assert "note: supply coverage 450200 Liuzhou: 2 school(s) with enrolment (of 2 in the schools table), " \
+           "3 major(s)" in out
+    assert "note: supply coverage 450000 Guangxi: 0 of 2 sectors rated (incomplete_supply for the others)" in out
     with Storage() as storage:
         run = storage.latest_run()
         assert run.run_id == 1 and run.dataset_versions == versions and run.horizon == 4
@@ -291,7 +302,7 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert err.strip() == f"error: {bad}: changes[0].target.sector: is required"
 
 
-def test_demo_summary_ranks_surplus_and_keeps_unsupplied_sectors_apart(exact):
+def test_demo_summary_ranks_surplus_and_keeps_unrated_sectors_apart(exact):
     from talentcast.service import summarise_gaps
 
     tables = tiny_tables()
@@ -308,4 +319,4 @@ def test_demo_summary_ranks_surplus_and_keeps_unsupplied_sectors_apart(exact):
     results["gaps"].loc[results["gaps"]["sector"] == "C36", "p_shortage"] = 1.0
     summary = summarise_gaps(results, tables, "450200", 2025)
     assert "C36" not in set(summary["shortage_sectors"]["sector"])
-    assert list(summary["unsupplied_sectors"]["sector"]) == ["C36"]
+    assert list(summary["not_rated_sectors"]["sector"]) == ["C36"]

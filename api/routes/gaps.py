@@ -23,7 +23,9 @@ async def list_gaps(
     year: Annotated[int | None, Query(ge=1990, le=2060)] = None,
     run_id: RunIdQuery = None,
 ) -> Any:
-    """gap = openings - supply; ratio = openings / supply; p_shortage = P(ratio > shortage_threshold)."""
+    """gap = openings - supply; ratio = openings / supply; p_shortage = P(ratio > shortage_threshold). A gap
+    that is not rated (no or negligible local supply, or the region's schools not all in the data) has a null
+    ratio and probabilities, `not_rated_reason` and `rating_note` saying why."""
 
     key, storage, cache, lang, pagination = ctx.key, ctx.storage, ctx.cache, ctx.lang, ctx.pagination
 
@@ -35,6 +37,7 @@ async def list_gaps(
             cache, storage, run, "gaps", model=ResultPage[Gap], limit=pagination.limit, offset=pagination.offset,
             equals={**equals, "sector": sector}, within=within, year_from=year, year_to=year,
             lang=lang, name_tables={"region": "regions", "sector": "sectors"},
+            transform=lambda items: queries.pick_language(items, "rating_note", lang),
         ))
 
     return await queries.serve_cached(handler)

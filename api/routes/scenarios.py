@@ -57,6 +57,7 @@ def run_scenario(
         "school": queries.name_lookup(cache, storage, "schools", lang),
         "major": queries.name_lookup(cache, storage, "majors", lang)})
     queries.pick_language(warning_items, "explanation", lang)
+    queries.pick_language(gap_items, "rating_note", lang)
     return {"baseline_run_id": int(run.run_id), "scenario": queries.clean(parsed.to_dict()),
             "gaps": gap_items, "warnings": warning_items,
             "generated_inputs": queries.generated_tables(cache, storage, run.dataset_versions or {})}

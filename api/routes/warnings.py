@@ -11,11 +11,12 @@ from api.deps import ReadDep
 from api.routes.common import RunIdQuery, json_response, region_scope, select_run
 from api.schemas import ResultPage, Warning
 from api.security import school_filter
-from early_warning import BUILTIN_RULE_SETS
+from early_warning import BUILTIN_RULE_SETS, LEVELS
 from talentcast.service import Service
 
 # Only built-in rule sets by name: a path from a client must never be read on the server.
 RuleSetName = Literal[BUILTIN_RULE_SETS]  # type: ignore[valid-type]
+Level = Literal[LEVELS]  # type: ignore[valid-type]  # red, yellow, green, not_rated
 
 router = APIRouter(prefix="/v1", tags=["warnings"])
 
@@ -25,7 +26,9 @@ async def list_warnings(
     ctx: ReadDep,
     school: Annotated[str | None, Query(max_length=20)] = None,
     major: Annotated[str | None, Query(max_length=20)] = None,
-    level: Annotated[Literal["red", "yellow", "green"] | None, Query()] = None,
+    level: Annotated[Level | None, Query(description="red, yellow, green or not_rated (无法评估: no rule fired "
+                                         "and the major's demand - or, for outcome-only rule sets, its "
+                                         "employment outcome - is unknown)")] = None,
     year: Annotated[int | None, Query(ge=1990, le=2060, description="plan year (招生计划年度)")] = None,
     region: Annotated[str | None, Query(max_length=20)] = None,
     run_id: RunIdQuery = None,

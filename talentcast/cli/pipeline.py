@@ -61,6 +61,11 @@ def _progress_bar(enabled: bool = True):
     return _Finish(), advance
 
 
+_REASON_TEXT = {"no_supply": "no local major feeds them 本地无对口专业",
+                "negligible_supply": "local supply below 1 person or 5% of openings 本地供给可忽略",
+                "incomplete_supply": "the region's schools are not all in the data 学校数据不全"}
+
+
 def _pct(value: float) -> str:
     return f"{100 * value:.0f}%"
 
@@ -95,10 +100,16 @@ def _print_summary(stored, region: str, year: int, n: int = 5) -> None:
             echo(f"    {row.major} {row.name_zh}" + (f" / {row.name_en}" if row.name_en else "")
                  + f": pressure {row.pressure_median:.2f} (80%: {row.pressure_lo_80:.2f}-{row.pressure_hi_80:.2f}),"
                  f" P = {_pct(p)}")
-    unsupplied = summary["unsupplied_sectors"]
-    if len(unsupplied):
-        echo(f"  No local major feeds {len(unsupplied)} sector(s) (their demand is met from outside): "
-             + ", ".join(unsupplied["sector"].head(8)))
+    not_rated = summary["not_rated_sectors"]
+    if len(not_rated):
+        by_reason: dict[str, list[str]] = {}
+        for sector, reason in zip(not_rated["sector"], not_rated["not_rated_reason"]):
+            by_reason.setdefault(str(reason) if isinstance(reason, str) else "no_supply", []).append(str(sector))
+        echo(f"  Not rated 不评估 ({len(not_rated)} sector(s), no ratio - too little local supply for one to mean "
+             "anything; never ranked): "
+             + "; ".join(f"{_REASON_TEXT.get(reason, reason)}: {', '.join(codes[:8])}"
+                         + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
+                         for reason, codes in by_reason.items()))
     if stored.warnings is not None:
         counts = summarise_warnings(stored.warnings)
         echo("\nMajor warnings 专业预警 (plan year "

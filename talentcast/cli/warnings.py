@@ -1,7 +1,7 @@
 """CLI command: warnings (专业预警) - read the latest run's warnings or recompute them with another rule set.
 
     talentcast warnings [--school CODE] [--rules NAME|FILE] [--format table|csv|json] [--year Y]
-                        [--region CODE] [--min-class-size N] [--level red|yellow|green] [--output FILE]
+                        [--region CODE] [--min-class-size N] [--level red|yellow|green|not_rated] [--output FILE]
     talentcast warnings --list-rules          # built-in rule sets and the regions using them
     talentcast warnings --check-rules FILE    # validate a rule file (exit 2 with file/rule/field/reason)
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import typer
 
-from early_warning import list_rule_sets, load_rule_set
+from early_warning import LEVELS, list_rule_sets, load_rule_set
 from features.errors import TalentcastError
 from talentcast.cli.app import app
 from talentcast.service import Service
@@ -93,7 +93,8 @@ def warnings_command(
     region: str | None = typer.Option(None, "--region", help="Only schools in this region (GB/T 2260 code)."),
     min_class_size: int | None = typer.Option(None, "--min-class-size", min=0,
                                               help="Minimum viable class (default 20); 0 disables it."),
-    level: str | None = typer.Option(None, "--level", help="Only red, yellow or green warnings."),
+    level: str | None = typer.Option(None, "--level", help="Only red, yellow, green or not_rated (无法评估) "
+                                     "warnings."),
     explain: bool = typer.Option(False, "--explain", help="Table format: print the explanation of each "
                                  "warning (always on with --school)."),
     list_rules: bool = typer.Option(False, "--list-rules", help="List the built-in rule sets and exit."),
@@ -104,8 +105,8 @@ def warnings_command(
     """Major warnings per school: level, action, recommended intake, rules and reasons 专业预警."""
     if fmt not in _FORMATS:
         raise TalentcastError(f"unknown format {fmt!r}; use table, csv or json")
-    if level is not None and level not in ("red", "yellow", "green"):
-        raise TalentcastError(f"unknown level {level!r}; use red, yellow or green")
+    if level is not None and level not in LEVELS:
+        raise TalentcastError(f"unknown level {level!r}; use {', '.join(LEVELS[:-1])} or {LEVELS[-1]}")
     if list_rules:
         sets = list_rule_sets()
         if fmt == "json":

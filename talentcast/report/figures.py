@@ -24,7 +24,7 @@ MOE_EMPLOYMENT_RATE_FLOOR = 0.60
 NBS_LEVEL_BREAK_YEAR = 2013
 
 _WARNING_ACTIONS = ("expand", "hold", "shrink", "suspend")
-_LEVEL_COLOURS = {"red": "#c0392b", "yellow": "#f1c40f", "green": "#27ae60"}
+_LEVEL_COLOURS = {"red": "#c0392b", "yellow": "#f1c40f", "green": "#27ae60", "not_rated": "#95a5a6"}
 
 
 # --------------------------------------------------------------------------------------------------- names
@@ -448,7 +448,7 @@ def plot_scenario_timeline(before: pd.DataFrame, after: pd.DataFrame, sector: st
 
 def plot_warning_actions(warnings: pd.DataFrame, *, plan_year: int | None = None,
                          fonts: FontSupport | None = None) -> Figure:
-    """Bars: how many (school, major) pairs get each recommended action, split by card level (red/yellow/green).
+    """Bars: how many (school, major) pairs get each recommended action, split by card level (red/yellow/green/not rated).
 
     Args:
         warnings: warnings result (plan_year, action, level).

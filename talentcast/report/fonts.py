@@ -67,6 +67,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "level_red": ("红牌", "red card"),
     "level_yellow": ("黄牌", "yellow card"),
     "level_green": ("绿牌", "green card"),
+    "level_not_rated": ("无法评估", "not rated"),
     "mase_title": ("回测误差 MASE（越低越好）", "Backtest MASE (lower is better)"),
     "model": ("模型", "model"),
     "generated_note": ("含生成数据", "includes generated data"),
