@@ -10,7 +10,7 @@ import sys
 import typer
 
 from features.errors import TalentcastError
-from talentcast.cli import data, forecast, pipeline, report, service, warnings  # noqa: F401 - registers commands
+from talentcast.cli import data, forecast, pipeline, report, service, warnings, workspace  # noqa: F401 - registers
 from talentcast.cli.app import app
 
 

@@ -28,7 +28,6 @@ from talentcast import reference_data
 from talentcast.demo.assumptions import (
     COMPLETION_RATE_RANGE,
     COVID_2020_FACTOR,
-    DEMO_PARENT_REGION,
     DEMO_REGION,
     DIVISION_SHARE_NOISE_SD,
     DIVISION_YEARS,
