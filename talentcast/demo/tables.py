@@ -411,9 +411,10 @@ from the tables)
 - a growing sector short of graduates: automotive C36 (employment grows, graduate openings well above the
   entrants of the demo majors);
 - shrinking sectors: construction machinery C35, construction E, real estate K and mining B after 2020;
-- a major with an employment rate under 60% two years running, and majors under 40% (real-estate management
-  440701 after the property slump, mining 620501, appliance repair 710105): material for red cards, shrink
-  and suspend;
+- a major with an employment rate under 60% two years running, and majors under 40% (mining 620501,
+  construction-machinery repair 700204, appliance repair 710105): material for red cards, shrink and suspend;
+  real-estate management 440701 slides after the property slump (Liuzhou's real real-estate employment was
+  large in 2013-2015, so it stays just above 60%);
 - over-supplied majors (the sectors they feed have fewer graduate openings than entrants), and majors
   comfortably above 80% in growing sectors (automotive, rail, nursing, logistics): green cards and expand.
 """
