@@ -36,15 +36,15 @@ from forecasting.pipeline import PipelineResult, run_pipeline
 from forecasting.results import PipelineState, apply_scenario
 from forecasting.scenarios import Scenario, load_scenario
 from talentcast.reference_data import with_crosswalk_reference
-from talentcast.demo import GENERATED_DIR, build_demo_tables
+from talentcast.demo import DEMO_REGION, GENERATED_DIR, build_demo_tables
 from talentcast.provenance import GENERATED, KINDS, USER_SUPPLIED, dataset_kind, kind_label, with_kind
 from talentcast.settings import Settings, get_settings
 from talentcast.storage import DatasetVersion, RunMeta, Storage, referenced_tables
 from talentcast.tracking import track_run
 from talentcast.workspace import (
-    DEMO_WORKSPACE,
     Region,
     Workspace,
+    demo_workspace,
     new_workspace,
     read_workspace,
     resolve_region,
@@ -238,7 +238,7 @@ class Service:
                    f"{dataset_kind(version.metadata)})")
             loaded.append(version)
         if self.workspace() is None:
-            write_workspace(self.settings.home, Workspace(kind=DEMO_WORKSPACE))
+            write_workspace(self.settings.home, demo_workspace(DEMO_REGION))
         return loaded
 
     # ------------------------------------------------------------------------------------------- workspaces
@@ -419,9 +419,10 @@ class Service:
         versions = self.storage.current_versions()
         provenance = self.provenance(versions)
         workspace_region = self._check_real_workspace(versions, provenance, allow_generated)
-        if region is None and workspace_region is not None:
-            region = workspace_region
         tables = self.storage.load_tables()
+        region_note = None
+        if region is None and workspace_region is not None:
+            region, region_note = _region_with_employment(tables, workspace_region)
         horizon_note = None
         if horizon:
             horizon = int(horizon)
@@ -431,8 +432,9 @@ class Service:
         result = run_pipeline(with_crosswalk_reference(tables), horizon=horizon, scenario=scenario_obj,
                               seed=self.settings.random_seed, n_paths=n_paths, region=region, method=method,
                               engine=engine, progress=step, breaks=breaks)
-        if horizon_note:
-            result.meta["notes"].insert(0, horizon_note)
+        for note in (horizon_note, region_note):
+            if note:
+                result.meta["notes"].insert(0, note)
         result.meta["notes"].insert(0, provenance_note(provenance))
         result.meta["provenance"] = provenance
         result.meta["dataset_versions"] = dict(versions)
@@ -595,6 +597,26 @@ class Service:
             tmp.replace(path)  # atomic: a reader never sees half a file
         except OSError:
             logger.warning("could not save the pipeline state of run %s", run_id, exc_info=True)
+
+
+def _region_with_employment(tables: Mapping[str, pd.DataFrame], region: str) -> tuple[str, str | None]:
+    """`region`, or its nearest ancestor with employment rows when it has none (a city missing from the city
+    panel): results are then kept for that ancestor and everything in it, and the note says so."""
+    employment, regions = tables.get("employment"), tables.get("regions")
+    if employment is None or regions is None or employment.empty:
+        return region, None
+    observed = set(employment["region"].astype(str))
+    parents = {str(c): (None if p is None or pd.isna(p) else str(p)) for c, p in zip(regions["code"], regions["parent"])}
+    below = {code for code in parents if code == region or parents.get(code) == region}
+    if observed & below:
+        return region, None
+    ancestor = parents.get(region)
+    while ancestor is not None and ancestor not in observed:
+        ancestor = parents.get(ancestor)
+    if ancestor is None:
+        return region, None
+    return ancestor, (f"region {region} has no employment series of its own: results are for {ancestor}, which "
+                      f"contains it (its schools' supply counts there)")
 
 
 def file_metadata(path: str | Path, metadata: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -110,6 +110,13 @@ def new_workspace(region: Region) -> Workspace:
                      talentcast_version=__version__)
 
 
+def demo_workspace(region: str | None = None) -> Workspace:
+    """The marker of the demo's own workspace (`talentcast demo`): generated data, never a real workspace."""
+    return Workspace(kind=DEMO_WORKSPACE, region=region,
+                     created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                     talentcast_version=__version__)
+
+
 def default_directory(region: Region) -> Path:
     """Where `talentcast init` puts a workspace without --dir: ./talentcast-<code>."""
     return Path(f"talentcast-{region.code}")

@@ -288,3 +288,20 @@ def test_province_run_forecasts_every_city_coherently(tmp_path):
     assert ((supply["450000"] - supply[["450100", "450200"]].sum(axis=1)).abs() < 1e-6).all()
     assert (supply.drop(columns=["450000", "450100", "450200"]) == 0).all(axis=None)
     assert supply["450200"].sum() > 0 and supply["450100"].sum() > 0
+
+
+def test_city_without_a_sector_series_runs_on_its_province(tmp_path):
+    """日喀则 (540200) is in the city totals but not in the sector panel: init says so, the run uses Tibet."""
+    settings = Settings(home=tmp_path / "rkz")
+    schools = pd.read_csv(FIXTURES / "schools_610100.csv", dtype=str).assign(region="540200")
+    schools.to_csv(tmp_path / "schools.csv", index=False)
+    with Storage(settings.database_url) as st:
+        service = Service(st, settings)
+        report = service.init_workspace("日喀则")
+        assert [str(r) for r in report.missing_employment] == ["日喀则市 (540200)"]
+        assert [r.code for r in report.employment_regions] == ["540000"]
+        service.ingest("schools", tmp_path / "schools.csv")
+        service.ingest("enrolment", FIXTURES / "enrolment_610100.csv")
+        stored = service.run(track=False, n_paths=20, method="drift")
+    assert stored.region == "540000" and set(stored.result.results["gaps"]["region"]) == {"540000"}
+    assert "; region 540200 has no employment series of its own: results are for 540000" in stored.meta.notes

@@ -127,8 +127,12 @@ def _report(stored, region: str | None, settings) -> None:
         if not note.startswith("data 数据 - "):  # the provenance note, printed above
             typer.echo(f"note: {note}")
     shown = region or settings.default_region
-    if shown not in set(stored.result.results["gaps"]["region"]):
-        shown = str(stored.result.results["gaps"]["region"].iloc[-1])
+    gap_regions = stored.result.results["gaps"]["region"]
+    if gap_regions.empty:
+        typer.echo("no gap rows: no employment series in the run's regions")
+        return
+    if shown not in set(gap_regions):
+        shown = str(gap_regions.iloc[-1])
     # The year the cohort admitted in the next admission season graduates (3-year programmes), within the
     # horizon; the admission season is the one after the latest recorded intake, as for the warnings.
     plan_year = int(stored.tables["enrolment"]["year"].max()) + 1 if len(stored.tables["enrolment"]) else None
