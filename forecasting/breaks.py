@@ -20,6 +20,7 @@ from features.series import Panel, log_diffs, ordinal_to_period, period_to_ordin
 # Known breaks of the embedded real datasets: dataset (file stem) -> periods where a new level starts.
 KNOWN_BREAKS: dict[str, tuple[str, ...]] = {
     "employment_by_province_sector_2009_2015": ("2013",),
+    "city_employment_by_sector_2003_2015": ("2013",),  # same survey frame (Liuzhou construction 3.44 -> 16.08)
 }
 
 DETECT_THRESHOLD = 4.0  # robust z-score of a growth rate that counts as a level shift

@@ -70,11 +70,13 @@ def region_scope(regions: pd.DataFrame, region: str | None) -> set[str] | None:
 
 
 def engine_forecast(frame: pd.DataFrame, horizon: int, n_paths: int, seed: int, method: str = "auto",
-                    engine: str = "local", scheduler=None) -> tuple[pd.DataFrame, list]:
+                    engine: str = "local", scheduler=None, breaks=None) -> tuple[pd.DataFrame, list]:
     """Sample paths from the forecasting engine, one engine call per group of series ending in the same year.
 
     Series that end early (e.g. provincial data to 2015 next to city data to 2025) need a longer horizon; fitting
     them apart keeps the model selection of the up-to-date series at the horizon they are used for.
+    `breaks` is the engine's argument (None: detect level shifts; a list of periods: declared for every series,
+    plus detection), e.g. ["2013"] for the NBS survey-frame break the employment dataset declares.
 
     Returns:
         (paths with series_id, period, path, value, model; list of the engine's ForecastResult per group).
@@ -85,7 +87,8 @@ def engine_forecast(frame: pd.DataFrame, horizon: int, n_paths: int, seed: int, 
     parts, results = [], []
     for end, ids in sorted(last.groupby(last).groups.items()):
         group = frame[frame["series_id"].isin(set(ids))]
-        result = forecast(group, target - int(end), method=method, engine=engine, scheduler=scheduler)
+        result = forecast(group, target - int(end), method=method, engine=engine, scheduler=scheduler,
+                          breaks=breaks)
         models = dict(zip(result.selection["series_id"], result.selection["model"]))
         # Paths are drawn in blocks and kept compact (categorical ids, integer years): the engine's frame has
         # string columns, and a province's 1,000 paths of 600 series would otherwise take about 1 GB.
@@ -155,23 +158,35 @@ def _has_crosswalk(tables: dict[str, pd.DataFrame]) -> bool:
     return given is not None and not given.empty
 
 
+def build_crosswalk(links: pd.DataFrame, occupation_sector: pd.DataFrame, majors: pd.DataFrame,
+                    sectors: pd.DataFrame) -> pd.DataFrame:
+    """The official major -> sector map for a sector list: `features.crosswalk.build_major_sector_map`, with
+    divisions the sector list lacks folded into their section (weights of a major still sum to 1).
+
+    Returns:
+        contract major_sector_map frame (major, sector, weight), majors with usable links only.
+    """
+    built = build_major_sector_map(links, occupation_sector, majors)
+    # The occupation table may name divisions the run's sector list lacks: fall back to their section.
+    known = set(sectors["code"].astype(str))
+    built = built.assign(sector=[s if s in known else s[:1] for s in built["sector"].astype(str)])
+    built = built[built["sector"].isin(known)]
+    built = built.groupby(["major", "sector"], as_index=False)["weight"].sum()
+    built["weight"] = built["weight"] / built.groupby("major")["weight"].transform("sum")
+    return built.assign(major=built["major"].astype(str))[["major", "sector", "weight"]]
+
+
 def _crosswalk(tables: dict[str, pd.DataFrame], notes: list[str]) -> tuple[pd.DataFrame, str]:
     """The major -> sector map of the run: the given table, else one built from the crosswalk sources."""
     if _has_crosswalk(tables):
         given = tables["major_sector_map"]
         return given.assign(major=given["major"].astype(str), sector=given["sector"].astype(str)), "given"
     links, occupation_sector = (tables[name] for name in CROSSWALK_SOURCES)
-    built = build_major_sector_map(links, occupation_sector, tables["majors"])
-    # The occupation table may name divisions the run's sector list lacks: fall back to their section.
-    known = set(tables["sectors"]["code"].astype(str))
-    built = built.assign(sector=[s if s in known else s[:1] for s in built["sector"].astype(str)])
-    built = built[built["sector"].isin(known)]
-    built = built.groupby(["major", "sector"], as_index=False)["weight"].sum()
-    built["weight"] = built["weight"] / built.groupby("major")["weight"].transform("sum")
+    built = build_crosswalk(links, occupation_sector, tables["majors"], tables["sectors"])
     notes.append(f"major_sector_map was not given: built with features.crosswalk.build_major_sector_map from "
                  f"the official MOE major->occupation links and the occupation->sector table "
                  f"({built['major'].nunique()} majors mapped)")
-    return built.assign(major=built["major"].astype(str)), "built"
+    return built, "built"
 
 
 def supply_weight_matrix(hierarchy: Hierarchy, units: pd.DataFrame, crosswalk: pd.DataFrame) -> np.ndarray:
@@ -219,7 +234,7 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
                  n_paths: int = 1000, region: str | None = None, method: str = "auto", engine: str = "local",
                  scheduler=None, shortage_threshold: float = gaps_mod.DEFAULT_SHORTAGE_THRESHOLD,
                  surplus_threshold: float = gaps_mod.DEFAULT_SURPLUS_THRESHOLD, sampler: Sampler | None = None,
-                 progress: Callable[[str], None] | None = None) -> PipelineResult:
+                 progress: Callable[[str], None] | None = None, breaks=None) -> PipelineResult:
     """Fit the demand and supply sides once and compute all results (pure: no files, no database).
 
     Args:
@@ -236,6 +251,9 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
         sampler: optional function (frame, horizon, n_paths, seed) -> sample paths (series_id, period, path,
             value); default: the forecasting engine.
         progress: optional callback receiving a step name (the CLI advances a progress bar with it).
+        breaks: level shifts of the employment series, passed to the engine (None: detected; a list of
+            periods, e.g. ["2013"]: declared for every series, detection still on). The service passes the
+            periods the employment dataset's metadata declares (`"breaks"`).
 
     Returns:
         PipelineResult(results, state, meta).
@@ -280,7 +298,11 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
     nodes = last_year.index.to_frame(index=False)
     series = employment_series(employment)
     if sampler is None:
-        paths, forecast_results = engine_forecast(series, horizon, n_paths, seed, method, engine, scheduler)
+        paths, forecast_results = engine_forecast(series, horizon, n_paths, seed, method, engine, scheduler,
+                                                  breaks=breaks)
+        if breaks:
+            notes.append(f"declared level shift(s) {', '.join(map(str, breaks))} (survey-frame change) applied "
+                         "to the employment history before forecasting")
         model_name = method
     else:
         paths = sampler(series, int(base_year + horizon - last_year.min()), n_paths, seed)
@@ -349,5 +371,6 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
             "scenario_id": scenario_obj.id if scenario_obj else None,
             "scenario": scenario_obj.to_dict() if scenario_obj else None,
             "map_source": map_source, "notes": list(notes), "coverage": coverage, "dataset_versions": {},
+            "breaks": list(breaks) if breaks else [],
             "forecast_results": forecast_results}
     return PipelineResult(results=results, state=state, meta=meta)

@@ -139,8 +139,8 @@ def reconcile_atoms(hierarchy: Hierarchy, base: np.ndarray, variance: np.ndarray
         base: (n_nodes, n_years, n_paths) base forecasts (sample paths) of the observed nodes.
         variance: (n_nodes, n_years) forecast variance used for the weights; None = the variance across paths.
         max_nnls: most (year, path) columns solved again by non-negative least squares (default: what costs
-            about as much as 1e8 / n_atoms^2 columns, i.e. all of them for a city, a few hundred for a
-            province, since one NNLS costs ~n_atoms^3); beyond that budget
+            about as much as 1e8 / n^2 columns, n = atoms of the largest independent block (`components`), since
+            one NNLS costs ~n^3: all of them for a city or a province by section); beyond that budget
             (large, badly inconsistent inputs) negative atoms are set to zero instead, which keeps the result
             coherent and non-negative but lets the parent absorb the whole discrepancy.
         report: optional dict filled with "nnls" and "clipped" column counts (for the run's notes).
@@ -169,17 +169,56 @@ def reconcile_atoms(hierarchy: Hierarchy, base: np.ndarray, variance: np.ndarray
         solved.append((t, lhs, rhs, negative))
         atoms[:, t, :] = solution
     n_negative = sum(len(neg) for *_, neg in solved)
+    # The problem falls apart into independent blocks (atoms linked through a node they share: e.g. one block
+    # per section when only regions nest), and NNLS of a block-diagonal problem is NNLS of each block: only
+    # the blocks with a negative atom are solved again, at the cost of their own size.
+    blocks = components(hierarchy.summing)
+    largest = max((len(atom_ids) for _, atom_ids in blocks), default=1)
     if max_nnls is None:
-        max_nnls = max(300, int(1e8 / max(1, hierarchy.summing.shape[1]) ** 2))
+        max_nnls = max(300, int(1e8 / max(1, largest) ** 2))
     if 0 < n_negative <= max_nnls:
         # Solve those columns again with non-negative least squares: the discrepancy is shared by the weights.
         for t, lhs, rhs, negative in solved:
             for k in negative:
-                atoms[:, t, k] = nnls(lhs, rhs[:, k])[0]
+                column = atoms[:, t, k]
+                for node_ids, atom_ids in blocks:
+                    if (column[atom_ids] < -1e-9 * (1 + np.abs(column).max())).any():
+                        column[atom_ids] = nnls(lhs[np.ix_(node_ids, atom_ids)], rhs[node_ids, k])[0]
+                atoms[:, t, k] = column
     if report is not None:
         report["nnls"] = n_negative if n_negative <= max_nnls else 0
         report["clipped"] = 0 if n_negative <= max_nnls else n_negative
     return np.maximum(atoms, 0.0)
+
+
+def components(summing: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Independent blocks of a summing matrix: (node rows, atom columns) of each connected component.
+
+    Two atoms are in one block when some node contains both; nodes and atoms of different blocks never meet,
+    so least squares (with or without the non-negativity constraint) can be solved block by block.
+    """
+    n_nodes, n_atoms = summing.shape
+    parent = list(range(n_atoms))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for row in summing:
+        members = np.flatnonzero(row)
+        for other in members[1:]:
+            ra, rb = find(int(members[0])), find(int(other))
+            if ra != rb:
+                parent[rb] = ra
+    roots = np.array([find(a) for a in range(n_atoms)])
+    out = []
+    for root in np.unique(roots):
+        atom_ids = np.flatnonzero(roots == root)
+        node_ids = np.flatnonzero(summing[:, atom_ids].any(axis=1))
+        out.append((node_ids, atom_ids))
+    return out
 
 
 def aggregate(hierarchy: Hierarchy, atoms: np.ndarray) -> np.ndarray:

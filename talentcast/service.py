@@ -2,9 +2,13 @@
 
     load tables -> pipeline -> warnings -> track -> store
 
-Every door calls this module and nothing else for that job: the CLI (`talentcast ingest / run / demo /
+Every door calls this module and nothing else for that job: the CLI (`talentcast init / ingest / run / demo /
 warnings / export`), the API (uploads, POST /v1/runs, scenarios, warnings for another rule set), the demo,
 the notebooks and the benchmarks. Same input, same answer, whichever door a user comes in by.
+
+Provenance: every dataset version's metadata says its kind (talentcast.provenance: real / user-supplied /
+defaulted / generated); a run lists the kinds of the tables it used, and in a real workspace (made by
+`init_workspace`, talentcast.workspace) it refuses generated tables unless asked (`allow_generated`).
 
 `Service(storage, settings)` holds no state of its own beyond the fitted pipeline states it keeps for
 scenarios (a small LRU shared by every Service of the process, keyed by database and run).
@@ -32,10 +36,22 @@ from forecasting.pipeline import PipelineResult, run_pipeline
 from forecasting.results import PipelineState, apply_scenario
 from forecasting.scenarios import Scenario, load_scenario
 from talentcast.reference_data import with_crosswalk_reference
-from talentcast.demo import build_demo_tables
+from talentcast.demo import DEMO_REGION, GENERATED_DIR, build_demo_tables
+from talentcast.provenance import GENERATED, KINDS, USER_SUPPLIED, dataset_kind, kind_label, with_kind
 from talentcast.settings import Settings, get_settings
 from talentcast.storage import DatasetVersion, RunMeta, Storage, referenced_tables
 from talentcast.tracking import track_run
+from talentcast.workspace import (
+    Region,
+    Workspace,
+    demo_workspace,
+    new_workspace,
+    read_workspace,
+    resolve_region,
+    workspace_regions,
+    workspace_tables,
+    write_workspace,
+)
 
 logger = logging.getLogger("talentcast.service")
 
@@ -60,6 +76,22 @@ class StoredRun:
     warnings: pd.DataFrame | None
     tables: dict[str, pd.DataFrame]
     meta: RunMeta | None = None
+    provenance: dict[str, list[str]] = field(default_factory=dict)  # kind -> ["schools v1", ...]
+    region: str | None = None  # the region the run kept results for (None: the schools' regions)
+
+
+@dataclass
+class WorkspaceReport:
+    """What `Service.init_workspace` did: the region, the folder, the dataset versions it stored."""
+
+    region: Region
+    home: Path
+    workspace: Workspace
+    versions: list[tuple[DatasetVersion, bool]]  # (version, newly stored)
+    employment_regions: list[Region]
+    missing_employment: list[Region]
+    employment_years: dict[str, tuple[int, int]] = field(default_factory=dict)  # region -> (first, last year)
+    breaks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -176,7 +208,7 @@ class Service:
         """
         checked = self.validate(table, path, source=source, action="ingest")
         name = source or str(path)
-        return (checked, *self.store(table, checked.frame, name, metadata, skip_unchanged))
+        return (checked, *self.store(table, checked.frame, name, file_metadata(path, metadata), skip_unchanged))
 
     def ingest_frame(self, table: str, frame: pd.DataFrame, source: str,
                      metadata: Mapping[str, Any] | None = None, skip_unchanged: bool = True
@@ -196,57 +228,215 @@ class Service:
             progress: called with one line per table, e.g. "regions v1 stored (12 rows)".
             tables: {table: (frame, metadata)} instead of `talentcast.demo.build_demo_tables()`.
         """
+        self.refuse_in_real_workspace("the demo data (generated) is not loaded into it")
         report = progress or (lambda message: None)
         loaded: list[DatasetVersion] = []
         for table, (frame, metadata) in (tables if tables is not None else build_demo_tables()).items():
             source = str((metadata or {}).get("source_file") or EMBEDDED_SOURCE)
             version, stored = self.ingest_frame(table, frame, source, metadata, skip_unchanged=True)
-            report(f"{table} v{version.version} {'stored' if stored else 'unchanged'} ({version.rows} rows)")
+            report(f"{table} v{version.version} {'stored' if stored else 'unchanged'} ({version.rows} rows, "
+                   f"{dataset_kind(version.metadata)})")
             loaded.append(version)
+        if self.workspace() is None:
+            write_workspace(self.settings.home, demo_workspace(DEMO_REGION))
         return loaded
+
+    # ------------------------------------------------------------------------------------------- workspaces
+
+    def workspace(self) -> Workspace | None:
+        """The workspace marker of the home folder (None: a plain home, e.g. the default ./.talentcast)."""
+        return read_workspace(self.settings.home)
+
+    def real_workspace_region(self) -> str | None:
+        """The region of the real workspace this storage belongs to (marker file or stored metadata), else None."""
+        marker = self.workspace()
+        if marker is not None and marker.is_real:
+            return marker.region
+        regions = self.storage.current_version("regions")
+        if regions is not None and regions.metadata.get("workspace"):
+            return str(regions.metadata["workspace"])
+        return None
+
+    def refuse_in_real_workspace(self, what: str) -> None:
+        """Raise when this is a real workspace: the demo lives in its own workspace and never leaks into one."""
+        region = self.real_workspace_region()
+        if region is None:
+            return
+        marker = self.workspace()
+        name = marker.describe() if marker is not None and marker.is_real else f"the workspace of region {region}"
+        raise TalentcastError(
+            f"{self.settings.home} is {name} (real data): {what}; run the demo in its own folder, e.g. "
+            f"`talentcast demo --dir ./talentcast-demo` / 真实工作区不载入演示数据")
+
+    def init_workspace(self, region: str | Region, progress: Callable[[str], None] | None = None
+                       ) -> WorkspaceReport:
+        """Make the home folder the workspace of one city or province and load its real tables.
+
+        Stores, in contract order, the regions, sectors and majors (real code lists), the real employment of
+        the region and its province (a province: and all its prefecture cities), the official crosswalk (real,
+        derived) and default sector parameters (defaulted), then writes `workspace.json`. Running it again for
+        the same region stores nothing new. The planner then ingests schools and enrolment and runs.
+
+        Raises:
+            TalentcastError: unknown region (close matches named); the folder is the demo workspace, another
+                region's workspace, or already holds data of its own.
+        """
+        target = region if isinstance(region, Region) else resolve_region(region)
+        home = Path(self.settings.home)
+        marker = self.workspace()
+        if marker is not None and not marker.is_real:
+            raise TalentcastError(f"{home} is the demo workspace (generated data); choose another folder with "
+                                  f"--dir / 演示工作区不能用作真实工作区")
+        if marker is not None and marker.region != target.code:
+            raise TalentcastError(f"{home} is already {marker.describe()}; choose another folder with --dir "
+                                  f"/ 该目录已是其他地区的工作区")
+        stored_region = self.real_workspace_region()
+        if marker is None and self.storage.current_versions() and stored_region != target.code:
+            raise TalentcastError(f"{home} already holds data that talentcast init did not load "
+                                  f"({', '.join(sorted(self.storage.current_versions()))}); choose an empty "
+                                  f"folder with --dir / 该目录已有数据，请换一个空目录")
+        report = progress or (lambda message: None)
+        stored: list[tuple[DatasetVersion, bool]] = []
+        tables = workspace_tables(target)
+        for table, (frame, metadata) in tables.items():
+            version, new = self.ingest_frame(table, frame, f"talentcast init --region {target.code}", metadata,
+                                             skip_unchanged=True)
+            report(f"{table} v{version.version} {'stored' if new else 'unchanged'} ({version.rows} rows, "
+                   f"{kind_label(dataset_kind(version.metadata))})")
+            stored.append((version, new))
+        workspace = marker if marker is not None else new_workspace(target)
+        write_workspace(home, workspace)
+        loaded = workspace_regions(target)
+        employment, employment_meta = tables["employment"]
+        years = employment.groupby("region")["year"].agg(["min", "max"])
+        return WorkspaceReport(region=target, home=home, workspace=workspace, versions=stored,
+                               employment_regions=[r for r in loaded if r.code in years.index],
+                               missing_employment=[r for r in loaded if r.code not in years.index],
+                               employment_years={str(c): (int(a), int(b)) for c, a, b in
+                                                 zip(years.index, years["min"], years["max"])},
+                               breaks=list(employment_meta.get("breaks") or []))
 
     def store(self, table: str, frame: pd.DataFrame, source: str, metadata: Mapping[str, Any] | None,
               skip_unchanged: bool) -> tuple[DatasetVersion, bool]:
+        metadata = with_kind(metadata, USER_SUPPLIED)
         if skip_unchanged:
             current = self.storage.is_current(table, frame)
-            if current is not None:
+            if current is not None and dataset_kind(current.metadata) == metadata["kind"]:
                 return current, False
-        return self.storage.ingest(table, frame, source_file=source, metadata=dict(metadata or {})), True
+        return self.storage.ingest(table, frame, source_file=source, metadata=metadata), True
 
     # --------------------------------------------------------------------------------------------------- runs
 
     def run(self, horizon: int | None = None, scenario: Any = None, region: str | None = None,
             track: bool = True, n_paths: int = 1000, method: str = "auto", engine: str = "local",
-            progress: Callable[[str], None] | None = None, wait: bool = True) -> StoredRun:
+            progress: Callable[[str], None] | None = None, wait: bool = True,
+            allow_generated: bool = False) -> StoredRun:
         """Run the pipeline on the current dataset versions, add warnings, track in MLflow and store the run.
 
         One unit of work: the run row and all its results are written in one transaction, after MLflow has
-        the forecasts; the fitted state is written beside the database for scenarios.
+        the forecasts; the fitted state is written beside the database for scenarios. The run's notes say which
+        tables were real, user-supplied, defaulted or generated.
 
         Args:
-            horizon: forecast years (default settings.horizon_years).
+            horizon: forecast years (default settings.horizon_years, lengthened when the employment data end
+                too early to reach the year next year's intake graduates; see `default_horizon`).
             scenario: None, a Scenario, a dict or a YAML/JSON path.
-            region: keep results for this region and its descendants (None: the schools' regions).
+            region: keep results for this region and its descendants (None: the workspace's region in a real
+                workspace, else the schools' regions).
             track: record forecasts and backtests in MLflow.
             progress: called with each of PIPELINE_STEPS as it starts.
             wait: False refuses at once (Busy) when another run is being computed in this process.
+            allow_generated: in a real workspace, run even when a table is generated (demo) data.
+
+        Raises:
+            TalentcastError: a real workspace holds generated tables and `allow_generated` is False; a real
+                workspace has no schools or enrolment yet; any pipeline input error.
         """
         if not _RUN_LOCK.acquire(blocking=wait):
             raise Busy("a run is already being computed; try again when it has finished")
         try:
-            return self._run(horizon, scenario, region, track, n_paths, method, engine, progress)
+            return self._run(horizon, scenario, region, track, n_paths, method, engine, progress, allow_generated)
         finally:
             _RUN_LOCK.release()
 
-    def _run(self, horizon, scenario, region, track, n_paths, method, engine, progress) -> StoredRun:
+    def provenance(self, versions: Mapping[str, int] | None = None) -> dict[str, list[str]]:
+        """{kind: ["table vN", ...]} of the current dataset versions (or of `versions`), kinds in KINDS order."""
+        versions = dict(self.storage.current_versions() if versions is None else versions)
+        kinds: dict[str, list[str]] = {}
+        for v in self.storage.versions():
+            if versions.get(v.table) == v.version:
+                label = f"{v.table} v{v.version}" + (" (partly)" if v.metadata.get("synthetic_rows") else "")
+                kinds.setdefault(dataset_kind(v.metadata), []).append(label)
+        order = {name: i for i, name in enumerate(TABLE_NAMES)}
+        return {kind: sorted(kinds[kind], key=lambda t: order.get(t.split(" ")[0], 99)) for kind in KINDS
+                if kind in kinds}
+
+    def _check_real_workspace(self, versions: Mapping[str, int], provenance: dict[str, list[str]],
+                              allow_generated: bool) -> str | None:
+        """The real workspace's region (None: no real workspace); refuses what a real run must not use."""
+        region = self.real_workspace_region()
+        if region is None:
+            return None
+        missing = [t for t in ("schools", "enrolment") if t not in versions]
+        if missing:
+            raise TalentcastError(
+                f"this workspace has no {' and no '.join(missing)} yet: add yours with "
+                + ", then ".join(f"`talentcast ingest {t} FILE`" for t in missing)
+                + " (columns: docs/data-contract.md) / 请先导入学校和招生数据")
+        if provenance.get(GENERATED) and not allow_generated:
+            raise TalentcastError(
+                f"this is a real workspace ({region}) but {', '.join(provenance[GENERATED])} "
+                f"{'is' if len(provenance[GENERATED]) == 1 else 'are'} generated (demo) data; ingest your own "
+                "file(s), or run with --allow-generated to use them anyway / 真实工作区拒绝使用生成数据")
+        return region
+
+    def default_horizon(self, tables: Mapping[str, pd.DataFrame]) -> tuple[int, str | None]:
+        """Forecast years when none are asked for: settings.horizon_years, or more when the employment data end
+        too early to reach the year next year's intake graduates (real data may end in 2015); at most 20.
+
+        Returns:
+            (horizon, note for the run or None).
+        """
+        horizon = int(self.settings.horizon_years)
+        employment, enrolment = tables.get("employment"), tables.get("enrolment")
+        if employment is None or employment.empty or enrolment is None or enrolment.empty:
+            return horizon, None
+        last = int(employment["year"].max())
+        # The cohort admitted next season graduates three years later (3-year programmes; 4-year ones later).
+        target = int(enrolment["year"].max()) + 1 + 3
+        if last + horizon >= target:
+            return horizon, None
+        longer = min(20, target - last)
+        return longer, (f"employment data end in {last}: forecasting {longer} years ahead ({last + 1}-"
+                        f"{last + longer}) to reach {last + longer}, when next year's intake graduates; the "
+                        "intervals widen with every year")
+
+    def _run(self, horizon, scenario, region, track, n_paths, method, engine, progress,
+             allow_generated=False) -> StoredRun:
         step = progress or (lambda name: None)
         step("load")
         scenario_obj = load_scenario(scenario) if scenario is not None else None
         versions = self.storage.current_versions()
+        provenance = self.provenance(versions)
+        workspace_region = self._check_real_workspace(versions, provenance, allow_generated)
         tables = self.storage.load_tables()
-        horizon = int(horizon or self.settings.horizon_years)
-        result = run_pipeline(with_crosswalk_reference(tables), horizon=horizon, scenario=scenario_obj, seed=self.settings.random_seed,
-                              n_paths=n_paths, region=region, method=method, engine=engine, progress=step)
+        region_note = None
+        if region is None and workspace_region is not None:
+            region, region_note = _region_with_employment(tables, workspace_region)
+        horizon_note = None
+        if horizon:
+            horizon = int(horizon)
+        else:
+            horizon, horizon_note = self.default_horizon(tables)
+        breaks = self.declared_breaks(versions)
+        result = run_pipeline(with_crosswalk_reference(tables), horizon=horizon, scenario=scenario_obj,
+                              seed=self.settings.random_seed, n_paths=n_paths, region=region, method=method,
+                              engine=engine, progress=step, breaks=breaks)
+        for note in (horizon_note, region_note):
+            if note:
+                result.meta["notes"].insert(0, note)
+        result.meta["notes"].insert(0, provenance_note(provenance))
+        result.meta["provenance"] = provenance
         result.meta["dataset_versions"] = dict(versions)
         results = dict(result.results)
         step("warnings")
@@ -268,7 +458,23 @@ class Service:
         self._save_state(run_id, result.state)
         return StoredRun(run_id=run_id, result=result, mlflow_run_id=tracking_runs.get("forecast"),
                          tracking_runs=tracking_runs, warnings=warnings, tables=tables,
-                         meta=self.storage.get_run(run_id))
+                         meta=self.storage.get_run(run_id), provenance=provenance, region=region)
+
+    def declared_breaks(self, versions: Mapping[str, int] | None = None) -> list[str] | None:
+        """Level-shift periods the employment dataset's metadata declares (`"breaks"`, e.g. ["2013"]), else None.
+
+        Real employment built from the NBS and City Statistical Yearbook files declares the 2013 survey-frame
+        break; a user declares one with `talentcast ingest employment FILE --metadata '{"breaks": ["2013"]}'`.
+        """
+        versions = dict(self.storage.current_versions() if versions is None else versions)
+        if "employment" not in versions:
+            return None
+        for v in self.storage.versions("employment"):
+            if v.version == versions["employment"]:
+                periods = v.metadata.get("breaks")
+                if isinstance(periods, (list, tuple)) and periods:
+                    return [str(p) for p in periods]
+        return None
 
     def latest_run(self) -> RunMeta:
         run = self.storage.latest_run()
@@ -375,8 +581,9 @@ class Service:
                     return state
                 except Exception:  # a state file from an older version: rebuild it below
                     logger.warning("could not read %s; rebuilding the state", path, exc_info=True)
-        result = run_pipeline(with_crosswalk_reference(self.run_tables(run)), horizon=run.horizon or self.settings.horizon_years,
-                              seed=self.settings.random_seed)
+        result = run_pipeline(with_crosswalk_reference(self.run_tables(run)),
+                              horizon=run.horizon or self.settings.horizon_years, seed=self.settings.random_seed,
+                              breaks=self.declared_breaks(run.dataset_versions or None))
         self._save_state(run.run_id, result.state)
         return result.state
 
@@ -390,6 +597,47 @@ class Service:
             tmp.replace(path)  # atomic: a reader never sees half a file
         except OSError:
             logger.warning("could not save the pipeline state of run %s", run_id, exc_info=True)
+
+
+def _region_with_employment(tables: Mapping[str, pd.DataFrame], region: str) -> tuple[str, str | None]:
+    """`region`, or its nearest ancestor with employment rows when it has none (a city missing from the city
+    panel): results are then kept for that ancestor and everything in it, and the note says so."""
+    employment, regions = tables.get("employment"), tables.get("regions")
+    if employment is None or regions is None or employment.empty:
+        return region, None
+    observed = set(employment["region"].astype(str))
+    parents = {str(c): (None if p is None or pd.isna(p) else str(p)) for c, p in zip(regions["code"], regions["parent"])}
+    below = {code for code in parents if code == region or parents.get(code) == region}
+    if observed & below:
+        return region, None
+    ancestor = parents.get(region)
+    while ancestor is not None and ancestor not in observed:
+        ancestor = parents.get(ancestor)
+    if ancestor is None:
+        return region, None
+    return ancestor, (f"region {region} has no employment series of its own: results are for {ancestor}, which "
+                      f"contains it (its schools' supply counts there)")
+
+
+def file_metadata(path: str | Path, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The metadata of an ingested file: user-supplied, or generated when it is a shipped demo file
+    (talentcast/data/generated); a kind the metadata states itself wins."""
+    out = dict(metadata or {})
+    if "kind" in out or "synthetic" in out:
+        return with_kind(out, USER_SUPPLIED)
+    try:
+        shipped = Path(path).resolve().is_relative_to(GENERATED_DIR.resolve())
+    except OSError:
+        shipped = False
+    if shipped:
+        out.update(kind=GENERATED, note="a shipped file of the generated demo (talentcast/data/generated)")
+    return with_kind(out, USER_SUPPLIED)
+
+
+def provenance_note(provenance: Mapping[str, list[str]]) -> str:
+    """One line: which tables a run used, by kind (real / user-supplied / defaulted / generated)."""
+    parts = [f"{kind_label(kind)}: {', '.join(tables)}" for kind, tables in provenance.items() if tables]
+    return "data 数据 - " + ("; ".join(parts) if parts else "no tables")
 
 
 def load_embedded_dataset(storage: Storage, progress: Callable[[str], None] | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,7 +23,7 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = None
     environment: str = "development"  # development | production
     max_upload_bytes: int = 20 * 1024 * 1024
-    default_region: str = "450200"  # the demo city, Liuzhou
+    default_region: str = "450200"  # the demo city, Liuzhou; in a real workspace, its region (workspace.json)
     horizon_years: int = 5
     random_seed: int = DEFAULT_SEED
 
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
             self.mlflow_tracking_uri = os.environ.get("MLFLOW_TRACKING_URI") or (
                 f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
             )
+        if "default_region" not in self.model_fields_set:
+            region = _workspace_region(self.home)
+            if region:
+                self.default_region = region
         if self.environment not in {"development", "production"}:
             raise ValueError("TALENTCAST_ENVIRONMENT must be 'development' or 'production'")
         return self
@@ -48,6 +53,19 @@ class Settings(BaseSettings):
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
         return self.home
+
+
+def _workspace_region(home: Path) -> str | None:
+    """The region of the real workspace in `home` (workspace.json, written by talentcast.workspace), else None.
+
+    Read here rather than through talentcast.workspace, which settings must not import (it sits above it)."""
+    try:
+        data = json.loads((Path(home) / "workspace.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict) and data.get("kind") == "real" and data.get("region"):
+        return str(data["region"])
+    return None
 
 
 @lru_cache

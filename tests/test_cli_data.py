@@ -64,7 +64,8 @@ def test_ingest_gbk_file_keeps_chinese_text(tmp_path, capsys):
     regions = st.load_table("regions")
     assert regions["name_zh"].tolist() == ["广西壮族自治区", "柳州市", "城中区"]
     assert regions["parent"].tolist() == [None, "450000", "450200"]
-    assert st.versions("regions")[0].metadata == {"来源": "民政部区划代码"}
+    # the user's metadata, and the kind every ingested file gets (talentcast.provenance)
+    assert st.versions("regions")[0].metadata == {"来源": "民政部区划代码", "kind": "user-supplied", "synthetic": False}
     assert st.versions("regions")[0].source_file == str(path)
     st.close()
 
@@ -169,12 +170,15 @@ def test_datasets_lists_versions_as_table_and_json(tmp_path, capsys):
     listed = json.loads(out)
     assert [(d["table"], d["version"], d["current"], d["rows"]) for d in listed] == [
         ("regions", 1, False, 3), ("regions", 2, True, 3), ("sectors", 1, True, 2)]
-    assert listed[0]["metadata"] == {"synthetic": False} and len(listed[0]["checksum"]) == 64
-    assert [d["synthetic"] for d in listed] == [False, None, None]
+    assert listed[0]["metadata"] == {"synthetic": False, "kind": "real"} and len(listed[0]["checksum"]) == 64
+    # a file without a stated kind is user-supplied (not generated, hence synthetic false)
+    assert [d["synthetic"] for d in listed] == [False, False, False]
+    assert [d["kind"] for d in listed] == ["real", "user-supplied", "user-supplied"]
     code, out, _ = run_cli(capsys, "datasets", "--table", "sectors")
     assert code == 0 and "sectors" in out and "2*" not in out and "regions" not in out
     code, out, _ = run_cli(capsys, "datasets")
-    assert code == 0 and "2*" in out and "数据版本" in out and "real" in out and "generated" not in out
+    assert code == 0 and "2*" in out and "数据版本" in out and "real 真实" in out and "user-supplied" in out
+    assert "生成" not in out
     run_cli(capsys, "ingest", "sectors", str(tmp_path / "sectors.csv"), "--metadata",
             '{"synthetic": true, "generator": "talentcast.generator"}')
     code, out, _ = run_cli(capsys, "datasets", "--table", "sectors")

@@ -34,7 +34,7 @@ from talentcast.settings import Settings, get_settings
 CITY = "450200"
 # sha256 of the canonical CSV of the default seed's enrolment table. An intended change of the generator
 # updates this pin (and the shipped files: python -m talentcast.demo --write) in the same commit.
-PINNED_ENROLMENT_SHA256 = "55f51b56fd87185bea53009555917a09b7bc0f7bbe2158aa4b3b00f7cba849c1"
+PINNED_ENROLMENT_SHA256 = "5f776f42477201a032dbf0a87eaaf028710cf039b05f56da332ad63ba8915944"
 DEFAULT_SEED = Settings.model_fields["random_seed"].default  # the shipped files' seed
 
 
@@ -144,11 +144,23 @@ def test_keys_unique_references_resolve_and_weights_sum_to_one(frames):
 
 def test_metadata_labels_generated_tables(demo):
     synthetic = {name for name, (_, meta) in demo.items() if meta["synthetic"]}
-    assert synthetic == {"employment", "vacancies", "schools", "enrolment", "major_sector_map"}
+    # sector_parameters: the assumptions of the generated world (no real source has them for a city)
+    assert synthetic == {"employment", "vacancies", "schools", "enrolment", "major_sector_map", "sector_parameters"}
+    assert {name: meta["kind"] for name, (_, meta) in demo.items()} == {
+        "regions": "real", "sectors": "real", "employment": "generated", "vacancies": "generated",
+        "majors": "real", "schools": "generated", "enrolment": "generated", "major_sector_map": "generated",
+        "sector_parameters": "generated"}
     for name in synthetic:
         assert demo[name][1]["generator"] == "talentcast.demo.generator"
         assert demo[name][1]["seed"] == DEFAULT_SEED
-    assert demo["employment"][1]["synthetic_rows"] == "region == '450200'"
+    # The employment table is real except Liuzhou after 2015 and its divisions; the metadata says which rows.
+    employment, meta = demo["employment"]
+    assert meta["synthetic_rows"] == ("region == '450200' and (year > 2015 or sector in "
+                                      "['C27', 'C35', 'C36', 'C37', 'C38', 'D44', 'I65', 'M74'])")
+    generated = employment.query(meta["synthetic_rows"])
+    assert len(generated) == 19 * 10 + 8 * 17  # sections 2016-2025, divisions 2009-2025
+    assert len(employment) - len(generated) == 4112 + 19 * 13  # provinces 2009-2015, Liuzhou sections 2003-2015
+    assert meta["breaks"] == ["2013"]
     assert all(name.endswith("（虚构）") for name in demo["schools"][0]["name"])
     assert all("(fictional)" in name for name in demo["schools"][0]["name_en"])
 
@@ -170,6 +182,10 @@ def test_other_seed_changes_generated_tables_only(demo):
     assert table_checksum(other["majors"][0]) == table_checksum(demo["majors"][0])
     real_rows = lambda f: f[f["region"] != CITY]  # noqa: E731
     assert table_checksum(real_rows(other["employment"][0])) == table_checksum(real_rows(demo["employment"][0]))
+    query = demo["employment"][1]["synthetic_rows"]
+    real_city = lambda f: f[f["region"] == CITY].drop(f.query(query).index)  # noqa: E731
+    assert len(real_city(demo["employment"][0])) == 19 * 13
+    assert table_checksum(real_city(other["employment"][0])) == table_checksum(real_city(demo["employment"][0]))
 
 
 def test_shipped_csvs_equal_a_fresh_generation(demo):
@@ -232,7 +248,14 @@ def test_regions_and_sectors(frames):
     assert (regions["level"] == "province").sum() == 31
     assert regions.loc["450200", ["name_zh", "name_en", "parent", "level"]].tolist() == [
         "柳州市", "Liuzhou", "450000", "city"]
-    assert regions["name_en"].notna().all()
+    # Every prefecture city of the city panel (296; the 4 municipalities are provinces), parents resolve.
+    assert (regions["level"] == "city").sum() == 296
+    assert regions.loc["610100", ["name_zh", "parent", "level"]].tolist() == ["西安市", "610000", "city"]
+    assert set(regions.loc[regions["level"] == "city", "parent"]) <= set(regions.index[regions["level"] == "province"])
+    assert regions.loc["110000", "level"] == "province"
+    # English names are curated for the provinces and Guangxi's cities (others have none: the column is optional).
+    assert regions.loc[(regions["level"] == "province") | (regions["parent"] == "450000"), "name_en"].notna().all()
+    assert (regions["parent"] == "450000").sum() == 14
     sectors = frames["sectors"].set_index("code")
     sections = sectors[sectors["parent"].isna()]
     assert list(sections.index) == list("ABCDEFGHIJKLMNOPQRS")
@@ -260,19 +283,34 @@ def test_majors_cover_the_catalogue_with_levels_and_durations(frames):
 # ------------------------------------------------------------------------------------------- generated
 
 
-def test_city_employment_follows_guangxi_and_keeps_the_2013_break(frames):
+def test_city_sections_are_the_real_city_series_and_keep_the_2013_break(frames):
     employment = frames["employment"].set_index(["region", "sector", "year"])["employed"]
+    raw = pd.read_csv(REAL_DIR / "city_employment_by_sector_2003_2015.csv", dtype={"region_code": str})
+    raw = raw[raw["region_code"] == CITY]
+    assert len(raw) == 19 * 13
+    for row in raw.itertuples():
+        assert employment[(CITY, row.sector_code, row.year)] == round(row.employed_10k * 10_000), row
+    assert employment[(CITY, "C", 2015)] == 162_500.0  # 16.25 万人
+    assert employment[(CITY, "E", 2012)] == 34_400.0 and employment[(CITY, "E", 2013)] == 160_800.0  # the break
     city_years = sorted(frames["employment"].query("region == @CITY")["year"].unique())
-    assert city_years == list(range(2009, 2026))
+    assert city_years == list(range(2003, 2026))
+    # After 2015 the generated sections continue from the real 2015 level by the stated trends (+ small noise).
     for section, assumption in assumptions.SECTIONS.items():
-        for year in range(2009, 2016):
-            share = employment[(CITY, section, year)] / employment[("450000", section, year)]
-            assert abs(np.log(share / assumption.share_of_guangxi)) < 0.1, (section, year)
-    jump_city = employment[(CITY, "E", 2013)] / employment[(CITY, "E", 2012)]
-    jump_guangxi = employment[("450000", "E", 2013)] / employment[("450000", "E", 2012)]
-    assert jump_city > 1.25 and abs(jump_city / jump_guangxi - 1) < 0.1
+        growth = np.log(employment[(CITY, section, 2016)] / employment[(CITY, section, 2015)])
+        assert abs(growth - assumption.growth_2016_2019) < 0.05, section
     # Magnitude: manufacturing in urban units is a few hundred thousand persons.
     assert 150_000 < employment[(CITY, "C", 2020)] < 400_000
+
+
+def test_divisions_are_shares_of_the_real_section(frames):
+    city = frames["employment"].query("region == @CITY").pivot(index="sector", columns="year", values="employed")
+    for code, assumption in assumptions.DIVISIONS.items():
+        share = city.loc[code, 2009] / city.loc[assumption.parent, 2009]
+        assert abs(np.log(share / assumption.share_2009)) < 0.05, code
+        assert city.loc[code, list(range(2003, 2009))].isna().all()
+    # C36 follows real manufacturing through 2015: its yearly changes track C's.
+    c36, c = city.loc["C36", 2009:2015], city.loc["C", 2009:2015]
+    assert np.corrcoef(np.diff(np.log(c36.to_numpy(float))), np.diff(np.log(c.to_numpy(float))))[0, 1] > 0.9
 
 
 def test_divisions_stay_below_their_section(frames):

@@ -94,3 +94,26 @@ def test_property_reconciled_nodes_are_coherent_and_non_negative(inputs):
         for group in (kids, kids_r):
             if group:
                 assert (coherent[i] >= coherent[group].sum(axis=0) - 1e-6 * (1 + coherent[i])).all()
+
+
+def test_blockwise_nnls_equals_nnls_of_the_whole_problem():
+    """A province with cities and several sections falls apart into one block per section; solving only the
+    blocks with a negative atom gives the answer of NNLS on the whole matrix (it is block-diagonal)."""
+    from scipy.optimize import nnls
+
+    from forecasting.reconcile import components
+
+    nodes = pd.DataFrame({"region": ["450000", "450200", "450100"] * 2, "sector": ["C"] * 3 + ["I"] * 3})
+    hierarchy = build_hierarchy(nodes, REGIONS, SECTORS)
+    blocks = components(hierarchy.summing)
+    assert sorted(len(atom_ids) for _, atom_ids in blocks) == [3, 3]  # per section: 2 cities + the remainder
+    rng = np.random.default_rng(3)
+    # cities above the province in most paths of C, consistent in I
+    base = np.stack([rng.normal(loc, 5, size=(2, 40)) for loc in (100, 70, 60, 200, 80, 90)])
+    variance = np.full(base.shape[:2], 25.0)
+    atoms = reconcile_atoms(hierarchy, base, variance=variance)
+    lhs = hierarchy.summing / 5.0
+    for t in range(2):
+        for k in range(40):
+            whole = nnls(lhs, base[:, t, k] / 5.0)[0]
+            np.testing.assert_allclose(aggregate(hierarchy, atoms[:, t, k]), hierarchy.summing @ whole, atol=1e-6)

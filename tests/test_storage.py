@@ -525,14 +525,17 @@ def test_load_embedded_dataset_skips_unchanged_tables(storage, real_tables):
     first = load_embedded_dataset(storage, progress=messages.append, tables=tables)
     assert [(v.table, v.version, v.rows) for v in first] == [("regions", 1, 31), ("sectors", 1, 19),
                                                             ("employment", 1, len(real_tables["employment"]))]
-    assert storage.versions("employment")[0].metadata == generated
+    # the stored metadata also states the kind (talentcast.provenance): generated, or user-supplied when the
+    # metadata says nothing about it
+    assert storage.versions("employment")[0].metadata == {**generated, "kind": "generated"}
     second = load_embedded_dataset(storage, progress=messages.append, tables=tables)
     assert [v.id for v in second] == [v.id for v in first]
     assert storage.current_versions() == {"regions": 1, "sectors": 1, "employment": 1}
-    assert messages == ["regions v1 stored (31 rows)", "sectors v1 stored (19 rows)",
-                        f"employment v1 stored ({len(real_tables['employment'])} rows)",
-                        "regions v1 unchanged (31 rows)", "sectors v1 unchanged (19 rows)",
-                        f"employment v1 unchanged ({len(real_tables['employment'])} rows)"]
+    assert messages == ["regions v1 stored (31 rows, user-supplied)", "sectors v1 stored (19 rows, user-supplied)",
+                        f"employment v1 stored ({len(real_tables['employment'])} rows, generated)",
+                        "regions v1 unchanged (31 rows, user-supplied)",
+                        "sectors v1 unchanged (19 rows, user-supplied)",
+                        f"employment v1 unchanged ({len(real_tables['employment'])} rows, generated)"]
     # A changed table gets a new version; the others stay.
     changed = real_tables["employment"].assign(employed=real_tables["employment"]["employed"] + 1)
     third = load_embedded_dataset(storage, tables={**tables, "employment": (changed, generated)})

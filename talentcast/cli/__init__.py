@@ -23,12 +23,21 @@ COMMAND_MODULES = {
     "report": "report",
     "serve": "server", "keys": "server",
     "warnings": "warnings",
+    "init": "workspace",
 }
+_OPTIONS_WITH_VALUE = ("--home",)  # root options whose next word is their value, not a command
 
 
 def load_commands(argv: list[str] | None = None) -> typer.Typer:
     """Register the commands `argv` asks for (all of them when it names none) and return the app."""
-    words = [word for word in (argv or []) if not word.startswith("-")]
+    words, skip = [], False
+    for word in argv or []:
+        if skip:
+            skip = False
+        elif word in _OPTIONS_WITH_VALUE:
+            skip = True
+        elif not word.startswith("-"):
+            words.append(word)
     wanted = {COMMAND_MODULES[words[0]]} if words and words[0] in COMMAND_MODULES else set(COMMAND_MODULES.values())
     for module in sorted(wanted):
         importlib.import_module(f"talentcast.cli.{module}")

@@ -21,6 +21,7 @@ from features.contract import TABLE_NAMES
 from features.errors import TalentcastError, ValidationError
 from features.validation import format_report
 from talentcast.cli.app import app
+from talentcast.provenance import GENERATED, dataset_kind, kind_label
 from talentcast.service import Service
 from talentcast.storage import Storage
 
@@ -112,7 +113,7 @@ def datasets(
     if output is OutputFormat.json:
         typer.echo(json.dumps([
             {"table": v.table, "version": v.version, "current": current.get(v.table) == v.version, "rows": v.rows,
-             "synthetic": v.metadata.get("synthetic"),
+             "synthetic": v.metadata.get("synthetic"), "kind": dataset_kind(v.metadata),
              "checksum": v.checksum, "source_file": v.source_file, "created_at": v.created_at.isoformat(),
              "metadata": v.metadata}
             for v in versions
@@ -121,7 +122,8 @@ def datasets(
     if not versions:
         typer.echo("no datasets stored yet; load them with `talentcast ingest TABLE FILE` or `talentcast demo`")
         return
-    grid = Table(title="Dataset versions (数据版本); * = current; metadata: --format json")
+    grid = Table(title="Dataset versions (数据版本); * = current; data = real / user-supplied / defaulted / "
+                       "generated; metadata: --format json")
     # Numbers are never cropped (min_width = their longest text); the text columns wrap when the terminal is narrow.
     def longest(texts: list[str], header: str) -> int:
         return max([len(header), *map(len, texts)])
@@ -143,11 +145,10 @@ def datasets(
 
 
 def _data_label(metadata: dict) -> str:
-    """Generated data stays labelled as generated wherever it is listed."""
-    synthetic = metadata.get("synthetic")
-    if synthetic is True:
+    """The kind of a version (real / user-supplied / defaulted / generated); generated data stays labelled as
+    generated wherever it is listed."""
+    kind = dataset_kind(metadata)
+    if kind == GENERATED and metadata.get("synthetic_rows"):
         # A table that mixes real and generated rows says which rows are generated (e.g. region == '450200').
-        return "partly generated 部分生成" if metadata.get("synthetic_rows") else "generated 生成"
-    if synthetic is False:
-        return "real 真实"
-    return ""
+        return "partly generated 部分生成"
+    return kind_label(kind)

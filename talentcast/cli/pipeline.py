@@ -1,13 +1,16 @@
 """CLI commands `run` and `demo`: the supply-demand pipeline on stored data (see talentcast/cli/__init__.py).
 
-    talentcast run [--scenario FILE] [--horizon N] [--region CODE] [--no-track]
-    talentcast demo [--no-track]
+    talentcast run [--scenario FILE] [--horizon N] [--region CODE] [--no-track] [--allow-generated]
+    talentcast demo [--no-track] [--dir PATH]
 
-Both print the run id and the top shortage / surplus sectors and majors with their probabilities.
+Both print the run id, which tables were real, user-supplied, defaulted or generated, and the top shortage /
+surplus sectors and majors with their probabilities. The demo lives in its own workspace (the home, or --dir):
+never in a real one made by `talentcast init`.
 """
 
 from __future__ import annotations
 
+import shlex
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +19,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from talentcast.cli.app import app
+from talentcast.cli.app import app, use_home
+from talentcast.provenance import kind_label
 from talentcast.service import PIPELINE_STEPS, Service, summarise_gaps, summarise_warnings
 from talentcast.settings import get_settings
 from talentcast.storage import Storage
@@ -127,11 +131,19 @@ def _report(stored, region: str | None, settings) -> None:
     typer.echo(f"run {stored.run_id} stored: {len(stored.result.results['gaps'])} gap rows, years "
                f"{meta['years'][0]}-{meta['years'][-1]}, scenario {meta['scenario_id'] or 'baseline'}"
                + (f", MLflow run {stored.mlflow_run_id}" if stored.mlflow_run_id else ", not tracked"))
+    typer.echo("data 数据 (which tables were real, user-supplied, defaulted or generated):")
+    for kind, tables in stored.provenance.items():
+        typer.echo(f"  {kind_label(kind)}: {', '.join(tables)}")
     for note in meta["notes"]:
-        typer.echo(f"note: {note}")
+        if not note.startswith("data 数据 - "):  # the provenance note, printed above
+            typer.echo(f"note: {note}")
     shown = region or settings.default_region
-    if shown not in set(stored.result.results["gaps"]["region"]):
-        shown = str(stored.result.results["gaps"]["region"].iloc[-1])
+    gap_regions = stored.result.results["gaps"]["region"]
+    if gap_regions.empty:
+        typer.echo("no gap rows: no employment series in the run's regions")
+        return
+    if shown not in set(gap_regions):
+        shown = str(gap_regions.iloc[-1])
     # The year the cohort admitted in the next admission season graduates (3-year programmes), within the
     # horizon; the admission season is the one after the latest recorded intake, as for the warnings.
     plan_year = int(stored.tables["enrolment"]["year"].max()) + 1 if len(stored.tables["enrolment"]) else None
@@ -139,6 +151,30 @@ def _report(stored, region: str | None, settings) -> None:
     year = min(plan_year + 3, years[-1]) if plan_year else years[min(3, len(years) - 1)]
     year = max(year, years[0])
     _print_summary(stored, shown, year)
+    _print_children(stored, shown, year)
+
+
+def _print_children(stored, region: str, year: int) -> None:
+    """One line per city of a province run: its top shortage and surplus sectors and majors."""
+    regions = stored.tables["regions"]
+    children = regions[regions["parent"].astype(str) == str(region)]
+    forecast = set(stored.result.results["gaps"]["region"])
+    children = children[children["code"].isin(forecast)]
+    if children.empty:
+        return
+    typer.echo(f"\nPer city 各市, {year} (top sectors and majors with probability >= 50%; "
+               f"`talentcast run --region CODE` prints one city in full):")
+
+    def items(frame, code_column: str, value_column: str, p_column: str) -> str:
+        return ", ".join(f"{getattr(r, code_column)} {r.name_zh} {getattr(r, value_column):.2f} "
+                         f"(P {_pct(getattr(r, p_column))})" for r in frame.itertuples()) or "-"
+
+    for code, name in zip(children["code"], children["name_zh"]):
+        summary = summarise_gaps(stored.result.results, stored.tables, str(code), year, n=2)
+        typer.echo(f"  {name} ({code}): shortage {items(summary['shortage_sectors'], 'sector', 'ratio_median', 'p_shortage')}"
+                   f"; surplus {items(summary['surplus_sectors'], 'sector', 'ratio_median', 'p_surplus')}"
+                   f" | majors short {items(summary['shortage_majors'], 'major', 'pressure_median', 'p_shortage')}"
+                   f"; in surplus {items(summary['surplus_majors'], 'major', 'pressure_median', 'p_surplus')}")
 
 
 @app.command("run")
@@ -154,6 +190,8 @@ def run(
     method: Annotated[str, typer.Option("--method", help="forecasting method: auto (backtest and select per "
                                                          "series) or a model name, e.g. drift")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
+    allow_generated: Annotated[bool, typer.Option(
+        "--allow-generated", help="in a real workspace, run even on generated (demo) tables (允许使用生成数据)")] = False,
 ) -> None:
     """Forecast demand and supply on the stored data, compute gaps and warnings, store the run (运行预测)."""
     settings = get_settings()
@@ -162,23 +200,31 @@ def run(
     with Storage() as storage, bar:
         stored = Service(storage, settings).run(horizon=horizon, scenario=scenario, region=region,
                                                 track=not no_track, n_paths=paths, method=method, engine=engine,
-                                                progress=step)
-    _report(stored, region, settings)
+                                                progress=step, allow_generated=allow_generated)
+    _report(stored, region or stored.region, settings)
 
 
 @app.command("demo")
 def demo(
     no_track: Annotated[bool, typer.Option("--no-track", help="do not record the run in MLflow")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
+    directory: Annotated[Path | None, typer.Option(
+        "--dir", help="the demo's own workspace folder (default: the home, $TALENTCAST_HOME or ./.talentcast; "
+                      "never a real workspace made by `talentcast init`)")] = None,
 ) -> None:
     """Load the embedded Liuzhou dataset (real + generated), run the pipeline and show the results (演示)."""
+    if directory is not None:
+        use_home(directory)
     settings = get_settings()
     settings.ensure_home()
-    typer.echo(f"talentcast demo: data directory {settings.home.resolve()}")
-    typer.echo("Embedded dataset: provincial employment is real (NBS); Liuzhou employment, schools and enrolment "
-               "are GENERATED (seeded generator, fictional schools) - see talentcast/data/generated/GENERATED.md")
     with Storage() as storage:
         service = Service(storage, settings)
+        service.refuse_in_real_workspace("the demo data (generated) is not loaded into it")
+        typer.echo(f"talentcast demo: data directory {settings.home.resolve()}")
+        typer.echo("Embedded dataset: provincial employment and Liuzhou's employment by section 2003-2015 are real "
+                   "(NBS, City Statistical Yearbook); Liuzhou's later years and divisions, schools, enrolment, "
+                   "vacancies, crosswalk and sector parameters are GENERATED (seeded generator, fictional schools) - "
+                   "see talentcast/data/generated/GENERATED.md")
         lines: list[str] = []
         service.load_demo(progress=lines.append)
         typer.echo("datasets: " + "; ".join(lines))
@@ -190,5 +236,8 @@ def demo(
         typer.echo(f"\nMLflow ({settings.mlflow_tracking_uri}): forecast run {stored.tracking_runs.get('forecast')}"
                    + (f", backtest run {stored.tracking_runs['backtest']}" if "backtest" in stored.tracking_runs
                       else ""))
+    if directory is not None:
+        typer.echo(f"The demo workspace is {settings.home.resolve()}: `export TALENTCAST_HOME="
+                   f"{shlex.quote(str(settings.home.resolve()))}` for the commands below.")
     typer.echo("Next: `talentcast serve` for the API, `talentcast run --scenario docs/scenarios/ev-plant-2027.yaml` "
-               "for a what-if.")
+               "for a what-if; your own city: `talentcast init --region 西安` (a workspace of its own).")

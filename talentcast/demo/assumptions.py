@@ -1,9 +1,10 @@
 """The generated world of the demo city, Liuzhou (柳州, 450200): every stated assumption. GENERATED, NOT OBSERVED.
 
-No public series exists for one city's employment by industry division, its schools' intake per major or its
-graduates' outcomes, so the demo fills them from the assumptions below: named constants and the dataclasses
-they are made of. `talentcast.demo.generator` turns them (with the real Guangxi series and one seeded numpy
-Generator) into tables; `talentcast.demo.tables.render_generated_md` prints them all into
+Liuzhou's employment by GB/T 4754 section 2003-2015 is real (China City Statistical Yearbook, the city panel in
+talentcast/data/real). No public series exists for the years after 2015, for one city's employment by industry
+division, its schools' intake per major or its graduates' outcomes, so the demo fills them from the assumptions
+below: named constants and the dataclasses they are made of. `talentcast.demo.generator` turns them (with the real
+Liuzhou series and one seeded numpy Generator) into tables; `talentcast.demo.tables.render_generated_md` prints them all into
 `talentcast/data/generated/GENERATED.md`. Edit them here, then run `python -m talentcast.demo --write`.
 """
 
@@ -15,8 +16,9 @@ import pandas as pd
 
 DEMO_REGION = "450200"
 DEMO_PARENT_REGION = "450000"
-REAL_YEARS = tuple(range(2009, 2016))  # Guangxi's real section series
-EMPLOYMENT_YEARS = tuple(range(2009, 2026))
+REAL_YEARS = tuple(range(2003, 2016))  # Liuzhou's real section series (city panel, 2003-2015)
+EMPLOYMENT_YEARS = tuple(range(2003, 2026))  # sections: real to 2015, generated 2016-2025
+DIVISION_YEARS = tuple(range(2009, 2026))  # divisions (generated shares of the section) from 2009
 LAST_OBSERVED_YEAR = 2025  # outcomes and vacancies end here
 INTAKE_YEARS = tuple(range(2012, 2027))  # 2026 = this year's admission (already known in a plan)
 VACANCY_MONTHS = pd.period_range("2019-01", "2025-12", freq="M")
@@ -27,44 +29,42 @@ VACANCY_MONTHS = pd.period_range("2019-01", "2025-12", freq="M")
 # --------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SectionAssumption:
-    """Liuzhou's share of Guangxi's section (2009-2015) and yearly log growth after 2015."""
+    """Yearly log growth of a Liuzhou section after its last real year (2015)."""
 
-    share_of_guangxi: float
     growth_2016_2019: float
     growth_2020_2025: float
     why: str
 
 
-SECTION_SHARE_NOISE_SD = 0.02  # yearly log noise on the share of Guangxi, 2009-2015
 SECTION_GROWTH_NOISE_SD = 0.01  # yearly log noise on growth, 2016-2025
 
-# Liuzhou has ~8.4% of Guangxi's population and is its industrial centre, so industry gets a larger share.
+# 2003-2015 is the real city series; these trends only continue it from its real 2015 level.
 SECTIONS: dict[str, SectionAssumption] = {
-    "A": SectionAssumption(0.06, -0.03, -0.03, "farm employment in urban units keeps falling"),
-    "B": SectionAssumption(0.05, -0.06, -0.12, "small mines closed (capacity cuts, mine safety campaigns)"),
-    "C": SectionAssumption(0.27, 0.010, 0.005, "industrial city: ~27% of Guangxi's manufacturing"),
-    "D": SectionAssumption(0.10, 0.010, 0.010, "utilities grow with power demand"),
-    "E": SectionAssumption(0.11, 0.020, -0.070, "construction contracts after the 2020 property slump"),
-    "F": SectionAssumption(0.10, 0.010, 0.000, "trade flat"),
-    "G": SectionAssumption(0.11, 0.020, 0.015, "logistics hub, steady"),
-    "H": SectionAssumption(0.10, 0.010, -0.010, "hospitality weak after 2020"),
-    "I": SectionAssumption(0.12, 0.050, 0.060, "digital economy grows"),
-    "J": SectionAssumption(0.09, 0.020, 0.010, "finance slow growth"),
-    "K": SectionAssumption(0.10, 0.030, -0.120, "real estate shrinks fast after 2020 (sales fell ~40%)"),
-    "L": SectionAssumption(0.12, 0.030, 0.020, "business services grow"),
-    "M": SectionAssumption(0.10, 0.030, 0.030, "R&D and technical services grow with industry upgrading"),
-    "N": SectionAssumption(0.09, 0.010, 0.010, "public facilities steady"),
-    "O": SectionAssumption(0.20, 0.000, 0.000, "car city: a large repair trade (most of it outside urban units)"),
-    "P": SectionAssumption(0.08, 0.010, 0.005, "education steady"),
-    "Q": SectionAssumption(0.09, 0.030, 0.030, "health grows with an ageing population"),
-    "R": SectionAssumption(0.09, 0.000, 0.000, "culture flat"),
-    "S": SectionAssumption(0.08, 0.010, 0.005, "public administration steady"),
+    "A": SectionAssumption(-0.03, -0.03, "farm employment in urban units keeps falling"),
+    "B": SectionAssumption(-0.06, -0.12, "small mines closed (capacity cuts, mine safety campaigns)"),
+    "C": SectionAssumption(0.010, 0.005, "industrial city: manufacturing holds up"),
+    "D": SectionAssumption(0.010, 0.010, "utilities grow with power demand"),
+    "E": SectionAssumption(0.020, -0.070, "construction contracts after the 2020 property slump"),
+    "F": SectionAssumption(0.010, 0.000, "trade flat"),
+    "G": SectionAssumption(0.020, 0.015, "logistics hub, steady"),
+    "H": SectionAssumption(0.010, -0.010, "hospitality weak after 2020"),
+    "I": SectionAssumption(0.050, 0.060, "digital economy grows"),
+    "J": SectionAssumption(0.020, 0.010, "finance slow growth"),
+    "K": SectionAssumption(0.030, -0.120, "real estate shrinks fast after 2020 (sales fell ~40%)"),
+    "L": SectionAssumption(0.030, 0.020, "business services grow"),
+    "M": SectionAssumption(0.030, 0.030, "R&D and technical services grow with industry upgrading"),
+    "N": SectionAssumption(0.010, 0.010, "public facilities steady"),
+    "O": SectionAssumption(0.000, 0.000, "resident services flat (most of the trade is outside urban units)"),
+    "P": SectionAssumption(0.010, 0.005, "education steady"),
+    "Q": SectionAssumption(0.030, 0.030, "health grows with an ageing population"),
+    "R": SectionAssumption(0.000, 0.000, "culture flat"),
+    "S": SectionAssumption(0.010, 0.005, "public administration steady"),
 }
 
 
 @dataclass(frozen=True)
 class DivisionAssumption:
-    """A division's share of its section in 2009 and the yearly drift of its log share."""
+    """A division's share of its (real, then generated) section in 2009 and the yearly drift of its log share."""
 
     parent: str
     share_2009: float

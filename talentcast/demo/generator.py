@@ -4,13 +4,14 @@ No public series exists for one city's employment by industry division, its scho
 graduates' outcomes, so the demo fills them from stated assumptions. Every assumption is a named constant in
 `talentcast.demo.assumptions`, and `talentcast.demo.tables.render_generated_md` prints them all into
 `talentcast/data/generated/GENERATED.md`; every number in the generated tables arises from these assumptions,
-the real Guangxi series and one seeded numpy Generator. Nothing is an output typed in by hand.
+the real Liuzhou series and one seeded numpy Generator. Nothing is an output typed in by hand.
 
 How the parts hang together (one pass, no feedback loops):
 
-1. Employment. 2009-2015: Liuzhou section = stated share x Guangxi's real section value (so the real 2013
-   survey-frame break stays visible). 2016-2025: stated trend growth per section + noise. Divisions (C36 ...) =
-   a share of their section that drifts by a stated trend; their sum stays below the section.
+1. Employment. 2003-2015: Liuzhou's real section series (City Statistical Yearbook; the 2013 survey-frame break
+   included), not generated. 2016-2025: stated trend growth per section from the real 2015 level + noise.
+   Divisions (C36 ...) 2009-2025 = a share of their (real, then generated) section that drifts by a stated
+   trend; their sum stays below the section.
 2. Demand (the stock-flow method, as `forecasting/demand.py`): openings = max(expansion, 0) + replacement at
    the finest level (divisions and the rest of each section), graduate openings = openings x
    graduate_entry_share (sector parameters, curated in `talentcast/data/reference/sector_parameters.csv`).
@@ -41,6 +42,7 @@ from talentcast.demo.assumptions import (
     COVID_2020_FACTOR,
     DEMO_REGION,
     DIVISION_SHARE_NOISE_SD,
+    DIVISION_YEARS,
     DIVISIONS,
     EMPLOYMENT_LOGIT_INTERCEPT,
     EMPLOYMENT_LOGIT_SLOPE,
@@ -66,7 +68,6 @@ from talentcast.demo.assumptions import (
     SCHOOL_LEVEL,
     SCHOOLS,
     SECTION_GROWTH_NOISE_SD,
-    SECTION_SHARE_NOISE_SD,
     SECTIONS,
     SPRING_FESTIVAL,
     TIGHTNESS_BOUNDS,
@@ -91,14 +92,15 @@ class RealInputs:
     """Real and curated tables the generator starts from (read by `talentcast.demo.tables`).
 
     Attributes:
-        guangxi_employment: columns sector, year, employed (persons) for region 450000, 2009-2015.
+        city_employment: Liuzhou's real employment, columns sector, year, employed (persons), 19 sections,
+            2003-2015 (talentcast.reference_data.city_employment).
         majors: contract majors frame (code, level, duration_years ...): the whole catalogue.
         links: real major -> occupation links (major_code, occupation_code).
         occupation_sector: curated occupation-group -> sector table.
         sector_parameters: contract sector_parameters frame for the demo sectors.
     """
 
-    guangxi_employment: pd.DataFrame
+    city_employment: pd.DataFrame
     majors: pd.DataFrame
     links: pd.DataFrame
     occupation_sector: pd.DataFrame
@@ -135,7 +137,7 @@ def generate(real: RealInputs, seed: int | None = None) -> GeneratedData:
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
     employment_rng, intake_rng, outcome_rng, vacancy_rng = streams
 
-    employment = liuzhou_employment(real.guangxi_employment, employment_rng)
+    employment = liuzhou_employment(real.city_employment, employment_rng)
     crosswalk, weight_sources = demo_major_sector_map(real.links, real.occupation_sector)
     levels = real.majors.set_index("code")[["level", "duration_years"]]
     intake = intake_histories(levels, intake_rng)
@@ -163,32 +165,32 @@ def schools_frame() -> pd.DataFrame:
     )
 
 
-def liuzhou_employment(guangxi: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Employment of the demo city by section and target division, 2009-2025 (persons, whole numbers).
+def liuzhou_employment(city: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Employment of the demo city by section (2003-2025) and target division (2009-2025), persons.
 
     Args:
-        guangxi: real Guangxi employment (sector, year, employed in persons), 2009-2015, 19 sections.
+        city: Liuzhou's real employment (sector, year, employed in persons), 2003-2015, 19 sections: kept as
+            it is; the sections continue from their real 2015 level by the stated trends.
         rng: random stream.
 
     Returns:
         Frame sector, year, employed for the 19 sections and the 8 divisions.
     """
-    table = guangxi.pivot(index="sector", columns="year", values="employed")
+    table = city.pivot(index="sector", columns="year", values="employed")
     missing = [s for s in SECTIONS if s not in table.index or table.loc[s, list(REAL_YEARS)].isna().any()]
     if missing:
-        raise ValueError(f"Guangxi employment lacks section(s) {missing} for {REAL_YEARS[0]}-{REAL_YEARS[-1]}")
+        raise ValueError(f"Liuzhou employment lacks section(s) {missing} for {REAL_YEARS[0]}-{REAL_YEARS[-1]}")
     n_real, n_future = len(REAL_YEARS), len(EMPLOYMENT_YEARS) - len(REAL_YEARS)
+    future_years = np.array(EMPLOYMENT_YEARS[n_real:])
     sections: dict[str, np.ndarray] = {}
     for code, assumption in SECTIONS.items():
-        real_part = table.loc[code, list(REAL_YEARS)].to_numpy(dtype=float)
-        history = real_part * assumption.share_of_guangxi * np.exp(rng.normal(0, SECTION_SHARE_NOISE_SD, n_real))
-        future_years = np.array(EMPLOYMENT_YEARS[n_real:])
+        history = table.loc[code, list(REAL_YEARS)].to_numpy(dtype=float)
         growth = np.where(future_years <= 2019, assumption.growth_2016_2019, assumption.growth_2020_2025)
         growth = growth + rng.normal(0, SECTION_GROWTH_NOISE_SD, n_future)
-        future = history[-1] * np.exp(np.cumsum(growth))
+        future = np.round(history[-1] * np.exp(np.cumsum(growth)))
         sections[code] = np.concatenate([history, future])
 
-    years = np.array(EMPLOYMENT_YEARS)
+    years = np.array(DIVISION_YEARS)
     division_shares: dict[str, np.ndarray] = {}
     for code, assumption in DIVISIONS.items():
         drift = np.where(years <= 2019, assumption.drift_2010_2019, assumption.drift_2020_2025)
@@ -204,9 +206,10 @@ def liuzhou_employment(guangxi: pd.DataFrame, rng: np.random.Generator) -> pd.Da
 
     rows = []
     for code, values in sections.items():
-        rows.append(pd.DataFrame({"sector": code, "year": years, "employed": np.round(values)}))
+        rows.append(pd.DataFrame({"sector": code, "year": np.array(EMPLOYMENT_YEARS), "employed": values}))
+    offset = EMPLOYMENT_YEARS.index(DIVISION_YEARS[0])
     for code, share in division_shares.items():
-        values = np.round(sections[DIVISIONS[code].parent] * share)
+        values = np.round(sections[DIVISIONS[code].parent][offset:] * share)
         rows.append(pd.DataFrame({"sector": code, "year": years, "employed": values}))
     frame = pd.concat(rows, ignore_index=True)
     frame["employed"] = frame["employed"].astype(float)

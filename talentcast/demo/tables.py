@@ -1,11 +1,12 @@
 """The embedded default dataset: contract tables built from real files plus the seeded demo-city generator.
 
-Real (talentcast/data/real/, provenance in SOURCE.md there): provinces and sections (NBS employment file),
-the whole MOE majors catalogue, provincial employment 2009-2015. Curated by hand
-(talentcast/data/reference/, each file described in its README): English names, target divisions, programme
-length exceptions, occupation-group -> sector table, sector parameters. Generated (talentcast.demo.generator, seeded):
-everything about the demo city Liuzhou (450200): its employment rows, schools, enrolment, vacancies and the
-crosswalk of its demo majors.
+Real (talentcast/data/real/, provenance in SOURCE.md there; read by `talentcast.reference_data`): every province
+and prefecture city, the sections, the whole MOE majors catalogue, provincial employment 2009-2015 and Liuzhou's
+employment by section 2003-2015. Curated by hand (talentcast/data/reference/, each file described in its README):
+English names, target divisions, programme length exceptions, occupation-group -> sector table, sector
+parameters. Generated (talentcast.demo.generator, seeded): what no real source has about the demo city Liuzhou
+(450200): its employment after 2015 and by division, schools, enrolment, vacancies, the crosswalk of its demo
+majors and the sector parameters of its generated world.
 
 `build_demo_tables(seed)` returns, for every contract table in contract order, `(frame, metadata)`.
 `write_generated` writes them as the shipped files of `talentcast/data/generated/` with metadata.json and
@@ -15,7 +16,6 @@ GENERATED.md (`python -m talentcast.demo --write`).
 from __future__ import annotations
 
 import argparse
-import functools
 import hashlib
 import json
 from pathlib import Path
@@ -23,13 +23,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.contract import DEFAULT_DURATION_YEARS, SCHEMAS, TABLE_NAMES
+from features.contract import SCHEMAS, TABLE_NAMES
+from talentcast import reference_data
 from talentcast.demo.assumptions import (
     COMPLETION_RATE_RANGE,
     COVID_2020_FACTOR,
-    DEMO_PARENT_REGION,
     DEMO_REGION,
     DIVISION_SHARE_NOISE_SD,
+    DIVISION_YEARS,
     DIVISIONS,
     EMPLOYMENT_LOGIT_INTERCEPT,
     EMPLOYMENT_LOGIT_SLOPE,
@@ -48,10 +49,10 @@ from talentcast.demo.assumptions import (
     PES_POSTING_FACTOR,
     POST_FESTIVAL_BOOST,
     POST_FESTIVAL_WINDOW,
+    REAL_YEARS,
     SCHOOL_EFFECT_SD,
     SCHOOLS,
     SECTION_GROWTH_NOISE_SD,
-    SECTION_SHARE_NOISE_SD,
     SECTIONS,
     SPRING_FESTIVAL,
     TIGHTNESS_BOUNDS,
@@ -60,26 +61,23 @@ from talentcast.demo.assumptions import (
     VACANCY_RATIO_SLOPE,
 )
 from talentcast.demo.generator import RealInputs, default_seed, generate
+from talentcast.provenance import GENERATED, REAL
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-REAL_DIR = DATA_DIR / "real"
-REFERENCE_DIR = DATA_DIR / "reference"
+DATA_DIR = reference_data.DATA_DIR
+REAL_DIR = reference_data.REAL_DIR
+REFERENCE_DIR = reference_data.REFERENCE_DIR
 GENERATED_DIR = DATA_DIR / "generated"
-PROVENANCE = "talentcast/data/real/SOURCE.md"
+PROVENANCE = reference_data.PROVENANCE
 GENERATOR = "talentcast.demo.generator"  # named in the metadata of generated tables
 
-EMPLOYMENT_FILE = "employment_by_province_sector_2009_2015.csv"
-CATALOGUE_FILE = "moe_majors_catalog.csv"
-LINKS_FILE = "major_to_occupation_official_teaching_standards.csv"
-PERSONS_PER_10K = 10_000
-
-# The catalogue's level names -> the contract's level names.
-CATALOGUE_LEVELS = {
-    "中等职业教育": "中职",
-    "高等职业教育专科": "高职专科",
-    "高等职业教育本科": "职业本科",
-    "普通本科": "本科",
-}
+EMPLOYMENT_FILE = reference_data.PROVINCIAL_EMPLOYMENT_FILE
+CITY_EMPLOYMENT_FILE = reference_data.CITY_EMPLOYMENT_FILE
+CATALOGUE_FILE = reference_data.CATALOGUE_FILE
+LINKS_FILE = reference_data.LINKS_FILE
+PERSONS_PER_10K = reference_data.PERSONS_PER_10K
+# Rows of the employment table that are generated (a pandas query); every other row is real.
+SYNTHETIC_EMPLOYMENT_ROWS = (f"region == '{DEMO_REGION}' and (year > {REAL_YEARS[-1]} or sector in "
+                             f"{sorted(DIVISIONS)!r})")
 
 
 def build_demo_tables(seed: int | None = None) -> dict[str, tuple[pd.DataFrame, dict]]:
@@ -91,7 +89,8 @@ def build_demo_tables(seed: int | None = None) -> dict[str, tuple[pd.DataFrame, 
     Returns:
         {table: (frame, metadata)} in contract order (regions, sectors, employment, vacancies, majors,
         schools, enrolment, major_sector_map, sector_parameters). Frames have exactly the contract columns;
-        metadata says whether rows are synthetic, their sources, the generator and seed.
+        metadata says which kind each table is (real / generated), whether rows are synthetic, their sources,
+        the generator and seed, and the declared level shifts of the employment series.
     """
     seed = default_seed() if seed is None else int(seed)
     regions = regions_table()
@@ -99,9 +98,9 @@ def build_demo_tables(seed: int | None = None) -> dict[str, tuple[pd.DataFrame, 
     majors = majors_table()
     parameters = sector_parameters_table()
     provincial = provincial_employment()
-    guangxi = provincial.loc[provincial["region"] == DEMO_PARENT_REGION, ["sector", "year", "employed"]]
+    city = reference_data.city_employment([DEMO_REGION])[["sector", "year", "employed"]]
     real = RealInputs(
-        guangxi_employment=guangxi.reset_index(drop=True),
+        city_employment=city.reset_index(drop=True),
         majors=majors,
         links=_read_real(LINKS_FILE),
         occupation_sector=_read_reference("occupation_sector.csv"),
@@ -126,97 +125,61 @@ def build_demo_tables(seed: int | None = None) -> dict[str, tuple[pd.DataFrame, 
 
 
 def table_metadata(seed: int) -> dict[str, dict]:
-    """Provenance of each default table: real, curated or generated (and by which seed)."""
-    real = lambda *files: [f"talentcast/data/real/{f}" for f in files]  # noqa: E731
-    ref = lambda *files: [f"talentcast/data/reference/{f}" for f in files]  # noqa: E731
-    synthetic = {"generator": GENERATOR, "seed": seed}
+    """Provenance of each default table: its kind (real or generated), sources, generator and seed."""
+    real = lambda *files: [reference_data.real_path(f) for f in files]  # noqa: E731
+    ref = lambda *files: [reference_data.reference_path(f) for f in files]  # noqa: E731
+    synthetic = {"kind": GENERATED, "synthetic": True, "generator": GENERATOR, "seed": seed}
+    actual = {"kind": REAL, "synthetic": False}
     return {
-        "regions": {"synthetic": False, "sources": real(EMPLOYMENT_FILE) + ref("region_names.csv"),
+        "regions": {**actual, "sources": real(EMPLOYMENT_FILE, CITY_EMPLOYMENT_FILE, reference_data.CITY_TOTALS_FILE)
+                    + ref("region_names.csv"), "provenance": PROVENANCE},
+        "sectors": {**actual, "sources": real(EMPLOYMENT_FILE) + ref("sector_divisions.csv"),
                     "provenance": PROVENANCE},
-        "sectors": {"synthetic": False, "sources": real(EMPLOYMENT_FILE) + ref("sector_divisions.csv"),
-                    "provenance": PROVENANCE},
-        "employment": {"synthetic": True, "sources": real(EMPLOYMENT_FILE), **synthetic,
-                       "synthetic_rows": f"region == '{DEMO_REGION}'", "provenance": PROVENANCE,
-                       "note": "provincial rows are real NBS data (万人 x 10,000, rounded to persons); "
-                               "the Liuzhou rows are generated"},
-        "vacancies": {"synthetic": True, "sources": [], **synthetic, "provenance": PROVENANCE},
-        "majors": {"synthetic": False, "sources": real(CATALOGUE_FILE) + ref("duration_exceptions.csv"),
+        "employment": {**synthetic, "sources": real(EMPLOYMENT_FILE, CITY_EMPLOYMENT_FILE),
+                       "synthetic_rows": SYNTHETIC_EMPLOYMENT_ROWS, "provenance": PROVENANCE,
+                       "breaks": reference_data.employment_breaks([EMPLOYMENT_FILE, CITY_EMPLOYMENT_FILE]),
+                       "note": f"real: every province 2009-2015 (NBS) and Liuzhou's sections {REAL_YEARS[0]}-"
+                               f"{REAL_YEARS[-1]} (City Statistical Yearbook), 万人 x 10,000 rounded to persons; "
+                               "generated: Liuzhou after 2015 and its divisions"},
+        "vacancies": {**synthetic, "sources": [], "provenance": PROVENANCE},
+        "majors": {**actual, "sources": real(CATALOGUE_FILE) + ref("duration_exceptions.csv"),
                    "provenance": PROVENANCE,
                    "note": "English names exist for the demo majors only (curated translations)"},
-        "schools": {"synthetic": True, "sources": [], **synthetic, "provenance": PROVENANCE,
+        "schools": {**synthetic, "sources": [], "provenance": PROVENANCE,
                     "note": "fictional schools, marked （虚构） / (fictional)"},
-        "enrolment": {"synthetic": True, "sources": [], **synthetic, "provenance": PROVENANCE},
-        "major_sector_map": {"synthetic": True, "sources": real(LINKS_FILE) + ref("occupation_sector.csv"),
-                             **synthetic, "provenance": PROVENANCE,
+        "enrolment": {**synthetic, "sources": [], "provenance": PROVENANCE},
+        "major_sector_map": {**synthetic, "sources": real(LINKS_FILE) + ref("occupation_sector.csv"),
+                             "provenance": PROVENANCE,
                              "note": "weights derived from the official links where a demo major has them, "
                                      "assumed otherwise (see GENERATED.md)"},
-        "sector_parameters": {"synthetic": False, "sources": ref("sector_parameters.csv"),
-                              "provenance": PROVENANCE,
-                              "note": "curated assumptions with a stated reason per sector"},
+        "sector_parameters": {**synthetic, "sources": ref("sector_parameters.csv"), "provenance": PROVENANCE,
+                              "note": "assumptions of the demo city's generated world, a stated reason per "
+                                      "sector; not measured"},
     }
 
 
 def regions_table() -> pd.DataFrame:
-    """Provinces from the real employment file, with curated English names, plus Guangxi's cities."""
-    names = _read_reference("region_names.csv")
-    provinces = _read_real(EMPLOYMENT_FILE)[["region_code", "region_name"]].drop_duplicates("region_code")
-    provinces = provinces.rename(columns={"region_code": "code", "region_name": "name_zh"})
-    provinces = provinces.merge(names[["code", "name_en"]], on="code", how="left")
-    provinces = provinces.assign(parent=pd.NA, level="province")
-    cities = names.loc[names["level"] == "city"]
-    frame = pd.concat([provinces, cities], ignore_index=True)
-    return frame[["code", "name_zh", "name_en", "parent", "level"]]
+    """Every province and prefecture city (talentcast.reference_data.regions_table)."""
+    return reference_data.regions_table()
 
 
 def sectors_table() -> pd.DataFrame:
     """The 19 sections of the real employment file and the plan's target divisions (curated)."""
-    sections = _read_real(EMPLOYMENT_FILE)[["sector_code", "sector_name_zh", "sector_name_en"]]
-    sections = sections.drop_duplicates("sector_code").rename(
-        columns={"sector_code": "code", "sector_name_zh": "name_zh", "sector_name_en": "name_en"})
-    sections = sections.assign(parent=pd.NA)
-    divisions = _read_reference("sector_divisions.csv")[["code", "name_zh", "name_en", "parent"]]
-    frame = pd.concat([sections, divisions], ignore_index=True)
-    return frame.sort_values("code", ignore_index=True)
+    return reference_data.sectors_table()
 
 
 def majors_table() -> pd.DataFrame:
-    """The whole MOE catalogue in contract form (level names, programme lengths, 专业类)."""
-    catalogue = _read_real(CATALOGUE_FILE)
-    level = catalogue["level_zh"].map(CATALOGUE_LEVELS)
-    unknown = catalogue.loc[level.isna(), "level_zh"].unique()
-    if len(unknown):
-        raise ValueError(f"{CATALOGUE_FILE}: unknown level(s) {list(unknown)}")
-    duration = level.map(DEFAULT_DURATION_YEARS).astype("int64")
-    exceptions = _read_reference("duration_exceptions.csv")
-    # Longest prefix last, so that it overrides a shorter one.
-    exceptions = exceptions.assign(length=exceptions["code_prefix"].str.len()).sort_values("length")
-    undergraduate = level == "本科"
-    for prefix, years in zip(exceptions["code_prefix"], exceptions["duration_years"].astype(int)):
-        duration[undergraduate & catalogue["code"].str.startswith(prefix)] = years
-    english = {offer.code: offer.name_en for offer in OFFERS}
-    frame = pd.DataFrame({
-        "code": catalogue["code"],
-        "name_zh": catalogue["name"],
-        "name_en": catalogue["code"].map(english),
-        "level": level,
-        # "0802 机械类" and "4607汽车制造类" are written both ways in the source; keep one form.
-        "category": catalogue["category"].str.replace(r"^(\d+)\s+", r"\1", regex=True),
-        "duration_years": duration,
-    })
-    return frame.sort_values("code", ignore_index=True)
+    """The whole MOE catalogue in contract form, with the demo majors' curated English names."""
+    return reference_data.majors_table(name_en={offer.code: offer.name_en for offer in OFFERS})
 
 
 def provincial_employment() -> pd.DataFrame:
     """Real employment by province x section x year, in persons (万人 x 10,000, rounded)."""
-    raw = _read_real(EMPLOYMENT_FILE)
-    employed = np.round(pd.to_numeric(raw["employed_10k"]) * PERSONS_PER_10K)
-    frame = pd.DataFrame({"region": raw["region_code"], "sector": raw["sector_code"],
-                          "year": raw["year"].astype("int64"), "employed": employed.astype(float)})
-    return frame.dropna(subset=["employed"]).reset_index(drop=True)
+    return reference_data.provincial_employment()
 
 
 def sector_parameters_table() -> pd.DataFrame:
-    """Curated replacement rates and graduate entry shares (reasons in the reference file)."""
+    """Curated replacement rates and graduate entry shares of the demo city (reasons in the reference file)."""
     frame = _read_reference("sector_parameters.csv")
     return pd.DataFrame({"sector": frame["sector"],
                          "replacement_rate": frame["replacement_rate"].astype(float),
@@ -250,17 +213,12 @@ def _conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).reset_index(drop=True)
 
 
-@functools.lru_cache(maxsize=None)
-def _read_cached(path: str) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
-
-
 def _read_real(name: str) -> pd.DataFrame:
-    return _read_cached(str(REAL_DIR / name)).copy()
+    return reference_data.read_real(name)
 
 
 def _read_reference(name: str) -> pd.DataFrame:
-    return _read_cached(str(REFERENCE_DIR / name)).copy()
+    return reference_data.read_reference(name)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -286,7 +244,8 @@ def write_generated(directory: Path = GENERATED_DIR, seed: int | None = None) ->
                          "metadata": metadata}
     document = {"generator": GENERATOR, "seed": seed,
                 "command": "python -m talentcast.demo --write", "label": "GENERATED, NOT OBSERVED "
-                "(Liuzhou rows, schools, enrolment, vacancies, demo crosswalk); see GENERATED.md",
+                "(Liuzhou employment after 2015 and by division, schools, enrolment, vacancies, demo crosswalk, "
+                "sector parameters); Liuzhou's sections 2003-2015 are real; see GENERATED.md",
                 "tables": summary}
     (directory / "metadata.json").write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n",
                                              encoding="utf-8")
@@ -310,8 +269,8 @@ def render_generated_md(frames: dict[str, pd.DataFrame], seed: int) -> str:
     """GENERATED.md: every assumption of the generator in one place, and what the data came out as."""
     majors = frames["majors"].set_index("code")
     sections = pd.DataFrame(
-        [(c, a.share_of_guangxi, a.growth_2016_2019, a.growth_2020_2025, a.why) for c, a in SECTIONS.items()],
-        columns=["section", "share of Guangxi 2009-2015", "log growth 2016-2019", "log growth 2020-2025", "why"])
+        [(c, a.growth_2016_2019, a.growth_2020_2025, a.why) for c, a in SECTIONS.items()],
+        columns=["section", "log growth 2016-2019", "log growth 2020-2025", "why"])
     divisions = pd.DataFrame(
         [(c, a.parent, a.share_2009, a.drift_2010_2019, a.drift_2020_2025, a.why) for c, a in DIVISIONS.items()],
         columns=["division", "section", "share of section 2009", "share drift 2010-2019",
@@ -337,16 +296,21 @@ def render_generated_md(frames: dict[str, pd.DataFrame], seed: int) -> str:
     rates = rates.reset_index()
     employment = frames["employment"]
     city = employment[employment["region"] == DEMO_REGION].pivot(index="sector", columns="year", values="employed")
-    city_view = (city[[2009, 2013, 2015, 2019, 2022, 2025]] / 1000).round(1).reset_index()
-    city_view.columns = ["sector"] + [f"{y} (thousand)" for y in (2009, 2013, 2015, 2019, 2022, 2025)]
+    shown = (2003, 2009, 2012, 2013, 2015, 2019, 2022, 2025)
+    city_view = (city[list(shown)] / 1000).round(1).reset_index()
+    city_view.columns = ["sector"] + [f"{y} (thousand)" for y in shown]
 
     text = f"""# GENERATED data of the demo city Liuzhou (柳州, 450200) — generated, not observed
 
-Everything about Liuzhou in this folder is **synthetic** (生成数据，非真实观测): its employment rows, the ten
-schools (all fictional, marked （虚构） / "(fictional)"), their enrolment and graduate outcomes, the monthly
-vacancies and the crosswalk of the demo majors. The other rows are real (provinces, sections, the MOE
-catalogue, provincial employment 2009-2015; provenance in `talentcast/data/real/SOURCE.md`) or curated by hand
-(`talentcast/data/reference/`, each file explained in its README).
+Liuzhou's employment by section **{REAL_YEARS[0]}-{REAL_YEARS[-1]} is real** (China City Statistical Yearbook, 万人 x
+10,000; `talentcast/data/real/SOURCE.md`). Everything else about Liuzhou in this folder is **synthetic**
+(生成数据，非真实观测), because no real source has it: its employment after {REAL_YEARS[-1]} and by division
+(C36 ...), the ten schools (all fictional, marked （虚构） / "(fictional)"), their enrolment and graduate
+outcomes, the monthly vacancies, the crosswalk of the demo majors and the sector parameters of this generated
+world. Each table's `metadata.json` entry says its kind (`real` / `generated`, `synthetic` true/false); the
+employment table is real except the rows `{SYNTHETIC_EMPLOYMENT_ROWS}` (its `synthetic_rows`). The other
+tables are real (every province and prefecture city, sections, the MOE catalogue, provincial employment
+2009-2015) or curated by hand (`talentcast/data/reference/`, each file explained in its README).
 
 - Generator: `talentcast/demo/generator.py`, seed **{seed}** (`numpy.random.SeedSequence(seed).spawn(4)`: one stream
   each for employment, intake, outcomes, vacancies). Same seed -> identical tables.
@@ -362,19 +326,22 @@ catalogue, provincial employment 2009-2015; provenance in `talentcast/data/real/
 
 ## 1. Employment (employment.csv, rows with region 450200)
 
-2009-2015: Liuzhou section = share x Guangxi's **real** section value x exp(N(0, {SECTION_SHARE_NOISE_SD})),
-so the real 2013 level break of the NBS series (survey frame change) is visible in Liuzhou too.
-2016-2025: log employment grows by the stated trend + N(0, {SECTION_GROWTH_NOISE_SD}) a year. Rounded to persons.
+{REAL_YEARS[0]}-{REAL_YEARS[-1]}: Liuzhou's **real** section series (the city panel, 万人 x 10,000, rounded to
+persons), not generated; it has the 2013 level break of the NBS survey frame (construction E 34,400 -> 160,800),
+declared in the employment dataset's metadata (`"breaks": ["2013"]`) so that the forecasts re-level it.
+2016-2025 (**generated**): log employment grows from the real 2015 level by the stated trend + N(0,
+{SECTION_GROWTH_NOISE_SD}) a year. Rounded to persons.
 
 {_markdown_table(sections)}
 
-Divisions (GB/T 4754 divisions of the plan's target industries): division = section x share; log share drifts
+Divisions (GB/T 4754 divisions of the plan's target industries; **generated**, {DIVISION_YEARS[0]}-{DIVISION_YEARS[-1]}):
+division = section x share, so a division follows its real section to 2015 (C36 is a share of real C); log share drifts
 by the stated amount a year + N(0, {DIVISION_SHARE_NOISE_SD}) noise; the listed divisions of one section never
 take more than {MAX_DIVISIONS_SHARE:.0%} of it (the remainder is the rest of the section).
 
 {_markdown_table(divisions)}
 
-As generated (thousand persons):
+As shipped (thousand persons; to 2015 real sections, generated divisions and later years):
 
 {_markdown_table(city_view)}
 
@@ -382,8 +349,8 @@ As generated (thousand persons):
 
 Same stock-flow method as `forecasting/demand.py`, at the finest level (divisions and the rest of each section):
 openings(t) = max(E(t) - E(t-1), 0) + replacement_rate x E(t-1); graduate openings = openings x
-graduate_entry_share. The sector parameters are curated in `talentcast/data/reference/sector_parameters.csv`
-(a reason per sector). Because the demo has ten of the city's schools, graduate_entry_share there is the share
+graduate_entry_share. The sector parameters of this generated world are assumptions written in
+`talentcast/data/reference/sector_parameters.csv` (a reason per sector), shipped as a generated table. Because the demo has ten of the city's schools, graduate_entry_share there is the share
 of openings the city's own new graduates fill; the rest go to migrants, graduates from elsewhere and job changers.
 
 ## 3. Schools and intake (schools.csv, enrolment.csv)
@@ -444,9 +411,10 @@ from the tables)
 - a growing sector short of graduates: automotive C36 (employment grows, graduate openings well above the
   entrants of the demo majors);
 - shrinking sectors: construction machinery C35, construction E, real estate K and mining B after 2020;
-- a major with an employment rate under 60% two years running, and majors under 40% (real-estate management
-  440701 after the property slump, mining 620501, appliance repair 710105): material for red cards, shrink
-  and suspend;
+- a major with an employment rate under 60% two years running, and majors under 40% (mining 620501,
+  construction-machinery repair 700204, appliance repair 710105): material for red cards, shrink and suspend;
+  real-estate management 440701 slides after the property slump (Liuzhou's real real-estate employment was
+  large in 2013-2015, so it stays just above 60%);
 - over-supplied majors (the sectors they feed have fewer graduate openings than entrants), and majors
   comfortably above 80% in growing sectors (automotive, rail, nursing, logistics): green cards and expand.
 """
@@ -455,15 +423,16 @@ from the tables)
 
 def _provenance_label(table: str) -> str:
     return {
-        "regions": "real (provinces, NBS) + curated (English names, Guangxi's cities)",
+        "regions": "real (31 provinces, NBS; prefecture cities, city panel) + curated (English names)",
         "sectors": "real (19 sections) + curated (8 target divisions)",
-        "employment": "real provinces 2009-2015 (万人 x 10,000) + **generated** Liuzhou 2009-2025",
+        "employment": f"real provinces 2009-2015 and Liuzhou sections {REAL_YEARS[0]}-{REAL_YEARS[-1]} (万人 x 10,000) "
+                      f"+ **generated** Liuzhou {REAL_YEARS[-1] + 1}-2025 and divisions",
         "vacancies": "**generated**",
         "majors": "real (MOE catalogue, 1,935 majors) + curated (durations, English names of demo majors)",
         "schools": "**generated** (fictional)",
         "enrolment": "**generated**",
         "major_sector_map": "**generated** (derived from real links or assumed)",
-        "sector_parameters": "curated assumptions",
+        "sector_parameters": "**generated** (assumptions of the demo world, a reason per sector)",
     }.get(table, "")
 
 
@@ -482,6 +451,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {path}")
         return 0
     for name, (frame, metadata) in build_demo_tables(args.seed).items():
-        label = "generated" if metadata.get("synthetic") else "real/curated"
+        label = metadata.get("kind", "generated" if metadata.get("synthetic") else "real")
         print(f"{name}: {len(frame)} rows ({label})")
     return 0
