@@ -26,7 +26,7 @@ from early_warning import compute_warnings, load_rule_set
 from features.contract import TABLE_NAMES
 from features.errors import TalentcastError
 from features.results import RESULT_KINDS
-from features.validation import ValidatedTable, load_and_validate, validate_table
+from features.validation import ValidatedTable, check_table, load_and_validate, validate_table
 from forecasting.metrics import summarise
 from forecasting.pipeline import PipelineResult, run_pipeline
 from forecasting.results import PipelineState, apply_scenario
@@ -151,7 +151,9 @@ class Service:
             raise TalentcastError(
                 f"cannot {action} '{table}' yet: its codes are checked against {', '.join(missing)}, which "
                 f"{'has' if len(missing) == 1 else 'have'} no data; ingest {', '.join(missing)} first "
-                f"(order: {', '.join(TABLE_NAMES)})")
+                f"(order: {', '.join(TABLE_NAMES)})",
+                f"“{table}”的代码要对照 {', '.join(missing)} 检查，而这些表还没有数据；"
+                f"请先导入 {', '.join(missing)}（顺序：{', '.join(TABLE_NAMES)}）")
         return references
 
     def validate(self, table: str, path: str | Path, source: str | None = None, action: str = "check"
@@ -404,8 +406,7 @@ def run_and_store(storage: Storage, settings: Settings | None = None, **options:
 
 
 def _check_table(table: str) -> None:
-    if table not in TABLE_NAMES:
-        raise TalentcastError(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}")
+    check_table(table)  # TalentcastError naming the known tables
 
 
 def _is_file(rules: str | Path) -> bool:

@@ -1,6 +1,9 @@
 """The `talentcast` command. Each group of commands lives in its own module; this file assembles them.
 
-User errors (TalentcastError) print one line to stderr and exit with code 2, never a traceback.
+User errors (TalentcastError) print one line to stderr and exit with code 2, never a traceback. A file that
+fails validation (ValidationError) first gets its report on stdout - every issue once, with file, row, column,
+value and reason in English and Chinese - and then the one-line summary on stderr (which file, how many errors,
+nothing stored), so that no issue is printed twice.
 """
 
 from __future__ import annotations
@@ -9,15 +12,20 @@ import sys
 
 import typer
 
-from features.errors import TalentcastError
+from features.errors import TalentcastError, ValidationError
+from features.validation import format_report
 from talentcast.cli import data, forecast, pipeline, report, service, warnings  # noqa: F401 - registers commands
 from talentcast.cli.app import app
-
 
 
 def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=False)
+    except ValidationError as exc:
+        if exc.issues or exc.omitted:
+            typer.echo(format_report(exc.issues, exc.omitted))
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except TalentcastError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

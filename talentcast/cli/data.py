@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from features.contract import TABLE_NAMES
-from features.errors import TalentcastError, ValidationError
-from features.validation import format_report
+from features.errors import TalentcastError
+from features.validation import check_table, format_report
 from talentcast.cli.app import app
 from talentcast.service import Service
 from talentcast.storage import Storage
@@ -31,8 +31,7 @@ class OutputFormat(str, Enum):
 
 
 def _check_table(table: str) -> str:
-    if table not in TABLE_NAMES:
-        raise TalentcastError(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}")
+    check_table(table)  # TalentcastError naming the known tables
     return table
 
 
@@ -65,11 +64,8 @@ def validate(
     """
     _check_table(table)
     with Storage() as storage:
-        try:
-            checked = Service(storage).validate(table, file)
-        except ValidationError as exc:
-            _print_issues(exc.issues, getattr(exc, "omitted", 0))
-            raise
+        # A ValidationError reaches talentcast.cli.main, which prints its report once and the summary.
+        checked = Service(storage).validate(table, file)
     _print_issues(checked.issues, checked.omitted)
     typer.echo(f"ok: {file.name} is a valid '{table}' table: {len(checked.frame)} rows, "
                f"{len(checked.warnings) + checked.omitted} warnings")
@@ -88,12 +84,8 @@ def ingest(
     _check_table(table)
     extra = _parse_metadata(metadata)
     with Storage() as storage:
-        try:
-            checked, version, stored = Service(storage).ingest(table, file, metadata=extra,
-                                                               skip_unchanged=skip_unchanged)
-        except ValidationError as exc:
-            _print_issues(exc.issues, getattr(exc, "omitted", 0))
-            raise
+        checked, version, stored = Service(storage).ingest(table, file, metadata=extra,
+                                                           skip_unchanged=skip_unchanged)
     _print_issues(checked.issues, checked.omitted)
     typer.echo(f"stored: {version}" if stored else f"unchanged: {version}")
 
