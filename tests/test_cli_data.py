@@ -213,3 +213,21 @@ def test_datasets_table_never_crops_numbers_in_a_narrow_terminal(tmp_path, capsy
     assert code == 0
     assert "1237" in out and "1*" in out
     assert max(len(line) for line in out.splitlines()) <= 60
+
+
+@pytest.mark.parametrize("command", ["validate", "ingest"])
+def test_each_issue_is_printed_exactly_once_in_both_languages(tmp_path, capsys, command):
+    assert run_cli(capsys, "ingest", "regions", str(write(tmp_path / "r.csv", REGIONS_CSV)))[0] == 0
+    assert run_cli(capsys, "ingest", "sectors", str(write(tmp_path / "s.csv", SECTORS_CSV)))[0] == 0
+    bad = write(tmp_path / "就业.csv", "地区代码,行业代码,年份,就业人数\n450200,C36,2022,-5\n450200,C99,2023,10\n")
+    code, out, err = run_cli(capsys, command, "employment", str(bad))
+    assert code == 2
+    both = out + err
+    for text in ("value '-5'", "must not be negative", "不能为负数", "value 'C99'", "unknown code", "未知代码"):
+        assert both.count(text) == 1, (text, both)
+    assert out.splitlines() == [
+        "error: 就业.csv, row 2, column 'employed', value '-5': must not be negative / 不能为负数",
+        "error: 就业.csv, row 3, column 'sector', value 'C99': unknown code: not found in sectors.code / 未知代码："
+        "sectors.code 中没有这个代码"]
+    assert err == ("error: 就业.csv is not a valid 'employment' table: 2 errors; nothing stored / 就业.csv 不是有效的"
+                   "“employment”表：2 个错误；未保存任何数据\n")
