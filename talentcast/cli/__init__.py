@@ -14,7 +14,7 @@ import typer
 
 from features.errors import TalentcastError, ValidationError
 from features.validation import format_report
-from talentcast.cli import data, forecast, pipeline, report, service, warnings  # noqa: F401 - registers commands
+from talentcast.cli import data, export, forecast, pipeline, report, service, warnings  # noqa: F401 - registers commands
 from talentcast.cli.app import app
 
 
