@@ -331,6 +331,9 @@ def write_csv(table: ExportTable, lang: str = "zh") -> bytes:
 _NUMBER_FORMATS = {"persons": "#,##0", "probability": "0.0%"}
 
 
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters XLSX cells cannot hold
+
+
 def _xlsx_value(value: Any) -> Any:
     if value is None or value is pd.NA:
         return None
@@ -338,6 +341,8 @@ def _xlsx_value(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
+    if isinstance(value, str) and _ILLEGAL_XML.search(value):
+        return _ILLEGAL_XML.sub("\ufffd", value)  # shown as �, never an error
     return value
 
 

@@ -230,3 +230,10 @@ def test_nested_evidence_becomes_json_text_in_its_own_column():
     header = dict(zip(table.headers_en, table.headers_zh))
     assert header["evidence.employment_rate_2025"] == "依据：2025年就业率"
     assert header["evidence.extra_entrants_by_sector"] == "依据：新增供给（分行业）"
+
+
+def test_control_characters_in_a_filter_do_not_break_the_workbook(env):
+    response = api(env, "/v1/gaps", format="xlsx", region="45\x01")
+    assert response.status_code == 200
+    about = {row[0]: row[1] for row in sheet_rows(response.content, "说明 About") if row and row[0]}
+    assert about["筛选 filters"] == "region = 45\ufffd" and records(response.content) == []
