@@ -9,7 +9,10 @@ data row = row 2), the column, the value as written and the reason. All issues a
 100k-row file validates in about a second.
 
 Errors raise `ValidationError`; warnings (gaps in a series, reference checks skipped because the other
-table was not supplied) come back on the `ValidatedTable`.
+table was not supplied) come back on the `ValidatedTable`. Every reason is given in English and Chinese
+(`Issue.reason`, `Issue.reason_zh`). Before any check, full-width digits, letters and spaces are read as ASCII,
+and choice values written as people write them (省, 高职, 大专; `features.contract.VALUE_ALIASES`) become the
+contract's values.
 """
 
 from __future__ import annotations

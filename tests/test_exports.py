@@ -237,3 +237,11 @@ def test_control_characters_in_a_filter_do_not_break_the_workbook(env):
     assert response.status_code == 200
     about = {row[0]: row[1] for row in sheet_rows(response.content, "说明 About") if row and row[0]}
     assert about["筛选 filters"] == "region = 45\ufffd" and records(response.content) == []
+
+
+def test_the_output_file_ending_picks_the_format(env, monkeypatch, capsys, tmp_path):
+    target = tmp_path / "gaps.csv"
+    assert cli(env, monkeypatch, capsys, "export", "gaps", "-o", str(target))[0] == 0
+    assert target.read_bytes() == Service(env["storage"], env["settings"]).export("gaps", "csv")
+    code, _, err = cli(env, monkeypatch, capsys, "export", "gaps", "-f", "xlsx", "-o", str(tmp_path / "g.csv"))
+    assert code == 2 and "--format xlsx but --output" in err and not (tmp_path / "g.csv").exists()

@@ -41,11 +41,24 @@ def write_output(data: bytes, output: Path | None, default_name: str) -> str:
     return str(path)
 
 
+def output_format(fmt: str | None, output: Path | None) -> str:
+    """The format asked for, else the one the output file's ending names (.csv / .xlsx), else xlsx; a format
+    that contradicts the ending is refused (an .xlsx file holding CSV would not open)."""
+    suffix = output.suffix.lower().lstrip(".") if output is not None and str(output) != "-" else ""
+    if fmt is None:
+        return suffix if suffix in ("csv", "xlsx") else "xlsx"
+    if suffix in ("csv", "xlsx") and suffix != fmt:
+        raise TalentcastError(f"--format {fmt} but --output {output} ends in .{suffix}; make them agree",
+                              f"--format {fmt} 与 --output {output} 的扩展名 .{suffix} 不一致")
+    return fmt
+
+
 @app.command("export")
 def export_command(
     what: Annotated[str, typer.Argument(help="gaps, forecasts (demand), supply or warnings")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="xlsx (a table sheet and an About sheet) or csv "
-                                     "(UTF-8 with BOM)")] = "xlsx",
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="xlsx (a table sheet and an About sheet) or "
+                                            "csv (UTF-8 with BOM); default: from --output's ending, else xlsx")
+                   ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write (default: "
                                                 "talentcast-<what>-run-<id>.<format>; - for stdout)")] = None,
     run_id: Annotated[int | None, typer.Option("--run-id", min=1, help="run (default: the latest baseline "
@@ -64,6 +77,7 @@ def export_command(
 ) -> None:
     """Export a run's gaps, forecasts, supply or warnings as XLSX or CSV, names beside codes (导出)."""
     export_kind(what)  # refuse an unknown export before opening the database
+    fmt = output_format(fmt, output)
     filters = {"region": region, "school": school, "sector": sector, "major": major, "level": level,
                "year_from": year, "year_to": year}
     with Storage() as storage:
