@@ -1,7 +1,7 @@
 """Pure ASGI middleware answering repeated result reads from memory, before FastAPI routing (`CachedPages`).
 
 A page of GET /v1/warnings, /v1/gaps, /v1/forecasts/demand or /v1/forecasts/supply is a function of the
-path, the raw query string, the caller (security.Principal), the Accept-Language header and the data
+path, the raw query string, the caller (security.Principal), the Accept-Language and Accept headers and the data
 snapshot (latest run id and current reference-table versions, `queries.snapshot`). When FastAPI answered such a request with 200, the
 response (status, headers, body: the very bytes of the ReadCache page) is remembered under that key; the
 next identical request is sent the same response without routing, dependency solving or parameter
@@ -12,8 +12,8 @@ Nothing else changes:
   an unknown, revoked or missing key goes the normal way (401);
 - only fresh snapshot pointers are used; an expired pointer, an upload or a recompute sends the request the
   normal way, which reloads it (so consistency is the normal path's: one snapshot per request);
-- a response is remembered only when the snapshot was the same before and after it was built, and only 200s;
-  errors (401/403/404/422/500) are never remembered.
+- a response is remembered only when the snapshot was the same before and after it was built, and only JSON
+  200s; errors (401/403/404/422/500) and export files (format=csv|xlsx) are never remembered.
 """
 
 from __future__ import annotations
@@ -26,6 +26,13 @@ from fastapi.security.utils import get_authorization_scheme_param
 from api import queries
 
 CACHED_PATHS = frozenset({"/v1/warnings", "/v1/gaps", "/v1/forecasts/demand", "/v1/forecasts/supply"})
+
+
+def _is_json(start: dict) -> bool:
+    for name, value in start.get("headers", []):
+        if name.lower() == b"content-type":
+            return value.split(b";")[0].strip() == b"application/json"
+    return False
 
 
 class CachedPages:
@@ -51,7 +58,7 @@ class CachedPages:
         storage = storages.get(settings.database_url) if storages and settings is not None else None
         if storage is None:
             return None
-        authorization = language = None
+        authorization = language = accept = None
         for name, value in scope["headers"]:
             if name == b"authorization":
                 if authorization is None:
@@ -59,6 +66,9 @@ class CachedPages:
             elif name == b"accept-language":
                 if language is None:
                     language = value
+            elif name == b"accept":
+                if accept is None:
+                    accept = value
         if authorization is None:
             return None
         scheme, token = get_authorization_scheme_param(authorization.decode("latin-1"))
@@ -70,7 +80,8 @@ class CachedPages:
         snapshot = queries.snapshot(state.read_cache, storage)
         if snapshot is None:
             return None
-        key = (scope["path"], scope.get("query_string", b""), principal, language, snapshot)
+        # Accept is part of the key: `Accept: text/csv` asks the same URL for an export file.
+        key = (scope["path"], scope.get("query_string", b""), principal, language, accept, snapshot)
         return key, storage
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -105,10 +116,10 @@ class CachedPages:
             await send(message)
 
         await self.app(scope, receive, capture)
-        if start is None or start.get("status") != 200 or not complete:
-            return
+        if start is None or start.get("status") != 200 or not complete or not _is_json(start):
+            return  # only JSON pages are remembered (export files are built on request)
         state = scope["app"].state
-        if queries.snapshot(state.read_cache, storage) != key[4]:
+        if queries.snapshot(state.read_cache, storage) != key[-1]:
             return  # the data changed while the page was built: do not remember it
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         self._remember(key, list(start.get("headers", [])), body)

@@ -416,9 +416,11 @@ def result_page(
 
 
 def issues_payload(issues: list) -> list[dict[str, Any]]:
-    """Validation issues as JSON objects; `message` is the line the CLI prints for the issue."""
+    """Validation issues as JSON objects; `message` is the line the CLI prints for the issue (English and
+    Chinese), `message_en` / `message_zh` the same in one language."""
     return [
         {"file": i.file, "row": i.row, "column": i.column, "value": clean(i.value), "reason": i.reason,
-         "severity": i.severity, "message": str(i)}
+         "reason_zh": i.reason_zh, "severity": i.severity, "message": i.message("both"),
+         "message_en": i.message("en"), "message_zh": i.message("zh")}
         for i in issues
     ]

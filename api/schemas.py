@@ -160,8 +160,11 @@ class IssueOut(BaseModel):
     column: str | None = None
     value: Any = None
     reason: str
+    reason_zh: str | None = Field(default=None, description="the reason in Chinese")
     severity: str
-    message: str = Field(description="the issue as one line, exactly as the CLI prints it")
+    message: str = Field(description="the issue as one line, exactly as the CLI prints it (English / Chinese)")
+    message_en: str | None = Field(default=None, description="the issue as one line in English")
+    message_zh: str | None = Field(default=None, description="the issue as one line in Chinese")
 
 
 class ValidationReport(BaseModel):
@@ -173,7 +176,8 @@ class ValidationReport(BaseModel):
     rows: int | None = None
     errors: int
     warnings: int
-    detail: str | None = Field(default=None, description="first error, as the CLI prints it")
+    detail: str | None = Field(default=None, description="one-line summary (English / Chinese), as the CLI prints "
+                               "it after the issues; for an unreadable file the reason")
     issues: list[IssueOut]
 
 

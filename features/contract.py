@@ -16,6 +16,7 @@ Domain words (glossary):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 MIN_YEAR = 1990
 MAX_YEAR = 2060
@@ -265,9 +266,83 @@ COLUMN_NAMES_ZH: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+def template_header(table: str, column: str) -> str:
+    """The bilingual header a template gives a column: canonical Chinese name, a space, the column name
+    (e.g. "学校代码 code"); validation reads it as the column."""
+    zh = COLUMN_NAMES_ZH.get(table, {}).get(column, ())
+    return f"{zh[0]} {column}" if zh else column
+
+
 def header_aliases(table: str) -> dict[str, str]:
-    """Chinese header name -> column name for `table` (see COLUMN_NAMES_ZH)."""
-    return {alias: column for column, aliases in COLUMN_NAMES_ZH.get(table, {}).items() for alias in aliases}
+    """Header -> column name for `table`: the Chinese names of COLUMN_NAMES_ZH and the bilingual template
+    headers ("学校代码 code"; any Chinese name, a space, the column name)."""
+    out: dict[str, str] = {}
+    for column, aliases in COLUMN_NAMES_ZH.get(table, {}).items():
+        for alias in aliases:
+            out[alias] = column
+            out[f"{alias} {column}"] = column
+    return out
+
+
+# Values accepted in place of a choice: files filled in by schools and bureaus say 省 / 市 / 区, 高职 or 大专
+# where the contract says province / city / district or 高职专科. {table: {column: {canonical: aliases}}}.
+# Matching ignores case, spaces and the width of brackets (see `value_key`); validation stores the canonical
+# value and says which values it accepts when one is not among them. The first alias is the one messages show.
+VALUE_ALIASES: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
+    "regions": {"level": {
+        "province": ("省", "省级", "自治区", "直辖市", "省份"),
+        "city": ("市", "地级市", "地级", "市级", "地区", "自治州", "州", "盟"),
+        "district": ("区", "县", "区县", "县区", "县级", "县级市", "市辖区", "旗", "自治县"),
+    }},
+    "majors": {"level": {
+        "中职": ("中专", "中等职业教育", "中等职业", "中职专业", "职高", "secondary vocational"),
+        "高职专科": ("高职", "专科", "大专", "高职高专", "高职(专科)", "专科(高职)", "高等职业教育专科",
+                   "higher vocational"),
+        "职业本科": ("职教本科", "本科(职业)", "本科(职业教育)", "职业教育本科", "本科层次职业教育", "高职本科",
+                 "vocational bachelor"),
+        "本科": ("普通本科", "本科(普通)", "bachelor", "undergraduate"),
+    }},
+    "schools": {"type": {
+        "中职": ("中专", "中等职业学校", "中职学校", "职高", "职业高中", "技工学校"),
+        "高职": ("高职专科", "高职院校", "专科", "大专", "高职高专", "高等职业学校", "高等职业院校", "职业技术学院"),
+        "职业本科": ("职业本科学校", "职教本科", "职业技术大学", "本科层次职业学校"),
+        "本科": ("普通本科", "本科院校", "普通本科高校", "普通本科学校"),
+    }},
+}
+
+# Spellings of true / false accepted in "bool" columns (compared like choices, see `value_key`).
+BOOLEAN_VALUES: dict[bool, tuple[str, ...]] = {
+    True: ("true", "1", "yes", "y", "t", "是", "对", "真", "有", "√"),
+    False: ("false", "0", "no", "n", "f", "否", "错", "假", "无", "×"),
+}
+
+
+def value_key(text: str) -> str:
+    """How a written value is compared with choices and their aliases: no spaces, case folded, full-width
+    brackets as ASCII ("高职（专科）" and "高职(专科)" match; "Province" matches "province")."""
+    return "".join(str(text).split()).casefold().replace("（", "(").replace("）", ")")
+
+
+@lru_cache(maxsize=None)
+def choice_lookup(table: str, column: str) -> dict[str, str]:
+    """{value_key(accepted value): canonical value} of a choice column (the choices and VALUE_ALIASES)."""
+    choices = get_schema(table).column(column).choices or ()
+    out = {value_key(choice): choice for choice in choices}
+    for canonical, aliases in VALUE_ALIASES.get(table, {}).get(column, {}).items():
+        for alias in aliases:
+            out.setdefault(value_key(alias), canonical)
+    return out
+
+
+def choices_text(table: str, column: str, aliases_shown: int = 2, separator: str = ", ") -> str:
+    """The allowed values of a choice column with a few accepted variants: "province (省, 省级), city (市, ...)"."""
+    choices = get_schema(table).column(column).choices or ()
+    variants = VALUE_ALIASES.get(table, {}).get(column, {})
+    parts = []
+    for choice in choices:
+        shown = variants.get(choice, ())[:aliases_shown]
+        parts.append(f"{choice} ({', '.join(shown)})" if shown else choice)
+    return separator.join(parts)
 
 
 CHECK_DESCRIPTIONS: dict[str, str] = {
@@ -291,10 +366,16 @@ def _bound_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _allowed_text(column: Column) -> str:
+def _allowed_text(column: Column, table: str | None = None) -> str:
     parts = []
     if column.choices is not None:
         parts.append(" / ".join(column.choices))
+        variants = VALUE_ALIASES.get(table or "", {}).get(column.name, {})
+        if variants:
+            parts.append("also accepted: " + "; ".join(f"{', '.join(aliases)} -> {choice}"
+                                                       for choice, aliases in variants.items()))
+    if column.dtype == "bool":
+        parts.append(" / ".join(f"{', '.join(BOOLEAN_VALUES[flag])}" for flag in (True, False)))
     if column.unit == "year" or column.dtype == "period":
         parts.append(f"{MIN_YEAR}..{MAX_YEAR}")
     elif column.minimum is not None and column.maximum is not None:
@@ -325,7 +406,7 @@ def table_to_markdown(schema: TableSchema) -> str:
     for c in schema.columns:
         lines.append(f"| `{c.name}` | {' / '.join(chinese.get(c.name, ()))} | {_DTYPE_TEXT.get(c.dtype, c.dtype)} | "
                      f"{c.unit} | "
-                     f"{'yes' if c.required else 'no'} | {_cell(_allowed_text(c))} | "
+                     f"{'yes' if c.required else 'no'} | {_cell(_allowed_text(c, schema.name))} | "
                      f"{f'`{c.references}`' if c.references else ''} | {_cell(c.description)} |")
     return "\n".join(lines) + "\n"
 

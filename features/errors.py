@@ -1,12 +1,34 @@
-"""Errors a user can fix. The CLI turns them into one readable line and exit code 2; the API into 4xx."""
+"""Errors a user can fix. The CLI turns them into one readable line and exit code 2; the API into 4xx.
+
+Messages about input files are bilingual: the English text, " / ", the Chinese text (`bilingual`). An `Issue`
+keeps both reasons; `Issue.message(lang)` renders it in English ("en"), Chinese ("zh") or both ("both", what
+the CLI prints and the API returns as `message`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+LANGUAGE_SEPARATOR = " / "
+
+
+def bilingual(en: str, zh: str | None) -> str:
+    """"<English> / <Chinese>" (just the English when there is no Chinese text)."""
+    return f"{en}{LANGUAGE_SEPARATOR}{zh}" if zh else en
 
 
 class TalentcastError(Exception):
-    """Base class of every error caused by the user's input or request (never by a bug)."""
+    """Base class of every error caused by the user's input or request (never by a bug).
+
+    Args:
+        message: the English message.
+        zh: the same message in Chinese; when given, the error reads "<English> / <Chinese>".
+    """
+
+    def __init__(self, message: str = "", zh: str | None = None):
+        self.message_en = message
+        self.message_zh = zh
+        super().__init__(bilingual(message, zh))
 
 
 @dataclass(frozen=True)
@@ -14,7 +36,8 @@ class Issue:
     """One problem found in an input file, located as precisely as possible.
 
     `row` is the 1-based data row as a spreadsheet user sees it (header = row 1, first data row = row 2);
-    None when the problem concerns the whole file or a column.
+    None when the problem concerns the whole file or a column. `reason_zh` is the reason in Chinese (not part
+    of equality: an issue is the same problem whatever language it is told in).
     """
 
     file: str
@@ -23,8 +46,21 @@ class Issue:
     column: str | None = None
     value: object = None
     severity: str = "error"  # "error" blocks storage; "warning" is reported only (e.g. gaps in a series)
+    reason_zh: str | None = field(default=None, compare=False)
 
-    def __str__(self) -> str:
+    def message(self, lang: str = "both") -> str:
+        """The issue as one line: "en" (file, row, column, value: reason), "zh" (文件 第N行 列 值：原因) or
+        "both" (the English line, " / ", the Chinese reason)."""
+        if lang == "zh":
+            where = [self.file]
+            if self.row is not None:
+                where.append(f"第{self.row}行")
+            if self.column is not None:
+                where.append(f"“{self.column}”列")
+            text = "，".join(where)
+            if self.value is not None:
+                text += f"，值 {self.value!r}"
+            return f"{text}：{self.reason_zh or self.reason}"
         where = [self.file]
         if self.row is not None:
             where.append(f"row {self.row}")
@@ -33,35 +69,59 @@ class Issue:
         text = ", ".join(where)
         if self.value is not None:
             text += f", value {self.value!r}"
-        return f"{text}: {self.reason}"
+        english = f"{text}: {self.reason}"
+        return english if lang == "en" else bilingual(english, self.reason_zh)
+
+    def __str__(self) -> str:
+        return self.message("both")
 
 
 class ValidationError(TalentcastError):
     """A table failed validation; `issues` lists the problems (errors first, then warnings).
 
+    The message is a summary (which file, how many errors and warnings, nothing stored), not a repetition of
+    an issue: the doors print or return every issue once (`features.validation.format_report`, the API's
+    `issues`) and this summary after them.
+
     Attributes:
         issues: the issues kept (validation caps the list, see `features.validation.MAX_ISSUES`).
         omitted: how many further issues were found but not listed.
+        table: the contract table the file was checked as (None when several were).
     """
 
-    def __init__(self, issues: list[Issue], omitted: int = 0):
+    def __init__(self, issues: list[Issue], omitted: int = 0, table: str | None = None):
         self.issues = issues
         self.omitted = omitted
-        errors = [i for i in issues if i.severity == "error"]
-        first = str(errors[0]) if errors else "invalid input"
-        super().__init__(first + _more_text(len(errors) - 1 if errors else 0,
-                                            len(issues) - len(errors), omitted))
+        self.table = table
+        errors = sum(1 for i in issues if i.severity == "error")
+        warnings = len(issues) - errors
+        files = list(dict.fromkeys(i.file for i in issues)) or ["input"]
+        en, zh = summary_text(files, table, errors, warnings, omitted)
+        super().__init__(en, zh)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
 
 
-def _more_text(errors: int, warnings: int, omitted: int) -> str:
-    """" (and 3 more issues: 1 error, 2 warnings)" after the first error; "" when there is nothing else."""
-    total = errors + warnings + omitted
-    if total <= 0:
-        return ""
-    parts = [f"{n} {word}{'s' if n > 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n > 0]
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def summary_text(files: list[str], table: str | None, errors: int, warnings: int, omitted: int = 0
+                 ) -> tuple[str, str]:
+    """(English, Chinese) summary of a failed validation: "<file> is not a valid '<table>' table: 2 errors,
+    1 warning; nothing stored"."""
+    name = ", ".join(files)
+    what_en = f"{name} is not a valid '{table}' table" if table else f"{name} is not valid"
+    what_zh = f"{name} 不是有效的“{table}”表" if table else f"{name} 无效"
+    counts_en = [_count(max(errors, 1), "error")] + ([_count(warnings, "warning")] if warnings else [])
+    counts_zh = [f"{max(errors, 1)} 个错误"] + ([f"{warnings} 个警告"] if warnings else [])
     if omitted:
-        parts.append(f"{omitted} not listed")
-    return f" (and {total} more issue{'s' if total > 1 else ''}: {', '.join(parts)})"
+        counts_en.append(f"{omitted} more not listed")
+        counts_zh.append(f"另有 {omitted} 个未列出")
+    return (f"{what_en}: {', '.join(counts_en)}; nothing stored",
+            f"{what_zh}：{'，'.join(counts_zh)}；未保存任何数据")
 
 
 class InputFileError(TalentcastError):

@@ -57,9 +57,9 @@ def read_table(path: str | os.PathLike, table: str | None = None, *, source: str
     path = Path(path)
     name = source or str(path)
     if not path.exists():
-        raise InputFileError(f"{name}: file not found")
+        raise InputFileError(f"{name}: file not found", f"{name}：文件不存在")
     if path.is_dir():
-        raise InputFileError(f"{name}: is a directory, not a file")
+        raise InputFileError(f"{name}: is a directory, not a file", f"{name}：这是文件夹，不是文件")
     _check_suffix(path.name, name)
     data = path.read_bytes()
     return read_table_bytes(data, path.name, table, source=name)
@@ -74,7 +74,7 @@ def read_table_bytes(data: bytes, filename: str, table: str | None = None, *,
     name = source or filename
     suffix = _check_suffix(filename, name)
     if len(data) == 0:
-        raise InputFileError(f"{name}: file is empty (0 bytes)")
+        raise InputFileError(f"{name}: file is empty (0 bytes)", f"{name}：文件为空（0 字节）")
     if suffix in CSV_SUFFIXES:
         frame = _read_csv(data, name, tab_default=suffix == ".tsv")
     elif suffix in XLSX_SUFFIXES:
@@ -83,9 +83,9 @@ def read_table_bytes(data: bytes, filename: str, table: str | None = None, *,
         frame = _read_parquet(data, name)
     frame = _tidy(frame)
     if len(frame.columns) == 0:
-        raise InputFileError(f"{name}: file has no header row")
+        raise InputFileError(f"{name}: file has no header row", f"{name}：文件没有表头行")
     if len(frame) == 0:
-        raise InputFileError(f"{name}: file has a header but no data rows")
+        raise InputFileError(f"{name}: file has a header but no data rows", f"{name}：文件只有表头，没有数据行")
     return frame
 
 
@@ -101,7 +101,9 @@ def decode_text(data: bytes, name: str) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise InputFileError(f"{name}: byte {exc.start} is not valid UTF-16 although the file starts with "
-                                 f"a UTF-16 byte order mark; save the file as CSV UTF-8") from None
+                                 f"a UTF-16 byte order mark; save the file as CSV UTF-8",
+                                 f"{name}：文件以 UTF-16 字节顺序标记开头，但第 {exc.start} 字节不是有效的 UTF-16；"
+                                 f"请另存为“CSV UTF-8”") from None
     bom = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
     body = data[bom:]
     try:
@@ -116,7 +118,8 @@ def decode_text(data: bytes, name: str) -> str:
             line = data.count(b"\n", 0, offset) + 1
             raise InputFileError(
                 f"{name}: byte {offset} (line {line}) is not UTF-8 or GB18030/GBK; "
-                f"save the file as CSV UTF-8"
+                f"save the file as CSV UTF-8",
+                f"{name}：第 {offset} 字节（第 {line} 行）既不是 UTF-8 也不是 GB18030/GBK 编码；请另存为“CSV UTF-8”",
             ) from None
     if not bom and not text.isascii() and not _has_chinese(text) and not _latin_only(text):
         # A short GBK file can also be valid UTF-8 ("业" is D2 B5 in GB18030 and "ҵ" in UTF-8). A UTF-8 reading
@@ -156,11 +159,13 @@ def frame_to_text(frame: pd.DataFrame) -> pd.DataFrame:
 def _check_suffix(filename: str, name: str) -> str:
     suffix = Path(filename).suffix.lower()
     if suffix == ".xls":
-        raise InputFileError(f"{name}: old Excel format '.xls' is not supported; save it as .xlsx or CSV")
+        raise InputFileError(f"{name}: old Excel format '.xls' is not supported; save it as .xlsx or CSV",
+                             f"{name}：不支持旧版 Excel 格式 .xls，请另存为 .xlsx 或 CSV")
     if suffix not in SUPPORTED_SUFFIXES:
         shown = suffix or "(none)"
         raise InputFileError(
-            f"{name}: unknown file type '{shown}'; use .csv (UTF-8 or GB18030/GBK), .xlsx or .parquet"
+            f"{name}: unknown file type '{shown}'; use .csv (UTF-8 or GB18030/GBK), .xlsx or .parquet",
+            f"{name}：不支持的文件类型“{shown}”；请使用 .csv（UTF-8 或 GB18030/GBK）、.xlsx 或 .parquet",
         )
     return suffix
 
@@ -168,7 +173,7 @@ def _check_suffix(filename: str, name: str) -> str:
 def _read_csv(data: bytes, name: str, tab_default: bool) -> pd.DataFrame:
     text = decode_text(data, name)
     if not text.strip():
-        raise InputFileError(f"{name}: file is empty (no text)")
+        raise InputFileError(f"{name}: file is empty (no text)", f"{name}：文件为空（没有文字）")
     first_line = text.split("\n", 1)[0]
     # Excel's "Text (tab delimited)" export and .tsv files use tabs; everything else commas.
     sep = "\t" if (tab_default or ("\t" in first_line and "," not in first_line)) else ","
@@ -178,9 +183,10 @@ def _read_csv(data: bytes, name: str, tab_default: bool) -> pd.DataFrame:
         raw = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
                           na_filter=False, skip_blank_lines=False, engine="c")
     except pd.errors.ParserError as exc:
-        raise InputFileError(f"{name}: not a valid CSV file: {_short_parser_message(exc)}") from None
+        en, zh = _short_parser_message(exc)
+        raise InputFileError(f"{name}: not a valid CSV file: {en}", f"{name}：不是有效的 CSV 文件：{zh}") from None
     except pd.errors.EmptyDataError:
-        raise InputFileError(f"{name}: file is empty (no text)") from None
+        raise InputFileError(f"{name}: file is empty (no text)", f"{name}：文件为空（没有文字）") from None
     raw = raw.fillna("")
     header = [str(h).strip() for h in raw.iloc[0].tolist()]
     body = raw.iloc[1:].reset_index(drop=True)
@@ -188,7 +194,8 @@ def _read_csv(data: bytes, name: str, tab_default: bool) -> pd.DataFrame:
     return body
 
 
-def _short_parser_message(exc: Exception) -> str:
+def _short_parser_message(exc: Exception) -> tuple[str, str]:
+    """(English, Chinese) reason of a CSV parser error."""
     message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
     if found:
@@ -196,10 +203,13 @@ def _short_parser_message(exc: Exception) -> str:
         # pandas counts lines from 1 including the header, which is what a user sees in an editor.
         if expected == "1":
             return (f"line {line} has {saw} fields but line 1 has only one; if line 1 is a title, delete it "
-                    f"so that line 1 holds the column names")
+                    f"so that line 1 holds the column names",
+                    f"第 {line} 行有 {saw} 个字段，而第 1 行只有 1 个；如果第 1 行是标题，请删除它，使第 1 行为列名")
         return (f"line {line} has {saw} fields but the header has {expected} "
-                f"(quote values that contain the separator)")
-    return message.replace("Error tokenizing data. ", "").replace("C error: ", "")
+                f"(quote values that contain the separator)",
+                f"第 {line} 行有 {saw} 个字段，而表头有 {expected} 个（含分隔符的值请加引号）")
+    text = message.replace("Error tokenizing data. ", "").replace("C error: ", "")
+    return text, f"解析失败（{text}）"
 
 
 def _read_xlsx(data: bytes, name: str, table: str | None) -> pd.DataFrame:
@@ -208,17 +218,18 @@ def _read_xlsx(data: bytes, name: str, table: str | None) -> pd.DataFrame:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for bad files
-        raise InputFileError(f"{name}: cannot read as an XLSX workbook ({type(exc).__name__}: {exc})") from None
+        raise InputFileError(f"{name}: cannot read as an XLSX workbook ({type(exc).__name__}: {exc})",
+                             f"{name}：无法作为 XLSX 工作簿读取（{type(exc).__name__}: {exc}）") from None
     try:
         sheet_names = workbook.sheetnames
         if not sheet_names:
-            raise InputFileError(f"{name}: workbook has no sheets")
+            raise InputFileError(f"{name}: workbook has no sheets", f"{name}：工作簿中没有工作表")
         sheet = workbook[table] if table in sheet_names else workbook[sheet_names[0]]
         rows = [[_cell_to_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()
     if not rows:
-        raise InputFileError(f"{name}: sheet '{sheet.title}' is empty")
+        raise InputFileError(f"{name}: sheet '{sheet.title}' is empty", f"{name}：工作表“{sheet.title}”为空")
     width = max(len(r) for r in rows)
     rows = [r + [""] * (width - len(r)) for r in rows]
     header = [h.strip() for h in rows[0]]
@@ -230,7 +241,8 @@ def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises ArrowInvalid and friends for corrupt files
-        raise InputFileError(f"{name}: cannot read as Parquet ({type(exc).__name__}: {exc})") from None
+        raise InputFileError(f"{name}: cannot read as Parquet ({type(exc).__name__}: {exc})",
+                             f"{name}：无法作为 Parquet 文件读取（{type(exc).__name__}: {exc}）") from None
     return frame_to_text(frame)
 
 

@@ -30,11 +30,21 @@ from early_warning import LEVELS, compute_warnings, load_rule_set
 from features.contract import TABLE_NAMES
 from features.errors import TalentcastError
 from features.results import RESULT_KINDS
-from features.validation import ValidatedTable, load_and_validate, validate_table
+from features.validation import ValidatedTable, check_table, load_and_validate, validate_table
 from forecasting.metrics import summarise
 from forecasting.pipeline import PipelineResult, run_pipeline
 from forecasting.results import PipelineState, apply_scenario
 from forecasting.scenarios import Scenario, load_scenario
+from talentcast.export import (
+    RunInfo,
+    VersionInfo,
+    build_export,
+    check_language,
+    export_kind,
+    filter_results,
+    filters_text,
+)
+from talentcast.export import check_format as check_export_format
 from talentcast.reference_data import with_crosswalk_reference
 from talentcast.demo import DEMO_REGION, GENERATED_DIR, build_demo_tables
 from talentcast.provenance import GENERATED, KINDS, USER_SUPPLIED, dataset_kind, kind_label, with_kind
@@ -183,7 +193,9 @@ class Service:
             raise TalentcastError(
                 f"cannot {action} '{table}' yet: its codes are checked against {', '.join(missing)}, which "
                 f"{'has' if len(missing) == 1 else 'have'} no data; ingest {', '.join(missing)} first "
-                f"(order: {', '.join(TABLE_NAMES)})")
+                f"(order: {', '.join(TABLE_NAMES)})",
+                f"“{table}”的代码要对照 {', '.join(missing)} 检查，而这些表还没有数据；"
+                f"请先导入 {', '.join(missing)}（顺序：{', '.join(TABLE_NAMES)}）")
         return references
 
     def validate(self, table: str, path: str | Path, source: str | None = None, action: str = "check"
@@ -539,6 +551,62 @@ class Service:
         return WarningsAnswer(frame.reset_index(drop=True), run, computed=True,
                               rule_set=parsed.name if parsed is not None else None)
 
+    # ----------------------------------------------------------------------------------------------- exports
+
+    def export(self, kind: str, fmt: str = "xlsx", run_id: int | None = None,
+               filters: Mapping[str, Any] | None = None, *, lang: str = "zh",
+               region_scope: Callable[[str], bool] | None = None, scope_label: str | None = None,
+               rule_set: str | Path | None = None) -> bytes:
+        """A run's results of one kind as an XLSX or CSV file for people (talentcast.export).
+
+        The CLI (`talentcast export`) and the API (`GET /v1/gaps?format=csv`, ...) both hand on these bytes, so
+        the same run and filters give the same file through either door.
+
+        Args:
+            kind: gaps, forecasts (= demand), supply or warnings (or a result kind).
+            fmt: xlsx (a table sheet and a "说明 About" sheet) or csv (UTF-8 with a BOM).
+            run_id: the run (default: the latest completed baseline run).
+            filters: {region, sector, school, major, level: code or value; year_from, year_to: int} on the
+                columns the kind has (a filter on a column it lacks is refused).
+            lang: "zh" (Chinese headers above the column names, Chinese names) or "en".
+            region_scope: a predicate on region codes the caller may read (the API's planner scope).
+            scope_label: how the About sheet names that scope.
+            rule_set: warnings only: compute them under this rule set (as `Service.warnings`), not stored ones.
+        """
+        result_kind = export_kind(kind)
+        check_export_format(fmt)
+        check_language(lang)
+        run = self.get_run(run_id)
+        notes: list[str] = []
+        if result_kind == "warnings" and rule_set is not None:
+            answer = self.warnings(run_id=run.run_id, rule_set=rule_set)
+            frame = answer.frame
+            notes.append(answer.source)
+        elif rule_set is not None:
+            raise TalentcastError(f"a rule set applies to warnings, not to {kind}",
+                                  f"规则集只适用于 warnings，不适用于 {kind}")
+        else:
+            frame = self.storage.load_results(result_kind, run_id=run.run_id)
+        frame = filter_results(result_kind, frame, filters, region_scope)
+        return self.export_frame(result_kind, frame, run, fmt, lang=lang,
+                                 filters=filters_text(filters, scope_label), notes=notes)
+
+    def export_frame(self, kind: str, frame: pd.DataFrame, run: RunMeta, fmt: str = "xlsx", *, lang: str = "zh",
+                     filters: str = "none 无", notes: list[str] | tuple[str, ...] = ()) -> bytes:
+        """Rows of result `kind` (already selected) of `run` as an export file, with names from the run's own
+        input tables and, in XLSX, the run's dataset versions (real or generated) on the About sheet."""
+        versions_used = {str(t): int(v) for t, v in (run.dataset_versions or {}).items()}
+        name_tables = {}
+        for table in ("regions", "sectors", "schools", "majors"):
+            if table in versions_used:
+                name_tables[table] = self.storage.load_table(table, versions_used[table])
+        versions = [VersionInfo(v.table, v.version, v.rows, v.source_file, v.created_at, dict(v.metadata or {}))
+                    for v in self.storage.versions() if versions_used.get(v.table) == v.version]
+        order = {name: i for i, name in enumerate(TABLE_NAMES)}
+        versions.sort(key=lambda v: (order.get(v.table, len(order)), v.table))
+        return build_export(kind, frame, fmt, run=RunInfo.of(run), tables=name_tables, versions=versions,
+                            lang=lang, filters=filters, notes=notes)
+
     # --------------------------------------------------------------------------------------------- scenarios
 
     def scenario(self, scenario: Any, run_id: int | None = None) -> ScenarioAnswer:
@@ -652,8 +720,7 @@ def run_and_store(storage: Storage, settings: Settings | None = None, **options:
 
 
 def _check_table(table: str) -> None:
-    if table not in TABLE_NAMES:
-        raise TalentcastError(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}")
+    check_table(table)  # TalentcastError naming the known tables
 
 
 def _is_file(rules: str | Path) -> bool:

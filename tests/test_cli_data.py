@@ -83,8 +83,10 @@ def test_ingest_numbers_versions_and_checks_references(tmp_path, capsys):
                        "region,sector,year,employed\n450200,C36,2022,81000\n450200,C37,2022,5000\n")
     code, out, err = run_cli(capsys, "ingest", "employment", str(employment))
     assert code == 2
-    assert err.strip() == ("error: employment.csv, row 3, column 'sector', value 'C37': unknown code: "
-                           "not found in sectors.code")
+    assert out.strip() == ("error: employment.csv, row 3, column 'sector', value 'C37': unknown code: "
+                           "not found in sectors.code / 未知代码：sectors.code 中没有这个代码")
+    assert err.strip() == ("error: employment.csv is not a valid 'employment' table: 1 error; nothing stored / "
+                           "employment.csv 不是有效的“employment”表：1 个错误；未保存任何数据")
     assert Storage().current_versions() == {"regions": 2, "sectors": 1}
 
 
@@ -97,8 +99,8 @@ def test_ingest_with_bad_last_row_leaves_database_unchanged(tmp_path, capsys):
     code, out, err = run_cli(capsys, "ingest", "employment", str(write(tmp_path / "e.csv", "\n".join(lines))))
     assert code == 2
     assert len(err.strip().splitlines()) == 1
-    assert err.startswith("error: e.csv, row 25, column 'employed', value '-5'")
-    assert "row 25" in out  # the issue list on stdout
+    assert err.startswith("error: e.csv is not a valid 'employment' table: 1 error; nothing stored")
+    assert out.strip() == "error: e.csv, row 25, column 'employed', value '-5': must not be negative / 不能为负数"
     assert database_content() == before
 
 
@@ -111,10 +113,11 @@ def test_validate_reports_issues_and_exit_codes(tmp_path, capsys):
     code, out, err = run_cli(capsys, "validate", "regions", str(bad))
     assert code == 2
     assert err.strip().splitlines() == [err.strip()]
-    assert err.startswith("error: bad.csv, row 5, column 'level', value 'town'")
-    assert "more issue" in err
+    assert err.startswith("error: bad.csv is not a valid 'regions' table: 2 errors; nothing stored / ")
     issues = [line for line in out.splitlines() if line.startswith("error:")]
-    assert len(issues) >= 2 and any("duplicate key" in line for line in issues)
+    assert issues[0].startswith("error: bad.csv, row 5, column 'level', value 'town': not one of the allowed "
+                                "values: province (省, 省级), city (市, 地级市), district (区, 县) / 不是允许的取值")
+    assert len(issues) == 2 and "duplicate key" in issues[1] and "重复" in issues[1]
     # validate never stores anything.
     assert Storage().versions() == []
 
@@ -126,7 +129,9 @@ def test_ingest_refuses_a_table_before_its_references(tmp_path, capsys):
     assert code == 2
     assert err.strip() == ("error: cannot ingest 'employment' yet: its codes are checked against sectors, which "
                            "has no data; ingest sectors first (order: regions, sectors, employment, vacancies, "
-                           "majors, schools, enrolment, major_sector_map, sector_parameters)")
+                           "majors, schools, enrolment, major_sector_map, sector_parameters) / “employment”的代码"
+                           "要对照 sectors 检查，而这些表还没有数据；请先导入 sectors（顺序：regions, sectors, "
+                           "employment, vacancies, majors, schools, enrolment, major_sector_map, sector_parameters）")
     assert Storage().current_versions() == {"regions": 1}
 
 
@@ -212,3 +217,21 @@ def test_datasets_table_never_crops_numbers_in_a_narrow_terminal(tmp_path, capsy
     assert code == 0
     assert "1237" in out and "1*" in out
     assert max(len(line) for line in out.splitlines()) <= 60
+
+
+@pytest.mark.parametrize("command", ["validate", "ingest"])
+def test_each_issue_is_printed_exactly_once_in_both_languages(tmp_path, capsys, command):
+    assert run_cli(capsys, "ingest", "regions", str(write(tmp_path / "r.csv", REGIONS_CSV)))[0] == 0
+    assert run_cli(capsys, "ingest", "sectors", str(write(tmp_path / "s.csv", SECTORS_CSV)))[0] == 0
+    bad = write(tmp_path / "就业.csv", "地区代码,行业代码,年份,就业人数\n450200,C36,2022,-5\n450200,C99,2023,10\n")
+    code, out, err = run_cli(capsys, command, "employment", str(bad))
+    assert code == 2
+    both = out + err
+    for text in ("value '-5'", "must not be negative", "不能为负数", "value 'C99'", "unknown code", "未知代码"):
+        assert both.count(text) == 1, (text, both)
+    assert out.splitlines() == [
+        "error: 就业.csv, row 2, column 'employed', value '-5': must not be negative / 不能为负数",
+        "error: 就业.csv, row 3, column 'sector', value 'C99': unknown code: not found in sectors.code / 未知代码："
+        "sectors.code 中没有这个代码"]
+    assert err == ("error: 就业.csv is not a valid 'employment' table: 2 errors; nothing stored / 就业.csv 不是有效的"
+                   "“employment”表：2 个错误；未保存任何数据\n")

@@ -131,7 +131,7 @@ def test_missing_file_exits_2_in_a_real_process(tmp_path):
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )
     assert done.returncode == 2, done.stderr
-    assert done.stderr == f"error: missing.csv: file not found\n"
+    assert done.stderr == "error: missing.csv: file not found / missing.csv：文件不存在\n"
 
 
 def test_common_breaks_on_by_default_and_switchable(tmp_path, capsys):

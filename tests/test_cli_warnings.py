@@ -136,7 +136,7 @@ def test_level_filter_and_year(stored_run, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--rules", "moe-2012"], "error: moe-2012: no such rule set or file; built-in rule sets: forecast"),
-    (["--format", "xml"], "error: unknown format 'xml'; use table, csv or json"),
+    (["--format", "xml"], "error: unknown format 'xml'; use table, csv, json or xlsx"),
     (["--level", "orange"], "error: unknown level 'orange'; use red, yellow, green or not_rated"),
     (["--min-class-size", "-1"], "error: Invalid value for '--min-class-size'"),
 ])

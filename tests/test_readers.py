@@ -68,7 +68,7 @@ def test_undecodable_csv_names_byte_and_line():
     path = BAD / "regions_not_utf8_or_gbk.csv"
     with pytest.raises(InputFileError) as info:
         read_table(path)
-    assert str(info.value) == (
+    assert info.value.message_en == (
         f"{path}: byte 47 (line 2) is not UTF-8 or GB18030/GBK; save the file as CSV UTF-8"
     )
 
@@ -79,7 +79,7 @@ def test_gbk_file_with_a_bad_byte_points_at_the_bad_byte(tmp_path):
     with pytest.raises(InputFileError) as info:
         read_table_bytes(data, "regions.csv")
     offset = data.index(b"\xff")
-    assert str(info.value) == (
+    assert info.value.message_en == (
         f"regions.csv: byte {offset} (line 3) is not UTF-8 or GB18030/GBK; save the file as CSV UTF-8"
     )
 
@@ -113,7 +113,7 @@ def test_unreadable_files_raise_input_file_error(name, message):
     path = BAD / name
     with pytest.raises(InputFileError) as info:
         read_table(path)
-    assert str(info.value) == message.format(path=path)
+    assert info.value.message_en == message.format(path=path)
     assert isinstance(info.value, TalentcastError)
 
 
@@ -128,7 +128,7 @@ def test_source_names_the_file_in_messages(tmp_path):
     path = _write(tmp_path, "upload-1234.csv", b"")
     with pytest.raises(InputFileError) as info:
         read_table(path, source="招生.csv")
-    assert str(info.value) == "招生.csv: file is empty (0 bytes)"
+    assert info.value.message_en == "招生.csv: file is empty (0 bytes)"
 
 
 def test_whitespace_only_csv_is_empty(tmp_path):
@@ -140,7 +140,7 @@ def test_ragged_csv_row_names_the_line():
     data = b"region,sector,year,employed\n450200,C36,2015,1\n450200,C36,2016,2,extra\n"
     with pytest.raises(InputFileError) as info:
         read_table_bytes(data, "employment.csv")
-    assert str(info.value) == (
+    assert info.value.message_en == (
         "employment.csv: not a valid CSV file: line 3 has 5 fields but the header has 4 "
         "(quote values that contain the separator)"
     )
@@ -255,7 +255,7 @@ def test_csv_title_line_gets_a_hint():
     data = "2023年柳州市分行业就业人员\nregion,sector,year,employed\n450200,C36,2023,1\n".encode("gbk")
     with pytest.raises(InputFileError) as info:
         read_table_bytes(data, "就业.csv")
-    assert str(info.value) == ("就业.csv: not a valid CSV file: line 2 has 4 fields but line 1 has only one; "
+    assert info.value.message_en == ("就业.csv: not a valid CSV file: line 2 has 4 fields but line 1 has only one; "
                                "if line 1 is a title, delete it so that line 1 holds the column names")
 
 

@@ -547,10 +547,11 @@ def test_load_embedded_dataset_refuses_invalid_tables(storage, real_tables):
     from talentcast.service import load_embedded_dataset
 
     orphan = pd.DataFrame({"region": ["450200"], "sector": ["C36"], "year": [2020], "employed": [1.0]})
-    with pytest.raises(ValidationError, match="unknown code"):
+    with pytest.raises(ValidationError, match="not a valid 'employment' table") as info:
         load_embedded_dataset(storage, tables={"regions": (real_tables["regions"], {}),
                                                "sectors": (real_tables["sectors"], {}),
                                                "employment": (orphan, {})})
+    assert any("unknown code" in issue.reason for issue in info.value.errors)
     assert storage.current_versions() == {"regions": 1, "sectors": 1}
 
 

@@ -52,8 +52,10 @@ def test_missing_column():
     error = _error("employment", "employment_missing_column.csv")
     assert error.issues == [_issue("employment_missing_column.csv", None, None, None,
                                    "missing column(s) employed; expected columns: region, sector, year, employed")]
-    assert str(error) == ("employment_missing_column.csv: missing column(s) employed; "
-                          "expected columns: region, sector, year, employed")
+    assert str(error) == ("employment_missing_column.csv is not a valid 'employment' table: 1 error; nothing stored"
+                          " / employment_missing_column.csv 不是有效的“employment”表：1 个错误；未保存任何数据")
+    assert error.issues[0].reason_zh == ("缺少列：employed（就业人数）；应有的列：region（地区代码）、sector（行业代码）、"
+                                         "year（年份）、employed（就业人数）")
 
 
 def test_extra_column():
@@ -68,8 +70,8 @@ def test_wrong_types_in_row_order():
         _issue("employment_wrong_type.csv", 3, "employed", "十二", "expected a number"),
         _issue("employment_wrong_type.csv", 4, "year", "2017x", "expected an integer"),
     ]
-    assert str(error) == ("employment_wrong_type.csv, row 3, column 'employed', value '十二': expected a number "
-                          "(and 1 more issue: 1 error)")
+    assert error.message_en == "employment_wrong_type.csv is not a valid 'employment' table: 2 errors; nothing stored"
+    assert error.issues[0].message("zh") == "employment_wrong_type.csv，第3行，“employed”列，值 '十二'：应为数字"
 
 
 def test_negative_count():
@@ -145,7 +147,7 @@ def test_graduates_cohort_check_skipped_without_majors():
                           "intake": ["10", "10"], "graduates": ["", "500"]})
     refs = {k: v for k, v in REFERENCES.items() if k != "majors"}
     result = validate_table("enrolment", frame, "e.csv", refs)
-    assert [str(i) for i in result.issues] == [
+    assert [i.message("en") for i in result.issues] == [
         "e.csv, column 'major': codes not checked against majors.code: table 'majors' was not supplied",
         "e.csv, column 'graduates': check graduates_not_above_cohort skipped: table 'majors' "
         "(duration_years) was not supplied",
@@ -186,16 +188,16 @@ def test_gap_is_a_warning_not_an_error():
 def test_empty_file_and_header_only():
     with pytest.raises(InputFileError) as info:
         load_and_validate("employment", BAD / "empty.csv")
-    assert str(info.value) == f"{BAD / 'empty.csv'}: file is empty (0 bytes)"
+    assert info.value.message_en == f"{BAD / 'empty.csv'}: file is empty (0 bytes)"
     with pytest.raises(InputFileError) as info:
         load_and_validate("employment", BAD / "employment_header_only.csv")
-    assert str(info.value) == f"{BAD / 'employment_header_only.csv'}: file has a header but no data rows"
+    assert info.value.message_en == f"{BAD / 'employment_header_only.csv'}: file has a header but no data rows"
 
 
 def test_wrong_encoding():
     with pytest.raises(InputFileError) as info:
         load_and_validate("regions", BAD / "regions_not_utf8_or_gbk.csv")
-    assert str(info.value) == (f"{BAD / 'regions_not_utf8_or_gbk.csv'}: byte 47 (line 2) is not UTF-8 or "
+    assert info.value.message_en == (f"{BAD / 'regions_not_utf8_or_gbk.csv'}: byte 47 (line 2) is not UTF-8 or "
                                f"GB18030/GBK; save the file as CSV UTF-8")
 
 
@@ -203,23 +205,27 @@ def test_empty_table_frame():
     frame = pd.DataFrame({c: pd.Series([], dtype=str) for c in SCHEMAS["regions"].column_names})
     with pytest.raises(ValidationError) as info:
         validate_table("regions", frame, "regions.csv")
-    assert [str(i) for i in info.value.issues] == ["regions.csv: table has no data rows"]
+    assert [i.message("en") for i in info.value.issues] == ["regions.csv: table has no data rows"]
 
 
 def test_required_value_missing_choices_and_bounds():
     frame = pd.DataFrame({
         "code": ["460701", "", "510102", "100201"],
         "name_zh": ["汽车制造与试验技术", "无代码", "物联网应用技术", "临床医学"],
-        "level": ["高职专科", "高职专科", "大专", "本科"],
+        "level": ["高职专科", "高职专科", "大学", "本科"],
         "duration_years": ["3", "3", "3", "0"],
     })
     with pytest.raises(ValidationError) as info:
         validate_table("majors", frame, "majors.xlsx")
     assert info.value.issues == [
         _issue("majors.xlsx", 3, "code", "", "required value is missing"),
-        _issue("majors.xlsx", 4, "level", "大专", "not one of the allowed values: 中职, 高职专科, 职业本科, 本科"),
+        _issue("majors.xlsx", 4, "level", "大学", "not one of the allowed values: 中职 (中专, 中等职业教育), "
+               "高职专科 (高职, 专科), 职业本科 (职教本科, 本科(职业)), 本科 (普通本科, 本科(普通))"),
         _issue("majors.xlsx", 5, "duration_years", "0", "below the minimum 1"),
     ]
+    assert [i.reason_zh for i in info.value.issues] == [
+        "缺少必填值", "不是允许的取值：中职 (中专, 中等职业教育)、高职专科 (高职, 专科)、职业本科 (职教本科, 本科(职业))、"
+        "本科 (普通本科, 本科(普通))", "小于最小值 1"]
 
 
 def test_above_maximum_and_integer_checks():
@@ -239,7 +245,7 @@ def test_duplicate_header_column():
                          columns=["region", "sector", "year", "employed", "employed"])
     with pytest.raises(ValidationError) as info:
         validate_table("employment", frame, "e.csv", REFERENCES)
-    assert [str(i) for i in info.value.issues] == [
+    assert [i.message("en") for i in info.value.issues] == [
         "e.csv, column 'employed': column appears more than once in the header"]
 
 
@@ -297,11 +303,13 @@ def test_errors_are_collected_capped_and_counted():
     assert len(frame) == 1050
     assert len(info.value.issues) == MAX_ISSUES
     assert info.value.omitted == 1050 - MAX_ISSUES
-    assert str(info.value).endswith("must not be negative (and 1049 more issues: 199 errors, 850 not listed)")
+    assert info.value.message_en == ("e.csv is not a valid 'employment' table: 200 errors, 850 more not listed; "
+                                     "nothing stored")
     assert [i.row for i in info.value.issues] == list(range(2, 2 + MAX_ISSUES))
     report = format_report(info.value.issues, info.value.omitted)
-    assert report.splitlines()[0] == "error: e.csv, row 2, column 'employed', value '-1': must not be negative"
-    assert report.splitlines()[-1] == "... and 850 more issues not shown"
+    assert report.splitlines()[0] == ("error: e.csv, row 2, column 'employed', value '-1': must not be negative"
+                                      " / 不能为负数")
+    assert report.splitlines()[-1] == "... and 850 more issues not shown / ……另有 850 个问题未列出"
     assert len(report.splitlines()) == MAX_ISSUES + 1
 
 
@@ -409,7 +417,7 @@ def test_real_employment_with_a_removed_year_warns_about_the_gap():
     frame = _real_employment()
     frame = frame.loc[~((frame["region"] == "450000") & (frame["sector"] == "E") & (frame["year"] == "2012"))]
     result = validate_table("employment", frame, "employment.csv", _real_regions_sectors())
-    assert [str(i) for i in result.issues] == [
+    assert [i.message("en") for i in result.issues] == [
         "employment.csv, column 'year': series region+sector 450000|E has no row for year(s) 2012 "
         "between 2009 and 2015"]
 
@@ -439,7 +447,7 @@ def test_validate_tables_checks_references_across_tables_and_reports_all():
     }
     with pytest.raises(ValidationError) as info:
         validate_tables(frames, sources={"schools": "schools.csv"})
-    assert [str(i) for i in info.value.issues] == [
+    assert [i.message("en") for i in info.value.issues] == [
         "employment, row 2, column 'sector', value 'C37': unknown code: not found in sectors.code",
         "schools.csv, row 2, column 'region', value '450299': unknown code: not found in regions.code",
     ]
@@ -523,7 +531,7 @@ def test_bool_columns(monkeypatch):
     frame.loc[0, "active"] = "maybe"
     with pytest.raises(ValidationError) as info:
         validate_table("flags", frame, "f.csv")
-    assert info.value.issues == [_issue("f.csv", 2, "active", "maybe", "expected true or false")]
+    assert info.value.issues == [_issue("f.csv", 2, "active", "maybe", "expected true or false (是 / 否)")]
 
 
 def test_every_schema_check_is_implemented_and_documented():
@@ -550,7 +558,7 @@ def test_title_rows_above_the_header_are_recognised(tmp_path):
     frame.to_excel(tmp_path / "就业.xlsx", index=False, header=False)
     with pytest.raises(ValidationError) as info:
         load_and_validate("employment", tmp_path / "就业.xlsx", REFERENCES)
-    assert [str(i) for i in info.value.issues] == [
+    assert [i.message("en") for i in info.value.issues] == [
         "就业.xlsx: the column names are on row 3, not row 1: delete the 2 row(s) above them; "
         "expected columns: region, sector, year, employed"]
 
@@ -559,7 +567,7 @@ def test_extra_column_with_wrong_case_gets_a_hint():
     frame = pd.DataFrame({"region": ["450200"], "sector": ["C36"], "Year": ["2015"], "employed": ["1"]})
     with pytest.raises(ValidationError) as info:
         validate_table("employment", frame, "e.csv", REFERENCES)
-    assert [str(i) for i in info.value.issues] == [
+    assert [i.message("en") for i in info.value.issues] == [
         "e.csv: missing column(s) year; expected columns: region, sector, year, employed",
         "e.csv: unexpected column(s) Year (did you mean year?); expected columns: region, sector, year, employed",
     ]
@@ -572,7 +580,7 @@ def test_table_checks_stop_building_messages_at_the_cap_but_count_everything():
     with pytest.raises(ValidationError) as info:
         validate_table("major_sector_map", weights, "m.csv", refs)
     assert len(info.value.issues) == MAX_ISSUES and info.value.omitted == 100
-    assert str(info.value.issues[-1]) == ("m.csv, row 400, column 'weight', value 0.5: weights of major '000199' "
+    assert info.value.issues[-1].message("en") == ("m.csv, row 400, column 'weight', value 0.5: weights of major '000199' "
                                           "sum to 0.5, not 1 (rows 400, 401)")
     employment = pd.DataFrame({"region": np.repeat([f"{450000 + i}" for i in range(250)], 2), "sector": "C36",
                                "year": ["2015", "2017"] * 250, "employed": "1"})
@@ -600,7 +608,7 @@ def test_chinese_headers_name_the_contract_columns(tmp_path):
     with pytest.raises(ValidationError) as info:
         load_and_validate("enrolment", path, REFERENCES)
     # Messages use the contract name of the column, whatever the header said.
-    assert [str(i) for i in info.value.issues if i.severity == "error"] == [
+    assert [i.message("en") for i in info.value.issues if i.severity == "error"] == [
         "招生与毕业.csv, row 3, column 'graduates_local', value '90': graduates_local 90 exceed graduates_employed 80"]
 
 
@@ -609,14 +617,14 @@ def test_chinese_header_and_english_header_for_the_same_column_is_a_duplicate():
                          columns=["region", "sector", "year", "年份", "employed"])
     with pytest.raises(ValidationError) as info:
         validate_table("employment", frame, "e.csv", REFERENCES)
-    assert [str(i) for i in info.value.issues] == ["e.csv, column 'year': column appears more than once in the header"]
+    assert [i.message("en") for i in info.value.issues] == ["e.csv, column 'year': column appears more than once in the header"]
 
 
 def test_chinese_header_with_a_unit_gets_a_hint():
     frame = pd.DataFrame({"地区代码": ["450200"], "行业代码": ["C36"], "年份": ["2015"], "就业人数（万人）": ["76.2"]})
     with pytest.raises(ValidationError) as info:
         validate_table("employment", frame, "就业.csv", REFERENCES)
-    assert [str(i) for i in info.value.issues] == [
+    assert [i.message("en") for i in info.value.issues] == [
         "就业.csv: missing column(s) employed; expected columns: region, sector, year, employed",
         "就业.csv: unexpected column(s) 就业人数（万人） (did you mean employed? give the values in persons and "
         "name the column employed or 就业人数); expected columns: region, sector, year, employed",
@@ -644,5 +652,5 @@ def test_error_message_counts_errors_and_warnings_separately():
                           "employed": ["-1", "1", "2"]})
     with pytest.raises(ValidationError) as info:
         validate_table("employment", frame, "e.csv")
-    assert str(info.value) == ("e.csv, row 2, column 'employed', value '-1': must not be negative "
-                               "(and 3 more issues: 3 warnings)")  # 2 references not checked, 1 gap
+    # 1 error; 3 warnings: 2 references not checked, 1 gap
+    assert info.value.message_en == "e.csv is not a valid 'employment' table: 1 error, 3 warnings; nothing stored"

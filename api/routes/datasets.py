@@ -33,7 +33,7 @@ TableQuery = Annotated[str | None, Query(max_length=40, description=f"one of: {'
 def list_datasets(key: CurrentKey, storage: StorageDep, pagination: PageDep, table: TableQuery = None) -> dict[str, Any]:
     require_role(key, "admin", "planner")
     if table is not None and table not in SCHEMAS:
-        raise not_found(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}")
+        raise not_found(_unknown_table(table))
     versions = storage.versions(table)
     rows = versions[pagination.offset: pagination.offset + pagination.limit]
     items = [
@@ -66,7 +66,7 @@ def upload_dataset(
 ) -> Any:
     require_role(key, "admin")
     if table not in SCHEMAS:
-        raise not_found(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}")
+        raise not_found(_unknown_table(table))
     # Only the base name: a client-chosen path must not steer where the temporary copy is written.
     filename = (PurePath((file.filename or "").replace("\\", "/")).name or "upload")[:200]
     data = file.file.read(settings.max_upload_bytes + 1)
@@ -90,6 +90,15 @@ def upload_dataset(
     cache.invalidate_pointers()
     return _report(table, filename, validated.issues, valid=True, status_code=201, version=version.version,
                    rows=version.rows)
+
+
+def _unknown_table(table: str) -> str:
+    """The message `talentcast validate` / `ingest` print for an unknown table."""
+    try:
+        validation.check_table(table)
+    except TalentcastError as exc:
+        return str(exc)
+    return f"unknown table '{table}'"
 
 
 def _suffix(filename: str) -> str:

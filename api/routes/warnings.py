@@ -8,7 +8,17 @@ from fastapi import APIRouter, Query
 
 from api import queries
 from api.deps import ReadDep
-from api.routes.common import RunIdQuery, json_response, region_scope, select_run
+from api.routes.common import (
+    EXPORT_RESPONSES,
+    AcceptHeader,
+    FormatQuery,
+    RunIdQuery,
+    export_response,
+    json_response,
+    region_scope,
+    response_format,
+    select_run,
+)
 from api.schemas import ResultPage, Warning
 from api.security import school_filter
 from early_warning import BUILTIN_RULE_SETS, LEVELS
@@ -21,7 +31,8 @@ Level = Literal[LEVELS]  # type: ignore[valid-type]  # red, yellow, green, not_r
 router = APIRouter(prefix="/v1", tags=["warnings"])
 
 
-@router.get("/warnings", response_model=ResultPage[Warning], summary="Major early warnings (专业预警)")
+@router.get("/warnings", response_model=ResultPage[Warning], summary="Major early warnings (专业预警)",
+            responses=EXPORT_RESPONSES)
 async def list_warnings(
     ctx: ReadDep,
     school: Annotated[str | None, Query(max_length=20)] = None,
@@ -34,12 +45,25 @@ async def list_warnings(
     run_id: RunIdQuery = None,
     rule_set: Annotated[RuleSetName | None, Query(description="compute the run's warnings under this built-in "
                                                   "rule set (default: the stored ones)")] = None,
+    fmt: FormatQuery = None,
+    accept: AcceptHeader = None,
 ) -> Any:
     """A school key sees only its own school (another school's code answers 404). With `rule_set`, the warnings
     are computed by the service from the run's own results and dataset versions, exactly as `talentcast
-    warnings --rules NAME` does; nothing is stored."""
+    warnings --rules NAME` does; nothing is stored. `format=csv|xlsx` (or Accept) gives the export file of
+    every matching row instead of a page, as `talentcast export warnings` writes it."""
 
     key, storage, cache, lang, pagination = ctx.key, ctx.storage, ctx.cache, ctx.lang, ctx.pagination
+    wanted = response_format(fmt, accept)
+    if wanted != "json":  # the export file, under the same school and region scope as the page
+        def select() -> Any:
+            only_school = school_filter(key, school)
+            equals, within, _ = region_scope(key, region, cache, storage)
+            run = select_run(cache, storage, run_id)
+            return run, {**equals, "school": only_school, "major": major, "level": level, "year_from": year,
+                         "year_to": year}, within
+
+        return await export_response(ctx, "warnings", wanted, select, rule_set=rule_set)
 
     def handler() -> Any:
         only_school = school_filter(key, school)

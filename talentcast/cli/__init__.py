@@ -1,6 +1,9 @@
 """The `talentcast` command. Each group of commands lives in its own module; this file assembles them.
 
-User errors (TalentcastError) print one line to stderr and exit with code 2, never a traceback.
+User errors (TalentcastError) print one line to stderr and exit with code 2, never a traceback. A file that
+fails validation (ValidationError) first gets its report on stdout - every issue once, with file, row, column,
+value and reason in English and Chinese - and then the one-line summary on stderr (which file, how many errors,
+nothing stored), so that no issue is printed twice.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import sys
 
 import typer
 
-from features.errors import TalentcastError
+from features.errors import TalentcastError, ValidationError
+from features.validation import format_report
 from talentcast.cli.app import app
 
 # Command -> the module that registers it on `app`. A command's module is imported when that command runs
@@ -24,6 +28,8 @@ COMMAND_MODULES = {
     "serve": "server", "keys": "server",
     "warnings": "warnings",
     "init": "workspace",
+    "template": "data",
+    "export": "export",
 }
 _OPTIONS_WITH_VALUE = ("--home",)  # root options whose next word is their value, not a command
 
@@ -44,11 +50,15 @@ def load_commands(argv: list[str] | None = None) -> typer.Typer:
     return app
 
 
-
 def main(argv: list[str] | None = None) -> None:
     load_commands(sys.argv[1:] if argv is None else argv)
     try:
         app(args=argv, standalone_mode=False)
+    except ValidationError as exc:
+        if exc.issues or exc.omitted:
+            typer.echo(format_report(exc.issues, exc.omitted))
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except TalentcastError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -1,4 +1,4 @@
-"""CLI commands for input data: `validate`, `ingest`, `datasets` (see talentcast/cli/__init__.py).
+"""CLI commands for input data: `template`, `validate`, `ingest`, `datasets` (see talentcast/cli/__init__.py).
 
 `validate` and `ingest` check a file the same way, through the service (talentcast.service, as the API's
 upload does): against the contract and the current versions of the tables it references (regions, sectors,
@@ -17,9 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from features.contract import TABLE_NAMES
-from features.errors import TalentcastError, ValidationError
-from features.validation import format_report
+from features.contract import SCHEMAS, TABLE_NAMES
+from features.errors import TalentcastError
+from features.templates import EXAMPLES, check_format, check_tables, template_files
+from features.validation import check_table, format_report
 from talentcast.cli.app import app
 from talentcast.provenance import GENERATED, dataset_kind, kind_label
 from talentcast.service import Service
@@ -32,8 +33,7 @@ class OutputFormat(str, Enum):
 
 
 def _check_table(table: str) -> str:
-    if table not in TABLE_NAMES:
-        raise TalentcastError(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}")
+    check_table(table)  # TalentcastError naming the known tables
     return table
 
 
@@ -66,11 +66,8 @@ def validate(
     """
     _check_table(table)
     with Storage() as storage:
-        try:
-            checked = Service(storage).validate(table, file)
-        except ValidationError as exc:
-            _print_issues(exc.issues, getattr(exc, "omitted", 0))
-            raise
+        # A ValidationError reaches talentcast.cli.main, which prints its report once and the summary.
+        checked = Service(storage).validate(table, file)
     _print_issues(checked.issues, checked.omitted)
     typer.echo(f"ok: {file.name} is a valid '{table}' table: {len(checked.frame)} rows, "
                f"{len(checked.warnings) + checked.omitted} warnings")
@@ -89,12 +86,8 @@ def ingest(
     _check_table(table)
     extra = _parse_metadata(metadata)
     with Storage() as storage:
-        try:
-            checked, version, stored = Service(storage).ingest(table, file, metadata=extra,
-                                                               skip_unchanged=skip_unchanged)
-        except ValidationError as exc:
-            _print_issues(exc.issues, getattr(exc, "omitted", 0))
-            raise
+        checked, version, stored = Service(storage).ingest(table, file, metadata=extra,
+                                                           skip_unchanged=skip_unchanged)
     _print_issues(checked.issues, checked.omitted)
     typer.echo(f"stored: {version}" if stored else f"unchanged: {version}")
 
@@ -152,3 +145,39 @@ def _data_label(metadata: dict) -> str:
         # A table that mixes real and generated rows says which rows are generated (e.g. region == '450200').
         return "partly generated 部分生成"
     return kind_label(kind)
+
+
+@app.command()
+def template(
+    tables: Annotated[list[str] | None, typer.Argument(
+        help=f"tables to write a template for (default: all): {', '.join(TABLE_NAMES)}")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="xlsx (notes, drop-down lists, an About sheet) or "
+                                     "csv (UTF-8 with BOM, notes in <table>.README.txt)")] = "xlsx",
+    directory: Annotated[Path, typer.Option("--dir", help="folder to write into (created if missing)")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="overwrite existing files")] = False,
+) -> None:
+    """Write a fill-in template per table: Chinese + English headers, example rows, allowed values (数据模板)."""
+    names = check_tables(tables or [])
+    check_format(fmt)
+    files = {name: data for table in names for name, data in template_files(table, fmt).items()}
+    existing = [name for name in files if (directory / name).exists()]
+    if existing and not force:
+        raise TalentcastError(f"{', '.join(str(directory / n) for n in existing)} already exist(s); a filled-in "
+                              f"template would be lost: choose another --dir or add --force",
+                              f"{', '.join(existing)} 已存在；为免覆盖已填写的模板，请换一个 --dir 或加 --force")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            (directory / name).write_bytes(data)
+    except OSError as exc:
+        raise TalentcastError(f"{directory}: cannot write the templates: {exc.strerror}",
+                              f"{directory}：无法写入模板：{exc.strerror}") from None
+    for table in names:
+        written = [str(directory / n) for n in template_files(table, fmt) if n.startswith(f"{table}.")]
+        rows = len(EXAMPLES.get(table, []))
+        typer.echo(f"wrote {', '.join(written)} ({table}: {len(SCHEMAS[table].columns)} columns, {rows} example "
+                   f"row{'s' if rows != 1 else ''})")
+    first = names[0]
+    typer.echo(f"next: replace the example rows with your data, then `talentcast validate {first} "
+               f"{directory / (first + '.' + fmt)}` and `talentcast ingest {first} {directory / (first + '.' + fmt)}`"
+               f" (ingest order: {', '.join(TABLE_NAMES)})")

@@ -1,6 +1,6 @@
 """CLI command: warnings (专业预警) - read the latest run's warnings or recompute them with another rule set.
 
-    talentcast warnings [--school CODE] [--rules NAME|FILE] [--format table|csv|json] [--year Y]
+    talentcast warnings [--school CODE] [--rules NAME|FILE] [--format table|csv|json|xlsx] [--year Y]
                         [--region CODE] [--min-class-size N] [--level red|yellow|green|not_rated] [--output FILE]
     talentcast warnings --list-rules          # built-in rule sets and the regions using them
     talentcast warnings --check-rules FILE    # validate a rule file (exit 2 with file/rule/field/reason)
@@ -8,7 +8,8 @@
 The stored warnings of the latest completed baseline run are shown when they match the request (same rule set,
 plan year and minimum class size). Otherwise they are computed by the service (talentcast.service) from the
 run's results and the run's own dataset versions - exactly as GET /v1/warnings?rule_set= does - and nothing
-is written.
+is written. `--format xlsx` writes the export workbook (names beside codes, evidence in columns, an About
+sheet; the same as `talentcast export warnings`) to --output, default talentcast-warnings-run-<id>.xlsx.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ import typer
 from early_warning import LEVELS, list_rule_sets, load_rule_set
 from features.errors import TalentcastError
 from talentcast.cli.app import app
+from talentcast.cli.export import write_output
+from talentcast.export import export_filename, filters_text
 from talentcast.service import Service
 from talentcast.settings import get_settings
 from talentcast.storage import Storage
 
-_FORMATS = ("table", "csv", "json")
+_FORMATS = ("table", "csv", "json", "xlsx")
 _TABLE_COLUMNS = ("school", "major", "level", "action", "current_intake", "recommended_intake", "rules_fired")
 
 
@@ -88,7 +91,7 @@ def warnings_command(
     school: str | None = typer.Option(None, "--school", help="Only this school's warnings (its code)."),
     rules: str | None = typer.Option(None, "--rules", help="Rule set: built-in name (forecast, moe-2011, sichuan, "
                                      "tianjin-2009) or a YAML file. Default: the stored run's (or the region's)."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv, json or xlsx (the export workbook)."),
     year: int | None = typer.Option(None, "--year", help="Plan year (admission year). Default: the stored one."),
     region: str | None = typer.Option(None, "--region", help="Only schools in this region (GB/T 2260 code)."),
     min_class_size: int | None = typer.Option(None, "--min-class-size", min=0,
@@ -104,7 +107,8 @@ def warnings_command(
 ) -> None:
     """Major warnings per school: level, action, recommended intake, rules and reasons 专业预警."""
     if fmt not in _FORMATS:
-        raise TalentcastError(f"unknown format {fmt!r}; use table, csv or json")
+        raise TalentcastError(f"unknown format {fmt!r}; use table, csv, json or xlsx",
+                              f"未知的格式“{fmt}”；请使用 table、csv、json 或 xlsx")
     if level is not None and level not in LEVELS:
         raise TalentcastError(f"unknown level {level!r}; use {', '.join(LEVELS[:-1])} or {LEVELS[-1]}")
     if list_rules:
@@ -122,18 +126,26 @@ def warnings_command(
                    f"(measure {rs.employment_measure}, max change {rs.max_change:g})")
         return
     with Storage() as storage:
-        answer = Service(storage, get_settings()).warnings(rule_set=rules, plan_year=year, region=region,
-                                                           min_class_size=min_class_size)
-    frame, source = answer.frame, answer.source
-    if school is not None:
-        known = sorted(set(frame["school"]))
-        frame = frame[frame["school"] == school]
-        if frame.empty:
-            shown = ", ".join(known[:10]) + (" ..." if len(known) > 10 else "")
-            raise TalentcastError(f"school {school!r} has no warnings in this run; schools with warnings: {shown}")
-    if level is not None:
-        frame = frame[frame["level"] == level]
-    frame = frame.reset_index(drop=True)
+        service = Service(storage, get_settings())
+        answer = service.warnings(rule_set=rules, plan_year=year, region=region, min_class_size=min_class_size)
+        frame, source = answer.frame, answer.source
+        if school is not None:
+            known = sorted(set(frame["school"]))
+            frame = frame[frame["school"] == school]
+            if frame.empty:
+                shown = ", ".join(known[:10]) + (" ..." if len(known) > 10 else "")
+                raise TalentcastError(f"school {school!r} has no warnings in this run; schools with warnings: {shown}")
+        if level is not None:
+            frame = frame[frame["level"] == level]
+        frame = frame.reset_index(drop=True)
+        if fmt == "xlsx":
+            chosen = {"region": region, "school": school, "level": level, "year_from": year, "year_to": year}
+            data = service.export_frame("warnings", frame, answer.run, "xlsx", filters=filters_text(chosen),
+                                        notes=[source])
+            where = write_output(data, output, export_filename("warnings", "xlsx", answer.run.run_id))
+            if where != "stdout":
+                typer.echo(f"wrote {len(frame)} warnings to {where} ({source})")
+            return
     if output is not None:
         text = render(frame, fmt, explain=explain or school is not None) if len(frame) or fmt != "table" else ""
         try:

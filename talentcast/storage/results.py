@@ -133,7 +133,7 @@ class ResultStore:
         if run_id is None:
             latest = self.latest_run()
             if latest is None:
-                raise NotFoundError("no completed baseline run yet; run `talentcast pipeline run` first")
+                raise NotFoundError("no completed baseline run yet; run `talentcast run` (or `talentcast demo`) first")
             run_id = latest.run_id
         else:
             self.get_run(run_id)
