@@ -8,7 +8,9 @@ from pathlib import Path
 
 import typer
 
-from talentcast.cli import app
+from talentcast.cli import load_commands
+
+app = load_commands()
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["README.md", "docs/**/*.md", "notebooks/*.ipynb", "talentcast/**/*.py", "api/**/*.py", "features/*.py",
@@ -27,6 +29,11 @@ def _quoted_commands() -> list[tuple[str, str]]:
 
 def _problems(command_line: str, root) -> list[str]:
     tokens = command_line.split()
+    root_options = {o for p in root.params for o in (*p.opts, *p.secondary_opts)}
+    if tokens and tokens[0] in root_options:  # `talentcast --home PATH init ...`: a root option and its value
+        tokens = tokens[2:]
+        if not tokens or tokens[0] in ("...", "…"):
+            return []
     problems = []
     for name in re.split(r"[|/]", tokens[0]):  # `talentcast validate/ingest`, `talentcast forecast|backtest`
         command = root.commands.get(name)

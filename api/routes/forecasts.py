@@ -45,7 +45,7 @@ async def demand_forecasts(
     if wanted != "json":
         def select() -> Any:
             require_role(key, "admin", "planner")
-            equals, within, _ = region_scope(key, region, cache, storage)
+            equals, within = region_scope(key, region, cache, storage)
             run = select_run(cache, storage, run_id)
             return run, {**equals, "sector": sector, "year_from": year_from, "year_to": year_to}, within
 
@@ -81,7 +81,7 @@ async def supply_forecasts(
     if wanted != "json":
         def select() -> Any:
             only_school = school_filter(key, school)
-            equals, within, _ = region_scope(key, region, cache, storage)
+            equals, within = region_scope(key, region, cache, storage)
             run = select_run(cache, storage, run_id)
             return run, {**equals, "school": only_school, "major": major, "year_from": year_from,
                          "year_to": year_to}, within

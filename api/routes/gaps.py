@@ -46,7 +46,7 @@ async def list_gaps(
     if wanted != "json":
         def select() -> Any:
             require_role(key, "admin", "planner")
-            equals, within, _ = region_scope(key, region, cache, storage)
+            equals, within = region_scope(key, region, cache, storage)
             run = select_run(cache, storage, run_id)
             return run, {**equals, "sector": sector, "year_from": year, "year_to": year}, within
 

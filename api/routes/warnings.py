@@ -58,7 +58,7 @@ async def list_warnings(
     if wanted != "json":  # the export file, under the same school and region scope as the page
         def select() -> Any:
             only_school = school_filter(key, school)
-            equals, within, _ = region_scope(key, region, cache, storage)
+            equals, within = region_scope(key, region, cache, storage)
             run = select_run(cache, storage, run_id)
             return run, {**equals, "school": only_school, "major": major, "level": level, "year_from": year,
                          "year_to": year}, within
