@@ -105,22 +105,29 @@ async def get_language(
     return parse_accept_language(accept_language)
 
 
+def weighted_values(header: str | None) -> list[tuple[str, float]]:
+    """The values of an Accept-style header with their q weights: "en;q=0.8, zh" -> [("en", 0.8), ("zh", 1.0)]."""
+    out = []
+    for part in (header or "").split(","):
+        value, *params = part.strip().split(";")
+        q = 1.0
+        for param in params:
+            name, _, text = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(text)
+                except ValueError:
+                    q = 0.0
+        out.append((value.strip().lower(), q))
+    return out
+
+
 @lru_cache(maxsize=256)
 def parse_accept_language(accept_language: str | None) -> str:
     if not accept_language:
         return "zh"
     best_lang, best_q = "zh", -1.0
-    for part in accept_language.split(","):
-        pieces = part.strip().split(";")
-        tag = pieces[0].strip().lower()
-        q = 1.0
-        for param in pieces[1:]:
-            name, _, value = param.strip().partition("=")
-            if name.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
+    for tag, q in weighted_values(accept_language):
         lang = "en" if tag.startswith("en") else "zh" if tag.startswith("zh") else None
         if lang and q > best_q:
             best_lang, best_q = lang, q

@@ -12,20 +12,13 @@ import pytest
 
 from features.contract import COLUMN_NAMES_ZH, SCHEMAS, TABLE_NAMES
 from features.templates import ABOUT_SHEET, EXAMPLES, template_csv, template_files, template_readme, template_xlsx
-from talentcast.cli import main
+from talentcast.cli import main  # noqa: F401
+from test_cli_data import run_cli
 from talentcast.service import Service
 from talentcast.storage import Storage
 from _supply_demand_fixtures import tiny_tables
 
 
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_xlsx_templates_round_trip_through_validate_and_ingest(tmp_path, capsys):

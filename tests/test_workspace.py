@@ -15,7 +15,8 @@ import pytest
 from features.errors import TalentcastError, ValidationError
 from features.validation import validate_table
 from talentcast import reference_data
-from talentcast.cli import main
+from talentcast.cli import main  # noqa: F401
+from test_cli_data import run_cli
 from talentcast.demo import GENERATED_DIR
 from talentcast.service import Service
 from talentcast.settings import Settings, get_settings
@@ -30,14 +31,6 @@ KINDS = {"regions": "real", "sectors": "real", "employment": "real", "majors": "
          "major_sector_map": "real", "sector_parameters": "defaulted"}
 
 
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def open_storage(home: Path) -> Storage:

@@ -14,6 +14,7 @@ from fastapi import Header, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import queries
+from api.deps import weighted_values
 from api.queries import ReadCache
 from api.security import Principal, check_region, not_found, region_predicate
 from talentcast.export import MEDIA_TYPES, export_filename
@@ -70,17 +71,8 @@ def response_format(fmt: str | None, accept: str | None) -> str:
     if fmt:
         return fmt
     best, best_q = "json", 0.0
-    for part in (accept or "").split(","):
-        media, *params = part.strip().split(";")
-        kind = _ACCEPTED.get(media.strip().lower())
-        q = 1.0
-        for param in params:
-            name, _, value = param.strip().partition("=")
-            if name.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
+    for media, q in weighted_values(accept):
+        kind = _ACCEPTED.get(media)
         if kind and q > best_q:
             best, best_q = kind, q
     return best
