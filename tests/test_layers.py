@@ -187,3 +187,10 @@ def test_every_cli_command_is_in_the_lazy_registry():
     app = load_commands()
     names = {c.name or c.callback.__name__ for c in app.registered_commands} | {g.name for g in app.registered_groups}
     assert names - {"version"} == set(COMMAND_MODULES)
+
+
+def test_the_results_contract_page_is_generated_from_the_contract():
+    """docs/results-contract.md is `python -m features.results`: regenerate it when a result column changes."""
+    from features.results import to_markdown
+
+    assert (ROOT / "docs" / "results-contract.md").read_text(encoding="utf-8") == to_markdown()
