@@ -52,25 +52,17 @@ class Issue:
         """The issue as one line: "en" (file, row, column, value: reason), "zh" (文件 第N行 列 值：原因) or
         "both" (the English line, " / ", the Chinese reason)."""
         if lang == "zh":
-            where = [self.file]
-            if self.row is not None:
-                where.append(f"第{self.row}行")
-            if self.column is not None:
-                where.append(f"“{self.column}”列")
-            text = "，".join(where)
-            if self.value is not None:
-                text += f"，值 {self.value!r}"
-            return f"{text}：{self.reason_zh or self.reason}"
-        where = [self.file]
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column '{self.column}'")
-        text = ", ".join(where)
-        if self.value is not None:
-            text += f", value {self.value!r}"
-        english = f"{text}: {self.reason}"
+            return f"{self._where('zh')}：{self.reason_zh or self.reason}"
+        english = f"{self._where('en')}: {self.reason}"
         return english if lang == "en" else bilingual(english, self.reason_zh)
+
+    def _where(self, lang: str) -> str:
+        """File, row, column and value in one language (row/column labels and separators differ)."""
+        row, column, sep, value = (("第{}行", "“{}”列", "，", "，值 {!r}") if lang == "zh"
+                                   else ("row {}", "column '{}'", ", ", ", value {!r}"))
+        where = [self.file] + ([row.format(self.row)] if self.row is not None else []) \
+            + ([column.format(self.column)] if self.column is not None else [])
+        return sep.join(where) + (value.format(self.value) if self.value is not None else "")
 
     def __str__(self) -> str:
         return self.message("both")

@@ -16,6 +16,7 @@ from early_warning import compute_warnings
 from forecasting.gaps import gap_table, pressure_table
 from forecasting.pipeline import run_pipeline
 from talentcast.service import summarise_gaps, summarise_warnings
+from test_pipeline import _row
 
 RATIO_COLUMNS = ["ratio_median", "ratio_lo_80", "ratio_hi_80", "ratio_lo_95", "ratio_hi_95", "p_shortage",
                  "p_surplus"]
@@ -26,12 +27,6 @@ def _run(tables, **kw):
                         sampler=linear_sampler(0.0), **kw)
 
 
-def _row(frame, **keys):
-    mask = np.ones(len(frame), dtype=bool)
-    for k, v in keys.items():
-        mask &= (frame[k] == v).to_numpy()
-    assert mask.sum() == 1, keys
-    return frame[mask].iloc[0]
 
 
 # --- the statistics ---------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from features.results import headers_zh
-from talentcast.cli import main
+from talentcast.cli import main  # noqa: F401
+from test_cli_data import run_cli
 from talentcast.export import MEDIA_TYPES, export_table
 from talentcast.service import Service
 from talentcast.settings import get_settings
@@ -45,14 +46,9 @@ def api(env, path, who="admin", headers=None, **params):
 def cli(env, monkeypatch, capsys, *args) -> tuple[int, str, str]:
     monkeypatch.setenv("TALENTCAST_HOME", str(env["home"]))
     get_settings.cache_clear()
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
+    result = run_cli(capsys, *args)
     get_settings.cache_clear()
-    return code, out, err
+    return result
 
 
 def sheet_rows(data: bytes, sheet: int | str = 0) -> list[tuple]:
