@@ -20,6 +20,21 @@ from functools import lru_cache
 
 MIN_YEAR = 1990
 MAX_YEAR = 2060
+
+# Plausible ranges of the contract's numbers (#15). Every "int" and "float" column declares both bounds (checked
+# below at import); validation applies them, so a value that would overflow int64 (9223372036854775808), an
+# absurd 1e308 or a typo ten thousand times too large is refused with its file, row, column and value instead of
+# being stored and moving every ratio. The bounds are generous: ten times the largest real value we know of.
+MAX_EMPLOYED = 1_000_000_000
+"""Employed persons of one region x sector x year: China's whole workforce is about 740 million."""
+MAX_JOB_COUNT = 100_000_000
+"""Vacancies or job seekers of one region x sector x period (national monthly totals are a few million)."""
+MAX_PROGRAMME_PERSONS = 1_000_000
+"""Intake or graduates of one school x major x year (the largest schools admit about 20,000 a year in all)."""
+MAX_DURATION_YEARS = 8
+MAX_SAFE_INTEGER = 2 ** 53
+"""No bound may exceed this: every integer up to it is exact as a float64 and as an int64 (validation parses
+numbers as float64, storage keeps int64)."""
 # The project's one default random seed (sample paths, supply draws, generated data): typed here only, every
 # layer above imports it (forecasting.pipeline, talentcast.settings).
 DEFAULT_SEED = 20261129
@@ -49,6 +64,14 @@ class Column:
     maximum: float | None = None
     choices: tuple[str, ...] | None = None
     references: str | None = None
+
+    def __post_init__(self) -> None:
+        # One place for the bounds: a numeric column without them would let any number through.
+        if self.dtype in ("int", "float"):
+            if self.minimum is None or self.maximum is None:
+                raise ValueError(f"column {self.name}: a number column declares its minimum and maximum")
+            if max(abs(self.minimum), abs(self.maximum)) > MAX_SAFE_INTEGER:
+                raise ValueError(f"column {self.name}: bounds beyond 2**53 are not exact in float64 / int64")
 
 
 @dataclass(frozen=True)
@@ -82,6 +105,7 @@ SCHOOL_TYPES = ("中职", "高职", "职业本科", "本科")
 DEFAULT_DURATION_YEARS = {"中职": 3, "高职专科": 3, "职业本科": 4, "本科": 4}
 
 _year = dict(dtype="int", unit="year", minimum=MIN_YEAR, maximum=MAX_YEAR)
+_persons = dict(unit="persons", minimum=0, maximum=MAX_PROGRAMME_PERSONS)
 
 REGIONS = TableSchema(
     name="regions",
@@ -117,7 +141,8 @@ EMPLOYMENT = TableSchema(
         Column("region", "str", "region code", references="regions.code"),
         Column("sector", "str", "sector code", references="sectors.code"),
         Column("year", description="calendar year", **_year),
-        Column("employed", "float", "employed persons at year end", unit="persons", minimum=0),
+        Column("employed", "float", "employed persons at year end", unit="persons", minimum=0,
+               maximum=MAX_EMPLOYED),
     ),
     key=("region", "sector", "year"),
     checks=("series_gaps",),
@@ -130,8 +155,10 @@ VACANCIES = TableSchema(
         Column("region", "str", "region code", references="regions.code"),
         Column("sector", "str", "sector code", references="sectors.code"),
         Column("period", "period", "YYYY or YYYY-MM (or YYYYQn is not accepted: use the quarter's last month)"),
-        Column("vacancies", "float", "posted vacancies in the period", unit="persons", minimum=0),
-        Column("job_seekers", "float", "registered job seekers in the period", unit="persons", minimum=0),
+        Column("vacancies", "float", "posted vacancies in the period", unit="persons", minimum=0,
+               maximum=MAX_JOB_COUNT),
+        Column("job_seekers", "float", "registered job seekers in the period", unit="persons", minimum=0,
+               maximum=MAX_JOB_COUNT),
     ),
     key=("region", "sector", "period"),
     optional=True,
@@ -146,7 +173,8 @@ MAJORS = TableSchema(
         Column("name_en", "str", "English name", required=False),
         Column("level", "str", "中职 / 高职专科 / 职业本科 / 本科", choices=MAJOR_LEVELS),
         Column("category", "str", "专业类 (e.g. 4607汽车制造类)", required=False),
-        Column("duration_years", "int", "programme length", unit="years", minimum=1, maximum=8),
+        Column("duration_years", "int", "programme length", unit="years", minimum=1,
+               maximum=MAX_DURATION_YEARS),
     ),
     key=("code",),
 )
@@ -177,14 +205,14 @@ ENROLMENT = TableSchema(
         Column("school", "str", "school code", references="schools.code"),
         Column("major", "str", "major code", references="majors.code"),
         Column("year", description="academic year of admission / graduation", **_year),
-        Column("intake", "int", "students admitted this year", unit="persons", minimum=0),
-        Column("graduates", "int", "students graduating this year", unit="persons", minimum=0, required=False),
+        Column("intake", "int", "students admitted this year", **_persons),
+        Column("graduates", "int", "students graduating this year", required=False, **_persons),
         Column("graduates_employed", "int", "graduates employed by the survey date (excl. further study)",
-               unit="persons", minimum=0, required=False),
-        Column("graduates_further_study", "int", "graduates going on to further study (升学)",
-               unit="persons", minimum=0, required=False),
-        Column("graduates_local", "int", "employed graduates working in the school's city",
-               unit="persons", minimum=0, required=False),
+               required=False, **_persons),
+        Column("graduates_further_study", "int", "graduates going on to further study (升学)", required=False,
+               **_persons),
+        Column("graduates_local", "int", "employed graduates working in the school's city", required=False,
+               **_persons),
     ),
     key=("school", "major", "year"),
     checks=("graduates_not_above_cohort", "outcomes_not_above_graduates", "series_gaps"),

@@ -50,6 +50,8 @@ MAX_ISSUES = 200
 WEIGHT_TOLERANCE = 1e-6
 FIRST_DATA_ROW = 2  # spreadsheet row of the first data row (the header is row 1)
 
+_UNITS_ZH = {"persons": "人", "years": "年", "year": "年", "1/year": "/年"}
+_NON_FINITE_WORDS = ("nan", "inf", "infinity")
 _BOOLEAN = {value_key(text): flag for flag, texts in BOOLEAN_VALUES.items() for text in texts}
 # Full-width digits and Latin letters (４５０２００, Ｃ３６) and the ideographic / no-break spaces are read as their
 # ASCII forms in every cell and header; in number and period cells also the full-width . , - + / (１，２３４．５).
@@ -434,24 +436,46 @@ def _parse_number(column: Column, text: pd.Series, missing: np.ndarray, values: 
     # pandas' to_numeric can be off in the last digit, so it only finds the unparseable cells.
     try:
         numbers = cleaned.where(~missing, "nan").astype("float64")
-    except (TypeError, ValueError):
-        numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-        parsed = numbers.notna().to_numpy()
-        try:
-            numbers.loc[parsed] = cleaned.loc[parsed].astype("float64").to_numpy()
-        except (TypeError, ValueError):
-            pass
-    finite = np.isfinite(numbers.to_numpy())
-    wrong = ~missing & ~finite
+    except (TypeError, ValueError):  # some cell is not a number: parse cell by cell, NaN where it fails
+        numbers = pd.Series([_float_or_nan(v) for v in cleaned.where(~missing, "nan").to_numpy()],
+                            index=cleaned.index, dtype="float64")
+    array = numbers.to_numpy()
+    finite = np.isfinite(array)
+    # "nan", "inf", "-Infinity" and numbers too large for a float (1e999) parse, but are no count of anything:
+    # say so, with the column's range, rather than "expected a number".
+    named = np.fromiter((v.lower().lstrip("+-") in _NON_FINITE_WORDS for v in cleaned.to_numpy()), dtype=bool,
+                        count=len(cleaned))
+    not_finite = ~missing & (np.isinf(array) | named)
+    span, span_zh = range_text(column)
+    issues.add_rows(positions[not_finite], column.name, values[not_finite],
+                    f"not a finite number; allowed: {span}", reason_zh=f"不是有限的数值；允许范围：{span_zh}")
+    wrong = ~missing & ~finite & ~not_finite
     if column.dtype == "int":
-        wrong |= ~missing & finite & (np.mod(np.where(finite, numbers.to_numpy(), 0), 1) != 0)
+        wrong |= ~missing & finite & (np.mod(np.where(finite, array, 0), 1) != 0)
         expected, expected_zh = "expected an integer", "应为整数"
     else:
         expected, expected_zh = "expected a number", "应为数字"
     issues.add_rows(positions[wrong], column.name, values[wrong], expected, reason_zh=expected_zh)
-    ok = ~missing & ~wrong
+    ok = ~missing & ~wrong & ~not_finite
     _check_bounds(column, numbers, ok, values, positions, issues)
-    return numbers.where(ok), ok
+    # -0 is 0: adding 0.0 turns the IEEE negative zero into a plain zero before it is stored.
+    return (numbers + 0.0).where(ok), ok
+
+
+def range_text(column: Column) -> tuple[str, str]:
+    """(English, Chinese) allowed range of a number column, with its unit: "0..1000000 persons"."""
+    if column.unit == "year":
+        return f"years {MIN_YEAR}..{MAX_YEAR}", f"{MIN_YEAR}..{MAX_YEAR} 年"
+    low, high = _number_text(column.minimum), _number_text(column.maximum)
+    unit, unit_zh = _unit_text(column)
+    return f"{low}..{high}{unit}", f"{low}..{high}{unit_zh}"
+
+
+def _unit_text(column: Column) -> tuple[str, str]:
+    """(" persons", " 人"): a column's unit as it follows a number in a message ("" for unitless columns)."""
+    if not column.unit:
+        return "", ""
+    return f" {column.unit}", f" {_UNITS_ZH.get(column.unit, column.unit)}"
 
 
 def _check_bounds(column: Column, numbers: pd.Series, ok: np.ndarray, values: pd.Series,
@@ -472,9 +496,12 @@ def _check_bounds(column: Column, numbers: pd.Series, ok: np.ndarray, values: pd
         ok &= ~bad
     if column.maximum is not None:
         bad = ok & (array > column.maximum)
+        # The contract's plausible maximum (features.contract): beyond it a value is a typo, a wrong unit or
+        # an attack (9223372036854775808 would wrap to a negative int64), never data.
+        unit, unit_zh = _unit_text(column)
         issues.add_rows(positions[bad], column.name, values[bad],
-                        f"above the maximum {_number_text(column.maximum)}",
-                        reason_zh=f"大于最大值 {_number_text(column.maximum)}")
+                        f"above the maximum {_number_text(column.maximum)}{unit}",
+                        reason_zh=f"大于最大值 {_number_text(column.maximum)}{unit_zh}")
         ok &= ~bad
 
 
@@ -784,6 +811,13 @@ def _plain(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _float_or_nan(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
 
 
 def _number_text(value: float) -> str:

@@ -482,22 +482,26 @@ def test_100k_row_employment_frame_validates():
 
 
 # ------------------------------------------------------------------------------------------------
-# Property: exactly the negative counts are flagged, and valid numbers come back unchanged.
+# Property: exactly the negative and the implausibly large counts are flagged (the contract's 0..MAX_EMPLOYED),
+# and valid numbers come back unchanged.
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.one_of(st.integers(-10**9, 10**9),
                           st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False)),
                 min_size=1, max_size=30))
-def test_negative_counts_flagged_exactly(values):
+def test_out_of_range_counts_flagged_exactly(values):
+    from features.contract import MAX_EMPLOYED
+
     frame = pd.DataFrame({"region": "450200", "sector": "C36", "year": [str(1990 + i) for i in range(len(values))],
                           "employed": [repr(v) if isinstance(v, float) else str(v) for v in values]})
-    negative_rows = [i + 2 for i, v in enumerate(values) if v < 0]
-    if negative_rows:
+    bad_rows = [i + 2 for i, v in enumerate(values) if v < 0 or v > MAX_EMPLOYED]
+    if bad_rows:
         with pytest.raises(ValidationError) as info:
             validate_table("employment", frame, "p.csv", REFERENCES)
-        assert [i.row for i in info.value.issues] == negative_rows
-        assert {i.reason for i in info.value.issues} == {"must not be negative"}
+        assert [i.row for i in info.value.issues] == bad_rows
+        assert {i.reason for i in info.value.issues} <= {"must not be negative",
+                                                         "above the maximum 1000000000 persons"}
     else:
         result = validate_table("employment", frame, "p.csv", REFERENCES)
         assert result.frame["employed"].tolist() == [float(v) for v in values]
