@@ -14,10 +14,13 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import io
+import json
 import math
 import re
 import os
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +34,20 @@ SUPPORTED_SUFFIXES = CSV_SUFFIXES + XLSX_SUFFIXES + PARQUET_SUFFIXES
 
 _UTF8_BOM = codecs.BOM_UTF8
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+# Work caps (#15): a reader refuses a file before the work it would cause, whatever the file declares about
+# itself. They are far above any real input (the largest table we know, the employment table of a whole
+# province by division and year, has under 100,000 rows and 4 columns).
+MAX_FILE_BYTES = 256 * 1024 * 1024
+"""A file larger than this is refused before it is read (the API's upload limit is lower, Settings)."""
+MAX_ROWS = 1_000_000
+"""Data rows of one table (CSV lines, XLSX rows read - not the dimension the sheet declares)."""
+MAX_COLUMNS = 200
+"""Header fields / columns holding a value; the contract's tables have at most 8."""
+MAX_CELLS = 20_000_000
+"""XLSX cells read, empty ones included (a sheet padded to column XFD stops here, not at 17 billion)."""
+MAX_XLSX_XML_BYTES = 512 * 1024 * 1024
+"""Uncompressed size of all parts of a workbook (a zip bomb stops here, before openpyxl inflates it)."""
 
 
 def read_table(path: str | os.PathLike, table: str | None = None, *, source: str | None = None) -> pd.DataFrame:
@@ -61,6 +78,9 @@ def read_table(path: str | os.PathLike, table: str | None = None, *, source: str
     if path.is_dir():
         raise InputFileError(f"{name}: is a directory, not a file", f"{name}：这是文件夹，不是文件")
     _check_suffix(path.name, name)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise _too_big(name, size)
     data = path.read_bytes()
     return read_table_bytes(data, path.name, table, source=name)
 
@@ -75,6 +95,8 @@ def read_table_bytes(data: bytes, filename: str, table: str | None = None, *,
     suffix = _check_suffix(filename, name)
     if len(data) == 0:
         raise InputFileError(f"{name}: file is empty (0 bytes)", f"{name}：文件为空（0 字节）")
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_big(name, len(data))
     if suffix in CSV_SUFFIXES:
         frame = _read_csv(data, name, tab_default=suffix == ".tsv")
     elif suffix in XLSX_SUFFIXES:
@@ -87,6 +109,56 @@ def read_table_bytes(data: bytes, filename: str, table: str | None = None, *,
     if len(frame) == 0:
         raise InputFileError(f"{name}: file has a header but no data rows", f"{name}：文件只有表头，没有数据行")
     return frame
+
+
+def _too_big(name: str, size: int) -> InputFileError:
+    mib = MAX_FILE_BYTES // (1024 * 1024)
+    return InputFileError(f"{name}: file is {size / 1024 / 1024:.0f} MiB, more than the limit of {mib} MiB; split it "
+                          f"(e.g. by year)", f"{name}：文件大小 {size / 1024 / 1024:.0f} MiB，超过 {mib} MiB 的上限；"
+                          f"请拆分（如按年份）")
+
+
+def _limit_error(name: str, en: str, zh: str) -> InputFileError:
+    return InputFileError(f"{name}: {en}", f"{name}：{zh}")
+
+
+def _looks_like(data: bytes, name: str) -> None:
+    """Refuse a .csv whose bytes are another format, saying which: otherwise it decodes to something that
+    parses as one odd column and is reported as "header but no data rows", which helps nobody."""
+    head = data[:4096]
+    if head.startswith(b"PK\x03\x04"):
+        raise InputFileError(f"{name}: looks like an Excel workbook (.xlsx, a zip file), not CSV text; give it the "
+                             f".xlsx ending or save it as CSV UTF-8",
+                             f"{name}：看起来是 Excel 工作簿（.xlsx，zip 文件），不是 CSV 文本；请改用 .xlsx 扩展名或另存为"
+                             f"“CSV UTF-8”")
+    if head.startswith(b"PAR1"):
+        raise InputFileError(f"{name}: looks like a Parquet file, not CSV text; give it the .parquet ending",
+                             f"{name}：看起来是 Parquet 文件，不是 CSV 文本；请改用 .parquet 扩展名")
+    if b"\x00" in head:
+        # UTF-16 without a byte order mark: every ASCII character is followed (LE) or preceded (BE) by a zero.
+        odd, even = head[1::2].count(0), head[0::2].count(0)
+        if max(odd, even) >= len(head) // 4:
+            order = "little-endian" if odd > even else "big-endian"
+            order_zh = "小端" if odd > even else "大端"
+            raise InputFileError(
+                f"{name}: looks like UTF-16 text ({order}) without a byte order mark; save the file as CSV UTF-8",
+                f"{name}：看起来是没有字节顺序标记的 UTF-16（{order_zh}）文本；请另存为“CSV UTF-8”")
+        raise InputFileError(f"{name}: contains zero bytes (at byte {head.index(0)}): a binary file, not CSV text",
+                             f"{name}：含有零字节（第 {head.index(0)} 字节），是二进制文件而不是 CSV 文本")
+
+
+def _json_instead_of_csv(text: str, name: str) -> None:
+    stripped = text.lstrip()
+    if not stripped.startswith(("{", "[")):
+        return
+    try:
+        json.loads(stripped)
+    except (ValueError, RecursionError):
+        if not stripped.startswith("{"):
+            return  # "[a],b" could be a CSV header; a CSV never starts with "{"
+    raise InputFileError(f"{name}: looks like JSON, not CSV; save the table as CSV (a header row, then one line "
+                         f"per row) or XLSX", f"{name}：看起来是 JSON 而不是 CSV；请把表格另存为 CSV（第一行为表头，"
+                         f"之后每行一条记录）或 XLSX")
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -171,12 +243,24 @@ def _check_suffix(filename: str, name: str) -> str:
 
 
 def _read_csv(data: bytes, name: str, tab_default: bool) -> pd.DataFrame:
+    if not data.startswith(_UTF16_BOMS):
+        _looks_like(data, name)
     text = decode_text(data, name)
     if not text.strip():
         raise InputFileError(f"{name}: file is empty (no text)", f"{name}：文件为空（没有文字）")
+    _json_instead_of_csv(text, name)
     first_line = text.split("\n", 1)[0]
     # Excel's "Text (tab delimited)" export and .tsv files use tabs; everything else commas.
     sep = "\t" if (tab_default or ("\t" in first_line and "," not in first_line)) else ","
+    # Fields and lines counted before pandas allocates them (quoted separators only make these over-counts).
+    fields = first_line.count(sep) + 1
+    if fields > MAX_COLUMNS:
+        raise _limit_error(name, f"the header has {fields} fields, more than the limit of {MAX_COLUMNS}",
+                           f"表头有 {fields} 个字段，超过 {MAX_COLUMNS} 个的上限")
+    lines = text.count("\n") + (not text.endswith("\n"))
+    if lines - 1 > MAX_ROWS:
+        raise _limit_error(name, f"{lines - 1} data lines, more than the limit of {MAX_ROWS}; split the file",
+                           f"共 {lines - 1} 行数据，超过 {MAX_ROWS} 行的上限；请拆分文件")
     try:
         # header=None keeps duplicate header names as they are (pandas would rename them to "x.1"),
         # so validation can report them; blank lines stay rows so row numbers match the file.
@@ -215,6 +299,7 @@ def _short_parser_message(exc: Exception) -> tuple[str, str]:
 def _read_xlsx(data: bytes, name: str, table: str | None) -> pd.DataFrame:
     import openpyxl  # imported lazily: only XLSX users pay for it
 
+    _check_workbook_size(data, name)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for bad files
@@ -225,7 +310,7 @@ def _read_xlsx(data: bytes, name: str, table: str | None) -> pd.DataFrame:
         if not sheet_names:
             raise InputFileError(f"{name}: workbook has no sheets", f"{name}：工作簿中没有工作表")
         sheet = workbook[table] if table in sheet_names else workbook[sheet_names[0]]
-        rows = [[_cell_to_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        rows = _sheet_rows(sheet, name)
     finally:
         workbook.close()
     if not rows:
@@ -235,6 +320,55 @@ def _read_xlsx(data: bytes, name: str, table: str | None) -> pd.DataFrame:
     header = [h.strip() for h in rows[0]]
     return pd.DataFrame(rows[1:], columns=header, dtype=object) if len(rows) > 1 else pd.DataFrame(
         columns=header, dtype=object)
+
+
+def _check_workbook_size(data: bytes, name: str) -> None:
+    """Refuse a workbook whose parts inflate beyond MAX_XLSX_XML_BYTES (read from the zip directory, nothing
+    inflated yet). A file that is no zip at all is left to openpyxl's own message."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return
+    if inflated > MAX_XLSX_XML_BYTES:
+        mib = MAX_XLSX_XML_BYTES // (1024 * 1024)
+        raise _limit_error(name, f"the workbook unpacks to {inflated / 1024 / 1024:.0f} MiB, more than the limit of "
+                                 f"{mib} MiB", f"工作簿解压后为 {inflated / 1024 / 1024:.0f} MiB，超过 {mib} MiB 的上限")
+
+
+def _sheet_rows(sheet: Any, name: str) -> list[list[str]]:
+    """The sheet's rows as text, read row by row under the caps (MAX_ROWS, MAX_COLUMNS, MAX_CELLS).
+
+    The sheet's declared size (`<dimension ref="A1:XFD1048576"/>`) is ignored: openpyxl would pad every row to
+    16384 cells and the sheet to a million rows. Rows are as long as their last cell; empty rows are only
+    kept when a row with a value follows them (row numbers stay those of the file)."""
+    sheet.reset_dimensions()
+    rows: list[list[str]] = []
+    pending_empty = cells = 0
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells += len(row)
+        if number > MAX_ROWS + 1 or cells > MAX_CELLS:
+            what = (f"more than {MAX_ROWS} rows", f"超过 {MAX_ROWS} 行") if number > MAX_ROWS + 1 else (
+                f"more than {MAX_CELLS} cells", f"超过 {MAX_CELLS} 个单元格")
+            raise _limit_error(name, f"sheet '{sheet.title}' has {what[0]} (stopped at row {number}); delete the "
+                                     f"rows and columns outside your table, or split it",
+                               f"工作表“{sheet.title}”{what[1]}（在第 {number} 行停止读取）；请删除表格以外的行和列，"
+                               f"或拆分文件")
+        width = len(row)
+        while width and row[width - 1] is None:
+            width -= 1
+        if width == 0:
+            pending_empty += 1
+            continue
+        if width > MAX_COLUMNS:
+            raise _limit_error(name, f"sheet '{sheet.title}' row {number} has a value in column {width}, beyond the "
+                                     f"limit of {MAX_COLUMNS} columns; delete the columns outside your table",
+                               f"工作表“{sheet.title}”第 {number} 行第 {width} 列有值，超过 {MAX_COLUMNS} 列的上限；"
+                               f"请删除表格以外的列")
+        rows.extend([] for _ in range(pending_empty))
+        pending_empty = 0
+        rows.append([_cell_to_text(v) for v in row[:width]])
+    return rows
 
 
 def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
