@@ -41,6 +41,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from features.codes import CodeTree
 from features.errors import TalentcastError
+from features.safe_yaml import load_yaml
 
 # "not_rated" (无法评估) is no rule's level: it replaces the green "no warning" default when the evidence the rule
 # set judges on is missing (evaluate.evaluate_rules; docs/early-warning.md "Not rated").
@@ -554,7 +555,7 @@ def load_rule_set(name_or_path: str | Path | RuleSet) -> RuleSet:
         except UnicodeDecodeError:
             # Rule files written on Chinese Windows are often GBK / GB18030 (a superset of GBK).
             text = data.decode("gb18030")
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)  # no aliases, bounded depth and size (features.safe_yaml)
     except UnicodeDecodeError:
         raise RuleSetError(str(path), "neither UTF-8 nor GB18030 text; save the rule file as UTF-8") from None
     except yaml.YAMLError as exc:

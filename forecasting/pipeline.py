@@ -29,7 +29,7 @@ from forecasting import supply as supply_mod
 from forecasting.engine import forecast
 from forecasting.reconcile import Hierarchy, build_hierarchy, reconcile_atoms
 from forecasting.results import PipelineState, compute_results
-from forecasting.scenarios import load_scenario
+from forecasting.scenarios import check_targets, load_scenario
 
 REQUIRED_TABLES = ("regions", "sectors", "employment", "majors", "schools", "enrolment")
 # What a missing major_sector_map is built from (features.crosswalk.build_major_sector_map): the official MOE
@@ -287,6 +287,8 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
         raise TalentcastError(f"employment: no rows for region {region}")
     base_year = int(employment["year"].max())
     years = list(range(base_year + 1, base_year + horizon + 1))
+    if scenario_obj is not None:
+        check_targets(scenario_obj, tables, years)  # a wrong code or year fails now, not after the fit
     last_year = employment.groupby(["region", "sector"])["year"].max()
     stale = last_year[last_year < base_year]
     if not stale.empty:

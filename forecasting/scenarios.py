@@ -32,13 +32,15 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Mapping, Sequence, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from features.contract import ENROLMENT, MAX_EMPLOYED, SECTOR_PARAMETERS as SECTOR_PARAMETER_TABLE
 from features.errors import TalentcastError
+from features.safe_yaml import MAX_YAML_CHARS, YamlLimitError, check_depth, load_yaml
 
 KINDS = ("employment_change", "parameter", "intake")
 SECTOR_PARAMETERS = ("replacement_rate", "graduate_entry_share")
@@ -46,6 +48,8 @@ UNIT_PARAMETERS = ("completion_rate", "further_study_share", "employment_share",
 _ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 YEAR_RANGE = (1990, 2100)
 _MAX_REPORTED = 5  # problems listed in one error message
+MAX_PERCENT = 1000
+"""An employment change of at most +1000% (eleven times the baseline); -100% removes the sector."""
 
 
 class ScenarioError(TalentcastError):
@@ -125,9 +129,16 @@ Code = Annotated[str, Field(min_length=1)]
 Text = Annotated[str, Field(strict=True)]
 
 
-def _number(minimum: float | None = None, maximum: float | None = None) -> Any:
-    """A finite number (not a bool, not text, not NaN or Infinity) within the bounds."""
+def _number(minimum: float, maximum: float) -> Any:
+    """A finite number (not a bool, not text, not NaN or Infinity) within the bounds (every number of a scenario
+    has both: an unbounded `persons: 1e308` once turned ratios into 1.79e303)."""
     return Annotated[float, Field(strict=True, allow_inf_nan=False, ge=minimum, le=maximum)]
+
+
+def _bounds(schema: Any, column: str) -> tuple[float, float]:
+    """The data contract's range of a column: a scenario may set a value only where the data could hold it."""
+    found = schema.column(column)
+    return found.minimum, found.maximum
 
 
 class _Spec(BaseModel):
@@ -200,8 +211,8 @@ class _ChangeSpec(_Spec):
 class _EmploymentChange(_ChangeSpec):
     kind: Literal["employment_change"]
     target: _RegionSector
-    percent: _number(minimum=-100) | None = None
-    persons: _number() | None = None
+    percent: _number(minimum=-100, maximum=MAX_PERCENT) | None = None
+    persons: _number(minimum=-MAX_EMPLOYED, maximum=MAX_EMPLOYED) | None = None
 
     @model_validator(mode="after")
     def _one_size(self) -> "_EmploymentChange":
@@ -214,14 +225,14 @@ class _ReplacementRate(_ChangeSpec):
     kind: Literal["parameter"]
     parameter: Literal["replacement_rate"]
     target: _SectorTarget
-    value: _number(minimum=0, maximum=0.5)
+    value: _number(*_bounds(SECTOR_PARAMETER_TABLE, "replacement_rate"))
 
 
 class _GraduateEntryShare(_ChangeSpec):
     kind: Literal["parameter"]
     parameter: Literal["graduate_entry_share"]
     target: _SectorTarget
-    value: _number(minimum=0, maximum=1)
+    value: _number(*_bounds(SECTOR_PARAMETER_TABLE, "graduate_entry_share"))
 
 
 class _UnitParameter(_ChangeSpec):
@@ -234,7 +245,7 @@ class _UnitParameter(_ChangeSpec):
 class _Intake(_ChangeSpec):
     kind: Literal["intake"]
     target: _SchoolMajor
-    value: _number(minimum=0, maximum=100000)  # planned intake, persons
+    value: _number(*_bounds(ENROLMENT, "intake"))  # planned intake, persons: the contract's range
 
 
 _ParameterChange = Annotated[Union[_ReplacementRate, _GraduateEntryShare, _UnitParameter],
@@ -332,11 +343,19 @@ def _reason(error: dict, path: list, model: type[BaseModel] | None, form: str | 
     if kind == "finite_number":
         return path, f"must be a finite number, got {value!r}"
     if kind == "greater_than_equal":
-        return path, f"must be >= {ctx.get('ge'):g}, got {value!r}"
+        return path, f"must be >= {_plain_number(ctx.get('ge'))}, got {_plain_number(value)} (out of range)"
     if kind == "less_than_equal":
-        return path, f"must be <= {ctx.get('le'):g}, got {value!r}"
+        return path, f"must be <= {_plain_number(ctx.get('le'))}, got {_plain_number(value)} (out of range)"
     message = str(error.get("msg", kind))
     return path, message[:1].lower() + message[1:]
+
+
+def _plain_number(value: Any) -> str:
+    """1000000000 rather than 1e+09 for a bound or a value a user wrote as an integer; 1e+308 stays short."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer() \
+            and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) else repr(value)
 
 
 def _message(source: str, exc: ValidationError) -> str:
@@ -364,16 +383,31 @@ def load_scenario(path_or_dict: str | os.PathLike | dict | Scenario) -> Scenario
         return path_or_dict
     if not isinstance(path_or_dict, (str, os.PathLike)):
         source, raw = "scenario", path_or_dict  # a dict (anything else is refused as not a mapping)
+        try:
+            check_depth(raw)
+        except YamlLimitError as exc:
+            raise ScenarioError(f"{source}: refused: {exc}") from None
     else:
         path = Path(path_or_dict)
         source = str(path)
         if not path.is_file():
             raise ScenarioError(f"{source}: scenario file not found")
+        if path.stat().st_size > MAX_YAML_CHARS * 4:  # before reading: a UTF-8 character is at most 4 bytes
+            raise ScenarioError(f"{source}: {path.stat().st_size} bytes, more than a scenario file can be "
+                                f"({MAX_YAML_CHARS} characters)")
         try:
             text = path.read_text(encoding="utf-8-sig")
-            raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+            if path.suffix.lower() == ".json":
+                raw = json.loads(text)
+                check_depth(raw)
+            else:
+                raw = load_yaml(text)  # no aliases, bounded depth and size (features.safe_yaml)
         except UnicodeDecodeError as exc:
             raise ScenarioError(f"{source}: not UTF-8 text ({exc.reason})") from None
+        except RecursionError:  # json's C decoder on thousands of nested brackets
+            raise ScenarioError(f"{source}: cannot parse: nested too deeply / 嵌套层数过多") from None
+        except YamlLimitError as exc:
+            raise ScenarioError(f"{source}: refused: {exc}") from None
         except (yaml.YAMLError, json.JSONDecodeError) as exc:
             raise ScenarioError(f"{source}: cannot parse: {str(exc).splitlines()[0]}") from None
     try:
@@ -381,3 +415,41 @@ def load_scenario(path_or_dict: str | os.PathLike | dict | Scenario) -> Scenario
     except ValidationError as exc:
         raise ScenarioError(_message(source, exc)) from None
     return spec.parsed(source)
+
+
+def check_targets(scenario: Scenario, tables: Mapping[str, Any], years: Sequence[int]) -> None:
+    """Check a scenario against the input tables before anything is fitted (#15: a typo in a target code once
+    surfaced only after the whole pipeline had run).
+
+    Codes must exist (regions, sectors; schools and majors in the enrolment table) and a change's years must
+    select a forecast year (admission years for intake changes are checked against the fitted state later,
+    in `forecasting.results`, which also checks that a region x sector series exists).
+
+    Raises:
+        ScenarioError: "<file>: changes[i].target.region: unknown region '450299' (not in the regions table)".
+    """
+    def codes(table: str, column: str) -> set[str]:
+        frame = tables.get(table)
+        return set() if frame is None or column not in frame else set(frame[column].dropna().astype(str))
+
+    regions, sectors = codes("regions", "code"), codes("sectors", "code")
+    enrolment = tables.get("enrolment")
+    offered = set() if enrolment is None else set(zip(enrolment["school"].astype(str), enrolment["major"].astype(str)))
+    majors = {major for _, major in offered}
+    for change in scenario.changes:
+        where = f"{scenario.source}: changes[{change.index}]"
+        if change.kind != "intake" and years and not any(change.years.contains(y) for y in years):
+            raise ScenarioError(f"{where}.years: selects none of the forecast years {years[0]}-{years[-1]}")
+        target = change.target
+        if "region" in target and target["region"] not in regions:
+            raise ScenarioError(f"{where}.target.region: unknown region {target['region']!r} (not in the regions "
+                                "table)")
+        if "sector" in target and target["sector"] not in sectors:
+            raise ScenarioError(f"{where}.target.sector: unknown sector {target['sector']!r} (not in the sectors "
+                                "table)")
+        if "major" in target and target["major"] not in majors:
+            raise ScenarioError(f"{where}.target.major: no school offers major {target['major']!r} in the "
+                                "enrolment table")
+        if "school" in target and (target["school"], target["major"]) not in offered:
+            raise ScenarioError(f"{where}.target: school {target['school']!r} does not offer major "
+                                f"{target['major']!r} in the enrolment table")
