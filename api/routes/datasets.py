@@ -62,13 +62,16 @@ def upload_dataset(
     cache: CacheDep,
     settings: SettingsDep,
     table: Annotated[str, PathParam(max_length=40, description=f"one of: {', '.join(TABLE_NAMES)}")],
-    file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030/GBK), XLSX or Parquet")],
+    # `| str`: a multipart part with an empty filename arrives as a plain form value; FastAPI's own 422 for it
+    # would quote the value - the file's contents - back to the client.
+    file: Annotated[UploadFile | str, File(description="CSV (UTF-8 or GB18030/GBK), XLSX or Parquet")],
 ) -> Any:
     require_role(key, "admin")
     if table not in SCHEMAS:
         raise not_found(_unknown_table(table))
-    # Only the base name: a client-chosen path must not steer where the temporary copy is written.
-    filename = (PurePath((file.filename or "").replace("\\", "/")).name or "upload")[:200]
+    filename = upload_name("" if isinstance(file, str) else file.filename)
+    if filename is None:
+        return _report(table, "", [], valid=False, status_code=422, detail=_NO_NAME)
     data = file.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:  # the middleware normally stops it earlier
         return JSONResponse({"detail": f"file larger than the upload limit of {settings.max_upload_bytes} bytes"},
@@ -90,6 +93,26 @@ def upload_dataset(
     cache.invalidate_pointers()
     return _report(table, filename, validated.issues, valid=True, status_code=201, version=version.version,
                    rows=version.rows)
+
+
+_NO_NAME = ("the uploaded file has no usable name: send it as a file part whose filename ends in .csv, .xlsx or "
+            ".parquet (e.g. curl -F file=@employment.csv) / 上传的文件没有可用的文件名：请以文件形式上传，文件名以 .csv、"
+            ".xlsx 或 .parquet 结尾")
+MAX_NAME_CHARS = 200
+
+
+def upload_name(raw: str | None) -> str | None:
+    """The name an upload is known by in messages and dataset metadata: the base name only (a client-chosen
+    path must not steer anything), at most MAX_NAME_CHARS characters keeping the ending that picks the reader,
+    control characters removed. None when nothing usable is left ("", ".", "..", "a/..")."""
+    base = PurePath((raw or "").replace("\\", "/")).name
+    base = "".join(ch for ch in base if ch.isprintable())
+    if base in ("", ".", ".."):
+        return None
+    if len(base) > MAX_NAME_CHARS:
+        suffix = _suffix(base)
+        base = base[: MAX_NAME_CHARS - len(suffix)] + suffix
+    return base
 
 
 def _unknown_table(table: str) -> str:
