@@ -372,8 +372,19 @@ def _sheet_rows(sheet: Any, name: str) -> list[list[str]]:
 
 
 def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
     try:
+        # The footer says how many rows and columns there are; a few run-length-encoded bytes can stand for a
+        # billion rows, so the counts are checked before anything is decoded.
+        meta = pq.ParquetFile(io.BytesIO(data)).metadata
+        if meta.num_rows > MAX_ROWS or meta.num_columns > MAX_COLUMNS:
+            raise _limit_error(name, f"{meta.num_rows} rows and {meta.num_columns} columns, more than the limit of "
+                                     f"{MAX_ROWS} rows and {MAX_COLUMNS} columns",
+                               f"共 {meta.num_rows} 行 {meta.num_columns} 列，超过 {MAX_ROWS} 行、{MAX_COLUMNS} 列的上限")
         frame = pd.read_parquet(io.BytesIO(data))
+    except InputFileError:
+        raise
     except Exception as exc:  # pyarrow raises ArrowInvalid and friends for corrupt files
         raise InputFileError(f"{name}: cannot read as Parquet ({type(exc).__name__}: {exc})",
                              f"{name}：无法作为 Parquet 文件读取（{type(exc).__name__}: {exc}）") from None
