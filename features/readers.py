@@ -339,35 +339,42 @@ def _check_workbook_size(data: bytes, name: str) -> None:
 def _sheet_rows(sheet: Any, name: str) -> list[list[str]]:
     """The sheet's rows as text, read row by row under the caps (MAX_ROWS, MAX_COLUMNS, MAX_CELLS).
 
-    The sheet's declared size (`<dimension ref="A1:XFD1048576"/>`) is ignored: openpyxl would pad every row to
-    16384 cells and the sheet to a million rows. Rows are as long as their last cell; empty rows are only
-    kept when a row with a value follows them (row numbers stay those of the file)."""
-    sheet.reset_dimensions()
+    The sheet's declared size (`<dimension ref="A1:XFD1048576"/>`) is ignored, and so is openpyxl's padding:
+    `iter_rows` would pad every row to the declared width and yield an empty row for every row number skipped,
+    so one cell in row 1048576 cost a million rows of 16384 cells (66 s, then MemoryError). Here the worksheet's
+    XML rows are read as they are (openpyxl's own parser, as `iter_rows` uses it), a row number beyond the cap
+    fails at once, rows are as long as their last value, and the empty rows between rows with values are added
+    back so that row numbers stay those of the file (trailing empty rows never exist)."""
+    from openpyxl.worksheet._reader import WorkSheetParser  # what ReadOnlyWorksheet.iter_rows reads with
+
+    workbook = sheet.parent
     rows: list[list[str]] = []
-    pending_empty = cells = 0
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells += len(row)
-        if number > MAX_ROWS + 1 or cells > MAX_CELLS:
-            what = (f"more than {MAX_ROWS} rows", f"超过 {MAX_ROWS} 行") if number > MAX_ROWS + 1 else (
-                f"more than {MAX_CELLS} cells", f"超过 {MAX_CELLS} 个单元格")
-            raise _limit_error(name, f"sheet '{sheet.title}' has {what[0]} (stopped at row {number}); delete the "
-                                     f"rows and columns outside your table, or split it",
-                               f"工作表“{sheet.title}”{what[1]}（在第 {number} 行停止读取）；请删除表格以外的行和列，"
-                               f"或拆分文件")
-        width = len(row)
-        while width and row[width - 1] is None:
-            width -= 1
-        if width == 0:
-            pending_empty += 1
-            continue
-        if width > MAX_COLUMNS:
-            raise _limit_error(name, f"sheet '{sheet.title}' row {number} has a value in column {width}, beyond the "
-                                     f"limit of {MAX_COLUMNS} columns; delete the columns outside your table",
-                               f"工作表“{sheet.title}”第 {number} 行第 {width} 列有值，超过 {MAX_COLUMNS} 列的上限；"
-                               f"请删除表格以外的列")
-        rows.extend([] for _ in range(pending_empty))
-        pending_empty = 0
-        rows.append([_cell_to_text(v) for v in row[:width]])
+    cells = 0
+    with workbook._archive.open(sheet._worksheet_path) as source:
+        parser = WorkSheetParser(source, sheet._shared_strings, data_only=True, epoch=workbook.epoch,
+                                 date_formats=workbook._date_formats,
+                                 timedelta_formats=workbook._timedelta_formats)
+        for number, row in parser.parse():
+            cells += len(row)
+            if number > MAX_ROWS + 1 or cells > MAX_CELLS:
+                what = (f"more than {MAX_ROWS} rows", f"超过 {MAX_ROWS} 行") if number > MAX_ROWS + 1 else (
+                    f"more than {MAX_CELLS} cells", f"超过 {MAX_CELLS} 个单元格")
+                raise _limit_error(name, f"sheet '{sheet.title}' has {what[0]} (stopped at row {number}); delete "
+                                         f"the rows and columns outside your table, or split it",
+                                   f"工作表“{sheet.title}”{what[1]}（在第 {number} 行停止读取）；请删除表格以外的行和"
+                                   f"列，或拆分文件")
+            values = {cell["column"]: cell["value"] for cell in row if cell["value"] is not None}
+            if not values or number <= len(rows):  # an empty row, or a repeated row number (openpyxl skips it)
+                continue
+            width = max(values)
+            if width > MAX_COLUMNS:
+                raise _limit_error(name, f"sheet '{sheet.title}' row {number} has a value in column {width}, "
+                                         f"beyond the limit of {MAX_COLUMNS} columns; delete the columns outside "
+                                         f"your table",
+                                   f"工作表“{sheet.title}”第 {number} 行第 {width} 列有值，超过 {MAX_COLUMNS} 列的"
+                                   f"上限；请删除表格以外的列")
+            rows.extend([] for _ in range(number - 1 - len(rows)))
+            rows.append([_cell_to_text(values.get(column)) for column in range(1, width + 1)])
     return rows
 
 

@@ -240,7 +240,7 @@ def test_the_xlsx_bomb_says_where_it_stopped(env, capsys):
     assert len(path.read_bytes()) < 2000
     code, out, err = run_cli(capsys, "--home", str(env["home"]), "validate", "employment", str(path))
     assert_one_line_refusal(code, out, err)
-    assert "sheet 'employment' has more than 1000000 rows (stopped at row 1000002)" in err
+    assert "sheet 'employment' has more than 1000000 rows (stopped at row 1048576)" in err
 
 
 def test_a_sheet_declaring_xfd_but_holding_four_columns_is_read_as_four_columns(env, capsys):
