@@ -73,11 +73,44 @@ def load_yaml(text: str, *, max_chars: int = MAX_YAML_CHARS, max_depth: int = MA
     if len(text) > max_chars:
         raise YamlLimitError(f"{len(text)} characters, more than the limit of {max_chars} / 共 {len(text)} 个字符，"
                              f"超过 {max_chars} 个的上限")
+    _check_flow_depth(text, max_depth)
     loader = _Loader(text, max_depth)
     try:
         return loader.get_single_data()
     finally:
         loader.dispose()
+
+
+_FLOW_CHARS = re.compile(r"""[\[\]{}'"#\n]""")
+
+
+def _check_flow_depth(text: str, max_depth: int) -> None:
+    """Refuse brackets nested deeper than `max_depth` before PyYAML sees them: its scanner looks ahead over every
+    open bracket (a possible simple key), which is quadratic - 5,000 `[` take a second, a megabyte of them hours.
+    One linear pass over the brackets, quotes, comments and line ends (brackets in quotes or comments do not
+    count)."""
+    depth, quote, comment, line = 0, "", False, 1
+    for match in _FLOW_CHARS.finditer(text):
+        char = match.group()
+        if char == "\n":
+            line += 1
+            comment = False
+        elif comment:
+            continue
+        elif quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            comment = match.start() == 0 or text[match.start() - 1] in " \t\n"
+        elif char in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise YamlLimitError(f"line {line}: nested more than {max_depth} levels deep / 第 {line} 行：嵌套超过 "
+                                     f"{max_depth} 层")
+        else:
+            depth = max(depth - 1, 0)
 
 
 def check_depth(value: Any, max_depth: int = MAX_DEPTH) -> None:

@@ -343,3 +343,58 @@ def test_run_with_a_hostile_scenario_file_exits_2_and_stores_no_run(env, capsys,
     before = stored(env)
     assert_one_line_refusal(*run_cli(capsys, "--home", str(env["home"]), "run", "--scenario", str(path)))
     assert stored(env) == before
+
+
+def test_scenario_targets_are_checked_before_anything_is_fitted(env, capsys, monkeypatch):
+    import forecasting.pipeline as pipeline
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the pipeline fitted a forecast for a scenario with an unknown region")
+
+    monkeypatch.setattr(pipeline, "engine_forecast", no_fit)
+    path = env["files"] / "typo.yaml"
+    path.write_text(yaml_scenario("percent: 15").replace('"450200"', '"450299"'), encoding="utf-8")
+    before = stored(env)
+    code, out, err = run_cli(capsys, "--home", str(env["home"]), "run", "--scenario", str(path))
+    assert_one_line_refusal(code, out, err)
+    assert "changes[0].target.region: unknown region '450299' (not in the regions table)" in err
+    assert stored(env) == before
+
+
+@pytest.mark.parametrize("text, says", [
+    (ALIAS_BOMB, "line 3: anchors and aliases (&name, *name) are not allowed"),
+    ("[" * 20000 + "]" * 20000, "line 1: nested more than 32 levels deep"),
+    ("a:\n" + "".join("  " * i + "- \n" for i in range(1, 40)), "nested more than 32 levels deep"),
+    ("x" * 1_000_001, "1000001 characters, more than the limit of 1000000"),
+])
+def test_the_yaml_loader_refuses_aliases_depth_and_size_in_one_line(text, says):
+    from features.safe_yaml import YamlLimitError, load_yaml
+
+    with pytest.raises(YamlLimitError) as info:
+        load_yaml(text)
+    assert says in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_yaml_loader_reads_plain_data_and_yaml_1_2_numbers():
+    from features.safe_yaml import load_yaml
+
+    brackets = "[" * 40  # in quotes and comments they are text, not nesting
+    text = f'a: "{brackets}"\nb: [1e9, 1.0e9, -2E3, 15, .5, 1.0e+3]  # {brackets}\n'
+    assert load_yaml(text) == {"a": brackets, "b": [1e9, 1e9, -2000.0, 15, 0.5, 1000.0]}
+
+
+def test_rule_sets_go_through_the_same_loader(tmp_path):
+    from early_warning.rules import RuleSetError, load_rule_set
+
+    path = tmp_path / "bomb-rules.yaml"
+    path.write_text(ALIAS_BOMB, encoding="utf-8")
+    with pytest.raises(RuleSetError, match="anchors and aliases"):
+        load_rule_set(path)
+
+
+def test_percent_1e9_in_yaml_says_out_of_range(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml_scenario("percent: 1e9"), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value) == f"{path}: changes[0].percent: must be <= 1000, got 1000000000 (out of range)"
