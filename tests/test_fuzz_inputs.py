@@ -129,6 +129,19 @@ def test_hostile_intake_is_refused_by_every_door_and_nothing_stored(env, capsys,
     assert stored(env) == before
 
 
+@FAST
+@given(code=st.builds(lambda c, before: f"{c}450200" if before else f"450200{c}", _CONTROL, st.booleans()),
+       row=st.integers(0, 2))
+@example(code="\u202e450200", row=0)
+def test_codes_with_control_or_bidi_characters_are_unknown_codes(code, row):
+    frame = employment_rows("1000", 0)
+    frame.loc[row, "region"] = code
+    with pytest.raises(ValidationError) as info:
+        validate_table("employment", frame, "e.csv", REFERENCES)
+    assert [(i.row, i.column, i.value) for i in info.value.errors] == [(row + 2, "region", code)]
+    assert "unknown code" in info.value.errors[0].reason
+
+
 def test_negative_zero_is_stored_as_zero():
     result = validate_table("employment", employment_rows("-0", 0), "e.csv", REFERENCES)
     first = result.frame["employed"].iloc[0]
