@@ -261,6 +261,12 @@ def _read_csv(data: bytes, name: str, tab_default: bool) -> pd.DataFrame:
     if lines - 1 > MAX_ROWS:
         raise _limit_error(name, f"{lines - 1} data lines, more than the limit of {MAX_ROWS}; split the file",
                            f"共 {lines - 1} 行数据，超过 {MAX_ROWS} 行的上限；请拆分文件")
+    # A short header does not bound the lines below it: pandas tokenises a line of a million separators before
+    # it finds the line too long, so the fields of the whole file are counted too.
+    cells = text.count(sep) + lines
+    if cells > MAX_CELLS:
+        raise _limit_error(name, f"about {cells} fields, more than the limit of {MAX_CELLS}; split the file",
+                           f"约 {cells} 个字段，超过 {MAX_CELLS} 个的上限；请拆分文件")
     try:
         # header=None keeps duplicate header names as they are (pandas would rename them to "x.1"),
         # so validation can report them; blank lines stay rows so row numbers match the file.

@@ -411,3 +411,32 @@ def test_percent_1e9_in_yaml_says_out_of_range(tmp_path):
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert str(info.value) == f"{path}: changes[0].percent: must be <= 1000, got 1000000000 (out of range)"
+
+
+# -------------------------------------------------------------------------------------------------- reader caps
+# The caps are far above real files; lowered here so that a small file meets each of them.
+
+def _parquet(rows: int) -> bytes:
+    buffer = io.BytesIO()
+    pd.DataFrame({"region": ["450200"] * rows, "employed": range(rows)}).to_parquet(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("cap, value, name, data, says", [
+    ("MAX_ROWS", 3, "e.csv", CSV_TEXT.encode() + b"450200,C36,2022,1\n" * 3, "4 data lines, more than the limit of 3"),
+    ("MAX_COLUMNS", 3, "e.csv", CSV_TEXT.encode(), "the header has 4 fields, more than the limit of 3"),
+    ("MAX_CELLS", 50, "e.csv", b"a,b\n" + b"," * 60 + b"\n", "about 63 fields, more than the limit of 50"),
+    ("MAX_FILE_BYTES", 10, "e.csv", CSV_TEXT.encode(), "more than the limit of 0 MiB"),
+    ("MAX_ROWS", 3, "e.xlsx", workbook("A1:D2", "A70"), "has more than 3 rows (stopped at row 70)"),
+    ("MAX_CELLS", 5, "e.xlsx", workbook("A1:D2", None), "has more than 5 cells (stopped at row 2)"),
+    ("MAX_XLSX_XML_BYTES", 100, "e.xlsx", workbook("A1:D2", None), "the workbook unpacks to"),
+    ("MAX_ROWS", 3, "e.parquet", _parquet(5), "5 rows and 2 columns, more than the limit of 3 rows"),
+], ids=["csv-rows", "csv-header", "csv-fields", "bytes", "xlsx-rows", "xlsx-cells", "xlsx-unpacked", "parquet"])
+def test_each_reader_cap_refuses_before_reading(monkeypatch, cap, value, name, data, says):
+    from features import readers
+    from features.errors import InputFileError
+
+    monkeypatch.setattr(readers, cap, value)
+    with pytest.raises(InputFileError) as info:
+        readers.read_table_bytes(data, name)
+    assert says in str(info.value) and "\n" not in str(info.value)
