@@ -443,9 +443,10 @@ def _parse_number(column: Column, text: pd.Series, missing: np.ndarray, values: 
     finite = np.isfinite(array)
     # "nan", "inf", "-Infinity" and numbers too large for a float (1e999) parse, but are no count of anything:
     # say so, with the column's range, rather than "expected a number".
-    named = np.fromiter((v.lower().lstrip("+-") in _NON_FINITE_WORDS for v in cleaned.to_numpy()), dtype=bool,
-                        count=len(cleaned))
-    not_finite = ~missing & (np.isinf(array) | named)
+    not_finite = ~missing & np.isinf(array)
+    unparsed = np.flatnonzero(~missing & np.isnan(array))  # "nan" itself, or text that is no number at all
+    text_values = cleaned.to_numpy()
+    not_finite[unparsed] = [text_values[i].lower().lstrip("+-") in _NON_FINITE_WORDS for i in unparsed]
     span, span_zh = range_text(column)
     issues.add_rows(positions[not_finite], column.name, values[not_finite],
                     f"not a finite number; allowed: {span}", reason_zh=f"不是有限的数值；允许范围：{span_zh}")
