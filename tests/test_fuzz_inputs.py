@@ -19,7 +19,6 @@ import io
 import json
 import math
 import zipfile
-from pathlib import Path
 
 import pandas as pd
 import pytest
