@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from talentcast.service import Busy
 from api.fastpath import CachedPages
 from api.queries import ReadCache, issues_payload
-from api.security import KeyVerifier
+from api.security import KeyVerifier, redact_server_logs
 from api.routes import datasets, forecasts, gaps, health, models, reference, runs, scenarios, warnings
 from features.errors import InputFileError, TalentcastError, ValidationError
 from talentcast import __version__
@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             environment (TALENTCAST_*) once, when the app is built.
     """
     effective = settings or get_settings()
+    redact_server_logs()  # a key sent in a query string is refused, and must not be written to the access log
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -239,6 +239,15 @@ def _name_columns(table: str) -> tuple[str, str]:
     return ("name", "name_en") if table == "schools" else ("name_zh", "name_en")
 
 
+def school_regions(cache: ReadCache, storage: Any) -> dict[str, str]:
+    """{school code: its region code} from the current schools table (empty when none is loaded)."""
+    version = current_versions(cache, storage).get("schools")
+    frame = reference_table(cache, storage, "schools", version)
+    if frame.empty or "region" not in frame.columns:
+        return {}
+    return {str(code): str(region) for code, region in zip(frame["code"], frame["region"])}
+
+
 def name_lookup(cache: ReadCache, storage: Any, table: str, lang: str) -> dict[str, str]:
     """{code: name in `lang`} for a reference table (current version); falls back to the other language."""
     version = current_versions(cache, storage).get(table)

@@ -6,10 +6,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from features.errors import TalentcastError
 from talentcast.cli.app import app
 from talentcast.settings import get_settings
-from talentcast.storage import ROLES, Storage
+from talentcast.service import Service
+from talentcast.storage import Storage
 
 keys_app = typer.Typer(
     help="Manage API keys (admin | planner | school). Keys are stored only as SHA-256 digests.",
@@ -64,15 +64,10 @@ def keys_create(
     name: Annotated[str, typer.Option(help="who the key is for (shown in `keys list`)")] = "",
 ) -> None:
     """Create a key and print it once (it cannot be shown again)."""
-    if role not in ROLES:
-        raise TalentcastError(f"unknown role '{role}'; roles: {', '.join(ROLES)}")
-    if role != "school" and school:
-        raise TalentcastError("--school is only for --role school")
-    if role == "admin" and region:
-        raise TalentcastError("--region is only for --role planner (an admin key sees every region)")
     storage = _storage()
     try:
-        plaintext, key = storage.create_api_key(role, school=school, region=region, name=name)
+        # The scope is checked against the stored regions and schools (an empty or unknown code is refused).
+        plaintext, key = Service(storage).create_api_key(role, school=school, region=region, name=name)
     finally:
         storage.close()
     scope = [f"role {key.role}"] + ([f"school {key.school}"] if key.school else []) + (

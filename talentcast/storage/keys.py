@@ -98,6 +98,10 @@ class KeyStore:
             raise TalentcastError(f"unknown role '{role}'; roles: {', '.join(ROLES)}")
         if role == "school" and not school:
             raise TalentcastError("a key with role 'school' needs the school code it may see (--school)")
+        for what, value in (("region", region), ("school", school)):
+            # An empty code would be stored as "no limit": a planner for every region by accident.
+            if value is not None and not str(value).strip():
+                raise TalentcastError(f"the key's {what} is empty: give a code, or none for no {what} limit")
         secret = "".join(secrets.choice(_KEY_SECRET_ALPHABET) for _ in range(KEY_SECRET_LENGTH))
         created_at = utcnow()
         for _ in range(5):
