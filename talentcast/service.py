@@ -34,6 +34,7 @@ from features.validation import ValidatedTable, check_table, load_and_validate, 
 from forecasting.metrics import summarise
 from forecasting.pipeline import PipelineResult, run_pipeline
 from forecasting.results import PipelineState, apply_scenario
+from forecasting.state_format import StateFormatError
 from forecasting.scenarios import Scenario, load_scenario
 from talentcast.export import (
     RunInfo,
@@ -162,7 +163,12 @@ _RUN_LOCK = threading.Lock()
 
 
 def state_path(home: str | Path, run_id: int) -> Path:
-    """Where the fitted PipelineState of a stored run is kept."""
+    """Where the fitted PipelineState of a stored run is kept (data only: forecasting.state_format)."""
+    return Path(home) / "states" / f"run-{int(run_id)}.state.zip"
+
+
+def legacy_state_path(home: str | Path, run_id: int) -> Path:
+    """Where talentcast before #15 kept the state as a pickle; such a file is never loaded."""
     return Path(home) / "states" / f"run-{int(run_id)}.bin"
 
 
@@ -697,8 +703,13 @@ class Service:
                     state = PipelineState.from_bytes(path.read_bytes())
                     _STATES.put(key, state)
                     return state
-                except Exception:  # a state file from an older version: rebuild it below
-                    logger.warning("could not read %s; rebuilding the state", path, exc_info=True)
+                except (StateFormatError, OSError) as exc:  # older format or damaged: rebuilt below
+                    logger.warning("%s: %s; rebuilding the state from run %s's inputs", path, exc, run.run_id)
+            legacy = legacy_state_path(self.settings.home, run.run_id)
+            if legacy.is_file():
+                # Never unpickled (a pickle can run code); the state is refitted from the run's own inputs.
+                logger.warning("%s is a pickled state from an older talentcast and is not loaded (loading a pickle "
+                               "can run code); rebuilding run %s's state in the data-only format", legacy, run.run_id)
         result = run_pipeline(with_crosswalk_reference(self.run_tables(run)),
                               horizon=run.horizon or self.settings.horizon_years, seed=self.settings.random_seed,
                               breaks=self.declared_breaks(run.dataset_versions or None))
