@@ -6,6 +6,7 @@ Error mapping (the only place where domain errors become HTTP errors):
     NotFoundError (storage)         404
     Busy                    409 (a recompute is already running)
     ValidationError, InputFileError 422 (`issues` lists every problem, as the CLI reports them)
+    StoreUnavailable                503 (the database or MLflow store cannot be used; names the path)
     other TalentcastError           400
     anything else                   500 {"detail": "internal error"}; the traceback goes to the server log only
 Request bodies larger than Settings.max_upload_bytes are refused with 413 before they are read in full.
@@ -30,7 +31,7 @@ from api.routes import datasets, forecasts, gaps, health, models, reference, run
 from features.errors import InputFileError, TalentcastError, ValidationError
 from talentcast import __version__
 from talentcast.settings import Settings, get_settings
-from talentcast.storage import NotFoundError
+from talentcast.storage import NotFoundError, StoreUnavailable
 
 logger = logging.getLogger("talentcast.api")
 
@@ -138,6 +139,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(Busy)
     async def _busy(_request: Request, exc: Busy) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store_down(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        # A server-side fault (damaged MLflow store, read-only database): 503 with the path and what to do.
+        logger.error("store unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse({"detail": str(exc)}, status_code=503)
 
     @app.exception_handler(TalentcastError)
     async def _user_error(_request: Request, exc: TalentcastError) -> JSONResponse:

@@ -51,7 +51,7 @@ from talentcast.demo import DEMO_REGION, GENERATED_DIR, build_demo_tables
 from talentcast.provenance import GENERATED, KINDS, USER_SUPPLIED, dataset_kind, kind_label, with_kind
 from talentcast.settings import Settings, get_settings
 from talentcast.storage import ROLES, DatasetVersion, RunMeta, Storage, referenced_tables
-from talentcast.tracking import track_run
+from talentcast.tracking import ensure_store as ensure_tracking_store, track_run
 from talentcast.workspace import (
     Region,
     Workspace,
@@ -483,6 +483,8 @@ class Service:
              allow_generated=False) -> StoredRun:
         step = progress or (lambda name: None)
         step("load")
+        if track:
+            ensure_tracking_store()  # a damaged MLflow store is reported now, not after minutes of computing
         scenario_obj = load_scenario(scenario) if scenario is not None else None
         versions = self.storage.current_versions()
         provenance = self.provenance(versions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -9,6 +10,7 @@ import typer
 from talentcast.cli.app import app
 from talentcast.settings import get_settings
 from talentcast.service import Service
+from talentcast.tracking import close_orphaned_runs, store_location, store_problem, tracking_uri
 from talentcast.storage import Storage
 
 keys_app = typer.Typer(
@@ -49,6 +51,12 @@ def serve(
         typer.echo("no computed run yet: recompute with POST /v1/runs as admin (or run `talentcast demo`)")
     if not keys:
         typer.echo("no API keys yet: create one with `talentcast keys create --role admin`")
+    problem = store_problem()
+    if problem:
+        typer.echo(f"warning: {problem}; results are served, GET /v1/models answers 503 and /v1/health says "
+                   "'degraded' until it is fixed (move the file aside: a new store is made at the next run)")
+    elif Path(store_location(tracking_uri())).exists():
+        close_orphaned_runs()  # runs a killed process left RUNNING are marked KILLED
     if settings.environment == "production" and host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo("note: serve plain HTTP behind a TLS-terminating proxy; bearer keys must not cross networks "
                    "in clear text")
