@@ -56,6 +56,18 @@ def server_env(isolated_home):
     return env
 
 
+@pytest.fixture
+def server_env_on(db_url, server_env, monkeypatch):
+    """server_env on SQLite, then on PostgreSQL (the server and this test's Storage() share the URL)."""
+    if db_url.startswith("postgresql"):
+        monkeypatch.setenv("TALENTCAST_DATABASE_URL", db_url)
+        from talentcast.settings import get_settings
+
+        get_settings.cache_clear()
+        return {**server_env, "TALENTCAST_DATABASE_URL": db_url}
+    return server_env
+
+
 def run_cli(args, capsys) -> tuple[int, str, str]:
     code = 0
     try:
@@ -116,7 +128,8 @@ def test_keys_create_refuses_scopes_that_are_empty_or_not_stored(capsys, args, m
 
 
 @pytest.mark.slow
-def test_served_over_http_and_acknowledged_upload_survives_a_kill(server_env):
+def test_served_over_http_and_acknowledged_upload_survives_a_kill(server_env_on):
+    server_env = server_env_on
     with Storage() as storage:  # no data yet: the server must still start and say what to do
         admin = storage.create_api_key("admin")[0]
     port = free_port()
