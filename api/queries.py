@@ -88,6 +88,9 @@ class ReadCache:
                 self._frames[key] = value
                 while len(self._frames) > self.max_frames:
                     self._frames.popitem(last=False)
+                # Built: later misses find the value (or rebuild after eviction with a fresh lock), so the lock
+                # is not kept; one lock per key ever built would grow with every upload.
+                self._building.pop(("frame", key), None)
         return value
 
     def pointer(self, key: tuple, load: Callable[[], Any], ttl: float = POINTER_TTL_SECONDS) -> Any:
