@@ -24,6 +24,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from talentcast.service import Busy
+from api import native_memory
 from api.fastpath import CachedPages
 from api.queries import ReadCache, issues_payload
 from api.security import KeyVerifier, redact_server_logs
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # it out of the collector's view keeps full garbage collections from stalling requests for 100+ ms.
         gc.collect()
         gc.freeze()
+        native_memory.tune()  # scenarios' large arrays go back to the system when freed (see api/native_memory.py)
         yield
         for storage in list(app.state.storages.values()):
             storage.close()

@@ -153,8 +153,9 @@ async def client_loop(role: str, base: str, keys: dict, uploads: dict, deadline:
             rec.add(op, response.status_code, time.perf_counter() - start)
 
 
-def roles_for(clients: int) -> list[str]:
-    shares = [("read", 0.70), ("hostile", 0.20), ("upload", 0.06), ("scenario", 0.04)]
+def roles_for(clients: int, without: tuple[str, ...] = ()) -> list[str]:
+    shares = [(role, share) for role, share in [("read", 0.70), ("hostile", 0.20), ("upload", 0.06),
+                                                ("scenario", 0.04)] if role not in without]
     roles = []
     for role, share in shares:
         roles += [role] * max(1, round(clients * share))
@@ -166,19 +167,29 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] * 1000 if values else float("nan")
 
 
-async def soak(base: str, pid: int, keys: dict, uploads: dict, clients: int, seconds: float) -> dict:
+async def soak(base: str, pid: int, keys: dict, uploads: dict, clients: int, seconds: float,
+               without: tuple[str, ...] = ()) -> dict:
     rec = Recorder()
     rss = {"after start": rss_kib(pid)}
-    roles = roles_for(clients)
+    roles = roles_for(clients, without)
     warmup = seconds / 10
     began = time.monotonic()
     deadline = began + seconds
     tasks = [asyncio.create_task(client_loop(r, base, keys, uploads, deadline, rec)) for r in roles]
+    timeline = []
+
+    async def sample() -> None:  # RSS every tenth of the run: a plateau or a slope?
+        while time.monotonic() < deadline:
+            timeline.append((round(time.monotonic() - began), round(rss_kib(pid) / 1024)))
+            await asyncio.sleep(seconds / 20)
+
+    sampler = asyncio.create_task(sample())
     await asyncio.sleep(warmup)
     rss["after warm-up"] = rss_kib(pid)
     rec.recording = True
     await asyncio.gather(*tasks)
     rss["at end"] = rss_kib(pid)
+    sampler.cancel()
     ops = {}
     for op in sorted(rec.latency):
         lat = rec.latency[op]
@@ -190,7 +201,7 @@ async def soak(base: str, pid: int, keys: dict, uploads: dict, clients: int, sec
     for counter in rec.status.values():
         status.update(counter)
     return {"clients": clients, "roles": dict(Counter(roles)), "seconds_measured": round(seconds - warmup),
-            "rss_kib": rss, "rss_growth_after_warmup_pct": round(100 * (rss["at end"] / rss["after warm-up"] - 1), 2),
+            "rss_kib": rss, "rss_mib_timeline_s": timeline, "rss_growth_after_warmup_pct": round(100 * (rss["at end"] / rss["after warm-up"] - 1), 2),
             "status": dict(sorted(status.items())), "5xx": sum(n for s, n in status.items() if s >= 500),
             "p99_ms_all": round(pct(everything, 0.99), 1), "requests": len(everything), "operations": ops}
 
@@ -240,6 +251,8 @@ def main() -> None:
     parser.add_argument("--bad-tokens", type=int, default=0)
     parser.add_argument("--key-timing", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument("--without", nargs="*", default=[], choices=["hostile", "upload", "scenario"],
+                        help="leave these client roles out (their clients read instead), to find what grows")
     args = parser.parse_args()
     info = prepare(args.home)
     from talentcast.storage import Storage
@@ -257,7 +270,8 @@ def main() -> None:
         elif args.key_timing:
             result = asyncio.run(key_timing(base, keys, args.key_timing))
         else:
-            result = asyncio.run(soak(base, server.pid, keys, uploads, args.clients, args.minutes * 60))
+            result = asyncio.run(soak(base, server.pid, keys, uploads, args.clients, args.minutes * 60,
+                                      tuple(args.without)))
             text = log.read_text(errors="replace")
             result["server_log"] = {"lines": text.count("\n"), "tracebacks": text.count("Traceback"),
                                     "admin_secret_in_log": keys["admin"].split("_")[2] in text}

@@ -146,6 +146,17 @@ def test_school_list_is_scoped_to_the_key(env):
     assert response.status_code == 403
 
 
+def test_keys_never_reach_a_log_line():
+    from api.security import redact_keys
+
+    key = "tc_abcd1234_" + "Z9" * 16
+    assert redact_keys(f'127.0.0.1 - "GET /v1/gaps?region=450200&api_key={key} HTTP/1.1" 401') == \
+        '127.0.0.1 - "GET /v1/gaps?region=450200&api_key=*** HTTP/1.1" 401'
+    assert redact_keys(f"GET /v1/gaps?{key}") == "GET /v1/gaps?tc_abcd1234_***"
+    assert redact_keys("GET /v1/gaps?token=not-even-a-key&year=2025") == "GET /v1/gaps?token=***&year=2025"
+    assert redact_keys("GET /v1/gaps?region=450200&keyword=x") == "GET /v1/gaps?region=450200&keyword=x"
+
+
 def test_keys_are_bearer_only(env):
     token = env["keys"]["admin"]
     assert env["client"].get("/v1/regions", headers={"Authorization": f"Basic {token}"}).status_code == 401

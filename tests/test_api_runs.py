@@ -126,6 +126,21 @@ def test_a_planted_pickle_state_never_runs_code_in_the_server(env, tmp_path):
         shutil.rmtree(marker, ignore_errors=True)
 
 
+def test_a_planner_may_change_intake_and_parameters_of_its_own_schools(env):
+    planner = bearer(env["keys"]["planner"])  # 450200: S001 and S002 are there, S003 is in 450100
+    own = {"id": "own-schools", "name": "本市院校扩招", "changes": [
+        {"kind": "intake", "target": {"school": "S001", "major": "460701"}, "value": 400, "years": {"from": 2024}},
+        {"kind": "parameter", "parameter": "completion_rate", "target": {"school": "S002", "major": "460701"},
+         "value": 0.9},
+        {"kind": "parameter", "parameter": "replacement_rate", "target": {"sector": "C36", "region": "450200"},
+         "value": 0.05}]}
+    response = env["client"].post("/v1/scenarios", headers=planner, json=own)
+    assert response.status_code == 200, response.text
+    other = {**own, "changes": [{**own["changes"][0], "target": {"school": "S003", "major": "460701"}}]}
+    response = env["client"].post("/v1/scenarios", headers=planner, json=other)
+    assert response.status_code == 403 and "450100" in response.json()["detail"]
+
+
 def test_scenario_errors_name_the_field(env):
     planner = bearer(env["keys"]["planner"])
     bad_percent = {**EV_PLANT, "changes": [{**EV_PLANT["changes"][0], "percent": "lots"}]}

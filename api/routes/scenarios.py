@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from api import queries
+from api import native_memory, queries
 from api.deps import CacheDep, CurrentKey, LanguageDep, SettingsDep, StorageDep
 from api.routes.common import region_scope
 from api.schemas import ScenarioResult
@@ -44,7 +44,10 @@ def run_scenario(
     check_scenario_scope(key, parsed.changes, queries.region_tree(cache, storage), queries.school_regions(cache, storage))
     equals, within = region_scope(key, region, cache, storage)
     # The service answers exactly as `talentcast run --scenario` computes it, from the latest baseline run.
-    answer = Service(storage, settings).scenario(parsed)
+    try:
+        answer = Service(storage, settings).scenario(parsed)
+    finally:
+        native_memory.trim()  # the scenario's arrays are freed: hand the memory back (api/native_memory.py)
     run, results = answer.run, answer.results
     gaps = queries.filter_frame(_code_columns_as_text(results["gaps"]), equals, within, "year", year, year)
     warnings = queries.filter_frame(_code_columns_as_text(results["warnings"]), equals, within, "plan_year", year, year)
