@@ -6,6 +6,7 @@ Error mapping (the only place where domain errors become HTTP errors):
     NotFoundError (storage)         404
     Busy                    409 (a recompute is already running)
     ValidationError, InputFileError 422 (`issues` lists every problem, as the CLI reports them)
+    StoreUnavailable                503 (the database or MLflow store cannot be used; names the path)
     other TalentcastError           400
     anything else                   500 {"detail": "internal error"}; the traceback goes to the server log only
 Request bodies larger than Settings.max_upload_bytes are refused with 413 before they are read in full.
@@ -23,14 +24,15 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from talentcast.service import Busy
+from api import native_memory
 from api.fastpath import CachedPages
 from api.queries import ReadCache, issues_payload
-from api.security import KeyVerifier
+from api.security import KeyVerifier, redact_server_logs
 from api.routes import datasets, forecasts, gaps, health, models, reference, runs, scenarios, warnings
 from features.errors import InputFileError, TalentcastError, ValidationError
 from talentcast import __version__
 from talentcast.settings import Settings, get_settings
-from talentcast.storage import NotFoundError
+from talentcast.storage import NotFoundError, StoreUnavailable
 
 logger = logging.getLogger("talentcast.api")
 
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             environment (TALENTCAST_*) once, when the app is built.
     """
     effective = settings or get_settings()
+    redact_server_logs()  # a key sent in a query string is refused, and must not be written to the access log
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # it out of the collector's view keeps full garbage collections from stalling requests for 100+ ms.
         gc.collect()
         gc.freeze()
+        native_memory.tune()  # scenarios' large arrays go back to the system when freed (see api/native_memory.py)
         yield
         for storage in list(app.state.storages.values()):
             storage.close()
@@ -137,6 +141,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(Busy)
     async def _busy(_request: Request, exc: Busy) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store_down(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        # A server-side fault (damaged MLflow store, read-only database): 503 with the path and what to do.
+        logger.error("store unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse({"detail": str(exc)}, status_code=503)
 
     @app.exception_handler(TalentcastError)
     async def _user_error(_request: Request, exc: TalentcastError) -> JSONResponse:

@@ -88,6 +88,9 @@ class ReadCache:
                 self._frames[key] = value
                 while len(self._frames) > self.max_frames:
                     self._frames.popitem(last=False)
+                # Built: later misses find the value (or rebuild after eviction with a fresh lock), so the lock
+                # is not kept; one lock per key ever built would grow with every upload.
+                self._building.pop(("frame", key), None)
         return value
 
     def pointer(self, key: tuple, load: Callable[[], Any], ttl: float = POINTER_TTL_SECONDS) -> Any:
@@ -237,6 +240,15 @@ def region_tree(cache: ReadCache, storage: Any) -> CodeTree:
 def _name_columns(table: str) -> tuple[str, str]:
     # The schools table has "name" (Chinese) where the others have "name_zh".
     return ("name", "name_en") if table == "schools" else ("name_zh", "name_en")
+
+
+def school_regions(cache: ReadCache, storage: Any) -> dict[str, str]:
+    """{school code: its region code} from the current schools table (empty when none is loaded)."""
+    version = current_versions(cache, storage).get("schools")
+    frame = reference_table(cache, storage, "schools", version)
+    if frame.empty or "region" not in frame.columns:
+        return {}
+    return {str(code): str(region) for code, region in zip(frame["code"], frame["region"])}
 
 
 def name_lookup(cache: ReadCache, storage: Any, table: str, lang: str) -> dict[str, str]:

@@ -43,11 +43,14 @@ class ResultPage(Page[T], Generic[T]):
 
 
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "degraded", "failing"] = Field(
+        default="ok", description="degraded: the MLflow store fails (GET /v1/models 503); failing: the database")
     version: str
-    database: Literal["ok"] = "ok"
-    datasets: dict[str, int] = Field(description="latest stored version of each table")
-    latest_run_id: int | None = Field(description="latest completed baseline run (None: run `talentcast demo`)")
+    database: str = Field(default="ok", description="ok, or why the database cannot be used")
+    tracking: str = Field(default="ok", description="ok, or why the MLflow store cannot be used")
+    datasets: dict[str, int] = Field(default_factory=dict, description="latest stored version of each table")
+    latest_run_id: int | None = Field(default=None,
+                                      description="latest completed baseline run (None: run `talentcast demo`)")
     hint: str | None = Field(default=None, description="what to do next when the database is empty")
 
 

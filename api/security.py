@@ -15,16 +15,18 @@ a running server within 5 seconds.
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from fastapi import HTTPException, status
 
 from features.codes import CodeTree
 
-from talentcast.storage.keys import digest_matches, key_digest, key_prefix
+from talentcast.storage.keys import KEY_PREFIX_LENGTH, KEY_SECRET_LENGTH, digest_matches, key_digest, key_prefix
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,37 @@ def check_region(principal: Principal, region: str, regions: CodeTree) -> None:
         raise forbidden(f"region '{region}' is outside this key's region '{principal.region}'")
 
 
+def check_scenario_scope(principal: Principal, changes: Iterable[object], regions: CodeTree,
+                         school_regions: Mapping[str, str]) -> None:
+    """Raise 403 unless every change of a scenario stays inside a planner's region.
+
+    A change reaches a region through its target: `region` (employment changes, sector parameters), or the
+    region of its `school` (intakes, a school's parameters). A change without either (a sector parameter for
+    every region, a major's parameter at every school) reaches beyond any region, so a planner limited to a
+    region must name one; an unknown school cannot be placed in the region, so it is refused too.
+    """
+    if principal.role in ("admin", "school") or not principal.region:
+        return
+    for change in changes:
+        target = dict(getattr(change, "target", None) or {})
+        where = f"changes[{getattr(change, 'index', '?')}]"
+        reached = []
+        if target.get("region"):
+            reached.append(str(target["region"]))
+        if target.get("school"):
+            school = str(target["school"])
+            if school not in school_regions:
+                raise forbidden(f"{where}: school '{school}' is not in this key's region '{principal.region}'")
+            reached.append(school_regions[school])
+        if not reached:
+            raise forbidden(f"{where}: a {getattr(change, 'kind', 'change')} without a region or school reaches "
+                            f"every region; this key may change only region '{principal.region}' (name "
+                            "target.region or target.school)")
+        for region in reached:
+            if not regions.is_within(region, principal.region):
+                raise forbidden(f"{where}: region '{region}' is outside this key's region '{principal.region}'")
+
+
 def school_filter(principal: Principal, requested: str | None) -> str | None:
     """The school a request is limited to: a school key sees only its own (404 for any other)."""
     if principal.role != "school":
@@ -197,3 +230,37 @@ def school_filter(principal: Principal, requested: str | None) -> str | None:
     if requested is not None and requested != principal.school:
         raise not_found(f"school '{requested}' not found")
     return principal.school
+
+
+# A key as `talentcast keys create` prints it; the secret part is what must never reach a log.
+_KEY_PATTERN = re.compile(r"(tc_[a-z0-9]{%d})_[A-Za-z0-9]{%d}" % (KEY_PREFIX_LENGTH, KEY_SECRET_LENGTH))
+# Query parameters people put keys in; their values are hidden whatever they look like.
+_SECRET_PARAMETER = re.compile(r"(?i)([?&](?:api[_-]?key|key|token|access[_-]?token|auth|authorization)=)[^&\s\"]*")
+
+
+def redact_keys(text: str) -> str:
+    """`text` with API keys and the values of key-like query parameters replaced by '***' (the key prefix,
+    which `keys list` shows, is kept so that an operator can tell which key was sent)."""
+    return _SECRET_PARAMETER.sub(r"\1***", _KEY_PATTERN.sub(r"\1_***", text))
+
+
+class RedactKeys(logging.Filter):
+    """Logging filter: no API key reaches a log, e.g. a key sent in the query string (refused with 401, but
+    uvicorn's access log writes the request line, query string included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_keys(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: redact_keys(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        if isinstance(record.msg, str):
+            record.msg = redact_keys(record.msg)
+        return True
+
+
+def redact_server_logs() -> None:
+    """Install RedactKeys on uvicorn's and talentcast's loggers (once per process)."""
+    for name in ("uvicorn.access", "uvicorn.error", "talentcast.api"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactKeys) for f in logger.filters):
+            logger.addFilter(RedactKeys())

@@ -11,8 +11,7 @@ nothing). Pure: no files, no database (a scenario path is read by `forecasting.s
 
 from __future__ import annotations
 
-import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -24,18 +23,20 @@ from forecasting import gaps as gaps_mod
 from forecasting import supply as supply_mod
 from forecasting.reconcile import Hierarchy, aggregate
 from forecasting.scenarios import Scenario, ScenarioError, load_scenario
+from forecasting.state_format import StateFormatError, dump_fields, load_fields
 
 RESULT_KINDS = ("demand", "supply", "supply_by_sector", "gaps", "major_pressure")
 INTAKE_SOURCES = np.array(["pipeline", "forecast", "planned"])
 # Bumped whenever PipelineState's fields change meaning: older saved states are refused (and rebuilt by callers).
-STATE_FORMAT = 2
+# 3: saved as data only (forecasting.state_format), no longer as a pickle.
+STATE_FORMAT = 3
 # Unit x year x path cells per supply chunk: bounds peak memory of the supply simulation (~8 bytes each, x6).
 _CHUNK_CELLS = 2_000_000
 
 
 @dataclass
 class PipelineState:
-    """Everything needed to recompute results without refitting (picklable).
+    """Everything needed to recompute results without refitting (saved as data only: `to_bytes`).
 
     Attributes:
         tables: the input tables (contract frames) used.
@@ -79,18 +80,26 @@ class PipelineState:
     format_version: int = STATE_FORMAT
 
     def to_bytes(self) -> bytes:
-        """Serialise (pickle) for storage or a cache; only load bytes you wrote yourself."""
-        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+        """The state as data only (Parquet frames, NumPy arrays, JSON: forecasting.state_format), no pickle."""
+        return dump_fields({f.name: getattr(self, f.name) for f in fields(self)})
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "PipelineState":
-        state = pickle.loads(data)
-        if not isinstance(state, cls):
-            raise TypeError("bytes do not hold a PipelineState")
-        if getattr(state, "format_version", 0) != STATE_FORMAT:
-            raise ValueError(f"saved PipelineState has format {getattr(state, 'format_version', 0)}, this version "
-                             f"reads format {STATE_FORMAT}; rebuild it with run_pipeline")
-        return state
+        """A state saved by `to_bytes`; nothing in `data` is executed.
+
+        Raises:
+            StateFormatError: an old pickled state (never unpickled), another format version, a damaged file.
+        """
+        saved = load_fields(data)
+        if saved.get("format_version") != STATE_FORMAT:
+            raise StateFormatError(f"the saved PipelineState has format {saved.get('format_version')}, this "
+                                   f"version reads format {STATE_FORMAT}; rerun to rebuild it",
+                                   "状态文件版本不符，请重新运行")
+        names = {f.name for f in fields(cls)}
+        if set(saved) != names:
+            raise StateFormatError(f"the saved PipelineState has fields {sorted(set(saved) ^ names)} that do not "
+                                   "match this version; rerun to rebuild it", "状态文件字段不符，请重新运行")
+        return cls(**saved)
 
 
 @dataclass

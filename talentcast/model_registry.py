@@ -16,7 +16,7 @@ from mlflow.exceptions import MlflowException
 from features.errors import TalentcastError
 
 from forecasting.engine import forecast
-from talentcast.tracking import CHAMPION, MODEL_NAME, PIP_REQUIREMENTS, _client
+from talentcast.tracking import CHAMPION, MODEL_NAME, PIP_REQUIREMENTS, _client, owner_tags
 
 
 class EngineModel(_pyfunc.PythonModel):
@@ -68,7 +68,7 @@ def register_champion(config: dict, metric: str, value: float, run_id: str | Non
             previous_value = None
     if run_id is None:
         run_id = client.create_run(experiment_id, run_name="register-demand-model",
-                                   tags={"talentcast.kind": "register"}).info.run_id
+                                   tags={"talentcast.kind": "register", **owner_tags()}).info.run_id
     with mlflow.start_run(run_id=run_id):
         info = mlflow.pyfunc.log_model(
             name="demand_model",

@@ -34,6 +34,7 @@ from features.validation import ValidatedTable, check_table, load_and_validate, 
 from forecasting.metrics import summarise
 from forecasting.pipeline import PipelineResult, run_pipeline
 from forecasting.results import PipelineState, apply_scenario
+from forecasting.state_format import StateFormatError
 from forecasting.scenarios import Scenario, load_scenario
 from talentcast.export import (
     RunInfo,
@@ -49,8 +50,8 @@ from talentcast.reference_data import with_crosswalk_reference
 from talentcast.demo import DEMO_REGION, GENERATED_DIR, build_demo_tables
 from talentcast.provenance import GENERATED, KINDS, USER_SUPPLIED, dataset_kind, kind_label, with_kind
 from talentcast.settings import Settings, get_settings
-from talentcast.storage import DatasetVersion, RunMeta, Storage, referenced_tables
-from talentcast.tracking import track_run
+from talentcast.storage import ROLES, DatasetVersion, RunMeta, Storage, referenced_tables
+from talentcast.tracking import ensure_store as ensure_tracking_store, track_run
 from talentcast.workspace import (
     Region,
     Workspace,
@@ -162,7 +163,12 @@ _RUN_LOCK = threading.Lock()
 
 
 def state_path(home: str | Path, run_id: int) -> Path:
-    """Where the fitted PipelineState of a stored run is kept."""
+    """Where the fitted PipelineState of a stored run is kept (data only: forecasting.state_format)."""
+    return Path(home) / "states" / f"run-{int(run_id)}.state.zip"
+
+
+def legacy_state_path(home: str | Path, run_id: int) -> Path:
+    """Where talentcast before #15 kept the state as a pickle; such a file is never loaded."""
     return Path(home) / "states" / f"run-{int(run_id)}.bin"
 
 
@@ -337,6 +343,56 @@ class Service:
                 return current, False
         return self.storage.ingest(table, frame, source_file=source, metadata=metadata), True
 
+    # ---------------------------------------------------------------------------------------------- API keys
+
+    def create_api_key(self, role: str, school: str | None = None, region: str | None = None,
+                       name: str = "") -> tuple[str, Any]:
+        """Create an API key whose scope is checked against the stored tables; returns (plaintext, ApiKey).
+
+        A region or school given but empty would leave the key unrestricted, and a code that is not stored
+        would make a key whose scope means nothing, so both are refused: a planner's --region must be a code of
+        the stored regions table, a school key's --school a code of the stored schools table. Omitting
+        --region for a planner (a key for every region) stays possible, but has to be asked for by leaving
+        the option out.
+
+        Raises:
+            TalentcastError: unknown role; an option that does not fit the role; an empty or unknown code.
+        """
+        if role not in ROLES:
+            raise TalentcastError(f"unknown role '{role}'; roles: {', '.join(ROLES)}")
+        if role != "school" and school is not None:
+            raise TalentcastError("--school is only for --role school", "--school 只用于 --role school")
+        if role != "planner" and region is not None:
+            raise TalentcastError(f"--region is only for --role planner (a {role} key is scoped by its role"
+                                  f"{' and school' if role == 'school' else ''})", "--region 只用于 --role planner")
+        for option, value in (("--region", region), ("--school", school)):
+            if value is not None and not str(value).strip():
+                raise TalentcastError(f"{option} is empty: give a code, or leave {option} out"
+                                      + (" for a planner of every region" if option == "--region" else ""),
+                                      f"{option} 为空：请给出代码")
+        if region is not None:
+            region = str(region).strip()
+            self._check_stored_code("regions", region, "--region")
+        if school is not None:
+            school = str(school).strip()
+            self._check_stored_code("schools", school, "--school")
+        return self.storage.create_api_key(role, school=school, region=region, name=name)
+
+    def _check_stored_code(self, table: str, code: str, option: str) -> None:
+        """Raise unless `code` is in the current version of reference `table`."""
+        version = self.storage.current_version(table)
+        codes = set() if version is None else set(self.storage.load_table(table)["code"].astype(str))
+        if code in codes:
+            return
+        if version is None:
+            raise TalentcastError(f"{option} {code}: no {table} are stored yet; ingest {table} first "
+                                  f"(`talentcast ingest {table} FILE`, or `talentcast init` / `talentcast demo`)",
+                                  f"{option} {code}：尚未导入 {table}，请先导入")
+        close = sorted(c for c in codes if c.startswith(code[:2]))[:5]
+        raise TalentcastError(f"{option} {code}: not a code of the stored {table} (version {version.version})"
+                              + (f"; e.g. {', '.join(close)}" if close else ""),
+                              f"{option} {code}：不在已导入的 {table} 中")
+
     # --------------------------------------------------------------------------------------------------- runs
 
     def run(self, horizon: int | None = None, scenario: Any = None, region: str | None = None,
@@ -427,6 +483,8 @@ class Service:
              allow_generated=False) -> StoredRun:
         step = progress or (lambda name: None)
         step("load")
+        if track:
+            ensure_tracking_store()  # a damaged MLflow store is reported now, not after minutes of computing
         scenario_obj = load_scenario(scenario) if scenario is not None else None
         versions = self.storage.current_versions()
         provenance = self.provenance(versions)
@@ -647,8 +705,13 @@ class Service:
                     state = PipelineState.from_bytes(path.read_bytes())
                     _STATES.put(key, state)
                     return state
-                except Exception:  # a state file from an older version: rebuild it below
-                    logger.warning("could not read %s; rebuilding the state", path, exc_info=True)
+                except (StateFormatError, OSError) as exc:  # older format or damaged: rebuilt below
+                    logger.warning("%s: %s; rebuilding the state from run %s's inputs", path, exc, run.run_id)
+            legacy = legacy_state_path(self.settings.home, run.run_id)
+            if legacy.is_file():
+                # Never unpickled (a pickle can run code); the state is refitted from the run's own inputs.
+                logger.warning("%s is a pickled state from an older talentcast and is not loaded (loading a pickle "
+                               "can run code); rebuilding run %s's state in the data-only format", legacy, run.run_id)
         result = run_pipeline(with_crosswalk_reference(self.run_tables(run)),
                               horizon=run.horizon or self.settings.horizon_years, seed=self.settings.random_seed,
                               breaks=self.declared_breaks(run.dataset_versions or None))

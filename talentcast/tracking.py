@@ -12,15 +12,24 @@ Models are served by alias (``models:/talentcast-demand@champion``), never by th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
+import socket
+import sqlite3
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
 
 from talentcast.settings import get_settings
+from talentcast.storage import StoreUnavailable
+from talentcast.storage.database import unavailable
+
+logger = logging.getLogger("talentcast.tracking")
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
@@ -33,26 +42,153 @@ CHAMPION = "champion"
 PIP_REQUIREMENTS = ["numpy", "pandas", "scikit-learn", "scipy", "statsmodels", "mlflow"]
 
 
+# Tags on every run talentcast creates: which process owns it while it is RUNNING (see close_orphaned_runs).
+OWNER_HOST, OWNER_PID, OWNER_STARTED = "talentcast.host", "talentcast.pid", "talentcast.pid_started"
+# A RUNNING run without owner tags (made before they existed) counts as orphaned after this long.
+_UNOWNED_RUN_SECONDS = 6 * 3600
+_CLEANED: set[str] = set()  # tracking URIs whose orphaned runs this process has closed
+_CLEAN_LOCK = threading.Lock()
+
+
+def tracking_uri() -> str:
+    """The store in use: MLFLOW_TRACKING_URI when set, else the settings' one (a SQLite file in the home)."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or get_settings().mlflow_tracking_uri
+
+
+def store_location(uri: str) -> str:
+    """The file of a SQLite tracking URI, else the URI."""
+    return uri.removeprefix("sqlite:///") if uri.startswith("sqlite:///") else uri
+
+
+def store_unavailable(uri: str, exc: BaseException) -> StoreUnavailable:
+    """One line naming the MLflow store and what to do (never the SQL of the failing statement)."""
+    where = store_location(uri)
+    advice = (f"move it aside (`mv {where} {where}.broken`; talentcast creates a new store at the next run, "
+              "without the old runs and model versions) or point MLFLOW_TRACKING_URI at a working store"
+              if uri.startswith("sqlite:///") else "check that the tracking server answers, or point "
+              "MLFLOW_TRACKING_URI at a working store")
+    return unavailable("the MLflow store", where, exc, advice, "MLflow 存储")
+
+
 def _client():
-    """Configure MLflow for the current settings and return (mlflow module, client, experiment id)."""
+    """Configure MLflow for the current settings and return (mlflow module, client, experiment id).
+
+    Raises:
+        StoreUnavailable: the store cannot be opened (a damaged mlflow.db, a read-only home, ...).
+    """
     # Imported here (as below): mlflow takes seconds to import; only commands that track or serve need it.
     import mlflow
+    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
+    from sqlalchemy.exc import SQLAlchemyError
 
     settings = get_settings()
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or settings.mlflow_tracking_uri
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    experiment = client.get_experiment_by_name(EXPERIMENT)
-    if experiment is None:
-        settings.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        experiment_id = client.create_experiment(EXPERIMENT, artifact_location=settings.artifacts_dir.as_uri())
-    else:
-        experiment_id = experiment.experiment_id
+    uri = tracking_uri()
+    try:
+        if uri.startswith("sqlite:///"):
+            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        experiment = client.get_experiment_by_name(EXPERIMENT)
+        if experiment is None:
+            settings.artifacts_dir.mkdir(parents=True, exist_ok=True)
+            experiment_id = client.create_experiment(EXPERIMENT, artifact_location=settings.artifacts_dir.as_uri())
+        else:
+            experiment_id = experiment.experiment_id
+    except (MlflowException, SQLAlchemyError, OSError) as exc:
+        raise store_unavailable(uri, exc) from None
+    with _CLEAN_LOCK:
+        first_use = uri not in _CLEANED
+        _CLEANED.add(uri)
+    if first_use:
+        close_orphaned_runs(client, experiment_id)
     return mlflow, client, experiment_id
+
+
+def ensure_store() -> None:
+    """Open the MLflow store now (StoreUnavailable when it cannot be used), e.g. before minutes of computing."""
+    _client()
+
+
+def store_problem(uri: str | None = None) -> str | None:
+    """Why the MLflow store cannot be used, or None when it looks fine; cheap (no mlflow import), for health.
+
+    A SQLite store is opened read-only and its schema read: a damaged file ("file is not a database") or an
+    unreadable one is reported. A store that does not exist yet is fine (the first run creates it).
+    """
+    uri = uri or tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = Path(store_location(uri))
+    if not path.exists():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=2)) as conn:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except (sqlite3.Error, OSError) as exc:
+        return f"the MLflow store {path} cannot be used: {exc}"
+    return None
+
+
+def _process_started(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot, from /proc), to tell it from a reused pid."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def owner_tags() -> dict[str, str]:
+    """Tags naming this process as the owner of a run it creates."""
+    return {OWNER_HOST: socket.gethostname(), OWNER_PID: str(os.getpid()),
+            OWNER_STARTED: _process_started(os.getpid()) or ""}
+
+
+def _owner_alive(tags: dict[str, str], started_ms: int | None) -> bool:
+    """Whether the process that created a RUNNING run may still be working on it."""
+    if OWNER_PID not in tags:
+        return started_ms is not None and time.time() - started_ms / 1000 < _UNOWNED_RUN_SECONDS
+    if tags.get(OWNER_HOST) != socket.gethostname():
+        return True  # another machine's process: not ours to judge
+    pid = int(tags[OWNER_PID])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, another user's
+    return not tags.get(OWNER_STARTED) or _process_started(pid) == tags[OWNER_STARTED]
+
+
+def close_orphaned_runs(client=None, experiment_id: str | None = None) -> list[str]:
+    """Mark RUNNING runs whose process is gone (killed: SIGKILL, power cut) as KILLED; returns their ids.
+
+    A run is RUNNING from `track_run`'s create_run until its set_terminated; a process killed in between leaves
+    it RUNNING forever. Called once per process and store on first use (`talentcast run`, the server's first
+    registry read) and at `talentcast serve` start. Runs of live processes, or of other hosts, are left alone.
+    """
+    if client is None:
+        _, client, experiment_id = _client()  # closes them on first use
+        return []
+    from mlflow.entities import ViewType
+
+    closed = []
+    try:
+        runs = client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'",
+                                  run_view_type=ViewType.ACTIVE_ONLY, max_results=1000)
+        for run in runs:
+            if _owner_alive(dict(run.data.tags), run.info.start_time):
+                continue
+            client.set_tag(run.info.run_id, "talentcast.closed", "owner process ended before the run finished")
+            client.set_terminated(run.info.run_id, status="KILLED")
+            closed.append(run.info.run_id)
+    except Exception as exc:  # never let the clean-up stop the work it precedes; the next start tries again
+        logger.warning("could not close orphaned MLflow runs: %s", exc)
+    if closed:
+        logger.warning("marked %d MLflow run(s) left RUNNING by a killed process as KILLED: %s", len(closed),
+                       ", ".join(closed))
+    return closed
 
 
 def dataset_info(frame: pd.DataFrame, path: str | os.PathLike | None = None) -> dict:
@@ -98,7 +234,8 @@ def track_run(
 
     _, client, experiment_id = _client()
     run = client.create_run(experiment_id, run_name=f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}",
-                            tags={"talentcast.kind": kind, **{k: str(v) for k, v in (tags or {}).items()}})
+                            tags={"talentcast.kind": kind, **owner_tags(),
+                                  **{k: str(v) for k, v in (tags or {}).items()}})
     run_id = run.info.run_id
     now = int(time.time() * 1000)
     all_params = {**params, **(dataset or {})}
@@ -133,12 +270,15 @@ def list_model_versions() -> list[dict]:
     """Registered versions of the demand model, newest first: version, aliases, metric, value, promoted,
     run_id, created_at (ms), config."""
     from mlflow.exceptions import MlflowException  # lazy: mlflow is slow to import (see _client)
+    from sqlalchemy.exc import SQLAlchemyError
 
     _, client, _ = _client()
     try:
         versions = client.search_model_versions(f"name='{MODEL_NAME}'")
         # search results do not carry aliases in every store; the registered model does.
         alias_map = client.get_registered_model(MODEL_NAME).aliases or {}
+    except SQLAlchemyError as exc:
+        raise store_unavailable(tracking_uri(), exc) from None
     except MlflowException:
         return []
     aliases_of: dict[str, list[str]] = {}

@@ -109,6 +109,54 @@ def test_scenario_targeting_another_region_is_forbidden_for_a_planner(env):
     assert response.status_code == 403 and "450100" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("change, reason", [
+    # A 450200 planner may not reach 450100 through a school located there (only target.region was checked).
+    ({"kind": "intake", "target": {"school": "S003", "major": "460701"}, "value": 500}, "region '450100'"),
+    ({"kind": "parameter", "parameter": "completion_rate", "target": {"school": "S003", "major": "460701"},
+      "value": 0.5}, "region '450100'"),
+    # Without a region or school a change reaches every region.
+    ({"kind": "parameter", "parameter": "completion_rate", "target": {"major": "460701"}, "value": 0.5},
+     "reaches every region"),
+    ({"kind": "parameter", "parameter": "replacement_rate", "target": {"sector": "C36"}, "value": 0.5},
+     "reaches every region"),
+    ({"kind": "parameter", "parameter": "replacement_rate", "target": {"sector": "C36", "region": "450100"},
+      "value": 0.5}, "region '450100'"),
+    # A school that is not stored cannot be placed inside the region.
+    ({"kind": "intake", "target": {"school": "S999", "major": "460701"}, "value": 5}, "school 'S999'"),
+])
+def test_scenario_changes_are_limited_to_the_planners_region(env, change, reason):
+    scenario = {"id": "reach", "name": "越界", "changes": [
+        {"kind": "employment_change", "target": {"region": "450200", "sector": "C36"}, "percent": 10}, change]}
+    response = env["client"].post("/v1/scenarios", headers=bearer(env["keys"]["planner"]), json=scenario)
+    assert response.status_code == 403, response.text
+    assert reason in response.json()["detail"] and "changes[1]" in response.json()["detail"]
+
+
+def test_school_list_is_scoped_to_the_key(env):
+    def codes(label, **params):
+        response = env["client"].get("/v1/schools", headers=bearer(env["keys"][label]), params=params)
+        assert response.status_code == 200, response.text
+        return sorted(item["code"] for item in response.json()["items"])
+
+    assert codes("admin") == codes("planner_all") == codes("planner_gx") == ["S001", "S002", "S003"]
+    assert codes("planner") == ["S001", "S002"]  # 450200 only
+    assert codes("school") == ["S001"] and codes("school3") == ["S003"]
+    assert codes("school", region="450100") == []
+    response = env["client"].get("/v1/schools", headers=bearer(env["keys"]["planner"]), params={"region": "450100"})
+    assert response.status_code == 403
+
+
+def test_keys_never_reach_a_log_line():
+    from api.security import redact_keys
+
+    key = "tc_abcd1234_" + "Z9" * 16
+    assert redact_keys(f'127.0.0.1 - "GET /v1/gaps?region=450200&api_key={key} HTTP/1.1" 401') == \
+        '127.0.0.1 - "GET /v1/gaps?region=450200&api_key=*** HTTP/1.1" 401'
+    assert redact_keys(f"GET /v1/gaps?{key}") == "GET /v1/gaps?tc_abcd1234_***"
+    assert redact_keys("GET /v1/gaps?token=not-even-a-key&year=2025") == "GET /v1/gaps?token=***&year=2025"
+    assert redact_keys("GET /v1/gaps?region=450200&keyword=x") == "GET /v1/gaps?region=450200&keyword=x"
+
+
 def test_keys_are_bearer_only(env):
     token = env["keys"]["admin"]
     assert env["client"].get("/v1/regions", headers={"Authorization": f"Basic {token}"}).status_code == 401

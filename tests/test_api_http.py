@@ -30,10 +30,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(env: dict, port: int) -> subprocess.Popen:
+def start_server(env: dict, port: int, log_level: str = "warning") -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-c", "from talentcast.cli import main; main()", "serve", "--port", str(port),
-         "--log-level", "warning"],
+         "--log-level", log_level],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -56,6 +56,18 @@ def server_env(isolated_home):
     return env
 
 
+@pytest.fixture
+def server_env_on(db_url, server_env, monkeypatch):
+    """server_env on SQLite, then on PostgreSQL (the server and this test's Storage() share the URL)."""
+    if db_url.startswith("postgresql"):
+        monkeypatch.setenv("TALENTCAST_DATABASE_URL", db_url)
+        from talentcast.settings import get_settings
+
+        get_settings.cache_clear()
+        return {**server_env, "TALENTCAST_DATABASE_URL": db_url}
+    return server_env
+
+
 def run_cli(args, capsys) -> tuple[int, str, str]:
     code = 0
     try:
@@ -67,6 +79,12 @@ def run_cli(args, capsys) -> tuple[int, str, str]:
 
 
 def test_keys_cli_create_list_revoke(capsys):
+    # Before any schools are stored a school key has nothing to be scoped to: refused, nothing created.
+    code, _, err = run_cli(["keys", "create", "--role", "school", "--school", "S001"], capsys)
+    assert code == 2 and "ingest schools first" in err and err.count("\n") == 1
+    with Storage() as storage:
+        seed_storage(storage, with_run=False)
+        assert storage.list_api_keys() == []
     code, out, err = run_cli(["keys", "create", "--role", "school", "--school", "S001", "--name", "柳职院"], capsys)
     assert code == 0, err
     token = out.strip()
@@ -90,17 +108,40 @@ def test_keys_cli_create_list_revoke(capsys):
     assert code == 2 and "nosuchkey" in err
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--role", "planner", "--region", ""], "--region is empty"),          # was: a planner for every region
+    (["--role", "planner", "--region", "  "], "--region is empty"),
+    (["--role", "planner", "--region", "999999"], "--region 999999: not a code of the stored regions"),
+    (["--role", "school", "--school", "S999"], "--school S999: not a code of the stored schools"),
+    (["--role", "school", "--school", "S001", "--region", "450100"], "--region is only for --role planner"),
+    (["--role", "admin", "--region", "450200"], "--region is only for --role planner"),
+])
+def test_keys_create_refuses_scopes_that_are_empty_or_not_stored(capsys, args, message):
+    with Storage() as storage:
+        seed_storage(storage, with_run=False)
+    code, out, err = run_cli(["keys", "create", *args], capsys)
+    assert code == 2 and message in err and err.count("\n") == 1 and out == ""
+    with Storage() as storage:
+        assert storage.list_api_keys() == []
+    code, out, err = run_cli(["keys", "create", "--role", "planner", "--region", "450200"], capsys)
+    assert code == 0 and "region 450200" in err
+
+
 @pytest.mark.slow
-def test_served_over_http_and_acknowledged_upload_survives_a_kill(server_env):
+def test_served_over_http_and_acknowledged_upload_survives_a_kill(server_env_on):
+    server_env = server_env_on
     with Storage() as storage:  # no data yet: the server must still start and say what to do
         admin = storage.create_api_key("admin")[0]
     port = free_port()
-    server = start_server(server_env, port)
+    server = start_server(server_env, port, log_level="info")  # info: with the access log
     base = f"http://127.0.0.1:{port}"
     try:
         health = httpx.get(f"{base}/v1/health").json()
         assert health["latest_run_id"] is None and "talentcast demo" in health["hint"]
         assert httpx.get(f"{base}/v1/regions").status_code == 401
+        # A key in the query string is refused, and its secret does not reach the access log.
+        assert httpx.get(f"{base}/v1/regions", params={"api_key": admin, "q": "x"}).status_code == 401
+        assert httpx.get(f"{base}/v1/regions?{admin}").status_code == 401
         with Storage() as storage:
             seed_storage(storage)
         with httpx.Client(base_url=base, headers=bearer(admin), timeout=30) as client:
@@ -118,6 +159,9 @@ def test_served_over_http_and_acknowledged_upload_survives_a_kill(server_env):
         output = server.communicate(timeout=30)[0]
     # started on an empty database, it said how to load data
     assert "talentcast demo" in output and "talentcast ingest" in output
+    secret, prefix = admin.split("_")[2], admin.split("_")[1]
+    assert "/v1/regions?api_key=***&q=x" in output and f"/v1/regions?tc_{prefix}_***" in output
+    assert secret not in output
     with Storage() as storage:
         assert storage.current_versions()["regions"] == 2
         assert storage.load_table("regions")["name_zh"].tolist() == REGIONS["name_zh"].tolist()

@@ -83,11 +83,62 @@ def test_scenario_changes_the_targeted_gap_without_touching_stored_results(env):
 def test_scenario_state_survives_a_restart_and_gives_the_same_numbers(env):
     planner = bearer(env["keys"]["planner"])
     first = env["client"].post("/v1/scenarios", headers=planner, json=EV_PLANT).json()
-    service._STATES.clear()  # as after a restart: the state comes back from <home>/states/run-<id>.bin
+    service._STATES.clear()  # as after a restart: the state comes back from <home>/states/run-<id>.state.zip
     assert (env["settings"].home / "states").is_dir()
     with TestClient(create_app(env["settings"])) as fresh:
         second = fresh.post("/v1/scenarios", headers=planner, json=EV_PLANT).json()
     assert second["gaps"] == first["gaps"]
+
+
+def test_a_planted_pickle_state_never_runs_code_in_the_server(env, tmp_path):
+    """Whoever could write states/run-N.bin used to run code at the next scenario request (issue #15)."""
+    import pickle
+    import shutil
+
+    run_id = env["run"].json()["run_id"]
+    marker = tmp_path / "pwned"
+
+    class RunsCode:
+        def __reduce__(self):
+            import os
+
+            return (os.system, (f"touch {marker}",))
+
+    planner = bearer(env["keys"]["planner"])
+    first = env["client"].post("/v1/scenarios", headers=planner, json=EV_PLANT).json()
+    current = service.state_path(env["settings"].home, run_id)
+    saved = current.read_bytes()
+    assert saved[:2] == b"PK"
+    try:
+        for path in (current, service.legacy_state_path(env["settings"].home, run_id)):
+            path.write_bytes(pickle.dumps(RunsCode()))
+        service._STATES.clear()
+        again = env["client"].post("/v1/scenarios", headers=planner, json=EV_PLANT)
+        # Refitted from the run's own inputs (with the default number of paths, so the numbers differ a little).
+        assert again.status_code == 200, again.text
+        keys = lambda body: sorted((g["region"], g["sector"], g["year"]) for g in body["gaps"])  # noqa: E731
+        assert keys(again.json()) == keys(first)
+        assert not marker.exists()
+        assert current.read_bytes()[:2] == b"PK"  # the rebuilt state replaced the planted file
+    finally:
+        service.legacy_state_path(env["settings"].home, run_id).unlink(missing_ok=True)
+        current.write_bytes(saved)
+        shutil.rmtree(marker, ignore_errors=True)
+
+
+def test_a_planner_may_change_intake_and_parameters_of_its_own_schools(env):
+    planner = bearer(env["keys"]["planner"])  # 450200: S001 and S002 are there, S003 is in 450100
+    own = {"id": "own-schools", "name": "本市院校扩招", "changes": [
+        {"kind": "intake", "target": {"school": "S001", "major": "460701"}, "value": 400, "years": {"from": 2024}},
+        {"kind": "parameter", "parameter": "completion_rate", "target": {"school": "S002", "major": "460701"},
+         "value": 0.9},
+        {"kind": "parameter", "parameter": "replacement_rate", "target": {"sector": "C36", "region": "450200"},
+         "value": 0.05}]}
+    response = env["client"].post("/v1/scenarios", headers=planner, json=own)
+    assert response.status_code == 200, response.text
+    other = {**own, "changes": [{**own["changes"][0], "target": {"school": "S003", "major": "460701"}}]}
+    response = env["client"].post("/v1/scenarios", headers=planner, json=other)
+    assert response.status_code == 403 and "450100" in response.json()["detail"]
 
 
 def test_scenario_errors_name_the_field(env):

@@ -132,6 +132,34 @@ def test_same_seed_same_numbers_and_state_round_trip(noisy):
     pd.testing.assert_frame_equal(compute_results(restored)["major_pressure"], noisy.results["major_pressure"])
 
 
+class _RunsCode:
+    """What an attacker would put in a pickled state: unpickling it runs `touch <marker>`."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_pickled_state_is_refused_without_being_unpickled(noisy, tmp_path):
+    import pickle
+
+    from forecasting.state_format import StateFormatError
+
+    marker = tmp_path / "pwned"
+    for payload in (pickle.dumps(_RunsCode(marker)), pickle.dumps(noisy.state, protocol=4)):
+        with pytest.raises(StateFormatError, match="pickle from an older talentcast.*rerun"):
+            PipelineState.from_bytes(payload)
+    assert not marker.exists()
+    data = noisy.state.to_bytes()
+    for damaged in (data[: len(data) // 2], b"PK\x03\x04 not a zip", b"{}"):
+        with pytest.raises(StateFormatError, match="rerun"):
+            PipelineState.from_bytes(damaged)
+
+
 def test_region_keeps_its_rows_and_descendants(noisy):
     city = run_pipeline(tiny_tables(), horizon=5, n_paths=300, seed=3, sampler=linear_sampler(0.02),
                         region="450200")
@@ -263,7 +291,8 @@ def test_cli_run_stores_results_state_and_tracks_scenarios(capsys):
         assert len(gaps) == 6 * 4 and set(gaps["year"]) == {2025, 2026, 2027, 2028}
         assert len(storage.load_results("warnings", run_id=1)) == 3
     # The saved state recomputes the stored numbers without refitting.
-    state_file = get_settings().home / "states" / "run-1.bin"
+    state_file = get_settings().home / "states" / "run-1.state.zip"
+    assert state_file.read_bytes()[:2] == b"PK"  # a zip of Parquet, NumPy and JSON, not a pickle
     state = PipelineState.from_bytes(state_file.read_bytes())
     recomputed = compute_results(state)["gaps"].set_index(["region", "sector", "year"]).sort_index()
     stored = gaps.set_index(["region", "sector", "year"]).sort_index()

@@ -1,15 +1,12 @@
-"""Tests of talentcast.storage on SQLite and, when its binaries are installed, a throwaway PostgreSQL cluster."""
+"""Tests of talentcast.storage on SQLite and a throwaway PostgreSQL cluster (`db_url`, `pg_cluster`: conftest.py)."""
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
-import shutil
-import socket
+import signal
 import subprocess
-import tempfile
-import uuid
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -51,82 +48,6 @@ def real_tables() -> dict[str, pd.DataFrame]:
     out["employment"] = validate_table("employment", employment, "employment",
                                        references={"regions": out["regions"], "sectors": out["sectors"]}).frame
     return out
-
-
-# --------------------------------------------------------------------------- PostgreSQL cluster
-
-
-def _pg_bin_dir() -> Path | None:
-    initdb = shutil.which("initdb")
-    if initdb:
-        return Path(os.path.realpath(initdb)).parent
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def pg_cluster():
-    """A throwaway PostgreSQL cluster on a free port; yields a function making a fresh database URL."""
-    bin_dir = _pg_bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL binaries not installed (apt-get install postgresql)")
-    try:
-        import psycopg
-    except ImportError:
-        pytest.skip("psycopg not installed (uv sync with the dev group)")
-    # initdb refuses to run as root; run the server as the postgres user then, in a directory it owns.
-    as_user: list[str] = []
-    base = Path(tempfile.mkdtemp(prefix="tc-pg-"))
-    if os.geteuid() == 0:
-        import pwd
-
-        try:
-            user = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL")
-        os.chown(base, user.pw_uid, user.pw_gid)
-        # runuser lives in /usr/sbin, which a minimal PATH may leave out.
-        runuser = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
-        if runuser is None:
-            pytest.skip("running as root and 'runuser' (util-linux) is not available to start PostgreSQL")
-        as_user = [runuser, "-u", "postgres", "--"]
-    data = base / "data"
-    port = _free_port()
-    run = lambda *args: subprocess.run([*as_user, *args], check=True, capture_output=True, text=True)  # noqa: E731
-    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-        "--locale=C", "--no-sync")
-    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-l", str(base / "log"), "-o",
-        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off", "start")
-    admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-
-    def new_database() -> str:
-        # A schema per test rather than a database: CREATE DATABASE copies ~8 MB of files each time, which
-        # made deleting the cluster slow; the search_path option puts every talentcast table in the schema.
-        name = f"tc_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{name}"')
-        return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres?options=-csearch_path%3D{name}"
-
-    try:
-        yield new_database
-    finally:
-        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
-        # Deleting the cluster's files takes seconds on a busy disk; nothing waits for it.
-        subprocess.Popen(["rm", "-rf", str(base)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'talentcast.db'}"
-    return request.getfixturevalue("pg_cluster")()
 
 
 @pytest.fixture
@@ -634,3 +555,60 @@ def test_a_database_at_the_first_revision_is_upgraded_on_open(db_url, real_table
         with st.engine.begin() as conn:
             conn.execute(sa.text("UPDATE data_regions SET name_zh = 'x'"))
     st.close()
+
+
+# --------------------------------------------------------------------------- SIGKILL mid-transaction
+
+# Runs in a child process: ingest (or save a run) and stop for good right after the rows are written, inside the
+# still open transaction, so that the parent can SIGKILL it there. The pause wraps the real bulk_insert.
+_KILLED_WRITER = """
+import sys, time
+import pandas as pd
+from talentcast.storage import RunMeta, Storage
+from talentcast.storage import datasets, results
+
+what, url = sys.argv[1], sys.argv[2]
+real_insert = datasets.bulk_insert
+
+def insert_then_stop(conn, table, columns):
+    real_insert(conn, table, columns)
+    print("written", flush=True)
+    time.sleep(300)
+
+datasets.bulk_insert = results.bulk_insert = insert_then_stop
+storage = Storage(url)
+regions = pd.read_json(sys.stdin, dtype=str)
+if what == "ingest":
+    storage.ingest("regions", regions, "regions.csv")
+else:
+    gaps = pd.DataFrame({"region": ["450200"], "sector": ["C36"], "year": [2025], "openings_mean": [1.0]})
+    storage.save_run({"gaps": gaps}, RunMeta(dataset_versions={"regions": 1}))
+"""
+
+
+@pytest.mark.parametrize("what", ["ingest", "save_run"])
+def test_sigkill_inside_a_write_leaves_nothing_half_written(db_url, real_tables, what):
+    """A writer killed with its rows written but not committed leaves the database as it was (SQLite: the
+    journal is rolled back by the next opener; PostgreSQL: the server ends the dead client's transaction)."""
+    storage = Storage(db_url)
+    storage.ingest("regions", real_tables["regions"], "regions.csv")
+    before = snapshot(storage)
+    repo = Path(__file__).resolve().parents[1]
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, what, db_url], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo,
+                             env={**os.environ, "PYTHONPATH": str(repo)})
+    child.stdin.write(real_tables["regions"].to_json())
+    child.stdin.close()
+    line = child.stdout.readline()
+    assert line.strip() == "written", child.stderr.read()
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    storage.close()
+    storage = Storage(db_url)  # the next start
+    assert snapshot(storage) == before
+    # ... and the next write is numbered as if the killed one never happened.
+    assert storage.ingest("regions", real_tables["regions"], "regions.csv").version == 2
+    run_id = storage.save_run({"gaps": pd.DataFrame({"region": ["450200"], "sector": ["C36"], "year": [2025],
+                                                     "openings_mean": [1.0]})}, RunMeta())
+    assert [r.run_id for r in storage.runs()] == [run_id] and len(storage.load_results("gaps", run_id=run_id)) == 1
+    storage.close()

@@ -17,7 +17,7 @@ from api.deps import CurrentKey, PageDep, SettingsDep
 from api.queries import clean
 from api.schemas import ModelVersion, Page
 from api.security import require_role
-from talentcast.tracking import list_model_versions
+from talentcast.tracking import list_model_versions, store_unavailable
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -39,11 +39,24 @@ def _store_missing(uri: str) -> bool:
 
 
 def registered_versions(uri: str) -> list[dict[str, Any]]:
-    """Every registered version (newest first) with aliases, comparison metric and its run's metrics."""
+    """Every registered version (newest first) with aliases, comparison metric and its run's metrics.
+
+    Raises:
+        StoreUnavailable: the MLflow store cannot be read (a damaged file): the API answers 503.
+    """
     if _store_missing(uri):
         return []
-    from mlflow.tracking import MlflowClient  # heavy: imported only when the registry is read
+    from mlflow.exceptions import MlflowException  # heavy: imported only when the registry is read
+    from sqlalchemy.exc import SQLAlchemyError
 
+    try:
+        return _registered_versions(uri)
+    except (MlflowException, SQLAlchemyError) as exc:
+        raise store_unavailable(uri, exc) from None
+
+
+def _registered_versions(uri: str) -> list[dict[str, Any]]:
+    from mlflow.tracking import MlflowClient  # heavy: imported only when the registry is read
 
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     aliases_of: dict[tuple[str, str], set[str]] = {}  # MLflow's version search leaves `aliases` empty

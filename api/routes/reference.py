@@ -1,4 +1,4 @@
-"""Reference lists (public to every key): GET /v1/regions, /v1/sectors, /v1/majors, /v1/schools.
+"""Reference lists: GET /v1/regions, /v1/sectors, /v1/majors (public to every key), /v1/schools (scoped to the key).
 
 One module for the four because they are the same operation over four contract tables: latest dataset
 version, optional filters, a page, names in the request's language.
@@ -13,7 +13,9 @@ from fastapi import APIRouter, Query
 
 from api import queries
 from api.deps import CacheDep, CurrentKey, LanguageDep, PageDep, StorageDep
+from api.routes.common import region_scope
 from api.schemas import Major, Page, Region, School, Sector
+from api.security import school_filter
 
 router = APIRouter(prefix="/v1", tags=["reference"])
 
@@ -21,10 +23,11 @@ SearchQuery = Annotated[str | None, Query(max_length=100, description="text cont
 
 
 def _reference_page(cache: queries.ReadCache, storage: Any, table: str, lang: str, limit: int, offset: int,
-                    equals: dict[str, Any], search: str | None) -> dict[str, Any]:
+                    equals: dict[str, Any], search: str | None, within: dict[str, Any] | None = None
+                    ) -> dict[str, Any]:
     version = queries.current_versions(cache, storage).get(table)
     frame = queries.reference_table(cache, storage, table, version)
-    selected = queries.filter_frame(frame, equals)
+    selected = queries.filter_frame(frame, equals, within)
     if search and not selected.empty:
         needle = search.strip().lower()
         text_columns = [c for c in ("code", "name", "name_zh", "name_en") if c in selected.columns]
@@ -77,10 +80,17 @@ def list_majors(
 
 @router.get("/schools", response_model=Page[School], summary="Schools (院校)")
 def list_schools(
-    _key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
+    key: CurrentKey, storage: StorageDep, cache: CacheDep, lang: LanguageDep, pagination: PageDep,
     region: Annotated[str | None, Query(max_length=20, description="region code")] = None,
     type: Annotated[str | None, Query(max_length=20, description="中职 / 高职 / 职业本科 / 本科")] = None,  # noqa: A002
     q: SearchQuery = None,
 ) -> dict[str, Any]:
+    """Scoped to the key: a planner sees the schools of its region (403 for another region), a school key only
+    its own school, admins and planners without a region every school."""
+    equals, within = region_scope(key, region, cache, storage)
+    if key.role == "school":
+        equals, within = {"code": school_filter(key, None)}, {}
+        if region is not None:
+            equals["region"] = region
     return _reference_page(cache, storage, "schools", lang, pagination.limit, pagination.offset,
-                           {"region": region, "type": type}, q)
+                           {**equals, "type": type}, q, within)

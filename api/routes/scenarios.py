@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from api import queries
+from api import native_memory, queries
 from api.deps import CacheDep, CurrentKey, LanguageDep, SettingsDep, StorageDep
 from api.routes.common import region_scope
 from api.schemas import ScenarioResult
-from api.security import check_region, require_role
+from api.security import check_scenario_scope, require_role
 from talentcast.service import Service, load_scenario
 
 router = APIRouter(prefix="/v1", tags=["scenarios"])
@@ -35,18 +35,19 @@ def run_scenario(
     region: Annotated[str | None, Query(max_length=20, description="only results for this region")] = None,
     year: Annotated[int | None, Query(ge=1990, le=2060, description="only this year / plan year")] = None,
 ) -> dict[str, Any]:
-    """Planners (in their region) and admins. Runs in the worker thread pool: scenarios reuse the fitted
+    """Planners (every change inside their region: a target region within it, or a school located in it) and
+    admins. Runs in the worker thread pool: scenarios reuse the fitted
     state of the latest baseline run (no refit), about 2 s on the demo data once that state is loaded."""
     require_role(key, "admin", "planner")
     parsed = load_scenario(scenario)  # format errors -> 400 naming the field
-    regions = queries.region_tree(cache, storage)
-    for change in parsed.changes:
-        target_region = (getattr(change, "target", None) or {}).get("region")
-        if target_region:
-            check_region(key, str(target_region), regions)
+    # Every change must stay in a planner's region (403), not only the regions the changes name.
+    check_scenario_scope(key, parsed.changes, queries.region_tree(cache, storage), queries.school_regions(cache, storage))
     equals, within = region_scope(key, region, cache, storage)
     # The service answers exactly as `talentcast run --scenario` computes it, from the latest baseline run.
-    answer = Service(storage, settings).scenario(parsed)
+    try:
+        answer = Service(storage, settings).scenario(parsed)
+    finally:
+        native_memory.trim()  # the scenario's arrays are freed: hand the memory back (api/native_memory.py)
     run, results = answer.run, answer.results
     gaps = queries.filter_frame(_code_columns_as_text(results["gaps"]), equals, within, "year", year, year)
     warnings = queries.filter_frame(_code_columns_as_text(results["warnings"]), equals, within, "plan_year", year, year)

@@ -1,6 +1,8 @@
 """The `talentcast` command. Each group of commands lives in its own module; this file assembles them.
 
-User errors (TalentcastError) print one line to stderr and exit with code 2, never a traceback. A file that
+User errors (TalentcastError) print one line to stderr and exit with code 2, never a traceback; so do faults
+of the place talentcast keeps its data (a read-only or missing home, a damaged database or MLflow store:
+StoreUnavailable, OSError), naming the path and what to do. A file that
 fails validation (ValidationError) first gets its report on stdout - every issue once, with file, row, column,
 value and reason in English and Chinese - and then the one-line summary on stderr (which file, how many errors,
 nothing stored), so that no issue is printed twice.
@@ -61,6 +63,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except TalentcastError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        # The home folder or a file in it cannot be written or read (read-only disk, no permission, full disk):
+        # the place and what to do, in one line.
+        where = f" {exc.filename}" if exc.filename else ""
+        typer.echo(f"error:{where}: {exc.strerror or exc}; check that it exists and this user may read and write "
+                   f"it, or choose another folder with --home / TALENTCAST_HOME / 无法读写该路径", err=True)
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)

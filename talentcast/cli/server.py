@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from features.errors import TalentcastError
 from talentcast.cli.app import app
 from talentcast.settings import get_settings
-from talentcast.storage import ROLES, Storage
+from talentcast.service import Service
+from talentcast.tracking import close_orphaned_runs, store_location, store_problem, tracking_uri
+from talentcast.storage import Storage
 
 keys_app = typer.Typer(
     help="Manage API keys (admin | planner | school). Keys are stored only as SHA-256 digests.",
@@ -49,6 +51,12 @@ def serve(
         typer.echo("no computed run yet: recompute with POST /v1/runs as admin (or run `talentcast demo`)")
     if not keys:
         typer.echo("no API keys yet: create one with `talentcast keys create --role admin`")
+    problem = store_problem()
+    if problem:
+        typer.echo(f"warning: {problem}; results are served, GET /v1/models answers 503 and /v1/health says "
+                   "'degraded' until it is fixed (move the file aside: a new store is made at the next run)")
+    elif Path(store_location(tracking_uri())).exists():
+        close_orphaned_runs()  # runs a killed process left RUNNING are marked KILLED
     if settings.environment == "production" and host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo("note: serve plain HTTP behind a TLS-terminating proxy; bearer keys must not cross networks "
                    "in clear text")
@@ -64,15 +72,10 @@ def keys_create(
     name: Annotated[str, typer.Option(help="who the key is for (shown in `keys list`)")] = "",
 ) -> None:
     """Create a key and print it once (it cannot be shown again)."""
-    if role not in ROLES:
-        raise TalentcastError(f"unknown role '{role}'; roles: {', '.join(ROLES)}")
-    if role != "school" and school:
-        raise TalentcastError("--school is only for --role school")
-    if role == "admin" and region:
-        raise TalentcastError("--region is only for --role planner (an admin key sees every region)")
     storage = _storage()
     try:
-        plaintext, key = storage.create_api_key(role, school=school, region=region, name=name)
+        # The scope is checked against the stored regions and schools (an empty or unknown code is refused).
+        plaintext, key = Service(storage).create_api_key(role, school=school, region=region, name=name)
     finally:
         storage.close()
     scope = [f"role {key.role}"] + ([f"school {key.school}"] if key.school else []) + (

@@ -13,7 +13,7 @@ The schema is managed by Alembic migrations in ``talentcast/storage/migrations``
 the database to the newest revision. See docs/storage.md.
 """
 
-from talentcast.storage.database import Database, NotFoundError
+from talentcast.storage.database import Database, NotFoundError, StoreUnavailable
 from talentcast.storage.datasets import (
     DatasetStore,
     DatasetVersion,
@@ -39,6 +39,7 @@ __all__ = [
     "RUN_STATUS_COMPLETE",
     "ResultStore",
     "RunMeta",
+    "StoreUnavailable",
     "Storage",
     "coerce_to_contract",
     "frame_checksum",

@@ -32,6 +32,43 @@ class NotFoundError(TalentcastError):
     """The requested dataset, version, run or API key does not exist (the API maps it to 404)."""
 
 
+class StoreUnavailable(TalentcastError):
+    """A store (the database, the MLflow store) cannot be opened or written: a server-side fault, not the
+    request's. The CLI prints the one line and exits 2; the API answers 503 and /v1/health reports it."""
+
+
+def unavailable(what: str, where: str, exc: BaseException, advice: str, what_zh: str = "数据库"
+                ) -> StoreUnavailable:
+    """A StoreUnavailable naming the store, its path or URL, the reason in one line (no SQL) and what to do."""
+    return StoreUnavailable(f"{what} {where} cannot be used: {short_reason(exc)}; {advice}",
+                            f"{what_zh} {where} 无法使用（{short_reason(exc)}）：请检查该路径是否存在、是否可写，或换一个目录")
+
+
+def short_reason(exc: BaseException) -> str:
+    """The driver's own message, first line only: no SQL text, no parameters, no traceback."""
+    original = getattr(exc, "orig", None) or exc
+    if isinstance(original, OSError) and original.strerror:
+        text = f"{original.strerror} ({original.filename})" if original.filename else original.strerror
+    else:
+        text = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    return text.removeprefix("(sqlite3.OperationalError) ").removeprefix("(sqlite3.DatabaseError) ")
+
+
+def database_location(url: str) -> str:
+    """The file of a SQLite URL, else the URL without its password."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(invalid URL)"
+
+
+_DATABASE_ADVICE = ("check that the folder exists and this user may write there (a SQLite database needs the "
+                    "folder writable too, for its journal), or choose another folder with --home / "
+                    "TALENTCAST_HOME or another TALENTCAST_DATABASE_URL")
+
+
 class Database:
     """An engine on one database, brought to the newest schema when opened.
 
@@ -45,14 +82,23 @@ class Database:
         if url is None:
             settings = get_settings()
             url = settings.database_url
-            if url.startswith("sqlite:///"):
-                settings.ensure_home()
         self.url = url
-        self.engine = make_engine(url)
-        # Writes go through this view of the same pool: on SQLite it opens BEGIN IMMEDIATE (see make_engine).
-        self.writer = self.engine.execution_options(**{_WRITE_OPTION: True})
-        if upgrade:
-            upgrade_schema(self.writer)
+        try:
+            self.engine = make_engine(url)
+            # Writes go through this view of the same pool: on SQLite it opens BEGIN IMMEDIATE (see make_engine).
+            self.writer = self.engine.execution_options(**{_WRITE_OPTION: True})
+            if upgrade:
+                upgrade_schema(self.writer)
+            else:
+                with self.engine.connect():
+                    pass
+        except (sa.exc.OperationalError, sa.exc.DatabaseError, sa.exc.InterfaceError, OSError) as exc:
+            # A read-only or missing home, a file that is not a database, a server that does not answer:
+            # one line naming the place and what to do, never a traceback with SQL in it.
+            engine = getattr(self, "engine", None)
+            if engine is not None:
+                engine.dispose()
+            raise unavailable("the database", database_location(url), exc, _DATABASE_ADVICE) from None
 
     def read(self) -> sa.Connection:
         """A connection for reads (`with db.read() as conn:`); its transaction sees one consistent snapshot."""
@@ -64,8 +110,13 @@ class Database:
 
         On SQLite it takes the write lock up front (waiting up to the busy timeout for another writer).
         """
-        with self.writer.begin() as conn:
-            yield conn
+        try:
+            with self.writer.begin() as conn:
+                yield conn
+        except sa.exc.OperationalError as exc:
+            if not _is_store_fault(exc):
+                raise
+            raise unavailable("the database", database_location(self.url), exc, _DATABASE_ADVICE) from None
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -73,6 +124,13 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
+
+
+def _is_store_fault(exc: sa.exc.OperationalError) -> bool:
+    """True for faults of the place the database lives (read-only, full, unreadable), not of the statement."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(s in text for s in ("readonly", "read-only", "unable to open", "disk", "not a database",
+                                   "malformed", "permission", "no such file"))
 
 
 def make_engine(url: str) -> sa.Engine:
