@@ -86,6 +86,30 @@ def test_code_lists_cover_every_province_and_prefecture_city():
         "C27", "C35", "C36", "C37", "C38", "D44", "I65", "M74"}
 
 
+def test_every_province_and_city_has_an_english_name_with_its_source():
+    regions = reference_data.regions_table().set_index("code")
+    assert regions["name_en"].notna().all() and (regions["name_en"].str.strip() != "").all()
+    assert regions["name_en"].str.fullmatch(r"[A-Za-z' ü()-]+").all()  # no Chinese, no tone marks (but ü)
+    names = regions["name_en"]
+    # Official names where they are not the pinyin; apostrophes between syllables; polyphones read right.
+    assert (names["610100"], names["150100"], names["650100"], names["540100"]) == ("Xi'an", "Hohhot", "Urumqi",
+                                                                                    "Lhasa")
+    assert (names["341500"], names["140400"], names["411100"], names["141100"]) == ("Lu'an", "Changzhi", "Luohe",
+                                                                                    "Lüliang")
+    assert (names["450200"], names["440300"], names["500000"]) == ("Liuzhou", "Shenzhen", "Chongqing")
+    # An autonomous prefecture is no 市, and is not Hainan province.
+    assert regions.loc["632500", "name_zh"] == "海南藏族自治州" and resolve_region("海南").code == "460000"
+    source = reference_data.read_reference("region_names.csv").set_index("code")["name_en_source"]
+    assert set(source.index) == set(regions.index)
+    assert source["610000"] == source["450200"] == "curated" and source["650100"] == "hand-verified"
+    assert source["610100"].startswith("pinyin (pypinyin ")
+
+
+@pytest.mark.parametrize("text, code", [("Xi'an", "610100"), ("hohhot", "150100"), ("Shenzhen", "440300")])
+def test_regions_resolve_by_english_name(text, code):
+    assert resolve_region(text).code == code
+
+
 @pytest.mark.parametrize("text, code", [("610100", "610100"), ("西安", "610100"), ("西安市", "610100"),
                                         ("450000", "450000"), ("广西", "450000"), ("广西壮族自治区", "450000"),
                                         ("Guangxi", "450000"), ("柳州", "450200"), ("北京", "110000")])
