@@ -51,6 +51,8 @@ _MAX_REPORTED = 5  # problems listed in one error message
 class ScenarioError(TalentcastError):
     """A scenario file or dict is malformed, or names something the data does not have."""
 
+    zh_default = "情景设置有误（文件、字段与原因见前面的英文）"
+
 
 @dataclass(frozen=True)
 class Years:
@@ -368,14 +370,16 @@ def load_scenario(path_or_dict: str | os.PathLike | dict | Scenario) -> Scenario
         path = Path(path_or_dict)
         source = str(path)
         if not path.is_file():
-            raise ScenarioError(f"{source}: scenario file not found")
+            raise ScenarioError(f"{source}: scenario file not found", f"{source}：情景文件不存在")
         try:
             text = path.read_text(encoding="utf-8-sig")
             raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
         except UnicodeDecodeError as exc:
-            raise ScenarioError(f"{source}: not UTF-8 text ({exc.reason})") from None
+            raise ScenarioError(f"{source}: not UTF-8 text ({exc.reason})",
+                                f"{source}：不是 UTF-8 文本（{exc.reason}）") from None
         except (yaml.YAMLError, json.JSONDecodeError) as exc:
-            raise ScenarioError(f"{source}: cannot parse: {str(exc).splitlines()[0]}") from None
+            raise ScenarioError(f"{source}: cannot parse: {str(exc).splitlines()[0]}",
+                                f"{source}：无法解析：{str(exc).splitlines()[0]}") from None
     try:
         spec = _ScenarioSpec.model_validate(raw)
     except ValidationError as exc:

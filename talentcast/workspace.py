@@ -153,7 +153,8 @@ def resolve_region(text: str, regions: pd.DataFrame | None = None) -> Region:
     query = str(text or "").strip()
     known = _regions(regions)
     if not query:
-        raise TalentcastError("--region is empty; give a code or a name, e.g. 610100 or 西安 / 地区不能为空")
+        raise TalentcastError("--region is empty; give a code or a name, e.g. 610100 or 西安",
+                              "地区不能为空，请给出代码或名称，例如 610100 或 西安")
     by_code = {r.code: r for r in known}
     if query in by_code:
         return by_code[query]
@@ -166,9 +167,9 @@ def resolve_region(text: str, regions: pd.DataFrame | None = None) -> Region:
         return next(iter(exact.values()))
     if len(exact) > 1:
         choices = ", ".join(str(r) for r in sorted(exact.values(), key=lambda r: r.code))
-        raise TalentcastError(f"region '{query}' is ambiguous: {choices}; give the code or the full name "
-                              f"/ 地区名称不唯一，请给出代码或全称")
-    raise TalentcastError(f"unknown region '{query}' / 未知地区: {_close_matches(query, known, aliases)}")
+        raise TalentcastError(f"region '{query}' is ambiguous: {choices}; give the code or the full name",
+                              "地区名称不唯一，请给出代码或全称")
+    raise TalentcastError(f"unknown region '{query}'", f"未知地区: {_close_matches(query, known, aliases)}")
 
 
 def _common_prefix(a: str, b: str) -> int:
