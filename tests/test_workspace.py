@@ -257,7 +257,8 @@ def test_real_workspace_run_states_kinds_and_refuses_generated_tables(xian, tmp_
     assert code == 2 and out == ""
     assert err.strip() == ("error: this is a real workspace (610100) but enrolment v1 is generated (demo) data; "
                            "ingest your own file(s), or run with --allow-generated to use them anyway / "
-                           "真实工作区拒绝使用生成数据")
+                           "这是真实数据的工作区（610100），但 enrolment v1 是生成（演示）数据，真实工作区拒绝使用；"
+                           "请导入自己的文件，或加 --allow-generated 仍然使用")
     code, out, err = run_cli(capsys, "--home", str(home), "run", "--quiet", "--no-track", "--allow-generated",
                              "--paths", "50", "--method", "drift")
     assert code == 0, err
