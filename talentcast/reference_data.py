@@ -46,6 +46,10 @@ LINKS_FILE = "major_to_occupation_official_teaching_standards.csv"
 MAJOR_OCCUPATION_LINKS_FILE = REAL_DIR / LINKS_FILE
 OCCUPATION_SECTOR_FILE = REFERENCE_DIR / "occupation_sector.csv"
 PERSONS_PER_10K = 10_000
+# The four municipalities (直辖市) are provinces with no prefecture cities. The city panel has rows for them too
+# (2003-2015), but over 2009-2015 they do not match the NBS provincial series everywhere (share of section-years
+# more than 5% apart: Beijing 0.8%, Tianjin 0.8%, Shanghai 28%, Chongqing 71%), so only the NBS series is used.
+MUNICIPALITIES = ("110000", "120000", "310000", "500000")
 
 # The catalogue's level codes -> the contract's level names (features.contract.MAJOR_LEVELS).
 CATALOGUE_LEVELS = {

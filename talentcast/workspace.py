@@ -211,6 +211,17 @@ def _close_matches(query: str, known: list[Region], aliases: dict[str, list[Regi
     return "close matches 相近: " + ", ".join(str(r) for _, r in best)
 
 
+def municipality_note(region: Region) -> tuple[str, str] | None:
+    """(English, Chinese) note for a municipality (北京, 天津, 上海, 重庆): why it has no cities and 2009-2015 only."""
+    if region.code not in reference_data.MUNICIPALITIES:
+        return None
+    return (f"{region.name_zh} is a municipality: province-level, without prefecture cities; its employment is the "
+            "NBS provincial series 2009-2015 (the city panel's rows for it, 2003-2015, differ from NBS and are not "
+            "used; talentcast/data/real/SOURCE.md)",
+            f"{region.name_zh}是直辖市：省级地区，没有地级市；就业数据用国家统计局分省数据 2009-2015"
+            "（城市统计年鉴中该市的数据与之不一致，未使用）")
+
+
 def workspace_regions(region: Region, regions: pd.DataFrame | None = None) -> list[Region]:
     """The regions whose employment a workspace loads: a city and its province; a province and its cities."""
     known = _regions(regions)
@@ -268,7 +279,8 @@ def workspace_tables(region: Region) -> dict[str, tuple[pd.DataFrame, dict]]:
                        "regions": with_rows,
                        "breaks": reference_data.employment_breaks(employment_files),
                        "note": "万人 x 10,000, rounded to persons; urban non-private units (城镇非私营单位)"
-                               + (f"; no sector series for {', '.join(map(str, without))}" if without else "")},
+                               + (f"; no sector series for {', '.join(map(str, without))}" if without else "")
+                               + (f"; {municipality_note(region)[0]}" if municipality_note(region) else "")},
         "majors": {**real_kind, "sources": [real(reference_data.CATALOGUE_FILE), ref("duration_exceptions.csv")]},
         "major_sector_map": {**real_kind, "sources": [real(reference_data.LINKS_FILE), ref("occupation_sector.csv")],
                              "derived": "forecasting.pipeline.build_crosswalk",

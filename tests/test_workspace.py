@@ -105,6 +105,31 @@ def test_every_province_and_city_has_an_english_name_with_its_source():
     assert source["610100"].startswith("pinyin (pypinyin ")
 
 
+def test_municipalities_are_provinces_with_their_nbs_series_only():
+    from talentcast.workspace import municipality_note, workspace_tables
+
+    beijing = resolve_region("北京")
+    assert beijing.level == "province" and municipality_note(resolve_region("西安")) is None
+    employment, meta = workspace_tables(beijing)["employment"]
+    assert set(employment["region"]) == {"110000"} and employment["year"].agg(["min", "max"]).tolist() == [2009, 2015]
+    assert "municipality" in meta["note"] and len(employment) == 133  # 19 sections x 7 years
+    en, zh = municipality_note(resolve_region("重庆"))
+    assert en.startswith("重庆市 is a municipality") and zh.startswith("重庆市是直辖市")
+
+
+def test_national_employment_is_every_province_and_city_once():
+    national = reference_data.national_employment()
+    assert not national.duplicated(["region", "sector", "year"]).any()
+    series = national.drop_duplicates(["region", "sector"])
+    regions = reference_data.regions_table().set_index("code")
+    level = series["region"].map(regions["level"])
+    assert (level == "province").sum() == 589 and (level == "city").sum() == 5487
+    assert series.loc[level == "province", "region"].nunique() == 31
+    assert series.loc[level == "city", "region"].nunique() == 289  # 7 cities of the panel have totals only
+    for code in reference_data.MUNICIPALITIES:  # NBS only: no 2003-2008 rows from the city panel
+        assert national.loc[national["region"] == code, "year"].min() == 2009
+
+
 @pytest.mark.parametrize("text, code", [("Xi'an", "610100"), ("hohhot", "150100"), ("Shenzhen", "440300")])
 def test_regions_resolve_by_english_name(text, code):
     assert resolve_region(text).code == code
