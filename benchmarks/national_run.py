@@ -44,6 +44,8 @@ import numpy as np
 import pandas as pd
 import psutil
 
+from forecasting.pipeline import base_paths, employment_series, engine_forecast
+from forecasting.reconcile import aggregate, build_hierarchy, reconcile_atoms
 from talentcast import reference_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,9 +133,6 @@ def compare_forecasts(local: Path, dask: Path) -> dict:
 
 def coherent_child(args) -> None:
     """In a child process: the pipeline's demand half on the whole country, one engine; prints JSON."""
-    from forecasting.pipeline import base_paths, employment_series, engine_forecast
-    from forecasting.reconcile import aggregate, build_hierarchy, reconcile_atoms
-
     employment = national_table(args.limit)
     regions, sectors = reference_data.regions_table(), reference_data.sectors_table()
     timings = {}
@@ -170,7 +169,8 @@ def coherent_child(args) -> None:
     out_path = Path(args.out)
     np.save(out_path, coherent[:, 1:, :])
     print(json.dumps({**timings, "nodes": len(hierarchy.nodes), "atoms": int(hierarchy.summing.shape[1]),
-                      "province_sections_with_cities": len(children), "cities_checked": sum(map(len, children.values())),
+                      "province_sections_with_cities": len(children),
+                      "cities_checked": sum(map(len, children.values())),
                       "worst_remainder_share": worst, "nnls_columns": report["nnls"],
                       "clipped_columns": report["clipped"], "paths": args.paths, "horizon": args.horizon,
                       "mean_total_first_year": float(means[:, 0].sum())}))

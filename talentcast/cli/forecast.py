@@ -63,7 +63,8 @@ def _breaks(path: Path, declared: str | None, detect: bool, common: bool = True)
 
 def _check_freq(freq: str | None) -> str | None:
     if freq is not None and freq not in ("year", "month"):
-        raise TalentcastError(f"--freq must be year or month, got {freq!r}", f"--freq 只能是 year（年）或 month（月），实际为 {freq!r}")
+        raise TalentcastError(f"--freq must be year or month, got {freq!r}",
+                              f"--freq 只能是 year（年）或 month（月），实际为 {freq!r}")
     return freq
 
 

@@ -153,7 +153,8 @@ def warnings_command(
         try:
             output.write_text(text + "\n", encoding="utf-8-sig" if fmt == "csv" else "utf-8")
         except OSError as exc:
-            raise TalentcastError(f"{output}: cannot write file: {exc.strerror}", f"{output}：无法写入文件：{exc.strerror}") from None
+            raise TalentcastError(f"{output}: cannot write file: {exc.strerror}",
+                                  f"{output}：无法写入文件：{exc.strerror}") from None
         typer.echo(f"wrote {len(frame)} warnings to {output} ({source})")
         return
     if fmt == "table":

@@ -44,7 +44,8 @@ def write_report(figures: Mapping[str, Figure], output_dir: str | Path, *, fmt: 
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise TalentcastError(f"cannot create output folder {out}: {exc.strerror}", f"无法创建输出目录 {out}：{exc.strerror}") from exc
+        raise TalentcastError(f"cannot create output folder {out}: {exc.strerror}",
+                              f"无法创建输出目录 {out}：{exc.strerror}") from exc
     written: list[Path] = []
     for name, fig in figures.items():
         path = out / f"{name}.png"
