@@ -189,17 +189,50 @@ def reconcile_atoms(hierarchy: Hierarchy, base: np.ndarray, variance: np.ndarray
                 continue
             tolerance = -1e-9 * (1 + np.abs(atoms[:, t, negative]).max(axis=0))
             for node_ids, atom_ids, block in blocks:
-                hit = negative[(atoms[np.ix_(atom_ids, [t], negative)][:, 0, :] < tolerance).any(axis=0)]
+                below = atoms[np.ix_(atom_ids, [t], negative)][:, 0, :] < tolerance
+                hit = negative[below.any(axis=0)]
                 if not len(hit):
                     continue
                 w = root_w[node_ids, t]
                 lhs = block * w[:, None]
-                for k in hit:
+                rhs = base[np.ix_(node_ids, [t], hit)][:, 0, :] * w[:, None]
+                solved_at_once, ok = _clamped_least_squares(lhs, rhs, below[:, below.any(axis=0)])
+                atoms[np.ix_(atom_ids, [t], hit[ok])] = solved_at_once[:, ok][:, None, :]
+                for k in hit[~ok]:
                     atoms[atom_ids, t, k] = nnls(lhs, base[node_ids, t, k] * w)[0]
     if report is not None:
         report["nnls"] = n_negative if n_negative <= max_nnls else 0
         report["clipped"] = 0 if n_negative <= max_nnls else n_negative
     return np.maximum(atoms, 0.0)
+
+
+def _clamped_least_squares(lhs: np.ndarray, rhs: np.ndarray, clamp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """NNLS of many right-hand sides at once, where one guess of the active set is right (the usual case).
+
+    For each column k of `rhs`, the atoms marked in `clamp[:, k]` (negative in the unconstrained solution, e.g.
+    a province's remainder when its cities sum above it) are fixed at zero and the others solved by least
+    squares, all columns with the same pattern in one call. The answer is the NNLS answer when it satisfies the
+    optimality (KKT) conditions: free atoms >= 0 and the gradient A'(Ax - b) >= 0 on the clamped ones (the
+    problem is convex, so these conditions are sufficient). Returns (solutions, ok); columns not ok are left
+    to scipy's nnls by the caller.
+    """
+    n_atoms, n_columns = lhs.shape[1], rhs.shape[1]
+    out = np.zeros((n_atoms, n_columns))
+    ok = np.zeros(n_columns, dtype=bool)
+    patterns, which = np.unique(clamp.T, axis=0, return_inverse=True)
+    for p, pattern in enumerate(patterns):
+        cols = np.flatnonzero(which.ravel() == p)
+        free = ~pattern
+        solution = np.zeros((n_atoms, len(cols)))
+        if free.any():
+            solution[free] = scipy_lstsq(lhs[:, free], rhs[:, cols], lapack_driver="gelsy", check_finite=False)[0]
+        gradient = lhs.T @ (lhs @ solution - rhs[:, cols])
+        scale = 1e-9 * (1 + np.abs(lhs.T @ rhs[:, cols]).max(axis=0))
+        good = (solution >= -1e-9 * (1 + np.abs(solution).max(axis=0))).all(axis=0) \
+            & (gradient[pattern] >= -scale).all(axis=0)
+        out[:, cols] = np.maximum(solution, 0.0)
+        ok[cols] = good
+    return out, ok
 
 
 def components(summing: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
