@@ -26,7 +26,8 @@ Run (nice: the machine is shared; about 3-5 minutes in all):
     nice -n 10 .venv/bin/python benchmarks/national_run.py [--horizon 3] [--paths 1000] [--engines local,dask]
         [--stages forecast,coherent] [--limit N  (first N provinces with their cities: a quick slice)]
 
-Prints one JSON line per measurement and writes benchmarks/national_run.json.
+Prints one JSON line per measurement and writes benchmarks/national_run.json (a run of some stages keeps the
+others' last results there).
 """
 
 from __future__ import annotations
@@ -234,6 +235,8 @@ def main() -> None:
                                                 "max_value": float(np.abs(a).max())}
                 print(json.dumps({"stage": "coherent", "local_vs_dask": results["coherent"]["equal"]}))
     if not args.limit:
+        if RESULTS.exists():  # a rerun of some stages keeps the others' last results
+            results = {**json.loads(RESULTS.read_text(encoding="utf-8")), **results}
         RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
