@@ -83,7 +83,8 @@ async def get_current_key(
     worker thread, so that they never stall the event loop.
     """
     if credentials is None or not credentials.credentials:
-        raise unauthorized("missing API key: send 'Authorization: Bearer <key>' (create one with `talentcast keys create`)")
+        raise unauthorized("missing API key: send 'Authorization: Bearer <key>' (create one with `talentcast keys "
+                           "create`)", "缺少 API 密钥：请发送 'Authorization: Bearer <key>'（用 `talentcast keys create` 创建）")
     verifier: KeyVerifier = request.app.state.key_verifier
     storage = await get_storage(request)
     token = credentials.credentials
@@ -91,7 +92,7 @@ async def get_current_key(
     if not answered:
         principal = await run_in_threadpool(verifier.verify, storage, token)
     if principal is None:
-        raise unauthorized("invalid or revoked API key")
+        raise unauthorized("invalid or revoked API key", "API 密钥无效或已吊销")
     return principal
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from talentcast.service import Busy
 from api import native_memory
@@ -29,7 +30,7 @@ from api.fastpath import CachedPages
 from api.queries import ReadCache, issues_payload
 from api.security import KeyVerifier, redact_server_logs
 from api.routes import datasets, forecasts, gaps, health, models, reference, runs, scenarios, warnings
-from features.errors import InputFileError, TalentcastError, ValidationError
+from features.errors import InputFileError, TalentcastError, ValidationError, bilingual
 from talentcast import __version__
 from talentcast.settings import Settings, get_settings
 from talentcast.storage import NotFoundError, StoreUnavailable
@@ -83,8 +84,13 @@ class BodySizeLimit:
         await self.app(scope, limited_receive, send)
 
 
+# Starlette's refusals for requests no route takes, in Chinese (our own 4xx details are bilingual already).
+ROUTER_DETAILS_ZH = {"Not Found": "未找到该地址", "Method Not Allowed": "该地址不支持此请求方法"}
+
+
 def _too_large(limit: int) -> str:
-    return f"request body larger than the upload limit of {limit} bytes (Settings.max_upload_bytes)"
+    return bilingual(f"request body larger than the upload limit of {limit} bytes (Settings.max_upload_bytes)",
+                     f"请求内容超过上传上限 {limit} 字节（Settings.max_upload_bytes）")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -125,6 +131,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (health, reference, forecasts, gaps, warnings, scenarios, datasets, models, runs):
         app.include_router(module.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # The router's own refusals (unknown path, wrong method) get their Chinese line like every other 4xx.
+        detail = exc.detail
+        if isinstance(detail, str) and detail in ROUTER_DETAILS_ZH:
+            detail = bilingual(detail, ROUTER_DETAILS_ZH[detail])
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(NotFoundError)
     async def _not_found(_request: Request, exc: NotFoundError) -> JSONResponse:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, status
 
 from features.codes import CodeTree
+from features.errors import bilingual
 
 from talentcast.storage.keys import KEY_PREFIX_LENGTH, KEY_SECRET_LENGTH, digest_matches, key_digest, key_prefix
 
@@ -50,16 +51,18 @@ class Principal:
         )
 
 
-def unauthorized(detail: str = "missing or invalid API key") -> HTTPException:
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+# 4xx details are bilingual like every user-facing message: "<English> / <Chinese>" (features.errors.bilingual).
+def unauthorized(detail: str = "missing or invalid API key", zh: str | None = "缺少或无效的 API 密钥") -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=bilingual(detail, zh),
+                         headers={"WWW-Authenticate": "Bearer"})
 
 
-def forbidden(detail: str) -> HTTPException:
-    return HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
+def forbidden(detail: str, zh: str | None = None) -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail=bilingual(detail, zh))
 
 
-def not_found(detail: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, detail=detail)
+def not_found(detail: str, zh: str | None = None) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=bilingual(detail, zh))
 
 
 class KeyVerifier:
@@ -167,7 +170,8 @@ def _match(keys: Mapping[str, tuple[str, Principal]], token: str) -> Principal |
 def require_role(principal: Principal, *roles: str) -> None:
     """Raise 403 unless the caller has one of `roles`."""
     if principal.role not in roles:
-        raise forbidden(f"a {principal.role} key may not use this endpoint (needs: {', '.join(roles)})")
+        raise forbidden(f"a {principal.role} key may not use this endpoint (needs: {', '.join(roles)})",
+                        f"{principal.role} 密钥无权使用此接口（需要：{'、'.join(roles)}）")
 
 
 def region_predicate(principal: Principal, regions: CodeTree) -> Callable[[str], bool] | None:
@@ -187,7 +191,8 @@ def check_region(principal: Principal, region: str, regions: CodeTree) -> None:
     if principal.role in ("admin", "school") or not principal.region:
         return
     if not regions.is_within(region, principal.region):
-        raise forbidden(f"region '{region}' is outside this key's region '{principal.region}'")
+        raise forbidden(f"region '{region}' is outside this key's region '{principal.region}'",
+                        f"地区“{region}”不在此密钥的地区“{principal.region}”范围内")
 
 
 def check_scenario_scope(principal: Principal, changes: Iterable[object], regions: CodeTree,
@@ -226,9 +231,10 @@ def school_filter(principal: Principal, requested: str | None) -> str | None:
     if principal.role != "school":
         return requested
     if not principal.school:
-        raise forbidden("this school key has no school; recreate it with --school CODE")
+        raise forbidden("this school key has no school; recreate it with --school CODE",
+                        "此学校密钥没有对应学校；请用 --school CODE 重新创建")
     if requested is not None and requested != principal.school:
-        raise not_found(f"school '{requested}' not found")
+        raise not_found(f"school '{requested}' not found", f"未找到学校“{requested}”")
     return principal.school
 
 

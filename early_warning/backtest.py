@@ -67,9 +67,9 @@ def backtest_warnings(tables: dict[str, pd.DataFrame], rule_set: str | Path | Ru
     rs = load_rule_set(rule_set)
     years = sorted({int(y) for y in years})
     if not years:
-        raise TalentcastError("backtest needs at least one plan year")
+        raise TalentcastError("backtest needs at least one plan year", "回测至少需要一个规划年份")
     if window < 1:
-        raise TalentcastError(f"window must be >= 1, got {window}")
+        raise TalentcastError(f"window must be >= 1, got {window}", f"窗口至少为 1，实际为 {window}")
     enrolment = keyed(tables["enrolment"], "school", "major")
     enrolment["rate"] = employment_rates(enrolment, rs.employment_measure)
     rates = enrolment.dropna(subset=["rate"])
@@ -94,7 +94,8 @@ def backtest_warnings(tables: dict[str, pd.DataFrame], rule_set: str | Path | Ru
         frame = frame.merge(later_rates, left_on=["school", "major"], right_index=True, how="inner")
         parts.append(frame)
     if not parts:
-        raise TalentcastError(f"no plan year in {years} has both history before it and outcomes after it")
+        raise TalentcastError(f"no plan year in {years} has both history before it and outcomes after it",
+                              f"{years} 中没有哪个规划年份既有之前的历史又有之后的结果")
     frame = pd.concat(parts, ignore_index=True)
     values = frame["later_rates"].map(lambda d: np.array(list(d.values()), dtype=float))
     frame["later_low"] = values.map(lambda v: bool((v < rs.shrink_outcome_below).any()))

@@ -65,16 +65,19 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
         TalentcastError: a needed table is missing, the rule set is invalid, or there is nothing to warn about.
     """
     if "enrolment" not in tables or tables["enrolment"] is None:
-        raise TalentcastError("early warning needs the 'enrolment' table; ingest it first")
+        raise TalentcastError("early warning needs the 'enrolment' table; ingest it first",
+                              "专业预警需要招生表 enrolment；请先导入")
     if plan_year is None:
         # The next admission season after the latest recorded intake.
         plan_year = int(pd.to_numeric(tables["enrolment"]["year"]).max()) + 1
     if isinstance(plan_year, bool) or not isinstance(plan_year, (int, np.integer, float)) or \
             int(plan_year) != plan_year:
-        raise TalentcastError(f"plan year must be a whole year, got {plan_year!r}")
+        raise TalentcastError(f"plan year must be a whole year, got {plan_year!r}",
+                              f"规划年份必须是整数年份，实际为 {plan_year!r}")
     plan_year = int(plan_year)
     if min_class_size < 0:
-        raise TalentcastError(f"min_class_size must be >= 0, got {min_class_size}")
+        raise TalentcastError(f"min_class_size must be >= 0, got {min_class_size}",
+                              f"min_class_size 不能小于 0，实际为 {min_class_size}")
     results = results or {}
     regions = CodeTree.from_table(tables.get("regions"))
     if rule_set is None and region is None and "schools" in tables:
@@ -92,7 +95,7 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
                 except TalentcastError:
                     continue  # a region without current classes has nothing to warn about
             if not parts:
-                raise TalentcastError("no school x major to warn about")
+                raise TalentcastError("no school x major to warn about", "没有可预警的学校 × 专业")
             return (pd.concat(parts, ignore_index=True)
                     .sort_values(["region", "school", "major"], kind="mergesort").reset_index(drop=True))
         if by_set:
@@ -172,7 +175,7 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
         })
     out = pd.DataFrame(records, columns=WARNING_COLUMNS + EXTRA_COLUMNS)
     if not len(out):
-        raise TalentcastError("no school x major to warn about")
+        raise TalentcastError("no school x major to warn about", "没有可预警的学校 × 专业")
     return out.reset_index(drop=True)
 
 

@@ -130,7 +130,8 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
     """
     for name in ("enrolment", "schools", "majors"):
         if name not in tables or tables[name] is None:
-            raise TalentcastError(f"early warning needs the '{name}' table; ingest it first")
+            raise TalentcastError(f"early warning needs the '{name}' table; ingest it first",
+                                  f"专业预警需要“{name}”表；请先导入")
     enrolment = keyed(tables["enrolment"], "school", "major")
     schools = tables["schools"].copy()
     majors = tables["majors"].copy()
@@ -147,7 +148,8 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
     if enrolment.empty:
         raise TalentcastError(
             f"no enrolment rows before plan year {plan_year}" + (f" for region {region}" if region else "")
-            + "; warnings need at least one year of intake")
+            + "; warnings need at least one year of intake",
+            (f"地区 {region} " if region else "") + f"在规划年份 {plan_year} 之前没有招生数据；预警至少需要一年的招生")
     latest = int(enrolment["year"].max())
     enrolment = enrolment.sort_values(["school", "major", "year"], kind="mergesort").reset_index(drop=True)
     enrolment["intake"] = pd.to_numeric(enrolment["intake"], errors="coerce").fillna(0).astype(int)
@@ -173,7 +175,8 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
         known = g[g[f"rate_{rule_set.employment_measure}"].notna()]
         d = duration.get(major)
         if d is None:
-            raise TalentcastError(f"enrolment: major {major!r} of school {school!r} is not in the majors table")
+            raise TalentcastError(f"enrolment: major {major!r} of school {school!r} is not in the majors table",
+                                  f"enrolment：学校 {school!r} 的专业 {major!r} 不在专业表中")
         rows.append({
             "region": school_region[school], "school": school, "major": major, "duration_years": d,
             "target_year": plan_year + d,
@@ -193,7 +196,8 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
         })
     frame = pd.DataFrame(rows)
     if frame.empty:
-        raise TalentcastError(f"no major had intake in {latest - 1}-{latest}; nothing to warn about")
+        raise TalentcastError(f"no major had intake in {latest - 1}-{latest}; nothing to warn about",
+                              f"{latest - 1}-{latest} 年没有任何专业招生；没有可预警的专业")
 
     shortage_threshold, surplus_threshold = DEFAULT_SHORTAGE_THRESHOLD, DEFAULT_SURPLUS_THRESHOLD
     gaps = results.get("gaps") if results else None

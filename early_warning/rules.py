@@ -58,14 +58,19 @@ DEFAULT_RULE_SET = "forecast"
 class RuleSetError(TalentcastError):
     """A rule-set file is unreadable or names an unknown indicator, a bad threshold or an impossible rule."""
 
-    def __init__(self, source: str, reason: str, rule: str | None = None, field_name: str | None = None):
+    def __init__(self, source: str, reason: str, rule: str | None = None, field_name: str | None = None,
+                 reason_zh: str | None = None):
         self.source, self.rule, self.field, self.reason = source, rule, field_name, reason
-        where = [source]
+        where, where_zh = [source], [source]
         if rule is not None:
             where.append(f"rule '{rule}'")
+            where_zh.append(f"规则“{rule}”")
         if field_name is not None:
             where.append(f"field '{field_name}'")
-        super().__init__(f"{', '.join(where)}: {reason}")
+            where_zh.append(f"字段“{field_name}”")
+        # Field reasons come from the rule-file parser in English; the Chinese names the place and says so.
+        super().__init__(f"{', '.join(where)}: {reason}",
+                         f"{'，'.join(where_zh)}：{reason_zh or '预警规则集有误（原因见前面的英文）'}")
 
 
 @dataclass(frozen=True)
@@ -547,7 +552,8 @@ def load_rule_set(name_or_path: str | Path | RuleSet) -> RuleSet:
         path = builtin
     elif not path.exists():
         names = ", ".join(sorted(p.stem for p in builtin_dir().glob("*.yaml")))
-        raise RuleSetError(text_name, f"no such rule set or file; built-in rule sets: {names}")
+        raise RuleSetError(text_name, f"no such rule set or file; built-in rule sets: {names}",
+                           reason_zh=f"没有这个规则集或文件；内置规则集：{names}")
     try:
         data = path.read_bytes()
         try:
@@ -557,11 +563,14 @@ def load_rule_set(name_or_path: str | Path | RuleSet) -> RuleSet:
             text = data.decode("gb18030")
         raw = load_yaml(text)  # no aliases, bounded depth and size (features.safe_yaml)
     except UnicodeDecodeError:
-        raise RuleSetError(str(path), "neither UTF-8 nor GB18030 text; save the rule file as UTF-8") from None
+        raise RuleSetError(str(path), "neither UTF-8 nor GB18030 text; save the rule file as UTF-8",
+                           reason_zh="既不是 UTF-8 也不是 GB18030 文本；请把规则文件存为 UTF-8") from None
     except yaml.YAMLError as exc:
-        raise RuleSetError(str(path), f"not valid YAML: {exc}".replace("\n", " ")) from None
+        raise RuleSetError(str(path), f"not valid YAML: {exc}".replace("\n", " "),
+                           reason_zh=f"不是有效的 YAML：{exc}".replace("\n", " ")) from None
     except OSError as exc:
-        raise RuleSetError(str(path), f"cannot read file: {exc.strerror}") from None
+        raise RuleSetError(str(path), f"cannot read file: {exc.strerror}",
+                           reason_zh=f"无法读取文件：{exc.strerror}") from None
     return parse_rule_set(raw, source=str(path))
 
 
@@ -572,7 +581,8 @@ def parse_rule_set(raw: Any, source: str = "<rules>") -> RuleSet:
         RuleSetError: naming ``source``, the rule, the field and the reason of the first problem found.
     """
     if not isinstance(raw, dict):
-        raise RuleSetError(source, "a rule set must be a mapping with 'name' and 'rules'")
+        raise RuleSetError(source, "a rule set must be a mapping with 'name' and 'rules'",
+                          reason_zh="规则集必须是包含 name 和 rules 的映射")
     try:
         rule_set = RuleSet.model_validate(raw)
     except ValidationError as exc:

@@ -60,7 +60,7 @@ def normalise_weights(weights: pd.Series, decimals: int = WEIGHT_DECIMALS) -> pd
     """
     total = float(weights.sum())
     if total <= 0:
-        raise TalentcastError("cannot normalise weights that sum to zero")
+        raise TalentcastError("cannot normalise weights that sum to zero", "权重之和为零，无法归一化")
     scale = 10**decimals
     units = np.floor(weights.to_numpy(dtype=float) / total * scale + 0.5).astype(np.int64)
     units[int(np.argmax(units))] += scale - int(units.sum())
@@ -109,7 +109,9 @@ def build_major_sector_map(
         if unknown:
             raise TalentcastError(
                 f"occupation_sector: sector code(s) {', '.join(unknown)} are not in the sectors table; "
-                "add them to sectors or correct the occupation_sector table"
+                "add them to sectors or correct the occupation_sector table",
+                f"occupation_sector：行业代码 {'、'.join(unknown)} 不在行业表中；请把它们加入 sectors 表，"
+                "或修改 occupation_sector 表"
             )
     counts = pairs.groupby(["major_code", "sector"]).size().rename("links").reset_index()
     parts = []
@@ -128,4 +130,5 @@ def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         found = ", ".join(map(str, frame.columns))
-        raise TalentcastError(f"{what}: missing column(s) {', '.join(missing)}; found {found}")
+        raise TalentcastError(f"{what}: missing column(s) {', '.join(missing)}; found {found}",
+                          f"{what}：缺少列 {'、'.join(missing)}；现有的列：{found}")

@@ -20,15 +20,22 @@ def bilingual(en: str, zh: str | None) -> str:
 class TalentcastError(Exception):
     """Base class of every error caused by the user's input or request (never by a bug).
 
+    Every message a user sees is bilingual, "<English> / <Chinese>": each raise gives both texts (the CLI
+    prints the line, the API returns it as `detail`; tests/test_messages.py checks every raise in the code).
+    A subclass whose English reasons come from a parser (pydantic field errors of a scenario or rule file) sets
+    `zh_default`, the Chinese said when a raise has no Chinese text of its own.
+
     Args:
         message: the English message.
         zh: the same message in Chinese; when given, the error reads "<English> / <Chinese>".
     """
 
+    zh_default: str | None = None
+
     def __init__(self, message: str = "", zh: str | None = None):
         self.message_en = message
-        self.message_zh = zh
-        super().__init__(bilingual(message, zh))
+        self.message_zh = zh or self.zh_default
+        super().__init__(bilingual(message, self.message_zh))
 
 
 @dataclass(frozen=True)

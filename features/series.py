@@ -41,11 +41,13 @@ def infer_freq(periods: pd.Series) -> str:
     bad = text[~(text.str.match(_YEAR_RE) | text.str.match(_MONTH_RE))]
     if len(bad):
         return _raise_period(bad.index[0], bad.iloc[0])
-    raise TalentcastError("periods mix years (YYYY) and months (YYYY-MM); use one frequency per file")
+    raise TalentcastError("periods mix years (YYYY) and months (YYYY-MM); use one frequency per file",
+                          "期间混用了年份（YYYY）和月份（YYYY-MM）；每个文件只能用一种频率")
 
 
 def _raise_period(index, value) -> str:
-    raise TalentcastError(f"row {_row(index)}, column 'period', value {value!r}: not a year (YYYY) or month (YYYY-MM)")
+    raise TalentcastError(f"row {_row(index)}, column 'period', value {value!r}: not a year (YYYY) or month (YYYY-MM)",
+                          f"第{_row(index)}行，“period”列，值 {value!r}：不是年份（YYYY）或月份（YYYY-MM）")
 
 
 def _row(index) -> int:
@@ -65,7 +67,8 @@ def period_to_ordinal(periods: pd.Series, freq: str) -> np.ndarray:
         bad = text[~text.str.match(_MONTH_RE)]
         raise TalentcastError(
             f"row {_row(bad.index[0])}, column 'period', value {bad.iloc[0]!r}: not a month (YYYY-MM) "
-            "but --freq month was asked"
+            "but --freq month was asked",
+            f"第{_row(bad.index[0])}行，“period”列，值 {bad.iloc[0]!r}：不是月份（YYYY-MM），但指定了 --freq month"
         )
     return (text.str[:4].astype(int) * 12 + text.str[5:7].astype(int) - 1).to_numpy()
 
@@ -110,14 +113,17 @@ def to_long(frame: pd.DataFrame, source: str = "input") -> pd.DataFrame:
         missing = [c for c in LONG_COLUMNS if c not in columns]
         raise TalentcastError(
             f"{source}: missing columns {', '.join(missing)}; expected series_id, period, value "
-            "(or the employment table: region, sector, year, employed)"
+            "(or the employment table: region, sector, year, employed)",
+            f"{source}：缺少列 {'、'.join(missing)}；应为 series_id、period、value"
+            "（或就业表：region、sector、year、employed）"
         )
     long = long.reset_index(drop=True)
     long["series_id"] = long["series_id"].astype(str).str.strip()
     empty = long["series_id"].isin(["", "nan", "None"])
     if empty.any():
         i = int(np.flatnonzero(empty.to_numpy())[0])
-        raise TalentcastError(f"{source}: row {i + 2}, column 'series_id': empty series id")
+        raise TalentcastError(f"{source}: row {i + 2}, column 'series_id': empty series id",
+                              f"{source}：第{i + 2}行，“series_id”列：序列标识为空")
     long["period"] = _clean_period(long["period"])
     values = pd.to_numeric(long["value"], errors="coerce")
     bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
@@ -125,13 +131,16 @@ def to_long(frame: pd.DataFrame, source: str = "input") -> pd.DataFrame:
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise TalentcastError(
             f"{source}: row {i + 2}, column 'value', value {long['value'].iloc[i]!r}: not a number "
-            f"(series '{long['series_id'].iloc[i]}', period {long['period'].iloc[i]})"
+            f"(series '{long['series_id'].iloc[i]}', period {long['period'].iloc[i]})",
+            f"{source}：第{i + 2}行，“value”列，值 {long['value'].iloc[i]!r}：不是数字"
+            f"（序列“{long['series_id'].iloc[i]}”，期间 {long['period'].iloc[i]}）"
         )
     negative = values < 0
     if negative.any():
         i = int(np.flatnonzero(negative.to_numpy())[0])
         raise TalentcastError(
-            f"{source}: row {i + 2}, column 'value', value {values.iloc[i]!r}: employment cannot be negative"
+            f"{source}: row {i + 2}, column 'value', value {values.iloc[i]!r}: employment cannot be negative",
+            f"{source}：第{i + 2}行，“value”列，值 {values.iloc[i]!r}：就业人数不能为负"
         )
     long["value"] = values.astype(float)
     duplicated = long.duplicated(["series_id", "period"], keep="first")
@@ -139,7 +148,8 @@ def to_long(frame: pd.DataFrame, source: str = "input") -> pd.DataFrame:
         i = int(np.flatnonzero(duplicated.to_numpy())[0])
         raise TalentcastError(
             f"{source}: row {i + 2}: duplicate period {long['period'].iloc[i]} for series "
-            f"'{long['series_id'].iloc[i]}'"
+            f"'{long['series_id'].iloc[i]}'",
+            f"{source}：第{i + 2}行：序列“{long['series_id'].iloc[i]}”的期间 {long['period'].iloc[i]} 重复"
         )
     return long
 
@@ -232,7 +242,7 @@ def build_panel(long: pd.DataFrame, freq: str | None = None) -> Panel:
     if freq is None:
         freq = infer_freq(long["period"])
     if freq not in FREQS:
-        raise TalentcastError(f"unknown frequency {freq!r}; use year or month")
+        raise TalentcastError(f"unknown frequency {freq!r}; use year or month", f"未知的频率 {freq!r}，请用 year 或 month")
     ordinal = period_to_ordinal(long["period"], freq)
     codes, ids = pd.factorize(long["series_id"], sort=False)
     first = np.full(len(ids), np.iinfo(np.int64).max, dtype=np.int64)
@@ -429,7 +439,9 @@ def _parse_dates(period: pd.Series, source: str) -> pd.Series:
         bad = period[dates.isna()]
         i = bad.index[0]
         raise TalentcastError(f"{source}: row {_row(i)}, column 'period', value {bad.iloc[0]!r}: not a year "
-                              "(YYYY), a month (YYYY-MM) or a date (YYYY-MM-DD)")
+                              "(YYYY), a month (YYYY-MM) or a date (YYYY-MM-DD)",
+                              f"{source}：第{_row(i)}行，“period”列，值 {bad.iloc[0]!r}：不是年份（YYYY）、"
+                              "月份（YYYY-MM）或日期（YYYY-MM-DD）")
     return dates
 
 
@@ -446,7 +458,9 @@ def _dates_to_periods(frame: pd.DataFrame, dates: pd.Series, source: str) -> pd.
     is_month_end = dates == dates + pd.offsets.MonthEnd(0)
     if not ((dates.dt.day == 1).all() or is_month_end.all()):
         raise TalentcastError(f"{source}: column 'period': dates must all fall on the first or all on the last "
-                              "day of a month (monthly or yearly data); weekly or daily series are not supported")
+                              "day of a month (monthly or yearly data); weekly or daily series are not supported",
+                              f"{source}：“period”列：日期必须都在月初或都在月末（月度或年度数据）；"
+                              "不支持周度或日度序列")
     by_series = pd.DataFrame({"series_id": frame["series_id"].astype(str).to_numpy(), "date": dates.to_numpy()})
     one_month = by_series["date"].dt.month.nunique() == 1
     yearly = one_month and not by_series.duplicated().any() and \

@@ -17,9 +17,8 @@ from features.errors import TalentcastError
 from features.series import build_panel, ordinal_to_period, panel_to_long, to_long
 from forecasting.blocks import MIN_TRAIN, fit_contexts, holdout_steps, long_table, mask_breaks, run_blocks
 from forecasting.breaks import relevel, split_breaks
-from forecasting.engine import forecast
+from forecasting.engine import check_method, forecast
 from forecasting.metrics import evaluate, naive_scale, summarise
-from models.registry import make_model
 
 # The public backtest interface: backtest -> evaluate -> summarise (docs/INTERFACES.md).
 __all__ = ["backtest", "evaluate", "summarise"]
@@ -62,15 +61,16 @@ def backtest(
     if not ks:
         raise TalentcastError(
             f"series are too short to backtest with horizon {h}: need at least {MIN_TRAIN[panel.freq] + h} "
-            f"periods, the longest has {panel.log_values.shape[1]}"
+            f"periods, the longest has {panel.log_values.shape[1]}",
+            f"序列太短，无法以预测步长 {h} 回测：至少需要 {MIN_TRAIN[panel.freq] + h} 期，"
+            f"最长的序列只有 {panel.log_values.shape[1]} 期"
         )
     names = list(dict.fromkeys(models))
     for baseline in ("naive", "drift") + (("snaive",) if panel.freq == "month" else ()):
         if baseline not in names:
             names.append(baseline)
     for name in names:
-        if name != "auto":
-            make_model(name)  # unknown names raise TalentcastError listing the known ones
+        check_method(name)  # unknown names raise TalentcastError listing the known ones
     plain = [n for n in names if n != "auto"]
     contexts = fit_contexts(panel, h, ks, plain, breaks)
     blocks = run_blocks(panel, plain, h, ks, contexts, breaks, engine, scheduler)

@@ -35,9 +35,9 @@ def holdout_steps(panel: Panel, h: int, n_windows: int | None, step: int = 1, pa
     series then still give errors at horizon 1 for calibration.
     """
     if h < 1:
-        raise TalentcastError(f"horizon must be at least 1, got {h}")
+        raise TalentcastError(f"horizon must be at least 1, got {h}", f"预测步长至少为 1，实际为 {h}")
     if step < 1:
-        raise TalentcastError(f"step must be at least 1, got {step}")
+        raise TalentcastError(f"step must be at least 1, got {step}", f"步长至少为 1，实际为 {step}")
     width = panel.log_values.shape[1]
     most = width - MIN_TRAIN[panel.freq]
     ks = []
@@ -125,7 +125,7 @@ def run_blocks(panel: Panel, names, h, ks, contexts, breaks, engine="local", sch
     elif engine == "dask":
         out = merge_blocks(dask_map(predict_block, panel, scheduler, names, h, ks, contexts, breaks))
     else:
-        raise TalentcastError(f"unknown engine {engine!r}; use local or dask")
+        raise TalentcastError(f"unknown engine {engine!r}; use local or dask", f"未知的计算引擎 {engine!r}，请用 local 或 dask")
     out["scale"] = {k: combine_scale(*parts) for k, parts in out["scale"].items()}
     return out
 
@@ -140,13 +140,15 @@ def dask_map(func, panel: Panel, scheduler: str | None, *args) -> list:
         # Imported here: dask.distributed takes seconds to import, and only Dask runs need it.
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
-        raise TalentcastError(f"the dask engine needs dask[distributed]: {exc}") from None
+        raise TalentcastError(f"the dask engine needs dask[distributed]: {exc}",
+                               f"dask 引擎需要安装 dask[distributed]：{exc}") from None
     cluster = None
     if scheduler:
         try:
             client = Client(scheduler, timeout="10s")
         except OSError as exc:
-            raise TalentcastError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            raise TalentcastError(f"cannot reach the Dask scheduler at {scheduler}: {exc}",
+                                      f"无法连接 Dask 调度器 {scheduler}：{exc}") from None
     else:
         cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None)
         client = Client(cluster)

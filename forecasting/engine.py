@@ -28,7 +28,7 @@ from forecasting.metrics import evaluate, summarise
 from forecasting.selection import select_models
 from models.base import forecast_frame
 from models.ensemble import DEFAULT_MEMBERS
-from models.registry import make_model
+from models.registry import model_names
 
 CANDIDATES = ("naive", "drift", "ses", "damped", "theta", "rdrift", "global", "ensemble")
 MONTHLY_CANDIDATES = ("snaive",)
@@ -73,17 +73,27 @@ class ForecastResult:
         return _draw_paths(self, n_paths, seed)
 
 
+def check_method(name: str) -> None:
+    """Refuse a method name the model registry does not know (one bilingual line listing the known ones)."""
+    known = ["auto", *model_names()]
+    if name not in known:
+        raise TalentcastError(f"unknown method {name!r}; known methods: {', '.join(known)}",
+                              f"未知的预测方法 {name!r}；可用：{'、'.join(known)}")
+
+
 def _check_args(horizon, levels) -> tuple[int, tuple[int, ...]]:
     try:
         horizon_int = int(horizon)
     except (TypeError, ValueError):
-        raise TalentcastError(f"horizon must be a whole number, got {horizon!r}") from None
+        raise TalentcastError(f"horizon must be a whole number, got {horizon!r}",
+                               f"预测步长必须是整数，实际为 {horizon!r}") from None
     if horizon_int != horizon or horizon_int < 1:
-        raise TalentcastError(f"horizon must be at least 1, got {horizon}")
+        raise TalentcastError(f"horizon must be at least 1, got {horizon}", f"预测步长至少为 1，实际为 {horizon}")
     levels = tuple(int(lv) for lv in levels)
     for lv in levels:
         if not 0 < lv < 100:
-            raise TalentcastError(f"interval level {lv} must be between 0 and 100 (e.g. 80,95)")
+            raise TalentcastError(f"interval level {lv} must be between 0 and 100 (e.g. 80,95)",
+                                  f"区间水平 {lv} 必须在 0 到 100 之间（例如 80,95）")
     return horizon_int, tuple(sorted(set(levels)))
 
 
@@ -124,10 +134,10 @@ def forecast(
     """
     horizon, levels = _check_args(horizon, levels)
     if engine not in ("local", "dask"):
-        raise TalentcastError(f"unknown engine {engine!r}; use local or dask")
+        raise TalentcastError(f"unknown engine {engine!r}; use local or dask", f"未知的计算引擎 {engine!r}，请用 local 或 dask")
     long = to_long(frame, source)  # always: duplicates and bad values are caught for API callers too
     if long.empty:
-        raise TalentcastError(f"{source}: no data rows")
+        raise TalentcastError(f"{source}: no data rows", f"{source}：没有数据行")
     declared, breaks = split_breaks(breaks)
     panel, declared_report = relevel(build_panel(long, freq), declared)
     if breaks == "detect":
@@ -139,7 +149,7 @@ def forecast(
     if method == "auto":
         names = list(CANDIDATES) + (list(MONTHLY_CANDIDATES) if panel.freq == "month" else [])
     else:
-        make_model(method)
+        check_method(method)
         names = [method]
     # Monthly cutoffs a season apart (up to h): adjacent cutoffs share most of their errors, so their pooled
     # quantiles would understate the spread. Yearly cutoffs are one year apart.
@@ -242,7 +252,7 @@ def sample_paths(
 
 def _draw_paths(result: ForecastResult, n_paths: int, seed: int) -> pd.DataFrame:
     if n_paths < 1:
-        raise TalentcastError(f"n_paths must be at least 1, got {n_paths}")
+        raise TalentcastError(f"n_paths must be at least 1, got {n_paths}", f"样本路径数至少为 1，实际为 {n_paths}")
     panel, point, scale = result._panel, result._point_log, result._scale
     n, h = point.shape
     rng = np.random.default_rng(seed)

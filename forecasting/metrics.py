@@ -55,7 +55,8 @@ def evaluate(bt: pd.DataFrame, frame: pd.DataFrame | None = None, levels=(80, 95
     bt = bt.copy()
     if "scale_mae" not in bt.columns:
         if frame is None:
-            raise TalentcastError("evaluate needs the input frame when the backtest has no scale columns")
+            raise TalentcastError("evaluate needs the input frame when the backtest has no scale columns",
+                                  "回测结果没有尺度列时，评估需要输入数据")
         bt = _attach_scales(bt, frame)
     error = bt["actual"] - bt["mean"]
     bt["_ase"] = np.abs(error) / bt["scale_mae"]

@@ -60,7 +60,8 @@ def region_scope(regions: pd.DataFrame, region: str | None) -> set[str] | None:
         return None
     codes = regions["code"].astype(str)
     if str(region) not in set(codes):
-        raise TalentcastError(f"regions: region {region!r} is not in the regions table")
+        raise TalentcastError(f"regions: region {region!r} is not in the regions table",
+                              f"regions：地区 {region!r} 不在地区表中")
     tree = CodeTree.from_table(regions)
     return set(tree.ancestors(str(region))) | tree.descendants(str(region))
 
@@ -146,7 +147,8 @@ def base_paths(employment: pd.DataFrame, nodes: pd.DataFrame, base_year: int, ho
     missing = np.isnan(out).any(axis=(1, 2))
     if missing.any():
         raise TalentcastError(f"forecast engine returned no sample paths for series {ids[missing].iloc[0]} "
-                              f"over {years[0]}-{years[-1]}")
+                              f"over {years[0]}-{years[-1]}",
+                              f"预测引擎没有给出序列 {ids[missing].iloc[0]} 在 {years[0]}-{years[-1]} 的样本路径")
     return np.maximum(out, 0.0)
 
 
@@ -261,14 +263,18 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
     step = progress or (lambda name: None)
     missing = [t for t in REQUIRED_TABLES if t not in tables or tables[t] is None or tables[t].empty]
     if missing:
-        raise TalentcastError(f"missing input table(s): {', '.join(missing)}; ingest them first")
+        raise TalentcastError(f"missing input table(s): {', '.join(missing)}; ingest them first",
+                              f"缺少输入表：{'、'.join(missing)}；请先导入")
     if not _has_crosswalk(tables) and any(tables.get(name) is None for name in CROSSWALK_SOURCES):
         raise TalentcastError("major_sector_map is missing and cannot be built: pass it, or the tables it is "
-                              f"built from ({', '.join(CROSSWALK_SOURCES)})")
+                              f"built from ({', '.join(CROSSWALK_SOURCES)})",
+                              "缺少专业-行业对照表 major_sector_map，且无法构建：请提供它，或提供构建它的表"
+                              f"（{'、'.join(CROSSWALK_SOURCES)}）")
     if not 1 <= int(horizon) <= 20:
-        raise TalentcastError(f"horizon must be between 1 and 20 years, got {horizon}")
+        raise TalentcastError(f"horizon must be between 1 and 20 years, got {horizon}",
+                              f"预测年数必须在 1 到 20 之间，实际为 {horizon}")
     if n_paths < 10:
-        raise TalentcastError(f"n_paths must be at least 10, got {n_paths}")
+        raise TalentcastError(f"n_paths must be at least 10, got {n_paths}", f"样本路径数至少为 10，实际为 {n_paths}")
     notes: list[str] = []
     scenario_obj = load_scenario(scenario) if scenario is not None else None
 
@@ -284,7 +290,7 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
     if scope is not None:
         employment = employment[employment["region"].isin(scope)]
     if employment.empty:
-        raise TalentcastError(f"employment: no rows for region {region}")
+        raise TalentcastError(f"employment: no rows for region {region}", f"employment：地区 {region} 没有就业数据")
     base_year = int(employment["year"].max())
     years = list(range(base_year + 1, base_year + horizon + 1))
     if scenario_obj is not None:
@@ -340,7 +346,8 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
     if scope is not None:
         units = units[units["region"].isin(scope)].reset_index(drop=True)
     if units.empty:
-        raise TalentcastError(f"enrolment: no school in region {region} has enrolment rows")
+        raise TalentcastError(f"enrolment: no school in region {region} has enrolment rows",
+                              f"enrolment：地区 {region} 没有学校有招生数据")
     units = supply_mod.estimate_rates(tables["enrolment"], units)
     intake_known, intake_model = supply_mod.intake_history(tables["enrolment"], units)
     crosswalk, map_source = _crosswalk(tables, notes)

@@ -125,19 +125,22 @@ def _compile(state: PipelineState, scenario: Scenario | None) -> _Overrides:
         year_mask = np.array([change.years.contains(y) for y in state.years])
         if change.kind != "intake" and not year_mask.any():
             raise ScenarioError(f"{where}.years: selects none of the forecast years "
-                                f"{state.years[0]}-{state.years[-1]}")
+                                f"{state.years[0]}-{state.years[-1]}",
+                                f"{where}.years：没有选中任何预测年份（{state.years[0]}-{state.years[-1]}）")
         if change.kind == "employment_change":
             key = (change.target["region"], change.target["sector"])
             if key not in nodes:
                 known = ", ".join(f"{r}|{s}" for r, s in list(nodes)[:8])
                 raise ScenarioError(f"{where}.target: no employment series {key[0]}|{key[1]} in this run "
-                                    f"(e.g. {known})")
+                                    f"(e.g. {known})", f"{where}.target：本次运行没有就业序列 {key[0]}|{key[1]}"
+                                    f"（例如 {known}）")
             atom_mask = state.hierarchy.summing[nodes[key]] > 0
             out.employment.append((atom_mask, year_mask, change))
         elif change.kind == "parameter" and change.parameter in demand_mod.SECTOR_PARAMETERS:
             sector = change.target["sector"]
             if sector not in sector_codes:
-                raise ScenarioError(f"{where}.target.sector: unknown sector {sector!r}")
+                raise ScenarioError(f"{where}.target.sector: unknown sector {sector!r}",
+                                    f"{where}.target.sector：未知行业 {sector!r}")
             region = change.target.get("region")
             mask = np.array([sector in state.hierarchy.sector_ancestors.get(s, [s]) and
                              (region is None or region in state.hierarchy.region_ancestors.get(r, [r]))

@@ -55,6 +55,8 @@ MAX_PERCENT = 1000
 class ScenarioError(TalentcastError):
     """A scenario file or dict is malformed, or names something the data does not have."""
 
+    zh_default = "情景设置有误（文件、字段与原因见前面的英文）"
+
 
 @dataclass(frozen=True)
 class Years:
@@ -391,10 +393,11 @@ def load_scenario(path_or_dict: str | os.PathLike | dict | Scenario) -> Scenario
         path = Path(path_or_dict)
         source = str(path)
         if not path.is_file():
-            raise ScenarioError(f"{source}: scenario file not found")
+            raise ScenarioError(f"{source}: scenario file not found", f"{source}：情景文件不存在")
         if path.stat().st_size > MAX_YAML_CHARS * 4:  # before reading: a UTF-8 character is at most 4 bytes
             raise ScenarioError(f"{source}: {path.stat().st_size} bytes, more than a scenario file can be "
-                                f"({MAX_YAML_CHARS} characters)")
+                                f"({MAX_YAML_CHARS} characters)",
+                                f"{source}：{path.stat().st_size} 字节，超过情景文件的上限（{MAX_YAML_CHARS} 个字符）")
         try:
             text = path.read_text(encoding="utf-8-sig")
             if path.suffix.lower() == ".json":
@@ -403,13 +406,15 @@ def load_scenario(path_or_dict: str | os.PathLike | dict | Scenario) -> Scenario
             else:
                 raw = load_yaml(text)  # no aliases, bounded depth and size (features.safe_yaml)
         except UnicodeDecodeError as exc:
-            raise ScenarioError(f"{source}: not UTF-8 text ({exc.reason})") from None
+            raise ScenarioError(f"{source}: not UTF-8 text ({exc.reason})",
+                                f"{source}：不是 UTF-8 文本（{exc.reason}）") from None
         except RecursionError:  # json's C decoder on thousands of nested brackets
-            raise ScenarioError(f"{source}: cannot parse: nested too deeply / 嵌套层数过多") from None
+            raise ScenarioError(f"{source}: cannot parse: nested too deeply", f"{source}：无法解析：嵌套层数过多") from None
         except YamlLimitError as exc:
-            raise ScenarioError(f"{source}: refused: {exc}") from None
+            raise ScenarioError(f"{source}: refused: {exc}", f"{source}：已拒绝：{exc}") from None
         except (yaml.YAMLError, json.JSONDecodeError) as exc:
-            raise ScenarioError(f"{source}: cannot parse: {str(exc).splitlines()[0]}") from None
+            raise ScenarioError(f"{source}: cannot parse: {str(exc).splitlines()[0]}",
+                                f"{source}：无法解析：{str(exc).splitlines()[0]}") from None
     try:
         spec = _ScenarioSpec.model_validate(raw)
     except ValidationError as exc:

@@ -60,11 +60,13 @@ def supply_units(enrolment: pd.DataFrame, majors: pd.DataFrame, schools: pd.Data
     missing = units[units["region"].isna()]
     if not missing.empty:
         raise TalentcastError(f"enrolment: column 'school', value {missing['school'].iloc[0]!r}: "
-                              "school is not in the schools table")
+                              "school is not in the schools table",
+                              f"enrolment：“school”列的值 {missing['school'].iloc[0]!r} 不在学校表中")
     missing = units[units["level"].isna()]
     if not missing.empty:
         raise TalentcastError(f"enrolment: column 'major', value {missing['major'].iloc[0]!r}: "
-                              "major is not in the majors table")
+                              "major is not in the majors table",
+                              f"enrolment：“major”列的值 {missing['major'].iloc[0]!r} 不在专业表中")
     default_duration = units["level"].map(DEFAULT_DURATION_YEARS)
     units["duration_years"] = units["duration_years"].fillna(default_duration).fillna(3).astype(int)
     units["region"] = units["region"].astype(str)

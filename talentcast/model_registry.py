@@ -126,7 +126,8 @@ def load_champion():
     mlflow, client, _ = _client()
     if _champion_version(client) is None:
         raise TalentcastError(f"no champion model registered yet ({MODEL_NAME}@{CHAMPION}); "
-                              "run `talentcast backtest ... --register` first")
+                              "run `talentcast backtest ... --register` first",
+                              f"尚未登记冠军模型（{MODEL_NAME}@{CHAMPION}）；请先运行 `talentcast backtest ... --register`")
     return mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@{CHAMPION}")
 
 

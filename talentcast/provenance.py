@@ -55,7 +55,8 @@ def with_kind(metadata: Mapping[str, Any] | None, kind: str) -> dict[str, Any]:
     out = dict(metadata or {})
     stated = out.get("kind")
     if stated is not None and stated not in KINDS:
-        raise TalentcastError(f"metadata kind {stated!r} is not one of {', '.join(KINDS)}")
+        raise TalentcastError(f"metadata kind {stated!r} is not one of {', '.join(KINDS)}",
+                              f"元数据 kind {stated!r} 不是以下之一：{'、'.join(KINDS)}")
     if stated is None:
         out["kind"] = dataset_kind(out) if "synthetic" in out else kind
     out["synthetic"] = out["kind"] == GENERATED

@@ -4,11 +4,12 @@ Real files (`talentcast/data/real/`, provenance in SOURCE.md there) and curated 
 (`talentcast/data/reference/`, README there) become contract tables here, once for every caller: the demo
 (`talentcast.demo.tables`), the workspaces of `talentcast init` (`talentcast.workspace`) and the tests.
 
-    regions_table()        every province (31) and prefecture city (GB/T 2260 codes, Chinese names)
+    regions_table()        every province (31) and prefecture city (296): GB/T 2260 codes, Chinese and English names
     sectors_table()        the 19 GB/T 4754 sections and the divisions the plans name
     majors_table()         the whole MOE catalogue (1,935 majors) as a valid contract `majors` table
     provincial_employment()  NBS employment by province x section, 2009-2015, persons
     city_employment()        City Statistical Yearbook employment by city x section, 2003-2015, persons
+    national_employment()    both: every province and every prefecture city (a national run)
     employment_breaks()      declared level shifts of the employment files (the NBS 2013 survey-frame break)
 
 The pipeline (`forecasting.pipeline.run_pipeline`) does no I/O: when a run has no `major_sector_map`, it builds
@@ -45,6 +46,10 @@ LINKS_FILE = "major_to_occupation_official_teaching_standards.csv"
 MAJOR_OCCUPATION_LINKS_FILE = REAL_DIR / LINKS_FILE
 OCCUPATION_SECTOR_FILE = REFERENCE_DIR / "occupation_sector.csv"
 PERSONS_PER_10K = 10_000
+# The four municipalities (直辖市) are provinces with no prefecture cities. The city panel has rows for them too
+# (2003-2015), but over 2009-2015 they do not match the NBS provincial series everywhere (share of section-years
+# more than 5% apart: Beijing 0.8%, Tianjin 0.8%, Shanghai 28%, Chongqing 71%), so only the NBS series is used.
+MUNICIPALITIES = ("110000", "120000", "310000", "500000")
 
 # The catalogue's level codes -> the contract's level names (features.contract.MAJOR_LEVELS).
 CATALOGUE_LEVELS = {
@@ -69,7 +74,7 @@ def reference_path(name: str) -> str:
 
 
 def provinces_table() -> pd.DataFrame:
-    """The 31 provinces of the NBS file (codes, Chinese names) with curated English names."""
+    """The 31 provinces of the NBS file (codes, Chinese names) with curated English names (region_names.csv)."""
     names = read_reference("region_names.csv")
     provinces = read_real(PROVINCIAL_EMPLOYMENT_FILE)[["region_code", "region_name"]].drop_duplicates("region_code")
     provinces = provinces.rename(columns={"region_code": "code", "region_name": "name_zh"})
@@ -78,20 +83,24 @@ def provinces_table() -> pd.DataFrame:
 
 
 def cities_table() -> pd.DataFrame:
-    """Every prefecture city of the city panel (both files): code, name + 市, parent province, level city.
+    """Every prefecture city of the city panel (both files): code, Chinese and English name, parent province.
 
-    The four municipalities (北京, 天津, 上海, 重庆) appear in the panel under their province code: they are
-    provinces here, not cities. English names exist for the cities curated in region_names.csv (Guangxi's).
+    Names come from reference/region_names.csv (one row per city: the panel's short name + 市, or the official
+    name where the unit is no 市 (632500 海南藏族自治州); English by pinyin, hand-verified where the official
+    name differs (Hohhot, Urumqi, Lhasa), see its `name_en_source`). A city the file lacks (a newer panel) gets
+    its short name + 市 and no English name. The four municipalities (北京, 天津, 上海, 重庆) appear in the
+    panel under their province code: they are provinces here, not cities.
     """
     columns = ["region_code", "region_name", "province_code"]
     panel = pd.concat([read_real(CITY_EMPLOYMENT_FILE)[columns], read_real(CITY_TOTALS_FILE)[columns]])
     panel = panel.drop_duplicates("region_code")
     panel = panel[panel["region_code"] != panel["province_code"]]
     names = read_reference("region_names.csv")
-    english = dict(zip(names["code"], names["name_en"]))
+    chinese, english = dict(zip(names["code"], names["name_zh"])), dict(zip(names["code"], names["name_en"]))
     frame = pd.DataFrame({
         "code": panel["region_code"],
-        "name_zh": panel["region_name"].map(lambda n: n if n.endswith("市") else f"{n}市"),
+        "name_zh": [chinese.get(code) or (n if n.endswith("市") else f"{n}市")
+                    for code, n in zip(panel["region_code"], panel["region_name"])],
         "name_en": panel["region_code"].map(english),
         "parent": panel["province_code"],
         "level": "city",
@@ -198,6 +207,17 @@ def city_employment(regions: Iterable[str] | None = None) -> pd.DataFrame:
     if regions is not None:
         raw = raw[raw["region_code"].isin(set(map(str, regions)))]
     return _persons(raw)
+
+
+def national_employment() -> pd.DataFrame:
+    """Every province (NBS, 2009-2015) and every prefecture city (2003-2015) x section, in persons.
+
+    The whole country in contract form (region, sector, year, employed), for a national run
+    (benchmarks/national_run.py). The municipalities are provinces: their NBS series only (see
+    `city_employment`).
+    """
+    frame = pd.concat([provincial_employment(), city_employment()], ignore_index=True)
+    return frame.sort_values(["region", "sector", "year"], ignore_index=True)
 
 
 def employment_breaks(files: Iterable[str]) -> list[str]:

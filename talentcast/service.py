@@ -284,7 +284,9 @@ class Service:
         name = marker.describe() if marker is not None and marker.is_real else f"the workspace of region {region}"
         raise TalentcastError(
             f"{self.settings.home} is {name} (real data): {what}; run the demo in its own folder, e.g. "
-            f"`talentcast demo --dir ./talentcast-demo` / 真实工作区不载入演示数据")
+            f"`talentcast demo --dir ./talentcast-demo`",
+            f"{self.settings.home} 是真实数据的工作区，不载入演示数据；请在单独目录运行演示，例如 "
+            f"`talentcast demo --dir ./talentcast-demo`")
 
     def init_workspace(self, region: str | Region, progress: Callable[[str], None] | None = None
                        ) -> WorkspaceReport:
@@ -303,16 +305,18 @@ class Service:
         home = Path(self.settings.home)
         marker = self.workspace()
         if marker is not None and not marker.is_real:
-            raise TalentcastError(f"{home} is the demo workspace (generated data); choose another folder with "
-                                  f"--dir / 演示工作区不能用作真实工作区")
+            raise TalentcastError(f"{home} is the demo workspace (generated data); choose another folder with --dir",
+                                  f"{home} 是演示工作区（生成数据），不能用作真实工作区；请用 --dir 另选目录")
         if marker is not None and marker.region != target.code:
-            raise TalentcastError(f"{home} is already {marker.describe()}; choose another folder with --dir "
-                                  f"/ 该目录已是其他地区的工作区")
+            raise TalentcastError(f"{home} is already {marker.describe()}; choose another folder with --dir",
+                                  f"{home} 已是其他地区的工作区（{marker.name_zh or marker.region or '演示'}）；"
+                                  "请用 --dir 另选目录")
         stored_region = self.real_workspace_region()
         if marker is None and self.storage.current_versions() and stored_region != target.code:
             raise TalentcastError(f"{home} already holds data that talentcast init did not load "
                                   f"({', '.join(sorted(self.storage.current_versions()))}); choose an empty "
-                                  f"folder with --dir / 该目录已有数据，请换一个空目录")
+                                  f"folder with --dir", f"{home} 已有不是 talentcast init 载入的数据"
+                                  f"（{'、'.join(sorted(self.storage.current_versions()))}）；请用 --dir 换一个空目录")
         report = progress or (lambda message: None)
         stored: list[tuple[DatasetVersion, bool]] = []
         tables = workspace_tables(target)
@@ -421,7 +425,8 @@ class Service:
                 workspace has no schools or enrolment yet; any pipeline input error.
         """
         if not _RUN_LOCK.acquire(blocking=wait):
-            raise Busy("a run is already being computed; try again when it has finished")
+            raise Busy("a run is already being computed; try again when it has finished",
+                       "已有一次运行正在计算，请在其完成后再试")
         try:
             return self._run(horizon, scenario, region, track, n_paths, method, engine, progress, allow_generated)
         finally:
@@ -450,12 +455,17 @@ class Service:
             raise TalentcastError(
                 f"this workspace has no {' and no '.join(missing)} yet: add yours with "
                 + ", then ".join(f"`talentcast ingest {t} FILE`" for t in missing)
-                + " (columns: docs/data-contract.md) / 请先导入学校和招生数据")
+                + " (columns: docs/data-contract.md)",
+                f"此工作区还没有 {'、'.join(missing)} 数据：请先用 "
+                + "、".join(f"`talentcast ingest {t} FILE`" for t in missing)
+                + " 导入学校和招生数据（列说明见 docs/data-contract.md）")
         if provenance.get(GENERATED) and not allow_generated:
             raise TalentcastError(
                 f"this is a real workspace ({region}) but {', '.join(provenance[GENERATED])} "
                 f"{'is' if len(provenance[GENERATED]) == 1 else 'are'} generated (demo) data; ingest your own "
-                "file(s), or run with --allow-generated to use them anyway / 真实工作区拒绝使用生成数据")
+                "file(s), or run with --allow-generated to use them anyway",
+                f"这是真实数据的工作区（{region}），但 {'、'.join(provenance[GENERATED])} 是生成（演示）数据，"
+                "真实工作区拒绝使用；请导入自己的文件，或加 --allow-generated 仍然使用")
         return region
 
     def default_horizon(self, tables: Mapping[str, pd.DataFrame]) -> tuple[int, str | None]:
@@ -549,7 +559,8 @@ class Service:
     def latest_run(self) -> RunMeta:
         run = self.storage.latest_run()
         if run is None:
-            raise TalentcastError("no completed run yet; run `talentcast run` (or `talentcast demo`) first")
+            raise TalentcastError("no completed run yet; run `talentcast run` (or `talentcast demo`) first",
+                                  "还没有已完成的运行；请先运行 `talentcast run`（或 `talentcast demo`）")
         return run
 
     def get_run(self, run_id: int | None) -> RunMeta:
@@ -571,7 +582,8 @@ class Service:
                 ) -> pd.DataFrame:
         """Stored results of one kind for a run (the latest baseline run by default)."""
         if kind not in RESULT_KINDS:
-            raise TalentcastError(f"unknown result '{kind}'; known: {', '.join(RESULT_KINDS)}")
+            raise TalentcastError(f"unknown result '{kind}'; known: {', '.join(RESULT_KINDS)}",
+                                  f"未知的结果类型“{kind}”；可用：{'、'.join(RESULT_KINDS)}")
         run = self.get_run(run_id)
         return self.storage.load_results(kind, run_id=run.run_id, filters=filters)
 

@@ -153,7 +153,8 @@ def resolve_region(text: str, regions: pd.DataFrame | None = None) -> Region:
     query = str(text or "").strip()
     known = _regions(regions)
     if not query:
-        raise TalentcastError("--region is empty; give a code or a name, e.g. 610100 or 西安 / 地区不能为空")
+        raise TalentcastError("--region is empty; give a code or a name, e.g. 610100 or 西安",
+                              "地区不能为空，请给出代码或名称，例如 610100 或 西安")
     by_code = {r.code: r for r in known}
     if query in by_code:
         return by_code[query]
@@ -166,9 +167,9 @@ def resolve_region(text: str, regions: pd.DataFrame | None = None) -> Region:
         return next(iter(exact.values()))
     if len(exact) > 1:
         choices = ", ".join(str(r) for r in sorted(exact.values(), key=lambda r: r.code))
-        raise TalentcastError(f"region '{query}' is ambiguous: {choices}; give the code or the full name "
-                              f"/ 地区名称不唯一，请给出代码或全称")
-    raise TalentcastError(f"unknown region '{query}' / 未知地区: {_close_matches(query, known, aliases)}")
+        raise TalentcastError(f"region '{query}' is ambiguous: {choices}; give the code or the full name",
+                              "地区名称不唯一，请给出代码或全称")
+    raise TalentcastError(f"unknown region '{query}'", f"未知地区: {_close_matches(query, known, aliases)}")
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -208,6 +209,17 @@ def _close_matches(query: str, known: list[Region], aliases: dict[str, list[Regi
                 "610100 西安市, 450000 广西壮族自治区)")
     best = sorted(scored.values(), key=lambda item: (-item[0], item[1].code))[:limit]
     return "close matches 相近: " + ", ".join(str(r) for _, r in best)
+
+
+def municipality_note(region: Region) -> tuple[str, str] | None:
+    """(English, Chinese) note for a municipality (北京, 天津, 上海, 重庆): why it has no cities and 2009-2015 only."""
+    if region.code not in reference_data.MUNICIPALITIES:
+        return None
+    return (f"{region.name_zh} is a municipality: province-level, without prefecture cities; its employment is the "
+            "NBS provincial series 2009-2015 (the city panel's rows for it, 2003-2015, differ from NBS and are not "
+            "used; talentcast/data/real/SOURCE.md)",
+            f"{region.name_zh}是直辖市：省级地区，没有地级市；就业数据用国家统计局分省数据 2009-2015"
+            "（城市统计年鉴中该市的数据与之不一致，未使用）")
 
 
 def workspace_regions(region: Region, regions: pd.DataFrame | None = None) -> list[Region]:
@@ -267,7 +279,8 @@ def workspace_tables(region: Region) -> dict[str, tuple[pd.DataFrame, dict]]:
                        "regions": with_rows,
                        "breaks": reference_data.employment_breaks(employment_files),
                        "note": "万人 x 10,000, rounded to persons; urban non-private units (城镇非私营单位)"
-                               + (f"; no sector series for {', '.join(map(str, without))}" if without else "")},
+                               + (f"; no sector series for {', '.join(map(str, without))}" if without else "")
+                               + (f"; {municipality_note(region)[0]}" if municipality_note(region) else "")},
         "majors": {**real_kind, "sources": [real(reference_data.CATALOGUE_FILE), ref("duration_exceptions.csv")]},
         "major_sector_map": {**real_kind, "sources": [real(reference_data.LINKS_FILE), ref("occupation_sector.csv")],
                              "derived": "forecasting.pipeline.build_crosswalk",

@@ -151,7 +151,8 @@ def test_user_errors_exit_2_with_one_line(capsys, args, message):
 def test_unknown_school(stored_run, capsys):
     code, _out, err = run_cli(capsys, "--school", "NOPE")
     assert code == 2
-    assert err.strip() == "error: school 'NOPE' has no warnings in this run; schools with warnings: S1, S2, S3"
+    assert err.strip() == ("error: school 'NOPE' has no warnings in this run; schools with warnings: S1, S2, S3 / "
+                           "本次运行中学校 'NOPE' 没有预警；有预警的学校：S1, S2, S3")
 
 
 def test_bad_rule_file_refused_before_reading_the_store(tmp_path, capsys):
@@ -161,7 +162,7 @@ def test_bad_rule_file_refused_before_reading_the_store(tmp_path, capsys):
     code, _out, err = run_cli(capsys, "--check-rules", str(bad))
     assert code == 2
     assert err.strip() == (f"error: {bad}, rule 'r1', field 'action': impossible combination: a green rule "
-                           "cannot shrink")
+                           f"cannot shrink / {bad}，规则“r1”，字段“action”：预警规则集有误（原因见前面的英文）")
     code, _out, err = run_cli(capsys, "--rules", str(bad))
     assert code == 2 and "a green rule cannot shrink" in err
 
@@ -169,7 +170,8 @@ def test_bad_rule_file_refused_before_reading_the_store(tmp_path, capsys):
 def test_no_run_yet(capsys):
     code, _out, err = run_cli(capsys)
     assert code == 2
-    assert err.strip() == "error: no completed run yet; run `talentcast run` (or `talentcast demo`) first"
+    assert err.strip() == ("error: no completed run yet; run `talentcast run` (or `talentcast demo`) first / "
+                           "还没有已完成的运行；请先运行 `talentcast run`（或 `talentcast demo`）")
 
 
 def test_list_and_check_rules(capsys):

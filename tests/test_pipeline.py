@@ -328,7 +328,8 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
                    "    percent: 5\n", encoding="utf-8")
     code, out, err = _cli(["run", "--quiet", "--no-track", "--scenario", str(bad)], capsys)
     assert code == 2
-    assert err.strip() == f"error: {bad}: changes[0].target.sector: is required"
+    assert err.strip() == (f"error: {bad}: changes[0].target.sector: is required / "
+                           "情景设置有误（文件、字段与原因见前面的英文）")
 
 
 def test_demo_summary_ranks_surplus_and_keeps_unrated_sectors_apart(exact):

@@ -86,6 +86,55 @@ def test_code_lists_cover_every_province_and_prefecture_city():
         "C27", "C35", "C36", "C37", "C38", "D44", "I65", "M74"}
 
 
+def test_every_province_and_city_has_an_english_name_with_its_source():
+    regions = reference_data.regions_table().set_index("code")
+    assert regions["name_en"].notna().all() and (regions["name_en"].str.strip() != "").all()
+    assert regions["name_en"].str.fullmatch(r"[A-Za-z' ü()-]+").all()  # no Chinese, no tone marks (but ü)
+    names = regions["name_en"]
+    # Official names where they are not the pinyin; apostrophes between syllables; polyphones read right.
+    assert (names["610100"], names["150100"], names["650100"], names["540100"]) == ("Xi'an", "Hohhot", "Urumqi",
+                                                                                    "Lhasa")
+    assert (names["341500"], names["140400"], names["411100"], names["141100"]) == ("Lu'an", "Changzhi", "Luohe",
+                                                                                    "Lüliang")
+    assert (names["450200"], names["440300"], names["500000"]) == ("Liuzhou", "Shenzhen", "Chongqing")
+    # An autonomous prefecture is no 市, and is not Hainan province.
+    assert regions.loc["632500", "name_zh"] == "海南藏族自治州" and resolve_region("海南").code == "460000"
+    source = reference_data.read_reference("region_names.csv").set_index("code")["name_en_source"]
+    assert set(source.index) == set(regions.index)
+    assert source["610000"] == source["450200"] == "curated" and source["650100"] == "hand-verified"
+    assert source["610100"].startswith("pinyin (pypinyin ")
+
+
+def test_municipalities_are_provinces_with_their_nbs_series_only():
+    from talentcast.workspace import municipality_note, workspace_tables
+
+    beijing = resolve_region("北京")
+    assert beijing.level == "province" and municipality_note(resolve_region("西安")) is None
+    employment, meta = workspace_tables(beijing)["employment"]
+    assert set(employment["region"]) == {"110000"} and employment["year"].agg(["min", "max"]).tolist() == [2009, 2015]
+    assert "municipality" in meta["note"] and len(employment) == 133  # 19 sections x 7 years
+    en, zh = municipality_note(resolve_region("重庆"))
+    assert en.startswith("重庆市 is a municipality") and zh.startswith("重庆市是直辖市")
+
+
+def test_national_employment_is_every_province_and_city_once():
+    national = reference_data.national_employment()
+    assert not national.duplicated(["region", "sector", "year"]).any()
+    series = national.drop_duplicates(["region", "sector"])
+    regions = reference_data.regions_table().set_index("code")
+    level = series["region"].map(regions["level"])
+    assert (level == "province").sum() == 589 and (level == "city").sum() == 5487
+    assert series.loc[level == "province", "region"].nunique() == 31
+    assert series.loc[level == "city", "region"].nunique() == 289  # 7 cities of the panel have totals only
+    for code in reference_data.MUNICIPALITIES:  # NBS only: no 2003-2008 rows from the city panel
+        assert national.loc[national["region"] == code, "year"].min() == 2009
+
+
+@pytest.mark.parametrize("text, code", [("Xi'an", "610100"), ("hohhot", "150100"), ("Shenzhen", "440300")])
+def test_regions_resolve_by_english_name(text, code):
+    assert resolve_region(text).code == code
+
+
 @pytest.mark.parametrize("text, code", [("610100", "610100"), ("西安", "610100"), ("西安市", "610100"),
                                         ("450000", "450000"), ("广西", "450000"), ("广西壮族自治区", "450000"),
                                         ("Guangxi", "450000"), ("柳州", "450200"), ("北京", "110000")])
@@ -233,7 +282,8 @@ def test_real_workspace_run_states_kinds_and_refuses_generated_tables(xian, tmp_
     assert code == 2 and out == ""
     assert err.strip() == ("error: this is a real workspace (610100) but enrolment v1 is generated (demo) data; "
                            "ingest your own file(s), or run with --allow-generated to use them anyway / "
-                           "真实工作区拒绝使用生成数据")
+                           "这是真实数据的工作区（610100），但 enrolment v1 是生成（演示）数据，真实工作区拒绝使用；"
+                           "请导入自己的文件，或加 --allow-generated 仍然使用")
     code, out, err = run_cli(capsys, "--home", str(home), "run", "--quiet", "--no-track", "--allow-generated",
                              "--paths", "50", "--method", "drift")
     assert code == 0, err

@@ -90,7 +90,8 @@ async def export_response(ctx: Any, kind: str, fmt: str,
     def build() -> tuple[int, bytes]:
         run, filters, within = select()
         if run is None:
-            raise not_found("no completed run yet: nothing to export (load data and recompute with POST /v1/runs)")
+            raise not_found("no completed run yet: nothing to export (load data and recompute with POST /v1/runs)",
+                            "还没有已完成的运行，无可导出（载入数据后用 POST /v1/runs 重新计算）")
         scope = within.get("region")
         label = f"API key scope: region {ctx.key.region} and the regions below it" if scope is not None else None
         data = Service(ctx.storage, ctx.settings).export(kind, fmt, run_id=int(run.run_id), filters=filters,

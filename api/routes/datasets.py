@@ -21,7 +21,7 @@ from api.schemas import DatasetVersion, Page, RequestErrors, ValidationReport
 from api.security import not_found, require_role
 from features import validation
 from features.contract import SCHEMAS, TABLE_NAMES
-from features.errors import TalentcastError, ValidationError
+from features.errors import TalentcastError, ValidationError, bilingual
 from talentcast.service import Service
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
@@ -74,7 +74,8 @@ def upload_dataset(
         return _report(table, "", [], valid=False, status_code=422, detail=_NO_NAME)
     data = file.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:  # the middleware normally stops it earlier
-        return JSONResponse({"detail": f"file larger than the upload limit of {settings.max_upload_bytes} bytes"},
+        return JSONResponse({"detail": bilingual(f"file larger than the upload limit of {settings.max_upload_bytes} "
+                                                 "bytes", f"文件超过上传上限 {settings.max_upload_bytes} 字节")},
                             status_code=413)
 
     service = Service(storage, settings)
@@ -121,7 +122,7 @@ def _unknown_table(table: str) -> str:
         validation.check_table(table)
     except TalentcastError as exc:
         return str(exc)
-    return f"unknown table '{table}'"
+    return bilingual(f"unknown table '{table}'", f"未知的表“{table}”")
 
 
 def _suffix(filename: str) -> str:

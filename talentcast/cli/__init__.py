@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from features.errors import TalentcastError, ValidationError
+from features.errors import TalentcastError, ValidationError, bilingual
 from features.validation import format_report
 from talentcast.cli.app import app
 
@@ -52,6 +52,14 @@ def load_commands(argv: list[str] | None = None) -> typer.Typer:
     return app
 
 
+def usage_error(message: str, argv: list[str] | None = None) -> str:
+    """Click's one-line usage message (English) with its Chinese line: where to find the right usage."""
+    words = [w for w in (sys.argv[1:] if argv is None else argv) if not w.startswith("-")]
+    command = words[0] if words and words[0] in COMMAND_MODULES else None
+    help_text = f"talentcast {command} --help" if command else "talentcast --help"
+    return bilingual(" ".join(message.split()), f"命令用法有误，运行 {help_text} 查看用法")
+
+
 def main(argv: list[str] | None = None) -> None:
     load_commands(sys.argv[1:] if argv is None else argv)
     try:
@@ -72,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
                    f"it, or choose another folder with --home / TALENTCAST_HOME / 无法读写该路径", err=True)
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
-        typer.echo("aborted", err=True)
+        typer.echo(bilingual("aborted", "已中止"), err=True)
         sys.exit(130)
     except SystemExit:
         raise
@@ -80,6 +88,6 @@ def main(argv: list[str] | None = None) -> None:
         # Usage errors (bad option, missing argument) come through here in non-standalone mode; Typer
         # vendors click, so recognise them by their interface rather than by class.
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            typer.echo(f"error: {exc.format_message()}", err=True)
+            typer.echo(f"error: {usage_error(exc.format_message(), argv)}", err=True)
             sys.exit(2)
         raise

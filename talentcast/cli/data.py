@@ -48,10 +48,12 @@ def _parse_metadata(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TalentcastError(f"--metadata is not valid JSON ({exc.msg} at character {exc.pos}): {text!r}") from None
+        raise TalentcastError(f"--metadata is not valid JSON ({exc.msg} at character {exc.pos}): {text!r}",
+                              f"--metadata 不是有效的 JSON（第 {exc.pos} 个字符：{exc.msg}）：{text!r}") from None
     if not isinstance(value, dict):
         raise TalentcastError(f"--metadata must be a JSON object like '{{\"source\": \"统计年鉴 2024\"}}', "
-                              f"got {type(value).__name__}")
+                              f"got {type(value).__name__}", "--metadata 必须是 JSON 对象，例如 "
+                              f"'{{\"source\": \"统计年鉴 2024\"}}'，实际为 {type(value).__name__}")
     return value
 
 

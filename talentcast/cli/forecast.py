@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 import pandas as pd
 import typer
 
-from features.errors import TalentcastError
+from features.errors import TalentcastError, bilingual
 from features.readers import read_table
 from features.series import normalise_input, to_long
 from forecasting.backtest import backtest, evaluate, summarise
@@ -32,9 +32,10 @@ def _levels(text: str) -> tuple[int, ...]:
     try:
         levels = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise TalentcastError(f"--levels must be whole percentages like 80,95, got {text!r}") from None
+        raise TalentcastError(f"--levels must be whole percentages like 80,95, got {text!r}",
+                              f"--levels 必须是整数百分比，例如 80,95，实际为 {text!r}") from None
     if not levels:
-        raise TalentcastError("--levels is empty; give e.g. 80,95")
+        raise TalentcastError("--levels is empty; give e.g. 80,95", "--levels 为空，请给出例如 80,95")
     return levels
 
 
@@ -44,8 +45,9 @@ def _read_series(path: Path):
     frame = read_table(path, source=path.name)
     frame, period_format, dropped = normalise_input(frame, source=path.name)
     if dropped:
-        typer.echo(f"note: {dropped} missing value(s) in {path.name} skipped; gaps inside a series are "
-                   "interpolated", err=True)
+        typer.echo("note: " + bilingual(f"{dropped} missing value(s) in {path.name} skipped; gaps inside a series "
+                                        "are interpolated", f"{path.name} 中 {dropped} 个缺失值已跳过；序列中间的缺口按插值补齐"),
+                   err=True)
     return to_long(frame, source=path.name), period_format
 
 
@@ -61,13 +63,15 @@ def _breaks(path: Path, declared: str | None, detect: bool, common: bool = True)
 
 def _check_freq(freq: str | None) -> str | None:
     if freq is not None and freq not in ("year", "month"):
-        raise TalentcastError(f"--freq must be year or month, got {freq!r}")
+        raise TalentcastError(f"--freq must be year or month, got {freq!r}",
+                              f"--freq 只能是 year（年）或 month（月），实际为 {freq!r}")
     return freq
 
 
 def _check_output(output: Path) -> None:
     if output.parent and not output.parent.exists():
-        raise TalentcastError(f"{output}: output folder {output.parent} does not exist")
+        raise TalentcastError(f"{output}: output folder {output.parent} does not exist",
+                              f"{output}：输出目录 {output.parent} 不存在")
 
 
 InputOpt = Annotated[Path, typer.Option("--input", "-i", help="input file (CSV UTF-8/GB18030, XLSX, Parquet)")]
@@ -106,7 +110,7 @@ def forecast_command(
 
     level_tuple = _levels(levels)
     if horizon < 1:
-        raise TalentcastError(f"--horizon must be at least 1, got {horizon}")
+        raise TalentcastError(f"--horizon must be at least 1, got {horizon}", f"--horizon 至少为 1，实际为 {horizon}")
     _check_freq(freq)
     _check_output(output)
     long, period_format = _read_series(input)
@@ -148,7 +152,8 @@ def _track_forecast(result, path, long, method, horizon, levels, engine, registe
     typer.echo(f"mlflow run {run_id}")
     if register:
         if chosen is None:
-            raise TalentcastError("cannot register: the series are too short to backtest")
+            raise TalentcastError("cannot register: the series are too short to backtest",
+                                  "无法登记模型：序列太短，无法回测")
         info = register_champion({"method": method, "horizon": horizon, "levels": list(levels)}, "mase",
                                  chosen, run_id=run_id)
         _echo_registration(info)
@@ -195,9 +200,9 @@ def backtest_command(
 
     level_tuple = _levels(levels)
     if horizon < 1:
-        raise TalentcastError(f"--horizon must be at least 1, got {horizon}")
+        raise TalentcastError(f"--horizon must be at least 1, got {horizon}", f"--horizon 至少为 1，实际为 {horizon}")
     if windows is not None and windows < 1:
-        raise TalentcastError(f"--windows must be at least 1, got {windows}")
+        raise TalentcastError(f"--windows must be at least 1, got {windows}", f"--windows 至少为 1，实际为 {windows}")
     _check_freq(freq)
     _check_output(output)
     names = [m.strip() for m in models.split(",") if m.strip()]
@@ -256,7 +261,8 @@ def _track_backtest(table, metrics, summary, path, long, names, horizon, windows
     typer.echo(f"mlflow run {run_id}")
     if register:
         if "auto" not in set(summary["model"]):
-            raise TalentcastError("--register needs auto among --models (the served model is the auto engine)")
+            raise TalentcastError("--register needs auto among --models (the served model is the auto engine)",
+                                  "--register 需要 --models 中包含 auto（服务使用的是 auto 引擎）")
         value = float(summary.loc[summary["model"] == "auto", "mase"].iloc[0])
         info = register_champion({"method": "auto", "horizon": horizon, "levels": list(levels)}, "mase", value,
                                  run_id=run_id)

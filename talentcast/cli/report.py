@@ -31,9 +31,9 @@ def report_command(
     """Write the key figures of a stored run (demand vs supply, P(shortage), warnings) 生成报告图表."""
 
     if fmt not in {"png", "html"}:
-        raise TalentcastError(f"unknown report format {fmt!r}; use png or html")
+        raise TalentcastError(f"unknown report format {fmt!r}; use png or html", f"未知的报告格式 {fmt!r}，请用 png 或 html")
     if scenario is not None and run_id is not None:
-        raise TalentcastError("give either --run or --scenario, not both")
+        raise TalentcastError("give either --run or --scenario, not both", "--run 与 --scenario 只能给出一个")
     with Storage() as storage:
         if run_id is not None:
             meta = storage.get_run(run_id)
@@ -41,7 +41,9 @@ def report_command(
             meta = storage.latest_run(scenario)
         if meta is None:
             what = f"for scenario {scenario!r}" if scenario else "yet"
-            raise TalentcastError(f"no completed run {what}; run `talentcast run` (or `talentcast demo`) first")
+            raise TalentcastError(f"no completed run {what}; run `talentcast run` (or `talentcast demo`) first",
+                                  (f"情景 {scenario!r} " if scenario else "") + "还没有已完成的运行；请先运行 "
+                                  "`talentcast run`（或 `talentcast demo`）")
         results = {kind: storage.load_results(kind, run_id=meta.run_id) for kind in _REPORT_KINDS}
         baseline = None
         if meta.scenario_id is not None:
@@ -53,7 +55,9 @@ def report_command(
     available = {str(r) for frame in results.values() if "region" in frame.columns for r in frame["region"].unique()}
     if region is not None and region not in available:
         raise TalentcastError(f"run {meta.run_id} has no results for region {region}; regions: "
-                              f"{', '.join(sorted(available)) or 'none'}")
+                              f"{', '.join(sorted(available)) or 'none'}",
+                              f"运行 {meta.run_id} 没有地区 {region} 的结果；有结果的地区："
+                              f"{'、'.join(sorted(available)) or '无'}")
     chosen = report.report_region(results, region or get_settings().default_region)
     figures = report.report_figures(results, tables, region=chosen, baseline=baseline)
     title = f"talentcast report 人才供需报告 — run {meta.run_id}, region {chosen}"

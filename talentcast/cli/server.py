@@ -7,11 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from features.errors import TalentcastError, bilingual
 from talentcast.cli.app import app
 from talentcast.settings import get_settings
 from talentcast.service import Service
 from talentcast.tracking import close_orphaned_runs, store_location, store_problem, tracking_uri
-from talentcast.storage import Storage
+from talentcast.storage import ROLES, Storage
 
 keys_app = typer.Typer(
     help="Manage API keys (admin | planner | school). Keys are stored only as SHA-256 digests.",
@@ -72,6 +73,14 @@ def keys_create(
     name: Annotated[str, typer.Option(help="who the key is for (shown in `keys list`)")] = "",
 ) -> None:
     """Create a key and print it once (it cannot be shown again)."""
+    if role not in ROLES:
+        raise TalentcastError(f"unknown role '{role}'; roles: {', '.join(ROLES)}",
+                              f"未知角色“{role}”；可用角色：{'、'.join(ROLES)}")
+    if role != "school" and school:
+        raise TalentcastError("--school is only for --role school", "--school 只用于 --role school（学校密钥）")
+    if role == "admin" and region:
+        raise TalentcastError("--region is only for --role planner (an admin key sees every region)",
+                              "--region 只用于 --role planner（管理员密钥可查看所有地区）")
     storage = _storage()
     try:
         # The scope is checked against the stored regions and schools (an empty or unknown code is refused).
@@ -81,8 +90,8 @@ def keys_create(
     scope = [f"role {key.role}"] + ([f"school {key.school}"] if key.school else []) + (
         [f"region {key.region}"] if key.region else [])
     typer.echo(plaintext)
-    typer.echo(f"created key {key.id} (prefix {key.prefix}, {', '.join(scope)}); store it now: it is not "
-               "shown again", err=True)
+    typer.echo(bilingual(f"created key {key.id} (prefix {key.prefix}, {', '.join(scope)}); store it now: it is not "
+                         "shown again", "密钥已创建，请立即保存：它不会再次显示"), err=True)
 
 
 @keys_app.command("list")

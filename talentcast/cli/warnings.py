@@ -110,7 +110,8 @@ def warnings_command(
         raise TalentcastError(f"unknown format {fmt!r}; use table, csv, json or xlsx",
                               f"未知的格式“{fmt}”；请使用 table、csv、json 或 xlsx")
     if level is not None and level not in LEVELS:
-        raise TalentcastError(f"unknown level {level!r}; use {', '.join(LEVELS[:-1])} or {LEVELS[-1]}")
+        raise TalentcastError(f"unknown level {level!r}; use {', '.join(LEVELS[:-1])} or {LEVELS[-1]}",
+                              f"未知的预警等级 {level!r}；可用：{'、'.join(LEVELS)}")
     if list_rules:
         sets = list_rule_sets()
         if fmt == "json":
@@ -134,7 +135,8 @@ def warnings_command(
             frame = frame[frame["school"] == school]
             if frame.empty:
                 shown = ", ".join(known[:10]) + (" ..." if len(known) > 10 else "")
-                raise TalentcastError(f"school {school!r} has no warnings in this run; schools with warnings: {shown}")
+                raise TalentcastError(f"school {school!r} has no warnings in this run; schools with warnings: {shown}",
+                                      f"本次运行中学校 {school!r} 没有预警；有预警的学校：{shown}")
         if level is not None:
             frame = frame[frame["level"] == level]
         frame = frame.reset_index(drop=True)
@@ -151,7 +153,8 @@ def warnings_command(
         try:
             output.write_text(text + "\n", encoding="utf-8-sig" if fmt == "csv" else "utf-8")
         except OSError as exc:
-            raise TalentcastError(f"{output}: cannot write file: {exc.strerror}") from None
+            raise TalentcastError(f"{output}: cannot write file: {exc.strerror}",
+                                  f"{output}：无法写入文件：{exc.strerror}") from None
         typer.echo(f"wrote {len(frame)} warnings to {output} ({source})")
         return
     if fmt == "table":

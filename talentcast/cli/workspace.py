@@ -15,12 +15,14 @@ from typing import Annotated
 
 import typer
 
+from features.errors import bilingual
+
 from talentcast.cli.app import app, explicit_home
 from talentcast.provenance import dataset_kind, kind_label
 from talentcast.service import Service
 from talentcast.settings import Settings
 from talentcast.storage import Storage
-from talentcast.workspace import default_directory, resolve_region
+from talentcast.workspace import default_directory, municipality_note, resolve_region
 
 
 @app.command("init")
@@ -52,6 +54,9 @@ def init(
         typer.echo("no sector employment in the city panel for "
                    + ", ".join(str(r) for r in report.missing_employment)
                    + "; its province's series stand in for it")
+    note = municipality_note(target)
+    if note:
+        typer.echo(bilingual(*note))
     kinds = sorted({dataset_kind(v.metadata) for v, _ in report.versions})
     typer.echo(f"kinds 数据类型: {', '.join(kind_label(k) for k in kinds)} (talentcast datasets lists them)")
     typer.echo(f"workspace 工作区: {report.home}")

@@ -423,7 +423,7 @@ from the tables)
 
 def _provenance_label(table: str) -> str:
     return {
-        "regions": "real (31 provinces, NBS; prefecture cities, city panel) + curated (English names)",
+        "regions": "real (31 provinces, NBS; prefecture cities, city panel) + English names (curated, hand-verified or pinyin: reference/region_names.csv)",
         "sectors": "real (19 sections) + curated (8 target divisions)",
         "employment": f"real provinces 2009-2015 and Liuzhou sections {REAL_YEARS[0]}-{REAL_YEARS[-1]} (万人 x 10,000) "
                       f"+ **generated** Liuzhou {REAL_YEARS[-1] + 1}-2025 and divisions",

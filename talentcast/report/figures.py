@@ -58,9 +58,10 @@ def _period_axis(periods: pd.Series) -> pd.Series:
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise TalentcastError(f"{what} lacks column(s) {', '.join(missing)}; see docs/INTERFACES.md")
+        raise TalentcastError(f"{what} lacks column(s) {', '.join(missing)}; see docs/INTERFACES.md",
+                              f"{what} 缺少列 {'、'.join(missing)}；见 docs/INTERFACES.md")
     if frame.empty:
-        raise TalentcastError(f"{what} is empty: nothing to plot")
+        raise TalentcastError(f"{what} is empty: nothing to plot", f"{what} 为空：没有可绘制的内容")
 
 
 def _new_figure(width: float = 9.0, height: float = 5.0) -> Figure:
@@ -121,7 +122,8 @@ def plot_sector_employment(employment: pd.DataFrame, sectors: pd.DataFrame | Non
     if sector_codes is not None:
         data = data[data["sector"].astype(str).isin([str(s) for s in sector_codes])]
     if data.empty:
-        raise TalentcastError(f"no employment rows for region {region} and the chosen sectors")
+        raise TalentcastError(f"no employment rows for region {region} and the chosen sectors",
+                              f"地区 {region} 在所选行业中没有就业数据")
     wide = data.pivot_table(index="year", columns="sector", values="employed", aggfunc="sum").sort_index()
     wide = wide[wide.iloc[-1].sort_values(ascending=False).index]  # legend in order of latest size
     names = name_labels(sectors, wide.columns, fonts)
@@ -165,7 +167,7 @@ def plot_major_outcomes(enrolment: pd.DataFrame, majors: pd.DataFrame | None = N
     if school is not None:
         data = data[data["school"].astype(str) == str(school)]
         if data.empty:
-            raise TalentcastError(f"no enrolment rows for school {school}")
+            raise TalentcastError(f"no enrolment rows for school {school}", f"学校 {school} 没有招生数据")
     totals = data.groupby(["major", "year"], as_index=False)[
         [c for c in ("intake", "graduates", "graduates_employed") if c in data.columns]].sum(min_count=1)
     if major_codes is None:
@@ -217,7 +219,7 @@ def plot_fan_chart(forecast: pd.DataFrame, history: pd.DataFrame | None = None, 
     series_id = series_id or str(forecast["series_id"].iloc[0])
     fc = forecast[forecast["series_id"].astype(str) == series_id].sort_values("period")
     if fc.empty:
-        raise TalentcastError(f"series {series_id!r} is not in the forecast frame")
+        raise TalentcastError(f"series {series_id!r} is not in the forecast frame", f"预测结果中没有序列 {series_id!r}")
     fig = ax.figure if ax is not None else _new_figure(8, 4.5)
     ax = ax if ax is not None else fig.add_subplot()
     if history is not None and not history.empty:
@@ -264,7 +266,7 @@ def plot_demand_supply(demand: pd.DataFrame, gaps: pd.DataFrame, sectors: pd.Dat
     names = name_labels(sectors, sector_codes, fonts)
     n = len(sector_codes)
     if n == 0:
-        raise TalentcastError(f"no sectors to plot for region {region}")
+        raise TalentcastError(f"no sectors to plot for region {region}", f"地区 {region} 没有可绘制的行业")
     ncols = min(3, n)
     nrows = int(np.ceil(n / ncols))
     fig = _new_figure(4.2 * ncols, 3.3 * nrows)
@@ -351,7 +353,7 @@ def scenario_difference(before: pd.DataFrame, after: pd.DataFrame, *, value: str
     _require(after, [by, "year", value], "scenario result")
     common = sorted(set(before["year"]) & set(after["year"]))
     if not common:
-        raise TalentcastError("baseline and scenario results have no year in common")
+        raise TalentcastError("baseline and scenario results have no year in common", "基准与情景结果没有共同年份")
     if cumulative:
         chosen, period = common, f"{common[0]}-{common[-1]}"
     else:
@@ -427,7 +429,7 @@ def plot_scenario_timeline(before: pd.DataFrame, after: pd.DataFrame, sector: st
     for frame, colour, key in ((before, "C7", "before"), (after, "C3", "after")):
         rows = frame[(frame["region"].astype(str) == region) & (frame["sector"].astype(str) == str(sector))]
         if rows.empty:
-            raise TalentcastError(f"no rows for region {region}, sector {sector}")
+            raise TalentcastError(f"no rows for region {region}, sector {sector}", f"地区 {region}、行业 {sector} 没有数据")
         rows = rows.sort_values("year")
         bands = [lv for lv in levels if prefix and {f"{prefix}lo_{lv}", f"{prefix}hi_{lv}"} <= set(rows.columns)]
         for level in bands:
@@ -511,7 +513,8 @@ def report_region(results: Mapping[str, pd.DataFrame], preferred: str | None = N
         if frame is not None and not frame.empty and "region" in frame.columns:
             present += [r for r in frame["region"].astype(str).unique() if r not in present]
     if not present:
-        raise TalentcastError("the run has no demand, gaps or warnings results to draw")
+        raise TalentcastError("the run has no demand, gaps or warnings results to draw",
+                              "本次运行没有可绘制的需求、缺口或预警结果")
     if preferred is not None and str(preferred) in present:
         return str(preferred)
     warnings = results.get("warnings")
@@ -578,7 +581,8 @@ def report_figures(results: Mapping[str, pd.DataFrame], tables: Mapping[str, pd.
         figures["sector_employment"] = plot_sector_employment(history, sectors, region=region, sector_codes=codes,
                                                               fonts=fonts)
     if not figures:
-        raise TalentcastError(f"the run has no demand, gaps or warnings results for region {region}")
+        raise TalentcastError(f"the run has no demand, gaps or warnings results for region {region}",
+                              f"本次运行没有地区 {region} 的需求、缺口或预警结果")
     return figures
 
 

@@ -39,12 +39,13 @@ def write_report(figures: Mapping[str, Figure], output_dir: str | Path, *, fmt: 
         Paths of the files written (PNGs first, then index.html if any).
     """
     if fmt not in {"png", "html"}:
-        raise TalentcastError(f"unknown report format {fmt!r}; use png or html")
+        raise TalentcastError(f"unknown report format {fmt!r}; use png or html", f"未知的报告格式 {fmt!r}，请用 png 或 html")
     out = Path(output_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise TalentcastError(f"cannot create output folder {out}: {exc.strerror}") from exc
+        raise TalentcastError(f"cannot create output folder {out}: {exc.strerror}",
+                              f"无法创建输出目录 {out}：{exc.strerror}") from exc
     written: list[Path] = []
     for name, fig in figures.items():
         path = out / f"{name}.png"

@@ -196,7 +196,7 @@ def json_value(value: Any, where: str) -> Any:
     try:
         return to_jsonable(value)
     except TypeError as exc:
-        raise TalentcastError(f"{where}: cannot be stored as JSON ({exc})") from None
+        raise TalentcastError(f"{where}: cannot be stored as JSON ({exc})", f"{where}：无法保存为 JSON（{exc}）") from None
 
 
 def column_values(series: pd.Series) -> list[Any]:

@@ -85,7 +85,9 @@ class DatasetStore:
             same = [int(r) + 2 for r in rows if tuple(plain(v) for v in typed.iloc[r][list(schema.key)]) == key]
             raise TalentcastError(
                 f"{source_file}: rows {', '.join(map(str, same[:5]))}: duplicate key {'/'.join(schema.key)} = "
-                f"{'/'.join(map(str, key))} (each key may appear once); nothing was stored")
+                f"{'/'.join(map(str, key))} (each key may appear once); nothing was stored",
+                f"{source_file}：第 {'、'.join(map(str, same[:5]))} 行的键 {'/'.join(schema.key)} = "
+                f"{'/'.join(map(str, key))} 重复（每个键只能出现一次）；未保存任何数据")
         checksum = frame_checksum(schema, typed)
         meta_json = json_value(dict(metadata or {}), where=f"metadata of {table}")
         columns = frame_columns(typed)
@@ -113,13 +115,15 @@ class DatasetStore:
                     continue  # another writer took this version number first; take the next one
                 raise TalentcastError(
                     f"{source_file}: cannot store table '{table}': {_integrity_reason(exc, schema)}; "
-                    "nothing was stored"
+                    "nothing was stored",
+                    f"{source_file}：无法保存“{table}”表（{_integrity_reason(exc, schema)}）；未保存任何数据"
                 ) from None
             except sa.exc.DataError as exc:
                 # A value the database cannot hold (e.g. a NUL character in text on PostgreSQL).
                 reason = str(exc.orig).strip().splitlines()[0]
                 raise TalentcastError(
-                    f"{source_file}: cannot store table '{table}': {reason}; nothing was stored") from None
+                    f"{source_file}: cannot store table '{table}': {reason}; nothing was stored",
+                    f"{source_file}：无法保存“{table}”表（{reason}）；未保存任何数据") from None
             return DatasetVersion(table, version, len(typed), checksum, str(source_file), created_at,
                                   meta_json, version_id)
         raise AssertionError("unreachable")
@@ -176,9 +180,11 @@ class DatasetStore:
                 if version is None:
                     raise NotFoundError(
                         f"table '{table}' has no data yet; load it with `talentcast ingest {table} FILE` "
-                        "or `talentcast demo`")
+                        "or `talentcast demo`",
+                        f"“{table}”表还没有数据；请用 `talentcast ingest {table} FILE` 或 `talentcast demo` 载入")
                 known = [v.version for v in self.versions(table)]
-                raise NotFoundError(f"table '{table}' has no version {version}; versions: {known or 'none'}")
+                raise NotFoundError(f"table '{table}' has no version {version}; versions: {known or 'none'}",
+                                    f"“{table}”表没有版本 {version}；已有版本：{known or '无'}")
             columns = [data_table.c[name] for name in schema.column_names]
             rows = conn.execute(
                 sa.select(*columns).where(data_table.c.version_id == found.id).order_by(data_table.c.row_number)
@@ -226,7 +232,8 @@ def _schema(table: str) -> TableSchema:
     try:
         return SCHEMAS[table]
     except KeyError:
-        raise TalentcastError(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}") from None
+        raise TalentcastError(f"unknown table '{table}'; known tables: {', '.join(TABLE_NAMES)}",
+                          f"未知的表“{table}”；可用的表：{'、'.join(TABLE_NAMES)}") from None
 
 
 def referenced_tables(table: str) -> list[str]:
@@ -244,7 +251,8 @@ def coerce_to_contract(schema: TableSchema, frame: pd.DataFrame, where: str = "f
     """
     missing = [c for c in schema.required_columns if c not in frame.columns]
     if missing:
-        raise TalentcastError(f"{where}: table '{schema.name}' is missing required column(s) {missing}")
+        raise TalentcastError(f"{where}: table '{schema.name}' is missing required column(s) {missing}",
+                          f"{where}：“{schema.name}”表缺少必需的列 {missing}")
     out = {}
     for col in schema.columns:
         if col.name not in frame.columns:
@@ -300,7 +308,8 @@ def _coerce_column(values: pd.Series, dtype: str, required: bool, where: str, na
 def _bad_value(where: str, name: str, values: pd.Series, bad: pd.Series, reason: str) -> None:
     position = int(np.flatnonzero(bad.to_numpy())[0])
     raise TalentcastError(
-        f"{where}: row {position + 2}, column '{name}', value {values.iloc[position]!r} {reason}")
+        f"{where}: row {position + 2}, column '{name}', value {values.iloc[position]!r} {reason}",
+        f"{where}：第{position + 2}行，“{name}”列，值 {values.iloc[position]!r} 无法保存（{reason}）")
 
 
 def _text(value: object) -> str:

@@ -95,13 +95,16 @@ class KeyStore:
             TalentcastError: unknown role, or a school key without a school.
         """
         if role not in ROLES:
-            raise TalentcastError(f"unknown role '{role}'; roles: {', '.join(ROLES)}")
+            raise TalentcastError(f"unknown role '{role}'; roles: {', '.join(ROLES)}",
+                                  f"未知角色“{role}”；可用角色：{'、'.join(ROLES)}")
         if role == "school" and not school:
-            raise TalentcastError("a key with role 'school' needs the school code it may see (--school)")
+            raise TalentcastError("a key with role 'school' needs the school code it may see (--school)",
+                                  "角色为 school 的密钥需要给出可查看的学校代码（--school）")
         for what, value in (("region", region), ("school", school)):
             # An empty code would be stored as "no limit": a planner for every region by accident.
             if value is not None and not str(value).strip():
-                raise TalentcastError(f"the key's {what} is empty: give a code, or none for no {what} limit")
+                raise TalentcastError(f"the key's {what} is empty: give a code, or none for no {what} limit",
+                                      f"密钥的{'地区' if what == 'region' else '学校'}为空：请给出代码，或不指定以表示不限")
         secret = "".join(secrets.choice(_KEY_SECRET_ALPHABET) for _ in range(KEY_SECRET_LENGTH))
         created_at = utcnow()
         for _ in range(5):
@@ -119,7 +122,7 @@ class KeyStore:
                 continue  # prefix collision (1 in 2.8e12 per pair); draw another
             key = ApiKey(int(key_id), prefix, role, school or None, region or None, name or "", created_at)
             return plaintext, key
-        raise TalentcastError("could not allocate a unique API key prefix; try again")
+        raise TalentcastError("could not allocate a unique API key prefix; try again", "无法分配唯一的 API 密钥前缀，请重试")
 
     def verify_api_key(self, plaintext: str) -> ApiKey | None:
         """The active key matching `plaintext`, or None if it is malformed, unknown or revoked.
@@ -179,7 +182,8 @@ class KeyStore:
                 row = conn.execute(
                     sa.select(api_keys).where(api_keys.c.id == key_id_or_prefix)).mappings().first()
             if row is None:
-                raise NotFoundError(f"no API key with id or prefix '{key_id_or_prefix}'")
+                raise NotFoundError(f"no API key with id or prefix '{key_id_or_prefix}'",
+                                f"没有 id 或前缀为“{key_id_or_prefix}”的 API 密钥")
             if row["revoked_at"] is None:
                 conn.execute(api_keys.update().where(api_keys.c.id == row["id"]).values(revoked_at=utcnow()))
             row = conn.execute(sa.select(api_keys).where(api_keys.c.id == row["id"])).mappings().first()

@@ -60,7 +60,9 @@ def upgrade(engine: sa.Engine) -> bool:
         raise TalentcastError(
             f"the database {engine.url.render_as_string(hide_password=True)} has schema revision '{current}', "
             f"which this talentcast does not know (newest known: '{head_revision()}'); use the talentcast "
-            "version that created it, or a new database")
+            "version that created it, or a new database",
+            f"数据库 {engine.url.render_as_string(hide_password=True)} 的结构版本“{current}”未知"
+            f"（本版本最新为“{head_revision()}”）；请使用创建它的 talentcast 版本，或换一个新数据库")
     config = alembic_config()
     try:
         with engine.begin() as conn:

@@ -64,7 +64,8 @@ class ResultStore:
         """
         unknown = sorted(set(results) - set(RESULT_KINDS))
         if unknown:
-            raise TalentcastError(f"unknown result kind(s) {unknown}; known kinds: {', '.join(RESULT_KINDS)}")
+            raise TalentcastError(f"unknown result kind(s) {unknown}; known kinds: {', '.join(RESULT_KINDS)}",
+                                  f"未知的结果类型 {unknown}；可用：{'、'.join(RESULT_KINDS)}")
         created_at = utcnow()
         run_values = dict(
             created_at=created_at,
@@ -99,7 +100,7 @@ class ResultStore:
         with self.database.read() as conn:
             row = conn.execute(sa.select(runs_table).where(runs_table.c.run_id == int(run_id))).mappings().first()
         if row is None:
-            raise NotFoundError(f"run {run_id} does not exist")
+            raise NotFoundError(f"run {run_id} does not exist", f"运行 {run_id} 不存在")
         return _run_from_row(row)
 
     def runs(self) -> list[RunMeta]:
@@ -127,13 +128,15 @@ class ResultStore:
             TalentcastError: unknown kind or filter column. NotFoundError: no such run / no run yet.
         """
         if kind not in RESULT_COLUMNS:
-            raise TalentcastError(f"unknown result kind '{kind}'; known kinds: {', '.join(RESULT_KINDS)}")
+            raise TalentcastError(f"unknown result kind '{kind}'; known kinds: {', '.join(RESULT_KINDS)}",
+                                  f"未知的结果类型“{kind}”；可用：{'、'.join(RESULT_KINDS)}")
         spec = RESULT_COLUMNS[kind]
         table = result_tables[kind]
         if run_id is None:
             latest = self.latest_run()
             if latest is None:
-                raise NotFoundError("no completed baseline run yet; run `talentcast run` (or `talentcast demo`) first")
+                raise NotFoundError("no completed baseline run yet; run `talentcast run` (or `talentcast demo`) first",
+                                    "还没有已完成的基准运行；请先运行 `talentcast run`（或 `talentcast demo`）")
             run_id = latest.run_id
         else:
             self.get_run(run_id)
@@ -141,7 +144,8 @@ class ResultStore:
         for column, value in (filters or {}).items():
             if column not in spec or spec[column] == "json":
                 allowed = [c for c, t in spec.items() if t != "json"]
-                raise TalentcastError(f"cannot filter {kind} on '{column}'; columns: {', '.join(allowed)}")
+                raise TalentcastError(f"cannot filter {kind} on '{column}'; columns: {', '.join(allowed)}",
+                                      f"{kind} 不能按“{column}”筛选；可用的列：{'、'.join(allowed)}")
             if isinstance(value, (list, tuple, set, frozenset)):
                 query = query.where(table.c[column].in_([plain(v) for v in value]))
             elif value is None:
@@ -185,7 +189,9 @@ def _result_columns(kind: str, frame: pd.DataFrame) -> dict[str, list[Any]]:
                 if bad.any():
                     position = int(np.flatnonzero(bad.to_numpy())[0])
                     raise TalentcastError(f"result {kind}: row {position}, column '{name}', value "
-                                          f"{column.iloc[position]!r} is not a number")
+                                          f"{column.iloc[position]!r} is not a number",
+                                          f"结果 {kind}：第{position}行，“{name}”列，值 "
+                                          f"{column.iloc[position]!r} 不是数字")
                 column = numbers
             values = column_values(column)  # NaN -> None already
             if not pd.api.types.is_float_dtype(column.dtype):
@@ -210,7 +216,8 @@ def _whole(value: Any, kind: str, name: str) -> int:
         return int(value)
     if isinstance(value, int):
         return value
-    raise TalentcastError(f"result {kind}: column '{name}' must hold whole numbers, got {value!r}")
+    raise TalentcastError(f"result {kind}: column '{name}' must hold whole numbers, got {value!r}",
+                          f"结果 {kind}：“{name}”列必须是整数，实际为 {value!r}")
 
 
 def _results_frame(kind: str, rows: list, db_columns: list[str]) -> pd.DataFrame:
