@@ -69,9 +69,11 @@ def test_pinned_accuracy_and_coverage_on_real_slice(real_slice):
     assert sorted(bt["cutoff"].unique()) == ["2013", "2014"]
     assert summary.loc["auto", "n"] == 228 and summary.loc["naive", "n"] == 228
     assert summary.loc["naive", "mase"] == pytest.approx(1.1619, abs=0.002)  # baseline: deterministic
-    # Honest (break sizes estimated before each cutoff): auto is about 4% worse than naive here.
-    assert summary.loc["auto", "mase"] == pytest.approx(1.2102, abs=0.02)
-    assert summary.loc["auto", "coverage_80"] == pytest.approx(0.776, abs=0.05)
+    # Honest (break sizes estimated before each cutoff): no candidate beats naive reliably on 6 provinces, so
+    # auto falls back to naive (before that fallback auto was 4% worse, 1.210); intervals from its calibration.
+    assert summary.loc["auto", "mase"] <= summary.loc["naive", "mase"] + 0.005
+    assert summary.loc["auto", "coverage_80"] == pytest.approx(0.80, abs=0.05)
+    assert summary.loc["auto", "coverage_95"] == pytest.approx(0.95, abs=0.03)
 
 
 def test_declared_break_relevels_history_before_it(real_slice):
