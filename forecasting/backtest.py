@@ -16,7 +16,7 @@ import pandas as pd
 from features.errors import TalentcastError
 from features.series import build_panel, ordinal_to_period, panel_to_long, to_long
 from forecasting.blocks import MIN_TRAIN, fit_contexts, holdout_steps, long_table, mask_breaks, run_blocks
-from forecasting.breaks import relevel, split_breaks
+from forecasting.breaks import at_cutoff, relevel, split_breaks
 from forecasting.engine import check_method, forecast
 from forecasting.metrics import evaluate, naive_scale, summarise
 
@@ -43,8 +43,9 @@ def backtest(
         models: registry names; "auto" runs the whole engine (selection + conformal calibration) at each
             cutoff on the data before it, so its coverage is an honest out-of-sample measure. Baselines
             naive and drift (and snaive for monthly data) are always added.
-        breaks: declared breaks are applied to the whole history first (actuals are compared on the
-            adjusted basis); detection runs at each cutoff on the data before it.
+        breaks: declared breaks and detection both run at each cutoff on the data before it (the size of a
+            declared break is estimated only from the history known then); actuals stay as published, and the
+            values at declared break periods are not scored (a survey-frame jump is not forecastable).
         h: horizon of each window; n_windows: number of cutoffs (None = as many as the data allow with at
             least 4 years / 25 months of training data); step: periods between cutoffs.
         levels: interval levels; breaks: see :func:`forecasting.breaks.relevel`.
@@ -54,9 +55,15 @@ def backtest(
         scales used by :func:`evaluate`.
     """
     long = to_long(frame) if "value" not in frame.columns or "series_id" not in frame.columns else frame
-    declared, breaks = split_breaks(breaks)
-    panel, declared_report = relevel(build_panel(long, freq), declared)
+    user_breaks = breaks
+    declared, detect = split_breaks(breaks)
+    panel = build_panel(long, freq)
+    # Only *where* the declared breaks are is taken from the whole history (a fact about the data, used to skip
+    # scoring those cells); their sizes are estimated at each cutoff by `at_cutoff`.
+    _, declared_report = relevel(panel, declared)
+    declared_report = declared_report[["series_id", "period"]]
     actuals = mask_breaks(panel, declared_report)
+    breaks = at_cutoff(declared, detect)
     ks = holdout_steps(panel, h, n_windows, step)
     if not ks:
         raise TalentcastError(
@@ -76,20 +83,20 @@ def backtest(
     blocks = run_blocks(panel, plain, h, ks, contexts, breaks, engine, scheduler)
     table = long_table(panel, blocks, plain, ks, h, levels, actuals=actuals)
     if "auto" in names:
-        # The declared breaks are already applied to `panel`; the engine only detects at each cutoff.
-        table = pd.concat([table, _auto_backtest(panel, actuals, declared_report, ks, h, levels, breaks, engine,
-                                                  scheduler)],
+        table = pd.concat([table, _auto_backtest(panel, actuals, ks, h, levels, user_breaks, engine, scheduler)],
                           ignore_index=True)
     return table
 
 
-def _auto_backtest(panel, actuals, declared_report, ks, h, levels, breaks, engine, scheduler) -> pd.DataFrame:
+def _auto_backtest(panel, actuals, ks, h, levels, user_breaks, engine, scheduler) -> pd.DataFrame:
+    """The whole engine at each cutoff, given only the published history before it (and the user's breaks)."""
     frames = []
     for k in ks:
         history = panel_to_long(panel.truncate(k))
         history = history[history["series_id"].isin(panel.ids[panel.lengths - k >= 2])]
-        result = forecast(history, min(h, k), method="auto", levels=levels, freq=panel.freq, breaks=breaks,
-                          engine=engine, scheduler=scheduler, exclude=declared_report)
+        result = forecast(history, min(h, k), method="auto", levels=levels, freq=panel.freq,
+                          breaks=user_breaks,
+                          engine=engine, scheduler=scheduler)
         fc = result.forecasts.copy()
         fc["cutoff"] = fc["series_id"].map(
             dict(zip(panel.ids, ordinal_to_period(panel.last - k, panel.freq)))
@@ -99,7 +106,7 @@ def _auto_backtest(panel, actuals, declared_report, ks, h, levels, breaks, engin
         fc["model"] = "auto"
         actual = panel_to_long(actuals).rename(columns={"value": "actual"})
         fc = fc.merge(actual, on=["series_id", "period"], how="inner")
-        mae, mse = naive_scale(panel, k)
+        mae, mse = naive_scale(actuals, k)
         fc["scale_mae"] = fc["series_id"].map(dict(zip(panel.ids, mae)))
         fc["scale_mse"] = fc["series_id"].map(dict(zip(panel.ids, mse)))
         frames.append(fc)

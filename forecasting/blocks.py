@@ -201,7 +201,7 @@ def long_table(panel: Panel, blocks: dict, names, ks, h, levels, bands_for=None,
             continue
         steps = min(h, k)
         actual = actual_log(actuals if actuals is not None else panel, k, steps)
-        mae, mse = naive_scale(panel, k)
+        mae, mse = naive_scale(actuals if actuals is not None else panel, k)
         cutoff = ordinal_to_period(panel.last - k, panel.freq)
         periods = panel.last[:, None] - k + np.arange(1, steps + 1)[None, :]
         has_history = panel.lengths - k >= 2

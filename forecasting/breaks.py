@@ -216,6 +216,25 @@ def split_breaks(breaks) -> tuple[object, str | bool]:
     raise ValueError(f"breaks must be None, False, a list of periods or a dict, got {breaks!r}")
 
 
+def at_cutoff(declared, detect) -> object:
+    """One :func:`relevel` spec that applies declared breaks and then detection to a history cut at a cutoff.
+
+    Backtests call :func:`relevel` on each truncated history with this spec, so the size of a declared break is
+    estimated only from data before the cutoff (a break after the cutoff is simply not in the history yet).
+
+    Args:
+        declared / detect: the two parts returned by :func:`split_breaks`.
+    """
+    if declared is False or declared is None:
+        return detect
+    spec = {"detect": bool(detect), "common": detect == "detect"}
+    if isinstance(declared, dict):
+        spec["series"] = declared
+    else:
+        spec["periods"] = [str(p) for p in declared]
+    return spec
+
+
 def relevel(panel: Panel, breaks, common: list[str] | None = None) -> tuple[Panel, pd.DataFrame]:
     """Re-level the history before each break.
 
@@ -244,8 +263,9 @@ def relevel(panel: Panel, breaks, common: list[str] | None = None) -> tuple[Pane
         detect = detect_common = False  # a plain list declares breaks; split_breaks() adds detection separately
     if isinstance(breaks, dict):
         detect = detect_common = False
-        if "periods" in breaks or "detect" in breaks or "common" in breaks:
+        if "periods" in breaks or "detect" in breaks or "common" in breaks or "series" in breaks:
             everywhere = [str(p) for p in breaks.get("periods", ())]
+            declared = {str(k): [str(p) for p in v] for k, v in breaks.get("series", {}).items()}
             detect = bool(breaks.get("detect", True))
             detect_common = detect and bool(breaks.get("common", True))
         else:

@@ -22,7 +22,7 @@ from scipy.stats import norm
 from features.errors import TalentcastError
 from features.series import Panel, build_panel, to_long
 from forecasting.blocks import actual_log, fit_contexts, holdout_steps, long_table, mask_breaks, run_blocks
-from forecasting.breaks import relevel, relevel_common, split_breaks
+from forecasting.breaks import at_cutoff, relevel, relevel_common, split_breaks
 from forecasting.conformal import Calibration, calibrate, conformal_bands, in_sample_errors
 from forecasting.metrics import evaluate, summarise
 from forecasting.selection import select_models
@@ -138,14 +138,17 @@ def forecast(
     long = to_long(frame, source)  # always: duplicates and bad values are caught for API callers too
     if long.empty:
         raise TalentcastError(f"{source}: no data rows", f"{source}：没有数据行")
-    declared, breaks = split_breaks(breaks)
-    panel, declared_report = relevel(build_panel(long, freq), declared)
-    if breaks == "detect":
-        # A panel-wide jump in the history is handled like a declared one (whole history, not scored).
-        panel, common_report = relevel_common(panel)
-        if len(common_report):
-            declared_report = pd.concat([r for r in (declared_report, common_report) if len(r)],
-                                        ignore_index=True)
+    declared, detect = split_breaks(breaks)
+    panel = build_panel(long, freq)
+    # Breaks are re-levelled at every inner cutoff from the history before it (`at_cutoff`), so the inner
+    # backtest that selects models and sizes intervals also pays for estimating a break's size from few points.
+    # Only where the breaks are is taken from the whole history: those periods are not scored.
+    _, declared_report = relevel(panel, declared)
+    if detect == "detect":
+        _, common_report = relevel_common(relevel(panel, declared)[0])
+        declared_report = pd.concat([r for r in (declared_report, common_report) if len(r)] or [declared_report],
+                                    ignore_index=True)
+    breaks = at_cutoff(declared, detect)
     if method == "auto":
         names = list(CANDIDATES) + (list(MONTHLY_CANDIDATES) if panel.freq == "month" else [])
     else:
@@ -179,7 +182,7 @@ def forecast(
     bands = conformal_bands(point, scale, calibration, levels)
     forecasts = forecast_frame(panel, point, bands, model=chosen).drop(columns="step")
     fallbacks = _relevant_fallbacks(blocks["fallbacks"], selection)
-    reports = [r for r in (declared_report, blocks["breaks"]) if r is not None and len(r)]
+    reports = [r for r in (blocks["breaks"],) if r is not None and len(r)]
     breaks_report = pd.concat(reports, ignore_index=True) if reports else pd.DataFrame(
         columns=["series_id", "period", "shift", "source"])
     return ForecastResult(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from features.series import Panel, global_features, log_diffs, split_series_id
@@ -21,6 +22,40 @@ from models.seasonal import deseasonalise, reseasonalise
 MIN_HISTORY = 3
 MAX_TRAIN_ROWS = 40_000  # a fixed-seed subsample beyond this: accuracy saturates, time does not
 TARGET_CLIP = 0.5  # |log growth| per period above this is a data error or break, not a pattern to learn
+
+
+GROUP_MIN_SERIES = 3  # a group statistic of fewer series is mostly one series' noise: left missing
+
+
+def group_keys(ids: np.ndarray) -> list[np.ndarray]:
+    """Grouping keys of ``region|sector`` ids: the sector (national), province + sector, and the region.
+
+    The province is the first two digits of a six-digit administrative code (450200 Liuzhou -> 45 Guangxi),
+    so a city series is grouped with the same sector in the other cities of its province.
+    """
+    region, sector = split_series_id(ids)
+    region = region.astype(str)
+    province = np.array([r[:2] if len(r) == 6 and r.isdigit() else r for r in region], dtype=object)
+    return [sector.astype(str), np.char.add(np.char.add(province.astype(str), "|"), sector.astype(str)),
+            region]
+
+
+def group_growth(z: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:
+    """(n, 2 x groups) features: per group, the median across its series of the last log growth and of the
+    mean log growth over the last three periods, at the last column of `z` (so only data up to it)."""
+    diffs = log_diffs(z)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        recent = np.column_stack([diffs[:, -1], np.nanmean(diffs[:, -3:], axis=1)]) if z.shape[1] > 1 \
+            else np.full((len(z), 2), np.nan)
+    out = []
+    for key in keys:
+        frame = pd.DataFrame(recent, columns=["last", "mean3"])
+        grouped = frame.groupby(key)
+        counts = grouped["last"].transform("count").to_numpy()
+        medians = grouped.transform("median").to_numpy()
+        out.append(np.where((counts >= GROUP_MIN_SERIES)[:, None], medians, np.nan))
+    return np.hstack(out) if out else np.empty((len(z), 0))
 
 
 def _codes(values: np.ndarray, categories: tuple[str, ...]) -> np.ndarray:
@@ -44,13 +79,15 @@ class GlobalRegressor:
         self.max_origins = max_origins
         self.seed = seed
 
-    def _design(self, z: np.ndarray, ids: np.ndarray, k: int, panel_growth: float) -> np.ndarray:
+    def _design(self, z: np.ndarray, ids: np.ndarray, k: int, panel_growth: float,
+                groups: np.ndarray) -> np.ndarray:
         region, sector = split_series_id(ids)
         base = global_features(z)
         count = (~np.isnan(z)).sum(axis=1, keepdims=True).astype(float)
         return np.column_stack(
             [
                 base,
+                groups,
                 np.full(len(z), float(k)),
                 np.full(len(z), panel_growth),
                 np.minimum(count, 30.0),
@@ -70,18 +107,20 @@ class GlobalRegressor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=RuntimeWarning)
             panel_growth = np.nanmedian(diffs, axis=0)
+        keys = group_keys(ids)
         for origin in range(first_origin, width - 1):
             history = z[:, : origin + 1]
             usable = (~np.isnan(history)).sum(axis=1) >= MIN_HISTORY
             if not usable.any():
                 continue
+            groups = group_growth(history, keys)
             growth_now = float(panel_growth[origin]) if np.isfinite(panel_growth[origin]) else 0.0
             for k in range(1, min(self.horizon, width - 1 - origin) + 1):
                 target = (z[:, origin + k] - z[:, origin]) / k
                 keep = usable & np.isfinite(target)
                 if not keep.any():
                     continue
-                rows_x.append(self._design(history[keep], ids[keep], k, growth_now))
+                rows_x.append(self._design(history[keep], ids[keep], k, growth_now, groups[keep]))
                 rows_y.append(np.clip(target[keep], -TARGET_CLIP, TARGET_CLIP))
         if not rows_x:
             raise ValueError("too little history to train the global model")
@@ -97,6 +136,8 @@ class GlobalRegressor:
         categorical = np.zeros(n_features, dtype=bool)
         categorical[-2:] = True
         self.model_ = HistGradientBoostingRegressor(
+            # The conditional median: MASE scores absolute errors, and data jumps must not pull the fit.
+            loss="absolute_error",
             max_iter=100,
             learning_rate=0.08,
             max_leaf_nodes=15,
@@ -110,6 +151,11 @@ class GlobalRegressor:
         with threadpool_limits(1):
             self.model_.fit(x, y)
         self.n_rows_ = len(y)
+        # Group statistics at the forecast origin, from the whole panel: a Dask partition that sees only some
+        # series looks its groups up here, so both engines give the same numbers.
+        final = group_growth(z, keys)
+        self.final_groups_ = {tuple(str(key[i]) for key in keys): final[i] for i in range(len(ids))}
+        self.n_group_features_ = final.shape[1]
         last_growth = panel_growth[-1] if len(panel_growth) else np.nan
         self.panel_growth_ = float(last_growth) if np.isfinite(last_growth) else 0.0
         return self
@@ -117,9 +163,13 @@ class GlobalRegressor:
     def predict_growth(self, z: np.ndarray, ids: np.ndarray, h: int) -> np.ndarray:
         """(n, h) predicted mean log growth per period over the next k periods, k = 1..h."""
         out = np.empty((len(z), h))
+        keys = group_keys(ids)
+        missing = np.full(self.n_group_features_, np.nan)
+        groups = np.array([self.final_groups_.get(tuple(str(key[i]) for key in keys), missing)
+                           for i in range(len(ids))]).reshape(len(ids), self.n_group_features_)
         for k in range(1, h + 1):
             kk = min(k, self.horizon)
-            x = self._design(z, ids, kk, self.panel_growth_)
+            x = self._design(z, ids, kk, self.panel_growth_, groups)
             x[:, self.dead_] = 0.0
             with threadpool_limits(1):
                 out[:, k - 1] = self.model_.predict(x)

@@ -68,14 +68,12 @@ def test_pinned_accuracy_and_coverage_on_real_slice(real_slice):
     # The 2012 cutoff scores only 2013, the re-levelled break year, so it is masked: two cutoffs remain.
     assert sorted(bt["cutoff"].unique()) == ["2013", "2014"]
     assert summary.loc["auto", "n"] == 228 and summary.loc["naive", "n"] == 228
-    assert summary.loc["naive", "mase"] == pytest.approx(1.0388, abs=0.002)  # baseline: deterministic
-    assert summary.loc["auto", "mase"] == pytest.approx(0.9866, abs=0.02)
-    assert summary.loc["auto", "mase"] < 0.97 * summary.loc["naive", "mase"]
-    # Was 0.85 / 0.965 (too wide) before the in-sample fallback lost its x 1.25 and one-cutoff quantiles were
-    # blended with it; now near the nominal 0.80 / 0.95 (228 errors: +-0.05 is about 2 binomial sd).
-    assert summary.loc["auto", "coverage_80"] == pytest.approx(0.794, abs=0.05)
-    assert summary.loc["auto", "coverage_95"] == pytest.approx(0.934, abs=0.03)
-    assert summary.loc["auto", "interval_score_95"] < summary.loc["naive", "interval_score_95"]
+    assert summary.loc["naive", "mase"] == pytest.approx(1.1619, abs=0.002)  # baseline: deterministic
+    # Honest (break sizes estimated before each cutoff): no candidate beats naive reliably on 6 provinces, so
+    # auto falls back to naive (before that fallback auto was 4% worse, 1.210); intervals from its calibration.
+    assert summary.loc["auto", "mase"] <= summary.loc["naive", "mase"] + 0.005
+    assert summary.loc["auto", "coverage_80"] == pytest.approx(0.80, abs=0.05)
+    assert summary.loc["auto", "coverage_95"] == pytest.approx(0.95, abs=0.03)
 
 
 def test_declared_break_relevels_history_before_it(real_slice):
@@ -188,3 +186,67 @@ def test_common_break_found_in_generated_panels():
         assert detect_common_breaks(monthly) == ["2002-07"]
     # Too few series to tell a common jump from noise: nothing.
     assert detect_common_breaks(build_panel(to_long(_generated(10, 7, "year", 0, shift_at=4, share=1.0)))) == []
+
+
+CITY = "talentcast/data/real/city_employment_by_sector_2003_2015.csv"
+
+
+def city_slice(cities) -> pd.DataFrame:
+    """Real city-panel series (China City Statistical Yearbook) of the given prefecture cities."""
+    from pathlib import Path
+
+    frame = pd.read_csv(Path(__file__).resolve().parents[1] / CITY, dtype={"region_code": str})
+    frame = frame[frame["region_code"].isin(cities)]
+    return pd.DataFrame({"series_id": frame["region_code"] + "|" + frame["sector_code"],
+                         "period": frame["year"].astype(str), "value": frame["employed_10k"]})
+
+
+@pytest.mark.parametrize("breaks, models", [(["2013"], "all"), (None, "auto")])
+def test_values_after_a_cutoff_do_not_change_its_forecasts(breaks, models):
+    """No look-ahead: break sizes, detectors, selection, calibration and scales see only data up to each cutoff.
+
+    Perturbing every value after 2012 (the 2013 survey-frame break included) must leave the forecasts and
+    intervals made at the 2012 cutoff unchanged, for every registered model and for auto, with the break
+    declared or only detected.
+    """
+    from models.registry import model_names
+
+    history = city_slice(["450200"])  # Liuzhou, 2003-2015
+    history = history[history["series_id"].str[-1].isin(list("ACEFGIKM"))]  # 8 sections: a few seconds
+    rng = np.random.default_rng(7)
+    later = history["period"].astype(int) > 2012
+    perturbed = history.copy()
+    perturbed.loc[later, "value"] *= np.exp(rng.normal(0, 0.3, later.sum()))
+    names = ["auto", *model_names()] if models == "all" else [models]
+    columns = ["mean", "lo_80", "hi_80", "lo_95", "hi_95"]
+
+    def at_2012(frame):
+        bt = backtest(frame, names, h=2, n_windows=2, breaks=breaks)
+        rows = bt[bt["cutoff"] == "2012"].sort_values(["model", "series_id", "step"]).reset_index(drop=True)
+        # 2013 (step 1) is the masked break year: step 2 (2014) is scored for every series and model.
+        assert set(names) <= set(rows["model"]) and len(rows) >= 8 * len(names)
+        return rows
+
+    before, after = at_2012(history), at_2012(perturbed)
+    assert not np.allclose(before["actual"], after["actual"])  # the perturbation did reach the scored values
+    pd.testing.assert_frame_equal(before[["model", "series_id", "step", *columns]],
+                                  after[["model", "series_id", "step", *columns]])
+    pd.testing.assert_series_equal(before["scale_mae"], after["scale_mae"])
+
+
+def test_pinned_accuracy_on_a_city_slice():
+    """Regression pin on real city series (Nanning, Liuzhou, Guilin; 57 series, cutoffs 2011-2013, h = 2).
+
+    Scores include targets across the 2013 survey-frame change (only the break year itself is skipped), so
+    MASE is high for every model and the intervals undercover there (docs/forecasting.md, "Forecast accuracy").
+    A change to auto, its selection or its calibration that makes these worse fails here.
+    """
+    bt = backtest(city_slice(["450100", "450200", "450300"]), ["auto"], h=2, n_windows=3, breaks=["2013"])
+    summary = summarise(evaluate(bt)).set_index("model")
+    assert sorted(bt["cutoff"].unique()) == ["2011", "2012", "2013"]
+    assert summary.loc["auto", "n"] == summary.loc["naive", "n"] == 228
+    assert summary.loc["naive", "mase"] == pytest.approx(3.1864, abs=0.002)  # baseline: deterministic
+    assert summary.loc["auto", "mase"] == pytest.approx(3.1785, abs=0.03)
+    assert summary.loc["auto", "mase"] <= summary.loc["naive", "mase"] + 0.01
+    assert summary.loc["auto", "coverage_80"] >= 0.58 and summary.loc["auto", "coverage_95"] >= 0.82
+    assert summary.loc["auto", "coverage_80"] > summary.loc["naive", "coverage_80"] + 0.1  # calibrated vs not
