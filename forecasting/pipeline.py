@@ -26,6 +26,7 @@ from forecasting import coverage as coverage_mod
 from forecasting import demand as demand_mod
 from forecasting import gaps as gaps_mod
 from forecasting import supply as supply_mod
+from forecasting import volatility as volatility_mod
 from forecasting.engine import forecast
 from forecasting.reconcile import Hierarchy, build_hierarchy, reconcile_atoms
 from forecasting.results import PipelineState, compute_results
@@ -308,6 +309,19 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
         paths = sampler(series, int(base_year + horizon - last_year.min()), n_paths, seed)
         forecast_results, model_name = [], getattr(sampler, "model_name", "custom")
     base = base_paths(employment, nodes, base_year, horizon, n_paths, paths)
+    # Re-pair the draws of consecutive years so the paths move as much as the series' history did, no more:
+    # openings follow the year-to-year change, and independent draws make phantom ones (forecasting.volatility).
+    node_ids = list(nodes["region"] + "|" + nodes["sector"])
+    history_volatility = volatility_mod.historical_volatility(series, node_ids)
+    drawn_volatility = volatility_mod.path_volatility(base)
+    base, coupling = volatility_mod.match_volatility(base, history_volatility, seed)
+    if np.isfinite(coupling).any():
+        notes.append(f"sample paths: in {int(np.isfinite(coupling).sum())} of {len(node_ids)} series the draws of "
+                     "consecutive years were re-paired so year-to-year changes are as volatile as history "
+                     f"(median {np.nanmedian(drawn_volatility[np.isfinite(coupling)]):.3f} drawn -> "
+                     f"{np.nanmedian(volatility_mod.path_volatility(base)[np.isfinite(coupling)]):.3f} simulated vs "
+                     f"{np.nanmedian(history_volatility[np.isfinite(coupling)]):.3f} historical, sd of yearly log "
+                     "change); each year's distribution is unchanged")
     if paths.attrs.get("models"):
         models = paths.attrs["models"]
         node_models = [str(models.get(f"{r}|{s}", model_name)) for r, s in zip(nodes["region"], nodes["sector"])]
