@@ -72,8 +72,9 @@ def demand_components(employment: np.ndarray, replacement_rate: np.ndarray,
 
     Args:
         employment: (units, years + 1, paths) employment; index 0 on the year axis is the base year (observed).
-        replacement_rate: broadcastable to (units, years), e.g. (units, 1) or (units, years).
-        graduate_entry_share: broadcastable to (units, years).
+        replacement_rate: broadcastable to (units, years), e.g. (units, 1) or (units, years), or drawn per path:
+            (units, years or 1, paths).
+        graduate_entry_share: the same shapes.
 
     Returns:
         dict with arrays (units, years, paths): employment (forecast years only), expansion (floored on the
@@ -82,8 +83,8 @@ def demand_components(employment: np.ndarray, replacement_rate: np.ndarray,
     """
     employment = np.asarray(employment, dtype=float)
     previous, current = employment[:, :-1, :], employment[:, 1:, :]
-    rate = np.broadcast_to(np.asarray(replacement_rate, dtype=float), current.shape[:2])[:, :, None]
-    share = np.broadcast_to(np.asarray(graduate_entry_share, dtype=float), current.shape[:2])[:, :, None]
+    rate, share = (_per_path(np.asarray(v, dtype=float), current.shape)
+                   for v in (replacement_rate, graduate_entry_share))
     change = current - previous
     projected = change.mean(axis=-1, keepdims=True)
     separations = previous * rate
@@ -99,6 +100,13 @@ def demand_components(employment: np.ndarray, replacement_rate: np.ndarray,
         "openings": openings,
         "graduate_openings": openings * share,
     }
+
+
+def _per_path(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A (units, years) parameter as (units, years, 1); one already drawn per path (3-d) broadcast as it is."""
+    if values.ndim == 3:
+        return np.broadcast_to(values, shape)
+    return np.broadcast_to(values, shape[:2])[:, :, None]
 
 
 def openings_from_employment(employment: pd.DataFrame, parameters: pd.DataFrame | None = None,

@@ -13,6 +13,7 @@ import pytest
 from _supply_demand_fixtures import linear_sampler, tiny_tables
 
 from early_warning import compute_warnings
+from forecasting.assumptions import load_assumptions
 from forecasting.gaps import gap_table, pressure_table
 from forecasting.pipeline import run_pipeline
 from talentcast.service import summarise_gaps, summarise_warnings
@@ -23,8 +24,9 @@ RATIO_COLUMNS = ["ratio_median", "ratio_lo_80", "ratio_hi_80", "ratio_lo_95", "r
 
 
 def _run(tables, **kw):
+    # Assumed parameters at their central values: coverage is about which ratios exist, not their spread.
     return run_pipeline(tables, horizon=kw.pop("horizon", 3), n_paths=kw.pop("n_paths", 100), seed=3,
-                        sampler=linear_sampler(0.0), **kw)
+                        sampler=linear_sampler(0.0), assumptions=load_assumptions().fixed(), **kw)
 
 
 

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from features.errors import TalentcastError
+from forecasting.assumptions import load_assumptions
 from forecasting.pipeline import run_pipeline
 from forecasting.results import PipelineState, compute_results
 from talentcast.reference_data import with_crosswalk_reference
@@ -22,16 +23,17 @@ COLUMNS = {
     "supply_by_sector": "region, sector, year, graduate_entrants",
     "gaps": "region, sector, year, openings_mean, supply_mean, gap_mean, gap_lo_80, gap_hi_80, gap_lo_95, "
             "gap_hi_95, ratio_median, ratio_lo_80, ratio_hi_80, ratio_lo_95, ratio_hi_95, p_shortage, p_surplus, "
-            "shortage_threshold, surplus_threshold, not_rated_reason, rating_note_zh, rating_note_en",
+            "shortage_threshold, surplus_threshold, assumption_share, not_rated_reason, rating_note_zh, rating_note_en",
     "major_pressure": "region, major, year, pressure_median, pressure_lo_80, pressure_hi_80, p_shortage, "
-                      "p_surplus, rated_weight, not_rated_reason, rating_note_zh, rating_note_en",
+                      "p_surplus, rated_weight, assumption_share, not_rated_reason, rating_note_zh, rating_note_en",
 }
 
 
 @pytest.fixture(scope="module")
 def exact():
-    """Noise-free employment forecasts: demand is hand-computable."""
-    return run_pipeline(tiny_tables(), horizon=3, n_paths=200, seed=3, sampler=linear_sampler(0.0))
+    """Noise-free employment forecasts and the assumed parameters at their central values: hand-computable."""
+    return run_pipeline(tiny_tables(), horizon=3, n_paths=200, seed=3, sampler=linear_sampler(0.0),
+                        assumptions=load_assumptions().fixed())
 
 
 @pytest.fixture(scope="module")
@@ -315,7 +317,8 @@ def test_demo_summary_ranks_surplus_and_keeps_unrated_sectors_apart(exact):
     assert summary["surplus_sectors"]["name_zh"].iloc[0] == "专用设备制造业"
     assert summary["surplus_sectors"]["name_en"].iloc[0] == "Special-purpose machinery"
     assert summary["shortage_sectors"].empty
-    assert list(summary["surplus_majors"]["major"]) == ["460301", "510201"]
+    # 460701 feeds C36 (0.93) with weight 0.7 and C35 (0.02) with 0.3: its geometric-mean pressure is in surplus.
+    assert list(summary["surplus_majors"]["major"]) == ["460301", "510201", "460701"]
     # A sector with openings but no local supply is not ranked as a shortage.
     results["gaps"].loc[results["gaps"]["sector"] == "C36", "supply_mean"] = 0.0
     results["gaps"].loc[results["gaps"]["sector"] == "C36", "p_shortage"] = 1.0
