@@ -17,29 +17,28 @@ from features.codes import CodeTree
 from features.errors import TalentcastError
 from features.jsonsafe import to_jsonable
 from forecasting.coverage import pressure_note
-from forecasting.supply import estimate_rates, supply_units
+from forecasting.supply import RATES, estimate_rates, graduate_entrants, supply_units
 
 # Columns of a warning, from the results contract (features/results.py): typed ones, then those kept in `extra`.
 WARNING_COLUMNS = [c.name for c in RESULT_SCHEMAS["warnings"].columns if not c.extra]
 EXTRA_COLUMNS = [c.name for c in RESULT_SCHEMAS["warnings"].columns if c.extra]
-DEFAULT_YIELD = 0.92 * 0.85 * 0.90 * 0.55  # the supply model's documented default rates multiplied out
+DEFAULT_YIELD = 0.92 * 0.85 * 0.55  # the supply model's documented default rates multiplied out (job seekers)
 
 
 def supply_yields(enrolment: pd.DataFrame, majors: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
-    """Graduate entrants per admitted student for each school x major, from the supply model's rates.
+    """Graduate entrants (local job seekers) per admitted student for each school x major.
 
-    yield = completion_rate x (1 - further_study_share) x employment_share x local_retention, the chain the
-    supply model (forecasting.supply) multiplies an intake by to get local graduate entrants.
+    yield = supply.graduate_entrants(1 admitted student, the unit's rates): the chain the supply model
+    (forecasting.supply) multiplies an intake by to get local graduate entrants.
 
     Returns:
         Frame school, major, yield_per_place.
     """
     units = supply_units(enrolment, majors, schools)
     rates = estimate_rates(enrolment, units)
-    value = (rates["completion_rate"] * (1 - rates["further_study_share"]) * rates["employment_share"]
-             * rates["local_retention"])
+    _, value = graduate_entrants(1.0, {name: rates[name].to_numpy(dtype=float) for name in RATES})
     return pd.DataFrame({"school": rates["school"].astype(str), "major": rates["major"].astype(str),
-                         "yield_per_place": value.astype(float)})
+                         "yield_per_place": np.asarray(value, dtype=float)})
 
 
 def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFrame] | None,
@@ -154,7 +153,8 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
                     "target_year": int(r["target_year"])}
         evidence.update({f"employment_rate_{year}": r["rate_history"][year] for year in sorted(r["rate_history"])[-3:]})
         evidence.update({key: r.get(key) for key in ("pressure_year", "pressure_median", "p_shortage", "p_surplus",
-                                                     "yield_per_place", "graduates_employed_last")})
+                                                     "assumption_share", "yield_per_place",
+                                                     "graduates_employed_last")})
         evidence.update({key: r[key] for key in evidence_keys})
         if r["not_rated_reason"]:
             evidence["not_rated_reason"] = r["not_rated_reason"]

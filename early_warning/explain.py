@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from early_warning.rules import ACTION_ZH, LEVEL_ZH, MEASURE_TEXT, NOT_RATED, Condition, RuleSet
+from early_warning.rules import ACTION_ZH, FORECAST_INDICATORS, LEVEL_ZH, MEASURE_TEXT, NOT_RATED, Condition, RuleSet
+from forecasting.assumptions import ASSUMPTIONS_DOMINATE
 
 LEVEL_EN = {"red": "RED", "yellow": "YELLOW", "green": "GREEN", NOT_RATED: "NOT RATED"}
 
@@ -143,6 +144,14 @@ def explain(row: dict, rule_set: RuleSet, min_class_size: int) -> tuple[str, str
             facts_en.append(f"P(shortage in {year}) {p:.2f}, P(surplus) {row.get('p_surplus', float('nan')):.2f}")
         zh.append("未触发预警规则" + (f"：{'；'.join(facts_zh)}。" if facts_zh else "。"))
         en.append("No warning rule fired" + (f": {'; '.join(facts_en)}." if facts_en else "."))
+    share = row.get("assumption_share")
+    uses_forecast = any(c.indicator in FORECAST_INDICATORS for c in rule_set.conditions())
+    if uses_forecast and not _missing(share) and share > ASSUMPTIONS_DOMINATE:
+        zh.append(f"注意：预测供需比的不确定性中{100 * share:.0f}%来自假设参数（毕业生入职比例、更替率、专业-行业"
+                  "对应权重），而非预测本身；此判断主要取决于这些假设。")
+        en.append(f"Note: {100 * share:.0f}% of the uncertainty of the forecast ratio comes from assumed parameters "
+                  "(graduate entry share, replacement rate, major-sector weights), not from the forecast itself; "
+                  "this judgement rests mainly on those assumptions.")
     note = row.get("allocation_note") or ""
     if note:
         nz, ne = _NOTES[note]

@@ -142,7 +142,7 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
     enrolment = enrolment[enrolment["school"].isin(schools["code"]) & (enrolment["year"] < plan_year)]
     columns = ["region", "school", "major", "duration_years", "target_year", "current_intake",
                "last_nonzero_intake", "outcome_year", "graduates_employed_last", "rate_history",
-               "pressure_year", "pressure_median", "p_shortage", "p_surplus"]
+               "pressure_year", "pressure_median", "p_shortage", "p_surplus", "assumption_share"]
     notes: list[str] = []
     if enrolment.empty:
         raise TalentcastError(
@@ -219,7 +219,8 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, regions
     """Add pressure_year / pressure_median / p_shortage / p_surplus (+ lo/hi 80) for each row's target year, and
     why the pressure is missing: pressure_reason (the major_pressure row's not_rated_reason; "no_forecast" when
     there is no row for the major) with pressure_note_zh / pressure_note_en (the row's rating notes)."""
-    cols = ["pressure_year", "pressure_median", "pressure_lo_80", "pressure_hi_80", "p_shortage", "p_surplus"]
+    cols = ["pressure_year", "pressure_median", "pressure_lo_80", "pressure_hi_80", "p_shortage", "p_surplus",
+            "assumption_share"]
     texts = ["pressure_reason", "pressure_note_zh", "pressure_note_en"]
     sources = {"pressure_reason": "not_rated_reason", "pressure_note_zh": "rating_note_zh",
                "pressure_note_en": "rating_note_en"}

@@ -81,16 +81,18 @@ def test_known_answer_supply_and_gap(exact):
     supply = exact.results["supply"]
     row = _row(supply, school="S1", major="460701", year=2025)
     assert row["intake_source"] == "pipeline"
-    # 200 admitted in 2022 x 0.9 completion x 0.9 not studying on x (144/162) employed x 0.5 local = 72.
+    # Local job seekers: 200 admitted in 2022 x 0.9 completion x 0.9 not studying on x 0.5 local = 81
+    # (72 of them employed; supply counts the 9 without a job too).
     assert row["expected_graduates"] == pytest.approx(180, rel=0.01)
-    assert row["graduate_entrants"] == pytest.approx(72, rel=0.01)
+    assert row["graduate_entrants"] == pytest.approx(81, rel=0.01)
     gaps = exact.results["gaps"]
     c36 = _row(gaps, region="450200", sector="C36", year=2025)
-    assert c36["supply_mean"] == pytest.approx(0.7 * 72, rel=0.01)          # crosswalk weight 0.7
-    assert c36["gap_mean"] == pytest.approx(46.75 - 0.7 * 72, rel=0.02)
-    # The sector I is fed by 510201 only (36 entrants): 0.5 x (5 + 0.03 x 445) / 36 = 0.25 -> surplus for sure.
+    assert c36["supply_mean"] == pytest.approx(0.7 * 81, rel=0.01)          # crosswalk weight 0.7
+    assert c36["gap_mean"] == pytest.approx(46.75 - 0.7 * 81, rel=0.02)
+    # The sector I is fed by 510201 only (90 x 0.9 x 0.5 = 40.5 job seekers): 0.5 x (5 + 0.03 x 445) / 40.5
+    # = 0.23 -> surplus for sure.
     it = _row(gaps, region="450200", sector="I", year=2025)
-    assert it["ratio_median"] == pytest.approx(0.5 * (5 + 0.03 * 445) / 36, rel=0.02)
+    assert it["ratio_median"] == pytest.approx(0.5 * (5 + 0.03 * 445) / 40.5, rel=0.02)
     assert it["p_surplus"] == 1.0 and it["p_shortage"] == 0.0
 
 
@@ -312,12 +314,12 @@ def test_demo_summary_ranks_surplus_and_keeps_unrated_sectors_apart(exact):
     tables = tiny_tables()
     results = {k: v.copy() for k, v in exact.results.items()}
     summary = summarise_gaps(results, tables, "450200", 2025)
-    # C35 (ratio ~0.11) and I (~0.25) are surely in surplus; C36 (46.75 / 50.4 = 0.93) is neither.
+    # C35 (ratio ~0.02) and I (~0.23) are surely in surplus; C36 (46.75 / 56.7 = 0.82) is neither.
     assert list(summary["surplus_sectors"]["sector"])[:2] == ["C35", "I"]
     assert summary["surplus_sectors"]["name_zh"].iloc[0] == "专用设备制造业"
     assert summary["surplus_sectors"]["name_en"].iloc[0] == "Special-purpose machinery"
     assert summary["shortage_sectors"].empty
-    # 460701 feeds C36 (0.93) with weight 0.7 and C35 (0.02) with 0.3: its geometric-mean pressure is in surplus.
+    # 460701 feeds C36 (0.82) with weight 0.7 and the rest of C (0.50) with 0.3: geometric mean 0.71, surplus.
     assert list(summary["surplus_majors"]["major"]) == ["460301", "510201", "460701"]
     # A sector with openings but no local supply is not ranked as a shortage.
     results["gaps"].loc[results["gaps"]["sector"] == "C36", "supply_mean"] = 0.0
