@@ -120,6 +120,9 @@ def explain(row: dict, rule_set: RuleSet, min_class_size: int) -> tuple[str, str
         if others:
             zh.append(f"同时触发：{'、'.join(others)}（按规则顺序以 {decided} 为准）。")
             en.append(f"Also fired: {', '.join(others)} (the first rule in order, {decided}, decides).")
+        if rule_set.scope_zh or rule_set.reading_zh:
+            zh.append("".join(f"{t}。" for t in (rule_set.scope_zh, rule_set.reading_zh) if t))
+            en.append(" ".join(f"{t[0].upper()}{t[1:]}." for t in (rule_set.scope_en, rule_set.reading_en) if t))
     elif level == NOT_RATED:
         reason_zh, reason_en = not_rated_text(row, rule_set)
         rate = _latest_rate(row)
