@@ -153,7 +153,8 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
                     "target_year": int(r["target_year"])}
         evidence.update({f"employment_rate_{year}": r["rate_history"][year] for year in sorted(r["rate_history"])[-3:]})
         evidence.update({key: r.get(key) for key in ("pressure_year", "pressure_median", "p_shortage", "p_surplus",
-                                                     "assumption_share", "yield_per_place",
+                                                     "assumption_share", "current_ratio", "conditions_check",
+                                                     "yield_per_place",
                                                      "graduates_employed_last")})
         evidence.update({key: r[key] for key in evidence_keys})
         if r["not_rated_reason"]:

@@ -155,6 +155,12 @@ def explain(row: dict, rule_set: RuleSet, min_class_size: int) -> tuple[str, str
         en.append(f"Note: {100 * share:.0f}% of the uncertainty of the forecast ratio comes from assumed parameters "
                   "(graduate entry share, replacement rate, major-sector weights), not from the forecast itself; "
                   "this judgement rests mainly on those assumptions.")
+    current = row.get("current_ratio")
+    if uses_forecast and row.get("conditions_check") == "contradicts" and not _missing(current):
+        zh.append(f"注意：预测与当前形势相反——对口行业当前求人倍率为{current:.2f}（近12个月岗位/求职人数），"
+                  "建议结合当前招聘情况复核。")
+        en.append(f"Note: the forecast contradicts current conditions - the sectors' current vacancies per job "
+                  f"seeker (求人倍率, last 12 months) is {current:.2f}; review against current hiring.")
     note = row.get("allocation_note") or ""
     if note:
         nz, ne = _NOTES[note]

@@ -151,6 +151,11 @@ RESULT_SCHEMAS: dict[str, ResultSchema] = {
             "from the assumed parameters (replacement rate, graduate entry share, crosswalk weights; "
             "forecasting/data/assumptions.yaml) rather than from the forecast; above 0.5 the result rests mainly "
             "on the assumptions (null when not rated)", "share", extra=True),
+         _c("current_ratio", "float", "当前求人倍率", "vacancies / job seekers of the public employment service over "
+            "the latest 12 months of the vacancies table (null without vacancy data)", extra=True),
+         _c("conditions_check", "str", "与当前形势对照", "contradicts: a likely shortage (P >= 0.5) where the "
+            "current ratio is below the surplus threshold, or a likely surplus where it is above the shortage "
+            "threshold; agrees: both known, no clash; null: no vacancy data or not rated", extra=True),
          _c("not_rated_reason", "str", "不评估原因", "null when rated; else why the ratio, its intervals and "
             "probabilities are null: no_supply (no major of the region's schools feeds the sector), "
             "negligible_supply (local entrants below 1 person or below 5% of the graduate openings), "
@@ -178,6 +183,11 @@ RESULT_SCHEMAS: dict[str, ResultSchema] = {
             "from the assumed parameters (replacement rate, graduate entry share, crosswalk weights; "
             "forecasting/data/assumptions.yaml) rather than from the forecast; above 0.5 the result rests mainly "
             "on the assumptions (null when not rated)", "share", extra=True),
+         _c("current_ratio", "float", "当前求人倍率", "vacancies / job seekers of the public employment service over "
+            "the latest 12 months of the vacancies table, geometric mean over the sectors the major feeds (null without vacancy data)", extra=True),
+         _c("conditions_check", "str", "与当前形势对照", "contradicts: a likely shortage (P >= 0.5) where the "
+            "current ratio is below the surplus threshold, or a likely surplus where it is above the shortage "
+            "threshold; agrees: both known, no clash; null: no vacancy data or not rated", extra=True),
          _c("not_rated_reason", "str", "不评估原因", "null when rated; else no_crosswalk (the major has no "
             "crosswalk row), no_demand_series (its sectors have no employment series in the region or above) "
             "or sectors_not_rated (none of its sectors has a rated ratio that year)", extra=True),

@@ -19,6 +19,7 @@ import pandas as pd
 
 from features.codes import CodeTree
 from forecasting import assumptions as assumptions_mod
+from forecasting import conditions as conditions_mod
 from forecasting import coverage as coverage_mod
 from forecasting import demand as demand_mod
 from forecasting import gaps as gaps_mod
@@ -322,6 +323,13 @@ def _gaps_and_pressure(state: PipelineState, atom_openings: np.ndarray, openings
                                      state.surplus_threshold, rated=rating.rated, gap_known=rating.gap_known)
     gaps["assumption_share"] = np.where(rating.rated, assumptions_mod.assumption_share(central_ratio, ratio),
                                         np.nan).reshape(-1)
+    # Current conditions (求人倍率 of the vacancies table) next to the forecast: a clash is flagged, not fixed.
+    h = len(state.years)
+    node_current = conditions_mod.node_ratios(keys, conditions_mod.current_ratios(state.tables.get("vacancies")))
+    gaps["current_ratio"] = np.repeat(node_current, h)
+    gaps["conditions_check"] = conditions_mod.conditions_check(
+        gaps["p_shortage"], gaps["p_surplus"], gaps["current_ratio"], state.shortage_threshold,
+        state.surplus_threshold)
     notes = coverage_mod.gap_notes(keys, rating, supply_mean, openings_mean, regions)
     for name, values in notes.items():
         gaps[name] = values.reshape(-1)
@@ -343,6 +351,10 @@ def _gaps_and_pressure(state: PipelineState, atom_openings: np.ndarray, openings
     share = assumptions_mod.assumption_share(np.nan_to_num(central, nan=1.0), np.nan_to_num(drawn, nan=1.0))
     pressure["assumption_share"] = np.where(np.isnan(pressure["pressure_median"].to_numpy()), np.nan,
                                             share.reshape(-1))
+    pressure["current_ratio"] = np.repeat(conditions_mod.major_ratios(weights, node_current), h)
+    pressure["conditions_check"] = conditions_mod.conditions_check(
+        pressure["p_shortage"], pressure["p_surplus"], pressure["current_ratio"], state.shortage_threshold,
+        state.surplus_threshold)
     reasons = coverage_mod.pressure_reasons(keys_all, state.years, weights, rating, hierarchy.nodes,
                                             state.major_sector_map, regions, sectors)
     for name, values in reasons.items():

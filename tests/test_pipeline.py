@@ -23,9 +23,11 @@ COLUMNS = {
     "supply_by_sector": "region, sector, year, graduate_entrants",
     "gaps": "region, sector, year, openings_mean, supply_mean, gap_mean, gap_lo_80, gap_hi_80, gap_lo_95, "
             "gap_hi_95, ratio_median, ratio_lo_80, ratio_hi_80, ratio_lo_95, ratio_hi_95, p_shortage, p_surplus, "
-            "shortage_threshold, surplus_threshold, assumption_share, not_rated_reason, rating_note_zh, rating_note_en",
+            "shortage_threshold, surplus_threshold, assumption_share, current_ratio, conditions_check, "
+            "not_rated_reason, rating_note_zh, rating_note_en",
     "major_pressure": "region, major, year, pressure_median, pressure_lo_80, pressure_hi_80, p_shortage, "
-                      "p_surplus, rated_weight, assumption_share, not_rated_reason, rating_note_zh, rating_note_en",
+                      "p_surplus, rated_weight, assumption_share, current_ratio, conditions_check, "
+                      "not_rated_reason, rating_note_zh, rating_note_en",
 }
 
 
