@@ -22,6 +22,11 @@ from forecasting.supply import RATES, estimate_rates, graduate_entrants, supply_
 # Columns of a warning, from the results contract (features/results.py): typed ones, then those kept in `extra`.
 WARNING_COLUMNS = [c.name for c in RESULT_SCHEMAS["warnings"].columns if not c.extra]
 EXTRA_COLUMNS = [c.name for c in RESULT_SCHEMAS["warnings"].columns if c.extra]
+# Expand / shrink recommendations of a rule set marked watch_list (it has not beaten the last-rate baseline in the
+# affected-cohort backtest) are labelled so in the explanation and evidence, which every output carries.
+WATCH_LIST_ACTIONS = ("expand", "shrink")
+WATCH_LIST_ZH = "【观察名单，非决定：本规则集在回测中尚未优于“上年就业率”基准】"
+WATCH_LIST_EN = "[WATCH LIST, not a decision: this rule set has not yet beaten the last-rate baseline in backtests]"
 DEFAULT_YIELD = 0.92 * 0.85 * 0.55  # the supply model's documented default rates multiplied out (job seekers)
 
 
@@ -148,6 +153,11 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
         r.update(names.get(("school", r["school"]), {}))
         r.update(names.get(("major", r["major"]), {}))
         zh, en = explain(r, rs, min_class_size)
+        watch = bool(rs.watch_list and r["action"] in WATCH_LIST_ACTIONS)
+        if watch:
+            # The set has not beaten "last year's rate" on the cohorts its plans affect: a watch list, not a
+            # decision (README "Trustworthy gaps and warnings (#13)").
+            zh, en = WATCH_LIST_ZH + zh, WATCH_LIST_EN + " " + en
         evidence = {"measure": rs.employment_measure, "current_intake": int(r["current_intake"]),
                     "latest_intake_year": ctx.latest_intake_year, "outcome_year": r["outcome_year"],
                     "target_year": int(r["target_year"])}
@@ -159,6 +169,8 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
         evidence.update({key: r[key] for key in evidence_keys})
         if r["not_rated_reason"]:
             evidence["not_rated_reason"] = r["not_rated_reason"]
+        if watch:
+            evidence["watch_list"] = True
         if r["extra_entrants"]:
             evidence["extra_entrants_by_sector"] = r["extra_entrants"]
         evidence = to_jsonable(evidence, digits=4)

@@ -223,6 +223,21 @@ def test_forecast_decision_table(rates, probs, local, level, action, recommended
     assert w["evidence"]["p_shortage"] == probs[0]
 
 
+def test_forecast_expand_and_shrink_are_a_watch_list_until_the_set_beats_the_last_rate():
+    expand = one_class("forecast", [0.90, 0.90, 0.80], make_results({"460701": (0.70, 0.0)}), local=0.5)
+    assert expand["action"] == "expand"
+    assert expand["explanation_zh"].startswith("【观察名单，非决定")
+    assert expand["explanation_en"].startswith("[WATCH LIST, not a decision")
+    assert expand["evidence"]["watch_list"] is True
+    shrink = one_class("forecast", [0.90, 0.90, 0.90], make_results({"460701": (0.10, 0.70)}))
+    assert shrink["action"] == "shrink" and shrink["evidence"]["watch_list"] is True
+    hold = one_class("forecast", [0.90, 0.90, 0.90], make_results({"460701": (0.10, 0.69)}))
+    assert "watch_list" not in hold["evidence"] and not hold["explanation_zh"].startswith("【观察名单")
+    # A policy rule set's decisions are the policy's: not labelled.
+    moe = one_class("moe-2011", [0.70, 0.59, 0.59])
+    assert moe["action"] == "shrink" and "watch_list" not in moe["evidence"]
+
+
 def test_forecast_crowded_growing_and_bottom_decile():
     growing = [30, 36, 44]  # +20% a year on average
     classes = [{"school": f"S{i}", "major": "460701", "rates": [0.9, 0.9, 0.9], "intake": growing} for i in range(5)]
