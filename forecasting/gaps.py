@@ -145,7 +145,8 @@ def pressure_table(keys: pd.DataFrame, years: list[int], weights: np.ndarray, ra
                    shortage_threshold: float = DEFAULT_SHORTAGE_THRESHOLD,
                    surplus_threshold: float = DEFAULT_SURPLUS_THRESHOLD,
                    rated: np.ndarray | None = None,
-                   links: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+                   links: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                   paths: np.ndarray | None = None) -> pd.DataFrame:
     """Supply-weighted pressure of the sectors each (region, major) feeds (geometric mean, `pressure_paths`).
 
     Args:
@@ -156,6 +157,7 @@ def pressure_table(keys: pd.DataFrame, years: list[int], weights: np.ndarray, ra
         rated: optional (n_nodes, h) booleans from `forecasting.coverage`: only rated sectors count, with the
             weights renormalised over them year by year; a major with no weight on a rated sector gets null.
         links: optional per-path crosswalk weight draws (see `pressure_paths`).
+        paths: the pressure paths if already computed with `pressure_paths(weights, ratio, rated, links)`.
 
     Returns:
         keys x year with pressure_median, pressure_lo_80, pressure_hi_80, p_shortage, p_surplus and
@@ -165,7 +167,7 @@ def pressure_table(keys: pd.DataFrame, years: list[int], weights: np.ndarray, ra
         rated = np.ones(ratio.shape[:2], dtype=bool)
     effective = weights @ rated.astype(float)                               # (m, h)
     known = effective > 1e-12
-    pressure = pressure_paths(weights, ratio, rated, links)
+    pressure = paths if paths is not None else pressure_paths(weights, ratio, rated, links)
     pressure = np.where(known[:, :, None], pressure, np.nan)
     columns = {"pressure_median": np.median(pressure, axis=-1)}
     columns.update(interval_columns(pressure, "pressure", levels=(80,)))

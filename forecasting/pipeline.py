@@ -214,9 +214,10 @@ def supply_links(hierarchy: Hierarchy, units: pd.DataFrame, crosswalk: pd.DataFr
     return {"unit": np.array(link_unit, dtype=int), "row": np.array(link_row, dtype=int), "nodes": nodes}
 
 
-def supply_weight_matrix(hierarchy: Hierarchy, units: pd.DataFrame, crosswalk: pd.DataFrame) -> np.ndarray:
+def supply_weight_matrix(hierarchy: Hierarchy, units: pd.DataFrame, crosswalk: pd.DataFrame,
+                         links: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """(nodes, units): a unit's entrants count in every observed node containing (its region, mapped sector)."""
-    links = supply_links(hierarchy, units, crosswalk)
+    links = links if links is not None else supply_links(hierarchy, units, crosswalk)
     weights = np.zeros((len(hierarchy.nodes), len(units)))
     central = crosswalk["weight"].astype(float).to_numpy()
     for node_mask, unit, row in zip(links["nodes"], links["unit"], links["row"]):
@@ -260,10 +261,11 @@ def pressure_links(hierarchy: Hierarchy, units: pd.DataFrame,
                                                     "row": np.array(link_row, dtype=int)}
 
 
-def pressure_weight_matrix(hierarchy: Hierarchy, units: pd.DataFrame,
-                           crosswalk: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+def pressure_weight_matrix(hierarchy: Hierarchy, units: pd.DataFrame, crosswalk: pd.DataFrame,
+                           links: tuple[pd.DataFrame, dict[str, np.ndarray]] | None = None
+                           ) -> tuple[pd.DataFrame, np.ndarray]:
     """(region, major) pairs and (pairs, nodes) weights: each mapped sector's most specific observed node."""
-    keys, links = pressure_links(hierarchy, units, crosswalk)
+    keys, links = links if links is not None else pressure_links(hierarchy, units, crosswalk)
     weights = np.zeros((len(keys), len(hierarchy.nodes)))
     np.add.at(weights, (links["key"], links["node"]), crosswalk["weight"].astype(float).to_numpy()[links["row"]])
     totals = weights.sum(axis=1)
@@ -407,9 +409,9 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
         notes.append(f"{len(unmapped)} majors have no crosswalk row and feed no sector (e.g. {unmapped[0]})")
     crosswalk = crosswalk.reset_index(drop=True)
     links = supply_links(hierarchy, units, crosswalk)
-    supply_weights = supply_weight_matrix(hierarchy, units, crosswalk)
+    supply_weights = supply_weight_matrix(hierarchy, units, crosswalk, links)
     pressure_keys, p_links = pressure_links(hierarchy, units, crosswalk)
-    _, pressure_weights = pressure_weight_matrix(hierarchy, units, crosswalk)
+    _, pressure_weights = pressure_weight_matrix(hierarchy, units, crosswalk, (pressure_keys, p_links))
     sector_params = demand_mod.sector_parameter_table(sectors, tables.get("sector_parameters"))
     if tables.get("sector_parameters") is None or tables["sector_parameters"].empty:
         notes.append("sector_parameters not given: default replacement_rate 0.03 and graduate_entry_share 0.5")

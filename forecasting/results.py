@@ -344,10 +344,10 @@ def _gaps_and_pressure(state: PipelineState, atom_openings: np.ndarray, openings
     link_draws = None
     if links:
         link_draws = (links["key"], links["node"], crosswalk_draws[links["row"]])
-    pressure = gaps_mod.pressure_table(keys_all, state.years, weights, ratio, state.shortage_threshold,
-                                       state.surplus_threshold, rated=rating.rated, links=link_draws)
-    central = gaps_mod.pressure_paths(weights, central_ratio, rating.rated)
     drawn = gaps_mod.pressure_paths(weights, ratio, rating.rated, links=link_draws)
+    pressure = gaps_mod.pressure_table(keys_all, state.years, weights, ratio, state.shortage_threshold,
+                                       state.surplus_threshold, rated=rating.rated, paths=drawn)
+    central = gaps_mod.pressure_paths(weights, central_ratio, rating.rated)
     share = assumptions_mod.assumption_share(np.nan_to_num(central, nan=1.0), np.nan_to_num(drawn, nan=1.0))
     pressure["assumption_share"] = np.where(np.isnan(pressure["pressure_median"].to_numpy()), np.nan,
                                             share.reshape(-1))
