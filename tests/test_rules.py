@@ -236,6 +236,11 @@ def test_forecast_expand_and_shrink_are_a_watch_list_until_the_set_beats_the_las
     # A policy rule set's decisions are the policy's: not labelled.
     moe = one_class("moe-2011", [0.70, 0.59, 0.59])
     assert moe["action"] == "shrink" and "watch_list" not in moe["evidence"]
+    # The CLI's summary counts them (talentcast demo / run print "观察名单 watch list: n of ...").
+    from talentcast.service import summarise_warnings
+
+    both = pd.DataFrame([expand, shrink, hold, moe])
+    assert summarise_warnings(both)["watch_list"] == 2
 
 
 def test_forecast_crowded_growing_and_bottom_decile():
