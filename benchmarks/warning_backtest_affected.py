@@ -43,7 +43,6 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/warning_backtest_affected.json")
     args = parser.parse_args()
 
-    import numpy as np
     import pandas as pd
 
     from early_warning import compute_warnings
@@ -96,7 +95,6 @@ def main() -> None:
               "seconds": {k: round(v, 1) for k, v in timing.items()},
               "scores": json.loads(scores.to_json(orient="records"))}
     Path(args.out).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    _ = np
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from early_warning.affected import affected_cohort_truth, auc, score_signals, top_precision
 
