@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from features.codes import CodeTree
 from forecasting import assumptions as assumptions_mod
@@ -248,7 +249,8 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
     central_supply = np.empty_like(node_supply)
     sum_graduates, sum_entrants = np.zeros((n_units, h)), np.zeros((n_units, h))
     links = state.supply_links
-    link_nodes = links["nodes"].T.astype(float) if links else None
+    # (nodes, links) sparse: a link counts in the few nodes containing its (region, sector).
+    link_nodes = sparse.csr_matrix(links["nodes"].T.astype(float)) if links else None
     chunk = max(1, _CHUNK_CELLS // max(1, n_units * h))
     for start in range(0, state.n_paths, chunk):
         size = min(chunk, state.n_paths - start)
@@ -266,8 +268,8 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
         central_supply[:, :, start:start + size] = np.tensordot(state.supply_weights, entrants, axes=(1, 0))
         if links:
             weights = draws["crosswalk"][links["row"], start:start + size]
-            node_supply[:, :, start:start + size] = np.tensordot(
-                link_nodes, entrants[links["unit"]] * weights[:, None, :], axes=(1, 0))
+            per_link = (entrants[links["unit"]] * weights[:, None, :]).reshape(len(links["unit"]), -1)
+            node_supply[:, :, start:start + size] = (link_nodes @ per_link).reshape(-1, h, size)
         else:
             node_supply[:, :, start:start + size] = central_supply[:, :, start:start + size]
     supply = gaps_mod.long_frame(units[["region", "school", "major"]], state.years, {
