@@ -17,29 +17,33 @@ from features.codes import CodeTree
 from features.errors import TalentcastError
 from features.jsonsafe import to_jsonable
 from forecasting.coverage import pressure_note
-from forecasting.supply import estimate_rates, supply_units
+from forecasting.supply import RATES, estimate_rates, graduate_entrants, supply_units
 
 # Columns of a warning, from the results contract (features/results.py): typed ones, then those kept in `extra`.
 WARNING_COLUMNS = [c.name for c in RESULT_SCHEMAS["warnings"].columns if not c.extra]
 EXTRA_COLUMNS = [c.name for c in RESULT_SCHEMAS["warnings"].columns if c.extra]
-DEFAULT_YIELD = 0.92 * 0.85 * 0.90 * 0.55  # the supply model's documented default rates multiplied out
+# Expand / shrink recommendations of a rule set marked watch_list (it has not beaten the last-rate baseline in the
+# affected-cohort backtest) are labelled so in the explanation and evidence, which every output carries.
+WATCH_LIST_ACTIONS = ("expand", "shrink")
+WATCH_LIST_ZH = "【观察名单，非决定：本规则集在回测中尚未优于“上年就业率”基准】"
+WATCH_LIST_EN = "[WATCH LIST, not a decision: this rule set has not yet beaten the last-rate baseline in backtests]"
+DEFAULT_YIELD = 0.92 * 0.85 * 0.55  # the supply model's documented default rates multiplied out (job seekers)
 
 
 def supply_yields(enrolment: pd.DataFrame, majors: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
-    """Graduate entrants per admitted student for each school x major, from the supply model's rates.
+    """Graduate entrants (local job seekers) per admitted student for each school x major.
 
-    yield = completion_rate x (1 - further_study_share) x employment_share x local_retention, the chain the
-    supply model (forecasting.supply) multiplies an intake by to get local graduate entrants.
+    yield = supply.graduate_entrants(1 admitted student, the unit's rates): the chain the supply model
+    (forecasting.supply) multiplies an intake by to get local graduate entrants.
 
     Returns:
         Frame school, major, yield_per_place.
     """
     units = supply_units(enrolment, majors, schools)
     rates = estimate_rates(enrolment, units)
-    value = (rates["completion_rate"] * (1 - rates["further_study_share"]) * rates["employment_share"]
-             * rates["local_retention"])
+    _, value = graduate_entrants(1.0, {name: rates[name].to_numpy(dtype=float) for name in RATES})
     return pd.DataFrame({"school": rates["school"].astype(str), "major": rates["major"].astype(str),
-                         "yield_per_place": value.astype(float)})
+                         "yield_per_place": np.asarray(value, dtype=float)})
 
 
 def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFrame] | None,
@@ -152,15 +156,24 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
         r.update(names.get(("school", r["school"]), {}))
         r.update(names.get(("major", r["major"]), {}))
         zh, en = explain(r, rs, min_class_size)
+        watch = bool(rs.watch_list and r["action"] in WATCH_LIST_ACTIONS)
+        if watch:
+            # The set has not beaten "last year's rate" on the cohorts its plans affect: a watch list, not a
+            # decision (README "Trustworthy gaps and warnings (#13)").
+            zh, en = WATCH_LIST_ZH + zh, WATCH_LIST_EN + " " + en
         evidence = {"measure": rs.employment_measure, "current_intake": int(r["current_intake"]),
                     "latest_intake_year": ctx.latest_intake_year, "outcome_year": r["outcome_year"],
                     "target_year": int(r["target_year"])}
         evidence.update({f"employment_rate_{year}": r["rate_history"][year] for year in sorted(r["rate_history"])[-3:]})
         evidence.update({key: r.get(key) for key in ("pressure_year", "pressure_median", "p_shortage", "p_surplus",
-                                                     "yield_per_place", "graduates_employed_last")})
+                                                     "assumption_share", "current_ratio", "conditions_check",
+                                                     "yield_per_place",
+                                                     "graduates_employed_last")})
         evidence.update({key: r[key] for key in evidence_keys})
         if r["not_rated_reason"]:
             evidence["not_rated_reason"] = r["not_rated_reason"]
+        if watch:
+            evidence["watch_list"] = True
         if r["extra_entrants"]:
             evidence["extra_entrants_by_sector"] = r["extra_entrants"]
         evidence = to_jsonable(evidence, digits=4)

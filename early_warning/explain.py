@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from early_warning.rules import ACTION_ZH, LEVEL_ZH, MEASURE_TEXT, NOT_RATED, Condition, RuleSet
+from early_warning.rules import ACTION_ZH, FORECAST_INDICATORS, LEVEL_ZH, MEASURE_TEXT, NOT_RATED, Condition, RuleSet
+from forecasting.assumptions import ASSUMPTIONS_DOMINATE
 
 LEVEL_EN = {"red": "RED", "yellow": "YELLOW", "green": "GREEN", NOT_RATED: "NOT RATED"}
 
@@ -119,6 +120,9 @@ def explain(row: dict, rule_set: RuleSet, min_class_size: int) -> tuple[str, str
         if others:
             zh.append(f"同时触发：{'、'.join(others)}（按规则顺序以 {decided} 为准）。")
             en.append(f"Also fired: {', '.join(others)} (the first rule in order, {decided}, decides).")
+        if rule_set.scope_zh or rule_set.reading_zh:
+            zh.append("".join(f"{t}。" for t in (rule_set.scope_zh, rule_set.reading_zh) if t))
+            en.append(" ".join(f"{t[0].upper()}{t[1:]}." for t in (rule_set.scope_en, rule_set.reading_en) if t))
     elif level == NOT_RATED:
         reason_zh, reason_en = not_rated_text(row, rule_set)
         rate = _latest_rate(row)
@@ -143,6 +147,20 @@ def explain(row: dict, rule_set: RuleSet, min_class_size: int) -> tuple[str, str
             facts_en.append(f"P(shortage in {year}) {p:.2f}, P(surplus) {row.get('p_surplus', float('nan')):.2f}")
         zh.append("未触发预警规则" + (f"：{'；'.join(facts_zh)}。" if facts_zh else "。"))
         en.append("No warning rule fired" + (f": {'; '.join(facts_en)}." if facts_en else "."))
+    share = row.get("assumption_share")
+    uses_forecast = any(c.indicator in FORECAST_INDICATORS for c in rule_set.conditions())
+    if uses_forecast and not _missing(share) and share > ASSUMPTIONS_DOMINATE:
+        zh.append(f"注意：预测供需比的不确定性中{100 * share:.0f}%来自假设参数（毕业生入职比例、更替率、专业-行业"
+                  "对应权重），而非预测本身；此判断主要取决于这些假设。")
+        en.append(f"Note: {100 * share:.0f}% of the uncertainty of the forecast ratio comes from assumed parameters "
+                  "(graduate entry share, replacement rate, major-sector weights), not from the forecast itself; "
+                  "this judgement rests mainly on those assumptions.")
+    current = row.get("current_ratio")
+    if uses_forecast and row.get("conditions_check") == "contradicts" and not _missing(current):
+        zh.append(f"注意：预测与当前形势相反——对口行业当前求人倍率为{current:.2f}（近12个月岗位/求职人数），"
+                  "建议结合当前招聘情况复核。")
+        en.append(f"Note: the forecast contradicts current conditions - the sectors' current vacancies per job "
+                  f"seeker (求人倍率, last 12 months) is {current:.2f}; review against current hiring.")
     note = row.get("allocation_note") or ""
     if note:
         nz, ne = _NOTES[note]

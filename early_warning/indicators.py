@@ -143,7 +143,7 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
     enrolment = enrolment[enrolment["school"].isin(schools["code"]) & (enrolment["year"] < plan_year)]
     columns = ["region", "school", "major", "duration_years", "target_year", "current_intake",
                "last_nonzero_intake", "outcome_year", "graduates_employed_last", "rate_history",
-               "pressure_year", "pressure_median", "p_shortage", "p_surplus"]
+               "pressure_year", "pressure_median", "p_shortage", "p_surplus", "assumption_share"]
     notes: list[str] = []
     if enrolment.empty:
         raise TalentcastError(
@@ -223,10 +223,11 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, regions
     """Add pressure_year / pressure_median / p_shortage / p_surplus (+ lo/hi 80) for each row's target year, and
     why the pressure is missing: pressure_reason (the major_pressure row's not_rated_reason; "no_forecast" when
     there is no row for the major) with pressure_note_zh / pressure_note_en (the row's rating notes)."""
-    cols = ["pressure_year", "pressure_median", "pressure_lo_80", "pressure_hi_80", "p_shortage", "p_surplus"]
-    texts = ["pressure_reason", "pressure_note_zh", "pressure_note_en"]
+    cols = ["pressure_year", "pressure_median", "pressure_lo_80", "pressure_hi_80", "p_shortage", "p_surplus",
+            "assumption_share", "current_ratio"]
+    texts = ["pressure_reason", "pressure_note_zh", "pressure_note_en", "conditions_check"]
     sources = {"pressure_reason": "not_rated_reason", "pressure_note_zh": "rating_note_zh",
-               "pressure_note_en": "rating_note_en"}
+               "pressure_note_en": "rating_note_en", "conditions_check": "conditions_check"}
     values = {c: [] for c in cols + texts}
     lookup: dict[tuple[str, str], pd.DataFrame] = {}
     if pressure is not None and len(pressure):
@@ -247,6 +248,7 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, regions
             values["pressure_reason"].append("no_forecast")
             values["pressure_note_zh"].append(None)
             values["pressure_note_en"].append(None)
+            values["conditions_check"].append(None)
             continue
         # Beyond the forecast horizon, the last forecast year is the best available view of the market.
         year = int(min(max(target, hit["year"].min()), hit["year"].max()))
@@ -256,7 +258,7 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, regions
             values[c].append(float(rec[c]) if c in rec and pd.notna(rec[c]) else np.nan)
         known = pd.notna(values["pressure_median"][-1])
         for c in texts:
-            text = rec.get(sources[c]) if not known else None
+            text = rec.get(sources[c]) if (c == "conditions_check") == known else None
             values[c].append(text if isinstance(text, str) and text else None)
         if not known and values["pressure_reason"][-1] is None:
             values["pressure_reason"][-1] = "no_forecast"  # results stored before the reason column existed

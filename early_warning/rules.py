@@ -381,6 +381,9 @@ class RuleSet(_Model):
             change); suspension is the only larger change.
         backtest: shrink_outcome_below / expand_outcome_at_least, thresholds the warnings backtest uses to
             define later outcomes (also readable as attributes of the rule set).
+        scope_zh / scope_en, reading_zh / reading_en: the policy's scope and the project's readings of it.
+        watch_list: expand / shrink recommendations are labelled a watch list (the set has not beaten the
+            last-rate baseline in the warnings backtest).
         path: the file the set was read from ("" when built from data).
     """
 
@@ -392,6 +395,16 @@ class RuleSet(_Model):
     max_change: Annotated[float, Strict(), AfterValidator(_max_change)] = 0.2
     backtest: Backtest = Backtest()
     notes: Any = None
+    # Whom the policy applies to, and what in this file is the project's reading rather than the policy's text;
+    # both are appended to every explanation of a warning a rule of this set decides.
+    scope_zh: Text = ""
+    scope_en: Text = ""
+    reading_zh: Text = ""
+    reading_en: Text = ""
+    # True while the set has not beaten the last-rate baseline in the warnings backtest
+    # (benchmarks/early_warning_backtest.py): its expand / shrink recommendations are a watch list (观察名单),
+    # not decisions, in every output.
+    watch_list: bool = False
     rules: tuple[Rule, ...] = Field(min_length=1, description="a non-empty list of rules")
     _path: str = PrivateAttr("")
 

@@ -147,6 +147,15 @@ RESULT_SCHEMAS: dict[str, ResultSchema] = {
          _P_SHORTAGE, _P_SURPLUS,
          _c("shortage_threshold", "float", "短缺阈值", "ratio above which a sector is short (default 1.2)"),
          _c("surplus_threshold", "float", "过剩阈值", "ratio below which a sector is in surplus (default 0.8)"),
+         _c("assumption_share", "float", "假设参数不确定性占比", "share of the variance of the log ratio that comes "
+            "from the assumed parameters (replacement rate, graduate entry share, crosswalk weights; "
+            "forecasting/data/assumptions.yaml) rather than from the forecast; above 0.5 the result rests mainly "
+            "on the assumptions (null when not rated)", "share", extra=True),
+         _c("current_ratio", "float", "当前求人倍率", "vacancies / job seekers of the public employment service over "
+            "the latest 12 months of the vacancies table (null without vacancy data)", extra=True),
+         _c("conditions_check", "str", "与当前形势对照", "contradicts: a likely shortage (P >= 0.5) where the "
+            "current ratio is below the surplus threshold, or a likely surplus where it is above the shortage "
+            "threshold; agrees: both known, no clash; null: no vacancy data or not rated", extra=True),
          _c("not_rated_reason", "str", "不评估原因", "null when rated; else why the ratio, its intervals and "
             "probabilities are null: no_supply (no major of the region's schools feeds the sector), "
             "negligible_supply (local entrants below 1 person or below 5% of the graduate openings), "
@@ -158,17 +167,27 @@ RESULT_SCHEMAS: dict[str, ResultSchema] = {
             extra=True)),
         key=("region", "sector", "year")),
     "major_pressure": ResultSchema(
-        "major_pressure", "专业供需压力", "Pressure on one major: the supply-weighted ratio of the rated sectors "
-        "it feeds, with its interval and probabilities; one row for every major offered in the region, null "
+        "major_pressure", "专业供需压力", "Pressure on one major: the supply-weighted geometric mean of the "
+        "ratios of the rated sectors it feeds, with its interval and probabilities; one row for every major offered in the region, null "
         "when none of its sectors is rated.",
         (_REGION, _MAJOR, _YEAR,
-         _c("pressure_median", "float", "压力指数", "supply-weighted ratio of the rated sectors the major feeds "
+         _c("pressure_median", "float", "压力指数", "supply-weighted geometric mean of the ratios of the rated "
+            "sectors the major feeds "
             "(median); null when not rated (see not_rated_reason)"),
          _c("pressure_lo_80", "float", "压力指数80%下限", "lower end of the 80% interval of the pressure"),
          _c("pressure_hi_80", "float", "压力指数80%上限", "upper end of the 80% interval of the pressure"),
          _P_SHORTAGE, _P_SURPLUS,
          _c("rated_weight", "float", "可评估权重", "share of the major's crosswalk weight on sectors with a rated "
             "ratio (0..1); the pressure is renormalised over them", "share", extra=True),
+         _c("assumption_share", "float", "假设参数不确定性占比", "share of the variance of the log pressure that comes "
+            "from the assumed parameters (replacement rate, graduate entry share, crosswalk weights; "
+            "forecasting/data/assumptions.yaml) rather than from the forecast; above 0.5 the result rests mainly "
+            "on the assumptions (null when not rated)", "share", extra=True),
+         _c("current_ratio", "float", "当前求人倍率", "vacancies / job seekers of the public employment service over "
+            "the latest 12 months of the vacancies table, geometric mean over the sectors the major feeds (null without vacancy data)", extra=True),
+         _c("conditions_check", "str", "与当前形势对照", "contradicts: a likely shortage (P >= 0.5) where the "
+            "current ratio is below the surplus threshold, or a likely surplus where it is above the shortage "
+            "threshold; agrees: both known, no clash; null: no vacancy data or not rated", extra=True),
          _c("not_rated_reason", "str", "不评估原因", "null when rated; else no_crosswalk (the major has no "
             "crosswalk row), no_demand_series (its sectors have no employment series in the region or above) "
             "or sectors_not_rated (none of its sectors has a rated ratio that year)", extra=True),

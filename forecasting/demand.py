@@ -1,15 +1,23 @@
-"""Demand for new graduates (job openings) by region x sector x year, with the stock-flow method.
+"""Demand for new graduates (job openings) by region x sector x year, by the separations method (BLS, 2023 on).
 
-    expansion(t)         = employment(t) - employment(t-1)                 (may be negative: a shrinking sector)
-    replacement(t)       = employment(t-1) x replacement_rate(sector)      (people leaving the stock during t)
-    openings(t)          = max(expansion(t), 0) + replacement(t)
+    change(t)            = employment(t) - employment(t-1)                   (per sample path; may be negative)
+    separations(t)       = employment(t-1) x replacement_rate(sector)        (leavers: retirement, exits)
+    openings(t)          = max(expansion(t) + replacement(t), 0)      (= change + separations unless the
+                                                                        projected decline exceeds separations)
     graduate_openings(t) = openings(t) x graduate_entry_share(sector)
 
-The floor is on expansion only, as BLS does: a shrinking sector still has replacement openings (retirements),
-because the people who lose jobs in the shrinking part are not the ones who retire. The floor is applied at the
-finest level the data can tell apart (reconciliation atoms) and openings are *summed* up the hierarchy, so a
-section's openings are coherent with its divisions (and can exceed max(section expansion, 0) + replacement when
-one division shrinks while another grows - that is the point of the floor).
+Openings are the change in employment plus the leavers to be replaced. A declining sector replaces fewer of its
+leavers: its decline is subtracted from its separations (BLS's separations method), not ignored. The split into
+the two reported components is decided on the *projected* (mean over paths) change p, not path by path:
+
+    expansion(t)   = max(p, 0) + (change(t) - p)          mean over paths = max(p, 0)
+    replacement(t) = max(separations(t) + min(p, 0), 0)   a declining sector replaces fewer leavers
+
+so expansion + replacement = change + separations on every path (unless the decline exceeds the leavers). (Flooring each noisy path's expansion at zero,
+as this module once did, adds openings that exist on no path's mean: E[max(X, 0)] > max(E[X], 0). On the demo
+city that floor inflated 2030 openings by 6% in I65 to 159% in K; README "Trustworthy gaps and warnings (#13)".)
+The computation runs on the finest level the data can tell apart (reconciliation atoms) and openings are *summed*
+up the hierarchy, so a section's openings are coherent with its divisions.
 
 All functions here are pure and work on numpy arrays shaped (units, years, paths) or on long frames.
 """
@@ -60,24 +68,31 @@ def sector_parameter_table(sectors: pd.DataFrame, sector_parameters: pd.DataFram
 
 def demand_components(employment: np.ndarray, replacement_rate: np.ndarray,
                       graduate_entry_share: np.ndarray) -> dict[str, np.ndarray]:
-    """Expansion, replacement, openings and graduate openings from employment levels.
+    """Expansion, replacement, openings and graduate openings from employment levels (separations method).
 
     Args:
         employment: (units, years + 1, paths) employment; index 0 on the year axis is the base year (observed).
-        replacement_rate: broadcastable to (units, years), e.g. (units, 1) or (units, years).
-        graduate_entry_share: broadcastable to (units, years).
+        replacement_rate: broadcastable to (units, years), e.g. (units, 1) or (units, years), or drawn per path:
+            (units, years or 1, paths).
+        graduate_entry_share: the same shapes.
 
     Returns:
-        dict with arrays (units, years, paths): employment (forecast years only), expansion, replacement,
-        openings, graduate_openings.
+        dict with arrays (units, years, paths): employment (forecast years only), expansion (floored on the
+        projected change), replacement (separations less the projected decline), openings (change +
+        separations, >= 0), graduate_openings.
     """
     employment = np.asarray(employment, dtype=float)
     previous, current = employment[:, :-1, :], employment[:, 1:, :]
-    rate = np.broadcast_to(np.asarray(replacement_rate, dtype=float), current.shape[:2])[:, :, None]
-    share = np.broadcast_to(np.asarray(graduate_entry_share, dtype=float), current.shape[:2])[:, :, None]
-    expansion = current - previous
-    replacement = previous * rate
-    openings = np.maximum(expansion, 0.0) + replacement
+    rate, share = (_per_path(np.asarray(v, dtype=float), current.shape)
+                   for v in (replacement_rate, graduate_entry_share))
+    change = current - previous
+    projected = change.mean(axis=-1, keepdims=True)
+    separations = previous * rate
+    expansion = np.maximum(projected, 0.0) + (change - projected)
+    replacement = np.maximum(separations + np.minimum(projected, 0.0), 0.0)
+    # Openings cannot be negative: on a path where employment falls by more than the year's leavers there are
+    # none (this floor is on the total, and binds only where a path's fall exceeds its separations).
+    openings = np.maximum(expansion + replacement, 0.0)
     return {
         "employment": current,
         "expansion": expansion,
@@ -85,6 +100,13 @@ def demand_components(employment: np.ndarray, replacement_rate: np.ndarray,
         "openings": openings,
         "graduate_openings": openings * share,
     }
+
+
+def _per_path(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A (units, years) parameter as (units, years, 1); one already drawn per path (3-d) broadcast as it is."""
+    if values.ndim == 3:
+        return np.broadcast_to(values, shape)
+    return np.broadcast_to(values, shape[:2])[:, :, None]
 
 
 def openings_from_employment(employment: pd.DataFrame, parameters: pd.DataFrame | None = None,

@@ -8,8 +8,9 @@ paired by index):
                                                             defined - see "rated" below)
 
 Reported: mean gap, 80% / 95% intervals of gap and ratio, median ratio, P(ratio > shortage_threshold) and
-P(ratio < surplus_threshold). A major's pressure is the ratio of the sectors it feeds, weighted by the share of
-its graduates going to each (the crosswalk weights), computed path by path so it carries the same uncertainty.
+P(ratio < surplus_threshold). A major's pressure is the geometric mean of the ratios of the sectors it feeds,
+weighted by the share of its graduates going to each (the crosswalk weights, drawn per path), computed path by
+path so it carries the same uncertainty.
 
 Rated: a ratio says how tight a market is only where local graduates are a real part of its supply.
 `forecasting.coverage` decides per node and year which gaps are *rated*; the others get no ratio, interval or
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 DEFAULT_SHORTAGE_THRESHOLD = 1.2
 DEFAULT_SURPLUS_THRESHOLD = 0.8
@@ -30,6 +32,8 @@ SUPPLY_FLOOR = 1.0
 # "Honest coverage"): less than one person a year, or less than 5% of the graduate openings (a ratio above 20).
 MIN_SUPPLY_PERSONS = 1.0
 MIN_SUPPLY_SHARE = 0.05
+# A ratio of 0 (no openings) enters a major's geometric-mean pressure as 1/100, not as log(0).
+PRESSURE_RATIO_FLOOR = 0.01
 
 
 def shortage_ratio(openings: np.ndarray, supply: np.ndarray) -> np.ndarray:
@@ -98,11 +102,52 @@ def gap_table(keys: pd.DataFrame, years: list[int], openings: np.ndarray, supply
     return frame, ratio
 
 
+def pressure_paths(weights: np.ndarray, ratio: np.ndarray, rated: np.ndarray | None = None,
+                   links: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """(m, h, paths) pressure: the supply-weighted *geometric* mean of the rated sector ratios a major feeds.
+
+    log pressure = sum_s w_s log ratio_s / sum_s w_s over the rated sectors s. The geometric mean keeps one thin,
+    very tight sector from dominating (an arithmetic mean of 0.5 and 9.5 is 5, "short"; the geometric mean of
+    them is 2.2), and a major's pressure is symmetric in shortage and surplus (ratios 2 and 0.5 average to 1).
+
+    Args:
+        weights: (m, nodes) central weights; used when `links` is None.
+        ratio: (nodes, h, paths) ratio paths (floored at 0.01 for the log: "no openings" counts as 1/100).
+        rated: (nodes, h) booleans; only rated sectors count.
+        links: optional (key (L,), node (L,), weight draws (L, paths)) - crosswalk weights drawn per path.
+    """
+    m, n_nodes = weights.shape
+    h, n_paths = ratio.shape[1], ratio.shape[2]
+    mask = np.ones((n_nodes, h)) if rated is None else rated.astype(float)
+    if links is None:
+        key, node = np.nonzero(weights)
+        draws = weights[key, node][:, None]
+    else:
+        key, node, draws = links
+    out = np.full((m, h, n_paths), np.nan)
+    if len(key) == 0:
+        return out
+    to_key = sparse.csr_matrix((np.ones(len(key)), (key, np.arange(len(key)))), shape=(m, len(key)))
+    step = max(1, 2_000_000 // max(1, len(key) * h))
+    for start in range(0, n_paths, step):
+        stop = min(start + step, n_paths)
+        w = draws[:, start:stop] if draws.shape[1] > 1 else draws
+        weighted = w[:, None, :] * mask[node][:, :, None] * np.ones((1, 1, stop - start))
+        log_ratio = np.log(np.maximum(ratio[node, :, start:stop], PRESSURE_RATIO_FLOOR))
+        effective = (to_key @ weighted.reshape(len(key), -1)).reshape(m, h, -1)
+        total = (to_key @ (weighted * log_ratio).reshape(len(key), -1)).reshape(m, h, -1)
+        out[:, :, start:stop] = np.where(effective > 1e-12, np.exp(total / np.where(effective > 1e-12,
+                                                                                   effective, 1.0)), np.nan)
+    return out
+
+
 def pressure_table(keys: pd.DataFrame, years: list[int], weights: np.ndarray, ratio: np.ndarray,
                    shortage_threshold: float = DEFAULT_SHORTAGE_THRESHOLD,
                    surplus_threshold: float = DEFAULT_SURPLUS_THRESHOLD,
-                   rated: np.ndarray | None = None) -> pd.DataFrame:
-    """Supply-weighted pressure of the sectors each (region, major) feeds.
+                   rated: np.ndarray | None = None,
+                   links: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                   paths: np.ndarray | None = None) -> pd.DataFrame:
+    """Supply-weighted pressure of the sectors each (region, major) feeds (geometric mean, `pressure_paths`).
 
     Args:
         keys: frame of m rows, e.g. region, major.
@@ -111,18 +156,19 @@ def pressure_table(keys: pd.DataFrame, years: list[int], weights: np.ndarray, ra
         ratio: (n_nodes, h, paths) ratio paths from `gap_table`.
         rated: optional (n_nodes, h) booleans from `forecasting.coverage`: only rated sectors count, with the
             weights renormalised over them year by year; a major with no weight on a rated sector gets null.
+        links: optional per-path crosswalk weight draws (see `pressure_paths`).
+        paths: the pressure paths if already computed with `pressure_paths(weights, ratio, rated, links)`.
 
     Returns:
         keys x year with pressure_median, pressure_lo_80, pressure_hi_80, p_shortage, p_surplus and
-        rated_weight (the share of the major's weight on rated sectors, 0..1).
+        rated_weight (the share of the major's central weight on rated sectors, 0..1).
     """
     if rated is None:
         rated = np.ones(ratio.shape[:2], dtype=bool)
-    mask = rated.astype(float)
-    effective = weights @ mask                                               # (m, h)
-    total = np.tensordot(weights, ratio * mask[:, :, None], axes=(1, 0))   # (m, h, paths)
+    effective = weights @ rated.astype(float)                               # (m, h)
     known = effective > 1e-12
-    pressure = np.where(known[:, :, None], total / np.where(known, effective, 1.0)[:, :, None], np.nan)
+    pressure = paths if paths is not None else pressure_paths(weights, ratio, rated, links)
+    pressure = np.where(known[:, :, None], pressure, np.nan)
     columns = {"pressure_median": np.median(pressure, axis=-1)}
     columns.update(interval_columns(pressure, "pressure", levels=(80,)))
     columns["p_shortage"] = np.where(known, (pressure > shortage_threshold).mean(axis=-1), np.nan)

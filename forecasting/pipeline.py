@@ -22,10 +22,12 @@ from features.codes import CodeTree
 from features.contract import DEFAULT_SEED
 from features.crosswalk import build_major_sector_map
 from features.errors import TalentcastError
+from forecasting import assumptions as assumptions_mod
 from forecasting import coverage as coverage_mod
 from forecasting import demand as demand_mod
 from forecasting import gaps as gaps_mod
 from forecasting import supply as supply_mod
+from forecasting import volatility as volatility_mod
 from forecasting.engine import forecast
 from forecasting.reconcile import Hierarchy, build_hierarchy, reconcile_atoms
 from forecasting.results import PipelineState, compute_results
@@ -191,42 +193,85 @@ def _crosswalk(tables: dict[str, pd.DataFrame], notes: list[str]) -> tuple[pd.Da
     return built, "built"
 
 
-def supply_weight_matrix(hierarchy: Hierarchy, units: pd.DataFrame, crosswalk: pd.DataFrame) -> np.ndarray:
-    """(nodes, units): a unit's entrants count in every observed node containing (its region, mapped sector)."""
-    weights = np.zeros((len(hierarchy.nodes), len(units)))
-    by_major = {m: list(zip(g["sector"], g["weight"].astype(float))) for m, g in crosswalk.groupby("major")}
+def supply_links(hierarchy: Hierarchy, units: pd.DataFrame, crosswalk: pd.DataFrame) -> dict[str, np.ndarray]:
+    """One link per (unit, crosswalk row of its major): the observed nodes containing (its region, that sector).
+
+    Returns:
+        {"unit": (L,), "row": (L,) position in `crosswalk`, "nodes": (L, nodes) booleans}. The crosswalk weight of
+        each link is drawn per path in the simulation (forecasting.assumptions.dirichlet_weights).
+    """
+    rows_of = {m: list(g.index) for m, g in crosswalk.reset_index(drop=True).groupby("major")}
+    sector_of = crosswalk["sector"].astype(str).to_numpy()
+    link_unit, link_row, masks = [], [], []
     cache: dict[tuple[str, str], np.ndarray] = {}
     for u, (region, major) in enumerate(zip(units["region"], units["major"])):
-        for sector, weight in by_major.get(major, []):
-            key = (region, sector)
+        for r in rows_of.get(major, []):
+            key = (region, sector_of[r])
             if key not in cache:
-                cache[key] = hierarchy.contains(region, sector)
-            weights[cache[key], u] += weight
+                cache[key] = hierarchy.contains(region, sector_of[r])
+            link_unit.append(u)
+            link_row.append(r)
+            masks.append(cache[key])
+    nodes = np.array(masks, dtype=bool).reshape(len(masks), len(hierarchy.nodes))
+    return {"unit": np.array(link_unit, dtype=int), "row": np.array(link_row, dtype=int), "nodes": nodes}
+
+
+def supply_weight_matrix(hierarchy: Hierarchy, units: pd.DataFrame, crosswalk: pd.DataFrame,
+                         links: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """(nodes, units): a unit's entrants count in every observed node containing (its region, mapped sector)."""
+    links = links if links is not None else supply_links(hierarchy, units, crosswalk)
+    weights = np.zeros((len(hierarchy.nodes), len(units)))
+    central = crosswalk["weight"].astype(float).to_numpy()
+    for node_mask, unit, row in zip(links["nodes"], links["unit"], links["row"]):
+        weights[node_mask, unit] += central[row]
     return weights
 
 
-def pressure_weight_matrix(hierarchy: Hierarchy, units: pd.DataFrame,
-                           crosswalk: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """(region, major) pairs and (pairs, nodes) weights: each mapped sector's most specific observed node."""
+def pressure_links(hierarchy: Hierarchy, units: pd.DataFrame,
+                   crosswalk: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """(region, major) pairs and one link per (pair, crosswalk row): the most specific observed node of the row.
+
+    Returns:
+        (keys, {"key": (L,) position in keys, "node": (L,), "row": (L,) position in `crosswalk`}); keys are the
+        pairs with at least one link, sorted by region and major.
+    """
     keys = units[["region", "major"]].drop_duplicates().sort_values(["region", "major"]).reset_index(drop=True)
-    weights = np.zeros((len(keys), len(hierarchy.nodes)))
     region_depth = {r: len(hierarchy.region_ancestors.get(r, [r])) for r in hierarchy.nodes["region"]}
     sector_depth = {s: len(hierarchy.sector_ancestors.get(s, [s])) for s in hierarchy.nodes["sector"]}
     depth = np.array([(region_depth[r], sector_depth[s])
                       for r, s in zip(hierarchy.nodes["region"], hierarchy.nodes["sector"])], dtype=float)
     score = depth[:, 0] * 1000 + depth[:, 1]
-    by_major = {m: list(zip(g["sector"], g["weight"].astype(float))) for m, g in crosswalk.groupby("major")}
+    rows_of = {m: list(g.index) for m, g in crosswalk.reset_index(drop=True).groupby("major")}
+    sector_of = crosswalk["sector"].astype(str).to_numpy()
     cache: dict[tuple[str, str], np.ndarray] = {}
+    link_key, link_node, link_row = [], [], []
     for k, (region, major) in enumerate(zip(keys["region"], keys["major"])):
-        for sector, weight in by_major.get(major, []):
-            if (region, sector) not in cache:
-                cache[(region, sector)] = hierarchy.contains(region, sector)
-            mask = cache[(region, sector)]
+        for r in rows_of.get(major, []):
+            if (region, sector_of[r]) not in cache:
+                cache[(region, sector_of[r])] = hierarchy.contains(region, sector_of[r])
+            mask = cache[(region, sector_of[r])]
             if mask.any():
-                weights[k, int(np.argmax(np.where(mask, score, -1)))] += weight
+                link_key.append(k)
+                link_node.append(int(np.argmax(np.where(mask, score, -1))))
+                link_row.append(r)
+    link_key = np.array(link_key, dtype=int)
+    kept = np.unique(link_key)
+    renumber = np.full(len(keys), -1)
+    renumber[kept] = np.arange(len(kept))
+    return keys.iloc[kept].reset_index(drop=True), {"key": renumber[link_key] if len(link_key) else link_key,
+                                                    "node": np.array(link_node, dtype=int),
+                                                    "row": np.array(link_row, dtype=int)}
+
+
+def pressure_weight_matrix(hierarchy: Hierarchy, units: pd.DataFrame, crosswalk: pd.DataFrame,
+                           links: tuple[pd.DataFrame, dict[str, np.ndarray]] | None = None
+                           ) -> tuple[pd.DataFrame, np.ndarray]:
+    """(region, major) pairs and (pairs, nodes) weights: each mapped sector's most specific observed node."""
+    keys, links = links if links is not None else pressure_links(hierarchy, units, crosswalk)
+    weights = np.zeros((len(keys), len(hierarchy.nodes)))
+    np.add.at(weights, (links["key"], links["node"]), crosswalk["weight"].astype(float).to_numpy()[links["row"]])
     totals = weights.sum(axis=1)
-    keep = totals > 0
-    return keys[keep].reset_index(drop=True), weights[keep] / totals[keep, None]
+    return keys, weights / np.where(totals > 0, totals, 1.0)[:, None]
 
 
 # ----------------------------------------------------------------------------------------------- run
@@ -236,7 +281,8 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
                  n_paths: int = 1000, region: str | None = None, method: str = "auto", engine: str = "local",
                  scheduler=None, shortage_threshold: float = gaps_mod.DEFAULT_SHORTAGE_THRESHOLD,
                  surplus_threshold: float = gaps_mod.DEFAULT_SURPLUS_THRESHOLD, sampler: Sampler | None = None,
-                 progress: Callable[[str], None] | None = None, breaks=None) -> PipelineResult:
+                 progress: Callable[[str], None] | None = None, breaks=None,
+                 assumptions: assumptions_mod.Assumptions | None = None) -> PipelineResult:
     """Fit the demand and supply sides once and compute all results (pure: no files, no database).
 
     Args:
@@ -256,11 +302,14 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
         breaks: level shifts of the employment series, passed to the engine (None: detected; a list of
             periods, e.g. ["2013"]: declared for every series, detection still on). The service passes the
             periods the employment dataset's metadata declares (`"breaks"`).
+        assumptions: the assumed parameters and their ranges, drawn in the simulation (None: the packaged
+            forecasting/data/assumptions.yaml; `.fixed()` for forecast noise only).
 
     Returns:
         PipelineResult(results, state, meta).
     """
     step = progress or (lambda name: None)
+    assumptions = assumptions if assumptions is not None else assumptions_mod.load_assumptions()
     missing = [t for t in REQUIRED_TABLES if t not in tables or tables[t] is None or tables[t].empty]
     if missing:
         raise TalentcastError(f"missing input table(s): {', '.join(missing)}; ingest them first",
@@ -316,6 +365,19 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
         paths = sampler(series, int(base_year + horizon - last_year.min()), n_paths, seed)
         forecast_results, model_name = [], getattr(sampler, "model_name", "custom")
     base = base_paths(employment, nodes, base_year, horizon, n_paths, paths)
+    # Re-pair the draws of consecutive years so the paths move as much as the series' history did, no more:
+    # openings follow the year-to-year change, and independent draws make phantom ones (forecasting.volatility).
+    node_ids = list(nodes["region"] + "|" + nodes["sector"])
+    history_volatility = volatility_mod.historical_volatility(series, node_ids)
+    drawn_volatility = volatility_mod.path_volatility(base)
+    base, coupling = volatility_mod.match_volatility(base, history_volatility, seed)
+    if np.isfinite(coupling).any():
+        notes.append(f"sample paths: in {int(np.isfinite(coupling).sum())} of {len(node_ids)} series the draws of "
+                     "consecutive years were re-paired so year-to-year changes are as volatile as history "
+                     f"(median {np.nanmedian(drawn_volatility[np.isfinite(coupling)]):.3f} drawn -> "
+                     f"{np.nanmedian(volatility_mod.path_volatility(base)[np.isfinite(coupling)]):.3f} simulated vs "
+                     f"{np.nanmedian(history_volatility[np.isfinite(coupling)]):.3f} historical, sd of yearly log "
+                     "change); each year's distribution is unchanged")
     if paths.attrs.get("models"):
         models = paths.attrs["models"]
         node_models = [str(models.get(f"{r}|{s}", model_name)) for r, s in zip(nodes["region"], nodes["sector"])]
@@ -354,8 +416,11 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
     unmapped = sorted(set(units["major"]) - set(crosswalk["major"]))
     if unmapped:
         notes.append(f"{len(unmapped)} majors have no crosswalk row and feed no sector (e.g. {unmapped[0]})")
-    supply_weights = supply_weight_matrix(hierarchy, units, crosswalk)
-    pressure_keys, pressure_weights = pressure_weight_matrix(hierarchy, units, crosswalk)
+    crosswalk = crosswalk.reset_index(drop=True)
+    links = supply_links(hierarchy, units, crosswalk)
+    supply_weights = supply_weight_matrix(hierarchy, units, crosswalk, links)
+    pressure_keys, p_links = pressure_links(hierarchy, units, crosswalk)
+    _, pressure_weights = pressure_weight_matrix(hierarchy, units, crosswalk, (pressure_keys, p_links))
     sector_params = demand_mod.sector_parameter_table(sectors, tables.get("sector_parameters"))
     if tables.get("sector_parameters") is None or tables["sector_parameters"].empty:
         notes.append("sector_parameters not given: default replacement_rate 0.03 and graduate_entry_share 0.5")
@@ -368,7 +433,8 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
         hierarchy=hierarchy, atom_paths=atom_paths, node_models=node_models, sector_params=sector_params,
         units=units, intake_known=intake_known, intake_model=intake_model, major_sector_map=crosswalk,
         map_source=map_source, supply_weights=supply_weights, pressure_keys=pressure_keys,
-        pressure_weights=pressure_weights, notes=notes)
+        pressure_weights=pressure_weights, notes=notes, supply_links=links, pressure_links=p_links,
+        assumptions=assumptions)
     step("gaps")
     results = compute_results(state, scenario_obj)
     # What local supply covers (schools, majors, sectors with a rated ratio): said in the run's notes.
@@ -381,5 +447,6 @@ def run_pipeline(tables: dict[str, pd.DataFrame], horizon: int = 5, scenario: An
             "scenario": scenario_obj.to_dict() if scenario_obj else None,
             "map_source": map_source, "notes": list(notes), "coverage": coverage, "dataset_versions": {},
             "breaks": list(breaks) if breaks else [],
+            "assumptions_version": assumptions.version, "assumptions_source": assumptions.source,
             "forecast_results": forecast_results}
     return PipelineResult(results=results, state=state, meta=meta)

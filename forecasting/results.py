@@ -15,8 +15,11 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from features.codes import CodeTree
+from forecasting import assumptions as assumptions_mod
+from forecasting import conditions as conditions_mod
 from forecasting import coverage as coverage_mod
 from forecasting import demand as demand_mod
 from forecasting import gaps as gaps_mod
@@ -29,7 +32,8 @@ RESULT_KINDS = ("demand", "supply", "supply_by_sector", "gaps", "major_pressure"
 INTAKE_SOURCES = np.array(["pipeline", "forecast", "planned"])
 # Bumped whenever PipelineState's fields change meaning: older saved states are refused (and rebuilt by callers).
 # 3: saved as data only (forecasting.state_format), no longer as a pickle.
-STATE_FORMAT = 3
+# 4: assumption draws, job-seeker supply and trend-forecast intake (#13).
+STATE_FORMAT = 4
 # Unit x year x path cells per supply chunk: bounds peak memory of the supply simulation (~8 bytes each, x6).
 _CHUNK_CELLS = 2_000_000
 
@@ -53,6 +57,9 @@ class PipelineState:
         supply_weights: (nodes, units) share of a unit's entrants counted in each node.
         pressure_keys, pressure_weights: (region, major) pairs and their (pairs, nodes) sector weights.
         notes: what the run assumed or filled in, for the run's record.
+        supply_links, pressure_links: the crosswalk rows behind supply_weights / pressure_weights (pipeline
+            `supply_links`, `pressure_links`), so the crosswalk weights can be drawn per path.
+        assumptions: the assumed parameters and their ranges (forecasting.assumptions), drawn per path.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -77,6 +84,9 @@ class PipelineState:
     pressure_keys: pd.DataFrame
     pressure_weights: np.ndarray
     notes: list[str] = field(default_factory=list)
+    supply_links: dict = field(default_factory=dict)
+    pressure_links: dict = field(default_factory=dict)
+    assumptions: assumptions_mod.Assumptions | None = None
     format_version: int = STATE_FORMAT
 
     def to_bytes(self) -> bytes:
@@ -213,18 +223,31 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
     overrides = _compile(state, scenario)
     hierarchy = state.hierarchy
 
-    # Demand: components per atom (where the floor on expansion applies), then summed to the observed nodes.
+    # Assumed parameters (forecasting/data/assumptions.yaml), drawn per path from their own seed so every
+    # scenario sees the same draws: a sector's replacement rate and entry share (held over the horizon - a guess
+    # that is off is off every year), and each major's crosswalk weights (Dirichlet).
+    assumptions = state.assumptions or assumptions_mod.load_assumptions()
+    draws = _assumption_draws(state, assumptions)
+
+    # Demand: components per atom (where the floor on the projected change applies), then summed to the nodes.
     employment = _apply_employment(state, overrides)
     replacement_rate, graduate_share = _sector_rates(state, overrides)
-    parts = demand_mod.demand_components(employment, replacement_rate, graduate_share)
+    central_parts = demand_mod.demand_components(employment, replacement_rate, graduate_share)
+    parts = demand_mod.demand_components(
+        employment, replacement_rate[:, :, None] * draws["replacement_rate"],
+        np.minimum(graduate_share[:, :, None] * draws["graduate_entry_share"],
+                   assumptions["graduate_entry_share"].upper_bound))
     # Paths are summed up only where intervals are needed; means commute with the sums.
     nodes = {name: aggregate(hierarchy, parts[name]) for name in ("employment", "graduate_openings")}
+    central_openings = aggregate(hierarchy, central_parts["graduate_openings"])
     columns = {"employment_mean": nodes["employment"].mean(axis=-1)}
     intervals = gaps_mod.interval_columns(nodes["employment"], "employment", levels=(80,))
     columns.update(intervals)
+    # The components' means are the projection at the central parameter values (deterministic); the graduate
+    # openings' intervals include the parameter draws.
     for name in ("expansion", "replacement", "openings"):
-        columns[f"{name}_mean"] = aggregate(hierarchy, parts[name].mean(axis=-1))
-    columns["graduate_openings_mean"] = nodes["graduate_openings"].mean(axis=-1)
+        columns[f"{name}_mean"] = aggregate(hierarchy, central_parts[name].mean(axis=-1))
+    columns["graduate_openings_mean"] = central_openings.mean(axis=-1)
     columns.update(gaps_mod.interval_columns(nodes["graduate_openings"], "graduate_openings"))
     demand = _node_frame(state, columns)
     demand["model"] = np.repeat(np.asarray(state.node_models, dtype=object), len(state.years))
@@ -236,7 +259,11 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
                                                     overrides.planned)
     log_sd = state.intake_model["intake_log_sd"].to_numpy()[:, None] * np.sqrt(lead)
     node_supply = np.empty((len(hierarchy.nodes), h, state.n_paths))
+    central_supply = np.empty_like(node_supply)
     sum_graduates, sum_entrants = np.zeros((n_units, h)), np.zeros((n_units, h))
+    links = state.supply_links
+    # (nodes, links) sparse: a link counts in the few nodes containing its (region, sector).
+    link_nodes = sparse.csr_matrix(links["nodes"].T.astype(float)) if links else None
     chunk = max(1, _CHUNK_CELLS // max(1, n_units * h))
     for start in range(0, state.n_paths, chunk):
         size = min(chunk, state.n_paths - start)
@@ -251,17 +278,24 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
         graduates, entrants = supply_mod.graduate_entrants(cohort, rates)
         sum_graduates += graduates.sum(axis=-1)
         sum_entrants += entrants.sum(axis=-1)
-        node_supply[:, :, start:start + size] = np.tensordot(state.supply_weights, entrants, axes=(1, 0))
+        central_supply[:, :, start:start + size] = np.tensordot(state.supply_weights, entrants, axes=(1, 0))
+        if links:
+            weights = draws["crosswalk"][links["row"], start:start + size]
+            per_link = (entrants[links["unit"]] * weights[:, None, :]).reshape(len(links["unit"]), -1)
+            node_supply[:, :, start:start + size] = (link_nodes @ per_link).reshape(-1, h, size)
+        else:
+            node_supply[:, :, start:start + size] = central_supply[:, :, start:start + size]
     supply = gaps_mod.long_frame(units[["region", "school", "major"]], state.years, {
         "intake_source": INTAKE_SOURCES[source],
         "expected_graduates": sum_graduates / state.n_paths,
         "graduate_entrants": sum_entrants / state.n_paths})
     supply = supply[["region", "school", "major", "year", "intake_source", "expected_graduates",
                      "graduate_entrants"]]
-    supply_by_sector = _node_frame(state, {"graduate_entrants": node_supply.mean(axis=-1)})
+    supply_by_sector = _node_frame(state, {"graduate_entrants": central_supply.mean(axis=-1)})
 
     gaps, pressure = _gaps_and_pressure(state, parts["graduate_openings"].mean(axis=-1), nodes["graduate_openings"],
-                                        node_supply)
+                                        node_supply, draws["crosswalk"],
+                                        gaps_mod.shortage_ratio(central_openings, central_supply))
     results = {"demand": demand, "supply": supply, "supply_by_sector": supply_by_sector, "gaps": gaps,
                "major_pressure": pressure}
     if state.region is not None:
@@ -270,9 +304,30 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
     return results
 
 
+def _assumption_draws(state: PipelineState, assumptions: assumptions_mod.Assumptions) -> dict[str, np.ndarray]:
+    """Per-path draws of the assumed parameters: multipliers (atoms, 1, paths) and crosswalk weights (rows, paths)."""
+    rng = np.random.default_rng([state.seed, 13])
+    atom_sectors = state.hierarchy.atoms["sector"].astype(str).to_numpy()
+    sectors, sector_index = np.unique(atom_sectors, return_inverse=True)
+    out = {}
+    for name in demand_mod.SECTOR_PARAMETERS:
+        multipliers = assumptions_mod.lognormal_multipliers(assumptions[name], (len(sectors), state.n_paths), rng)
+        out[name] = multipliers[sector_index][:, None, :]
+    crosswalk = state.major_sector_map.reset_index(drop=True)
+    out["crosswalk"] = assumptions_mod.dirichlet_weights(
+        crosswalk["major"].to_numpy(), crosswalk["weight"].astype(float).to_numpy(),
+        assumptions["crosswalk_weight"].concentration, state.n_paths, rng)
+    return out
+
+
 def _gaps_and_pressure(state: PipelineState, atom_openings: np.ndarray, openings: np.ndarray,
-                       node_supply: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Gaps and major pressure, rated only where local supply can carry a ratio (forecasting.coverage)."""
+                       node_supply: np.ndarray, crosswalk_draws: np.ndarray,
+                       central_ratio: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Gaps and major pressure, rated only where local supply can carry a ratio (forecasting.coverage).
+
+    `central_ratio` is the ratio with every assumed parameter at its central value: the part of the spread the
+    forecast alone gives. assumption_share = the rest's share of the variance of the log ratio (log pressure).
+    """
     hierarchy = state.hierarchy
     keys = hierarchy.nodes[["region", "sector"]]
     regions, sectors = state.tables.get("regions"), state.tables.get("sectors")
@@ -281,6 +336,15 @@ def _gaps_and_pressure(state: PipelineState, atom_openings: np.ndarray, openings
                                     supply_mean, fed=(state.supply_weights > 0).any(axis=1))
     gaps, ratio = gaps_mod.gap_table(keys, state.years, openings, node_supply, state.shortage_threshold,
                                      state.surplus_threshold, rated=rating.rated, gap_known=rating.gap_known)
+    gaps["assumption_share"] = np.where(rating.rated, assumptions_mod.assumption_share(central_ratio, ratio),
+                                        np.nan).reshape(-1)
+    # Current conditions (求人倍率 of the vacancies table) next to the forecast: a clash is flagged, not fixed.
+    h = len(state.years)
+    node_current = conditions_mod.node_ratios(keys, conditions_mod.current_ratios(state.tables.get("vacancies")))
+    gaps["current_ratio"] = np.repeat(node_current, h)
+    gaps["conditions_check"] = conditions_mod.conditions_check(
+        gaps["p_shortage"], gaps["p_surplus"], gaps["current_ratio"], state.shortage_threshold,
+        state.surplus_threshold)
     notes = coverage_mod.gap_notes(keys, rating, supply_mean, openings_mean, regions)
     for name, values in notes.items():
         gaps[name] = values.reshape(-1)
@@ -291,8 +355,21 @@ def _gaps_and_pressure(state: PipelineState, atom_openings: np.ndarray, openings
     missing = pairs[[(r, m) not in weighted for r, m in zip(pairs["region"], pairs["major"])]]
     keys_all = pd.concat([state.pressure_keys[["region", "major"]], missing], ignore_index=True)
     weights = np.vstack([state.pressure_weights, np.zeros((len(missing), len(hierarchy.nodes)))])
+    links = state.pressure_links
+    link_draws = None
+    if links:
+        link_draws = (links["key"], links["node"], crosswalk_draws[links["row"]])
+    drawn = gaps_mod.pressure_paths(weights, ratio, rating.rated, links=link_draws)
     pressure = gaps_mod.pressure_table(keys_all, state.years, weights, ratio, state.shortage_threshold,
-                                       state.surplus_threshold, rated=rating.rated)
+                                       state.surplus_threshold, rated=rating.rated, paths=drawn)
+    central = gaps_mod.pressure_paths(weights, central_ratio, rating.rated)
+    share = assumptions_mod.assumption_share(np.nan_to_num(central, nan=1.0), np.nan_to_num(drawn, nan=1.0))
+    pressure["assumption_share"] = np.where(np.isnan(pressure["pressure_median"].to_numpy()), np.nan,
+                                            share.reshape(-1))
+    pressure["current_ratio"] = np.repeat(conditions_mod.major_ratios(weights, node_current), h)
+    pressure["conditions_check"] = conditions_mod.conditions_check(
+        pressure["p_shortage"], pressure["p_surplus"], pressure["current_ratio"], state.shortage_threshold,
+        state.surplus_threshold)
     reasons = coverage_mod.pressure_reasons(keys_all, state.years, weights, rating, hierarchy.nodes,
                                             state.major_sector_map, regions, sectors)
     for name, values in reasons.items():

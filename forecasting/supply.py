@@ -3,7 +3,11 @@
 For a graduation year y and a programme of d years (majors.duration_years):
 
     expected_graduates(y) = intake(y - d) x completion_rate
-    graduate_entrants(y)  = expected_graduates(y) x (1 - further_study_share) x employment_share x local_retention
+    graduate_entrants(y)  = expected_graduates(y) x (1 - further_study_share) x local_retention
+
+Graduate entrants are *job seekers*: graduates not going on to further study who enter the local labour market,
+employed or not. (Until #13 supply also multiplied by the employment share, i.e. counted only graduates who found
+a job - which made supply an outcome of demand: a weak market lowered "supply" and hid its own surplus.)
 
 with the rates defined so that the chain multiplies out to the contract's counts:
 
@@ -12,11 +16,13 @@ with the rates defined so that the chain multiplies out to the contract's counts
     employment_share    = graduates_employed / (graduates - graduates_further_study)   (of those not studying on)
     local_retention     = graduates_local / graduates_employed
 
-so graduates x (1 - further) x employment = graduates_employed and the chain ends at graduates_local.
+local_retention, observed among the employed, is applied to all job seekers (the unemployed are assumed to look
+for work where the employed found it). employment_share is still estimated (warnings and outcomes use it) but no
+longer scales supply.
 
 Intake of year y - d comes from the enrolment pipeline when that cohort is already admitted ("pipeline"), from
-a planner's scenario ("planned"), or else from a forecast: the mean of the last three intakes with log-normal
-uncertainty growing with the square root of the lead ("forecast").
+a planner's scenario ("planned"), or else from a forecast: a damped log-linear trend of the last six intakes with
+log-normal uncertainty growing with the square root of the lead ("forecast").
 
 Rates are estimated from the last `recent_years` graduation years of the school's own history (pooled ratio of
 sums) and shrunk towards the same major across all schools (or, failing that, the level's average, or the
@@ -33,6 +39,7 @@ from scipy.special import expit, logit
 
 from features.contract import DEFAULT_DURATION_YEARS
 from features.errors import TalentcastError
+from forecasting.assumptions import load_assumptions
 
 RATES = ("completion_rate", "further_study_share", "employment_share", "local_retention")
 # Fallbacks when neither the school, the major nor the level has any outcome data (documented in
@@ -47,6 +54,8 @@ _RATE_PARTS = {  # rate -> (numerator, denominator) columns of the yearly outcom
     "local_retention": ("graduates_local", "graduates_employed"),
 }
 UNIT_COLUMNS = ["school", "major", "region", "level", "duration_years"]
+# Rates whose fallback is an assumption with a stated source and range (local retention): value and spread.
+ASSUMED_RATES = {name: a for name, a in load_assumptions().parameters.items() if name in RATES}
 
 
 def supply_units(enrolment: pd.DataFrame, majors: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
@@ -124,7 +133,9 @@ def estimate_rates(enrolment: pd.DataFrame, units: pd.DataFrame, recent_years: i
         merged = merged.merge(by_major, left_on="major", right_index=True, how="left")
         merged = merged.merge(by_level, left_on="level", right_index=True, how="left")
         merged = merged.merge(level_sd, left_on="level", right_index=True, how="left")
-        prior = merged["major_mean"].fillna(merged["level_mean"]).fillna(DEFAULT_RATES[rate])
+        assumed = ASSUMED_RATES.get(rate)
+        default_value = assumed.central if assumed is not None else DEFAULT_RATES[rate]
+        prior = merged["major_mean"].fillna(merged["level_mean"]).fillna(default_value)
         prior_source = np.where(merged["major_mean"].notna(), "major",
                                 np.where(merged["level_mean"].notna(), "level", "default"))
         years = merged["years"].fillna(0).to_numpy()
@@ -133,6 +144,9 @@ def estimate_rates(enrolment: pd.DataFrame, units: pd.DataFrame, recent_years: i
         # Own spread needs three years to mean anything; below that the level's typical spread is used.
         sd = np.where(years >= 3, merged["sd"].fillna(np.nan), np.nan)
         sd = np.where(np.isnan(sd), merged["level_sd"].fillna(DEFAULT_RATE_SD), sd)
+        if assumed is not None:
+            # Nothing known about it at all: the assumption's own range (forecasting/data/assumptions.yaml).
+            sd = np.where((years == 0) & (prior_source == "default"), assumed.rate_sd, sd)
         out[rate] = np.clip(shrunk, 0.0, 1.0)
         out[f"{rate}_sd"] = np.clip(np.nan_to_num(sd, nan=DEFAULT_RATE_SD), 0.005, 0.25)
         out[f"{rate}_years"] = years.astype(int)
@@ -140,14 +154,25 @@ def estimate_rates(enrolment: pd.DataFrame, units: pd.DataFrame, recent_years: i
     return out
 
 
-def intake_history(enrolment: pd.DataFrame, units: pd.DataFrame, recent: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Observed intakes and the intake forecast model per unit.
+INTAKE_TREND_YEARS = 6      # intakes the trend is fitted on
+INTAKE_TREND_DAMPING = 0.8  # each further year keeps 80% of the previous year's growth (damped trend)
+INTAKE_TREND_CAP = 0.3      # |log growth| a year at most: a school does not double a class every two years
+
+
+def intake_history(enrolment: pd.DataFrame, units: pd.DataFrame,
+                   recent: int = INTAKE_TREND_YEARS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Observed intakes and the intake forecast model per unit (a damped log-linear trend).
+
+    A plan's intake is forecast from the trend of the last `recent` intakes, not their mean: a mean of the last
+    three years undercounts a growing major by about its growth over one and a half years, every year.
 
     Returns:
         (known, model): known is a units x admission-year frame of observed intakes (row order of `units`,
-        NaN where the unit has no row that year); model has one row per unit with last_year, intake_mean (mean
-        of the last `recent` intakes) and intake_log_sd (spread of yearly log changes over the last six
-        intakes, 0.03..0.5; 0.1 when too short).
+        NaN where the unit has no row that year); model has one row per unit with last_year, intake_level (the
+        trend's fitted intake in the last year), intake_trend (log growth a year, damped by
+        INTAKE_TREND_DAMPING each further year; 0 with fewer than three intakes) and intake_log_sd (spread of
+        yearly log changes over the last six intakes, 0.03..0.5; 0.1 when too short) - the interval of a lead
+        of L years is log-normal with sd intake_log_sd x sqrt(L).
     """
     frame = enrolment.assign(school=enrolment["school"].astype(str), major=enrolment["major"].astype(str))
     wide = frame.pivot_table(index=["school", "major"], columns="year", values="intake", aggfunc="sum")
@@ -155,7 +180,8 @@ def intake_history(enrolment: pd.DataFrame, units: pd.DataFrame, recent: int = 3
     ordered = frame.sort_values("year")
     grouped = ordered.groupby(["school", "major"], sort=False)
     last_year = grouped["year"].max()
-    intake_mean = grouped["intake"].apply(lambda v: float(v.to_numpy()[-recent:].mean()))
+    fits = grouped[["year", "intake"]].apply(lambda g: _log_trend(g["year"].to_numpy()[-recent:],
+                                                                  g["intake"].to_numpy(dtype=float)[-recent:]))
     log_change = np.log(ordered["intake"].astype(float) + 1.0).groupby(
         [ordered["school"], ordered["major"]], sort=False).diff()
     recent_changes = log_change.groupby([ordered["school"], ordered["major"]], sort=False).tail(5)
@@ -163,10 +189,32 @@ def intake_history(enrolment: pd.DataFrame, units: pd.DataFrame, recent: int = 3
     counts = recent_changes.notna().groupby([ordered["school"], ordered["major"]], sort=False).sum()
     log_sd = log_sd.where(counts >= 2, 0.1).fillna(0.1).clip(0.03, 0.5)
     index = wide.index
+    fits = fits.reindex(index)
     model = pd.DataFrame({"last_year": last_year.reindex(index).to_numpy().astype(int),
-                          "intake_mean": intake_mean.reindex(index).to_numpy(dtype=float),
+                          "intake_level": [f[0] for f in fits],
+                          "intake_trend": [f[1] for f in fits],
                           "intake_log_sd": log_sd.reindex(index).to_numpy(dtype=float)}, index=units.index)
     return wide.reset_index(drop=True), model
+
+
+def _log_trend(years: np.ndarray, intake: np.ndarray) -> tuple[float, float]:
+    """(fitted intake in the last year, log growth a year) of a least-squares line through log(1 + intake)."""
+    logs = np.log1p(np.maximum(intake, 0.0))
+    if len(logs) < 3 or intake[-1] <= 0:
+        return float(intake[-1]) if len(intake) else 0.0, 0.0
+    x = years.astype(float) - years[-1]
+    slope, intercept = np.polyfit(x, logs, 1)
+    slope = float(np.clip(slope, -INTAKE_TREND_CAP, INTAKE_TREND_CAP))
+    return float(np.expm1(intercept)), slope
+
+
+def intake_forecast(model: pd.DataFrame, lead: np.ndarray) -> np.ndarray:
+    """Trend forecast of intake `lead` years after each unit's last intake: (units, k) for lead (units, k)."""
+    lead = np.asarray(lead, dtype=float)
+    phi = INTAKE_TREND_DAMPING
+    damped = phi * (1 - phi ** lead) / (1 - phi)  # sum of phi^i for i = 1..lead
+    level = np.log1p(np.maximum(model["intake_level"].to_numpy(dtype=float), 0.0))[:, None]
+    return np.maximum(np.expm1(level + model["intake_trend"].to_numpy(dtype=float)[:, None] * damped), 0.0)
 
 
 def intake_matrix(units: pd.DataFrame, years: list[int], known: pd.DataFrame, model: pd.DataFrame,
@@ -181,8 +229,8 @@ def intake_matrix(units: pd.DataFrame, years: list[int], known: pd.DataFrame, mo
         planned: optional {(school, major): {admission year: intake}} from a scenario.
 
     Returns:
-        (value, lead, source): arrays (units, years). value = known / planned intake, or the forecast mean where
-        lead > 0; lead = years after the last observed intake (0 when not a forecast); source codes
+        (value, lead, source): arrays (units, years). value = known / planned intake, or the trend forecast
+        (`intake_forecast`) where lead > 0; lead = years after the last observed intake (0 when not a forecast); source codes
         0 pipeline, 1 forecast, 2 planned.
     """
     admission = np.asarray(years, dtype=int)[None, :] - units["duration_years"].to_numpy(dtype=int)[:, None]
@@ -197,8 +245,8 @@ def intake_matrix(units: pd.DataFrame, years: list[int], known: pd.DataFrame, mo
                         0.0)
     observed = np.nan_to_num(observed, nan=0.0)
     is_forecast = admission > last
-    value = np.where(is_forecast, model["intake_mean"].to_numpy(dtype=float)[:, None], observed)
     lead = np.where(is_forecast, admission - last, 0).astype(float)
+    value = np.where(is_forecast, intake_forecast(model, lead), observed)
     source = np.where(is_forecast, 1, 0)
     if planned:
         row_of = {key: i for i, key in enumerate(zip(units["school"], units["major"]))}
@@ -227,9 +275,9 @@ def draw_rates(rates: pd.DataFrame, n_paths: int, rng: np.random.Generator) -> d
 
 
 def graduate_entrants(intake: np.ndarray, rates: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(expected_graduates, graduate_entrants) from intake and rate arrays (broadcastable)."""
+    """(expected_graduates, graduate_entrants = local job seekers) from intake and rate arrays (broadcastable)."""
     graduates = intake * rates["completion_rate"]
-    entrants = graduates * (1 - rates["further_study_share"]) * rates["employment_share"] * rates["local_retention"]
+    entrants = graduates * (1 - rates["further_study_share"]) * rates["local_retention"]
     return graduates, entrants
 
 

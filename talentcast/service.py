@@ -927,12 +927,15 @@ def _rated(frame: pd.DataFrame, value: str) -> pd.Series:
 
 
 def summarise_warnings(warnings: pd.DataFrame | None, n_examples: int = 3) -> dict[str, Any]:
-    """Counts per level and per action, and a few example explanations (red first)."""
+    """Counts per level and per action, how many expand/shrink recommendations are only a watch list (the rule
+    set has not beaten the last-rate baseline), and a few example explanations (red first)."""
     if warnings is None or warnings.empty:
-        return {"levels": {}, "actions": {}, "examples": []}
+        return {"levels": {}, "actions": {}, "watch_list": 0, "examples": []}
     order = {level: i for i, level in enumerate(LEVELS)}
     examples = warnings.assign(_order=warnings["level"].map(order).fillna(3)).sort_values("_order")
+    watch = warnings["evidence"].map(lambda e: isinstance(e, dict) and bool(e.get("watch_list")))
     return {"levels": warnings["level"].value_counts().to_dict(),
             "actions": warnings["action"].value_counts().to_dict(),
+            "watch_list": int(watch.sum()),
             "examples": examples.head(n_examples)[["school", "major", "level", "action", "explanation_zh",
                                                    "explanation_en"]].to_dict("records")}

@@ -181,7 +181,7 @@ def test_list_and_check_rules(capsys):
     assert names == ["forecast", "moe-2011", "sichuan", "tianjin-2009"]
     assert "measure=placement" in out.splitlines()[1]
     code, out, _err = run_cli(capsys, "--check-rules", str(REPO / "early_warning/rulesets/sichuan.yaml"))
-    assert code == 0 and "rule set 'sichuan' with 2 rules" in out
+    assert code == 0 and "rule set 'sichuan' with 3 rules" in out
 
 
 def test_console_script_exit_code(tmp_path):

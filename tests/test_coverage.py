@@ -13,6 +13,7 @@ import pytest
 from _supply_demand_fixtures import linear_sampler, tiny_tables
 
 from early_warning import compute_warnings
+from forecasting.assumptions import load_assumptions
 from forecasting.gaps import gap_table, pressure_table
 from forecasting.pipeline import run_pipeline
 from talentcast.service import summarise_gaps, summarise_warnings
@@ -23,8 +24,9 @@ RATIO_COLUMNS = ["ratio_median", "ratio_lo_80", "ratio_hi_80", "ratio_lo_95", "r
 
 
 def _run(tables, **kw):
+    # Assumed parameters at their central values: coverage is about which ratios exist, not their spread.
     return run_pipeline(tables, horizon=kw.pop("horizon", 3), n_paths=kw.pop("n_paths", 100), seed=3,
-                        sampler=linear_sampler(0.0), **kw)
+                        sampler=linear_sampler(0.0), assumptions=load_assumptions().fixed(), **kw)
 
 
 
@@ -98,8 +100,8 @@ def test_summary_never_ranks_an_unrated_sector(no_it_supply):
 def test_negligible_supply_is_not_rated_and_leaves_the_major_pressure():
     tables = tiny_tables()
     enrolment = tables["enrolment"]
-    # Five automotive students a year: 5 x 0.36 = 1.8 local entrants, 0.7 of them (1.26) into C36, whose
-    # 46.75 graduate openings they cover 2.7% of: below 5%, so C36 has no ratio (it would have been ~37).
+    # Five automotive students a year: 5 x 0.405 = 2.0 local job seekers, 0.7 of them (1.4) into C36, whose
+    # 46.75 graduate openings they cover 3% of: below 5%, so C36 has no ratio (it would have been ~37).
     tables["enrolment"] = enrolment.assign(intake=enrolment["intake"].where(enrolment["major"] != "460701", 5))
     for column in ("graduates", "graduates_employed", "graduates_further_study", "graduates_local"):
         tables["enrolment"][column] = tables["enrolment"][column].where(enrolment["major"] != "460701", None)
@@ -127,10 +129,10 @@ def test_province_without_provincial_supply_is_not_rated():
     assert len(province) == 6 and (province["not_rated_reason"] == "incomplete_supply").all()
     assert province[RATIO_COLUMNS + ["gap_mean", "gap_lo_95"]].isna().all().all()
     c = _row(province, sector="C", year=2025)
-    # Before: 368.5 Guangxi graduate openings against Liuzhou's 125.9 entrants, "ratio 2.9".
-    assert c["openings_mean"] == pytest.approx(368.5) and c["supply_mean"] == pytest.approx(125.9, rel=0.01)
-    # 293.1 of the 368.5 openings (80%) are outside Liuzhou, where the data has no school.
-    assert c["rating_note_en"] == ("not rated: incomplete supply - 80% of Guangxi's graduate openings in this "
+    # Before: 363.5 Guangxi graduate openings against Liuzhou's 141.7 job seekers, "ratio 2.6".
+    assert c["openings_mean"] == pytest.approx(363.5) and c["supply_mean"] == pytest.approx(141.7, rel=0.01)
+    # 293.1 of the 363.5 openings (81%) are outside Liuzhou, where the data has no school.
+    assert c["rating_note_en"] == ("not rated: incomplete supply - 81% of Guangxi's graduate openings in this "
                                    "sector are in areas without any school in the data; add those schools "
                                    "(enrolment and outcomes) to rate it")
     # The city itself is rated as before.
@@ -156,11 +158,11 @@ def test_province_with_all_its_schools_is_compared_with_provincial_supply():
     city = _row(gaps, region="450200", sector="C", year=2025)
     province = _row(gaps, region="450000", sector="C", year=2025)
     # Guangxi = Liuzhou + Nanning (the regions table's two cities, both with schools): supply adds Nanning's
-    # 54 machinery entrants (150 x 0.36) to Liuzhou's 125.9; the ratio is provincial openings / provincial supply.
+    # 61.6 machinery job seekers (150 x 0.41) to Liuzhou's 141.7; the ratio is provincial openings / provincial supply.
     assert province["not_rated_reason"] is None
-    assert province["supply_mean"] == pytest.approx(city["supply_mean"] + 54.0, rel=0.01)
-    assert province["ratio_median"] == pytest.approx(368.5 / province["supply_mean"], rel=0.02)
-    assert province["gap_mean"] == pytest.approx(368.5 - province["supply_mean"])
+    assert province["supply_mean"] == pytest.approx(city["supply_mean"] + 61.6, rel=0.01)
+    assert province["ratio_median"] == pytest.approx(363.5 / province["supply_mean"], rel=0.02)
+    assert province["gap_mean"] == pytest.approx(363.5 - province["supply_mean"])
 
 
 def test_province_with_a_city_missing_its_schools_is_not_rated():
@@ -180,9 +182,10 @@ def test_run_notes_state_supply_coverage():
     tables = _with_nanning(tiny_tables(), enrolled=False)
     result = _run(tables)
     notes = [n for n in result.meta["notes"] if n.startswith("supply coverage")]
-    # Last forecast year 2027: sections C and I have 76.6 + 9.325 graduate openings and 125.9 + 36 entrants.
+    # Last forecast year 2027: sections C and I have 71.6 + 9.325 graduate openings and 141.7 + 40.5 job seekers
+    # (C35's decline of 10 a year is taken off its leavers: 5 graduate openings fewer than with a per-path floor).
     assert notes[0] == ("supply coverage 450200 Liuzhou: 2 school(s) with enrolment (of 2 in the schools "
-                        "table), 3 major(s); local graduate entrants are 188% of the graduate openings in 2027; "
+                        "table), 3 major(s); local graduate entrants are 225% of the graduate openings in 2027; "
                         "4 of 4 sectors have a rated ratio in every forecast year, 0 none (no, negligible or "
                         "incomplete local supply)")
     assert notes[1].startswith("supply coverage 450000 Guangxi: 0 of 2 sectors rated (incomplete_supply for the "
@@ -190,7 +193,7 @@ def test_run_notes_state_supply_coverage():
     city = result.meta["coverage"][0]
     assert (city["region"], city["schools"], city["schools_listed"], city["majors"], city["majors_unmapped"],
             city["sectors"], city["sectors_rated"]) == ("450200", 2, 2, 3, 0, 4, 4)
-    assert city["entrants_share"] == pytest.approx((125.9 + 36.0) / (76.6 + 9.325), rel=0.01)
+    assert city["entrants_share"] == pytest.approx((141.7 + 40.5) / (71.6 + 9.325), rel=0.01)
 
 
 def test_coverage_note_says_when_few_sectors_have_local_supply():
@@ -310,9 +313,9 @@ def test_api_serves_unrated_gaps_and_not_rated_warnings(unmapped_major, tmp_path
         item = get("/v1/gaps", "en", region="450000", sector="C", year=2025).json()["items"][0]
         # Was: ratio 2.9 and P(shortage) = 100% - Guangxi's openings against Liuzhou's schools.
         assert (item["ratio_median"], item["p_shortage"], item["gap_mean"]) == (None, None, None)
-        assert item["supply_mean"] == pytest.approx(125.9, rel=0.01)
+        assert item["supply_mean"] == pytest.approx(141.7, rel=0.01)
         assert item["not_rated_reason"] == "incomplete_supply"
-        assert item["rating_note"].startswith("not rated: incomplete supply - 80% of Guangxi's graduate openings")
+        assert item["rating_note"].startswith("not rated: incomplete supply - 81% of Guangxi's graduate openings")
         item = get("/v1/gaps", region="450200", sector="C", year=2025).json()["items"][0]
         assert item["ratio_median"] > 0 and item["not_rated_reason"] is None and item["rating_note"] is None
         body = get("/v1/warnings", level="not_rated").json()

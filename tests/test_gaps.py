@@ -36,12 +36,22 @@ def test_no_supply_counts_as_shortage():
     assert shortage_ratio(np.array([30.0]), np.array([0.0]))[0] == 30.0
 
 
-def test_pressure_is_the_weighted_ratio_path_by_path():
+def test_pressure_is_the_weighted_geometric_mean_path_by_path():
     ratio = np.stack([np.full((1, 10), 2.0), np.full((1, 10), 0.5)])
     keys = pd.DataFrame({"region": ["450200"], "major": ["460701"]})
     out = pressure_table(keys, [2026], np.array([[0.7, 0.3]]), ratio)
-    assert out["pressure_median"].iloc[0] == pytest.approx(0.7 * 2 + 0.3 * 0.5)
+    assert out["pressure_median"].iloc[0] == pytest.approx(2 ** 0.7 * 0.5 ** 0.3)
     assert out["p_shortage"].iloc[0] == 1.0 and out["p_surplus"].iloc[0] == 0.0
+
+
+def test_one_thin_tight_sector_does_not_dominate_a_majors_pressure():
+    # 90% of the major's graduates go to a sector in surplus (0.6), 10% to a thin sector with ratio 9:
+    # the arithmetic mean (1.44) would call the major short; the geometric mean (0.75) does not.
+    ratio = np.stack([np.full((1, 10), 0.6), np.full((1, 10), 9.0)])
+    keys = pd.DataFrame({"region": ["450200"], "major": ["x"]})
+    out = pressure_table(keys, [2026], np.array([[0.9, 0.1]]), ratio)
+    assert out["pressure_median"].iloc[0] == pytest.approx(0.6 ** 0.9 * 9.0 ** 0.1)
+    assert out["p_shortage"].iloc[0] == 0.0 and out["p_surplus"].iloc[0] == 1.0
 
 
 @settings(max_examples=40, deadline=None)

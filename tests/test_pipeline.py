@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from features.errors import TalentcastError
+from forecasting.assumptions import load_assumptions
 from forecasting.pipeline import run_pipeline
 from forecasting.results import PipelineState, compute_results
 from talentcast.reference_data import with_crosswalk_reference
@@ -22,16 +23,19 @@ COLUMNS = {
     "supply_by_sector": "region, sector, year, graduate_entrants",
     "gaps": "region, sector, year, openings_mean, supply_mean, gap_mean, gap_lo_80, gap_hi_80, gap_lo_95, "
             "gap_hi_95, ratio_median, ratio_lo_80, ratio_hi_80, ratio_lo_95, ratio_hi_95, p_shortage, p_surplus, "
-            "shortage_threshold, surplus_threshold, not_rated_reason, rating_note_zh, rating_note_en",
+            "shortage_threshold, surplus_threshold, assumption_share, current_ratio, conditions_check, "
+            "not_rated_reason, rating_note_zh, rating_note_en",
     "major_pressure": "region, major, year, pressure_median, pressure_lo_80, pressure_hi_80, p_shortage, "
-                      "p_surplus, rated_weight, not_rated_reason, rating_note_zh, rating_note_en",
+                      "p_surplus, rated_weight, assumption_share, current_ratio, conditions_check, "
+                      "not_rated_reason, rating_note_zh, rating_note_en",
 }
 
 
 @pytest.fixture(scope="module")
 def exact():
-    """Noise-free employment forecasts: demand is hand-computable."""
-    return run_pipeline(tiny_tables(), horizon=3, n_paths=200, seed=3, sampler=linear_sampler(0.0))
+    """Noise-free employment forecasts and the assumed parameters at their central values: hand-computable."""
+    return run_pipeline(tiny_tables(), horizon=3, n_paths=200, seed=3, sampler=linear_sampler(0.0),
+                        assumptions=load_assumptions().fixed())
 
 
 @pytest.fixture(scope="module")
@@ -63,31 +67,34 @@ def test_known_answer_demand_of_a_growing_and_a_shrinking_division(exact):
     assert c36["openings_mean"] == pytest.approx(93.5)
     assert c36["graduate_openings_mean"] == pytest.approx(46.75)
     c35 = _row(demand, region="450200", sector="C35", year=2025)
-    # 410 -> 400: expansion -10 is floored, openings = replacement 12.3 only.
-    assert c35["expansion_mean"] == pytest.approx(-10)
-    assert c35["openings_mean"] == pytest.approx(12.3)
-    # Section C (3360 -> 3400) is the sum of C36, C35 and the rest (1500, flat): openings are summed from the
-    # parts, 93.5 + 12.3 + 45 = 150.8 - more than max(40, 0) + 100.8 = 140.8 because C35 shrinks.
+    # 410 -> 400: the decline of 10 is taken off its 12.3 leavers (separations method): openings 2.3.
+    assert c35["expansion_mean"] == pytest.approx(0)
+    assert c35["replacement_mean"] == pytest.approx(2.3)
+    assert c35["openings_mean"] == pytest.approx(2.3)
+    # Section C (3360 -> 3400) is the sum of C36, C35 and the rest (1500, flat): 93.5 + 2.3 + 45 = 140.8, the
+    # section's own change plus separations (40 + 100.8); a per-path floor on C35 made it 150.8.
     section = _row(demand, region="450200", sector="C", year=2025)
     assert section["employment_mean"] == pytest.approx(3400)
-    assert section["expansion_mean"] == pytest.approx(40)
-    assert section["openings_mean"] == pytest.approx(150.8)
+    assert section["expansion_mean"] == pytest.approx(50)      # C36's growth; C35's decline sits in replacement
+    assert section["openings_mean"] == pytest.approx(140.8)
 
 
 def test_known_answer_supply_and_gap(exact):
     supply = exact.results["supply"]
     row = _row(supply, school="S1", major="460701", year=2025)
     assert row["intake_source"] == "pipeline"
-    # 200 admitted in 2022 x 0.9 completion x 0.9 not studying on x (144/162) employed x 0.5 local = 72.
+    # Local job seekers: 200 admitted in 2022 x 0.9 completion x 0.9 not studying on x 0.5 local = 81
+    # (72 of them employed; supply counts the 9 without a job too).
     assert row["expected_graduates"] == pytest.approx(180, rel=0.01)
-    assert row["graduate_entrants"] == pytest.approx(72, rel=0.01)
+    assert row["graduate_entrants"] == pytest.approx(81, rel=0.01)
     gaps = exact.results["gaps"]
     c36 = _row(gaps, region="450200", sector="C36", year=2025)
-    assert c36["supply_mean"] == pytest.approx(0.7 * 72, rel=0.01)          # crosswalk weight 0.7
-    assert c36["gap_mean"] == pytest.approx(46.75 - 0.7 * 72, rel=0.02)
-    # The sector I is fed by 510201 only (36 entrants): 0.5 x (5 + 0.03 x 445) / 36 = 0.25 -> surplus for sure.
+    assert c36["supply_mean"] == pytest.approx(0.7 * 81, rel=0.01)          # crosswalk weight 0.7
+    assert c36["gap_mean"] == pytest.approx(46.75 - 0.7 * 81, rel=0.02)
+    # The sector I is fed by 510201 only (90 x 0.9 x 0.5 = 40.5 job seekers): 0.5 x (5 + 0.03 x 445) / 40.5
+    # = 0.23 -> surplus for sure.
     it = _row(gaps, region="450200", sector="I", year=2025)
-    assert it["ratio_median"] == pytest.approx(0.5 * (5 + 0.03 * 445) / 36, rel=0.02)
+    assert it["ratio_median"] == pytest.approx(0.5 * (5 + 0.03 * 445) / 40.5, rel=0.02)
     assert it["p_surplus"] == 1.0 and it["p_shortage"] == 0.0
 
 
@@ -96,10 +103,11 @@ def test_accounting_identities_hold_on_every_row(noisy):
     params = 0.03  # no sector_parameters: the documented default everywhere
     for (region, sector), group in demand.groupby(level=[0, 1]):
         employment = group["employment_mean"].to_numpy()
-        # Replacement is linear in employment, so it holds in the means: rate x previous year's employment.
-        np.testing.assert_allclose(group["replacement_mean"].to_numpy()[1:], params * employment[:-1], rtol=1e-9)
-    # Openings >= max(expansion, 0) + replacement (equality for a single atom; more where parts shrink).
-    assert (demand["openings_mean"] >= demand["replacement_mean"] - 1e-9).all()
+        # Replacement is at most the leavers (rate x previous year's employment): fewer where parts decline.
+        assert (group["replacement_mean"].to_numpy()[1:] <= params * employment[:-1] * (1 + 1e-9)).all()
+    # Openings >= expansion + replacement (equal unless a path falls by more than its leavers), expansion >= 0.
+    assert (demand["openings_mean"] >= demand["expansion_mean"] + demand["replacement_mean"] - 1e-6).all()
+    assert (demand["expansion_mean"] >= -1e-6).all()
     np.testing.assert_allclose(demand["graduate_openings_mean"], 0.5 * demand["openings_mean"], rtol=1e-9)
 
 
@@ -338,12 +346,13 @@ def test_demo_summary_ranks_surplus_and_keeps_unrated_sectors_apart(exact):
     tables = tiny_tables()
     results = {k: v.copy() for k, v in exact.results.items()}
     summary = summarise_gaps(results, tables, "450200", 2025)
-    # C35 (ratio ~0.11) and I (~0.25) are surely in surplus; C36 (46.75 / 50.4 = 0.93) is neither.
+    # C35 (ratio ~0.02) and I (~0.23) are surely in surplus; C36 (46.75 / 56.7 = 0.82) is neither.
     assert list(summary["surplus_sectors"]["sector"])[:2] == ["C35", "I"]
     assert summary["surplus_sectors"]["name_zh"].iloc[0] == "专用设备制造业"
     assert summary["surplus_sectors"]["name_en"].iloc[0] == "Special-purpose machinery"
     assert summary["shortage_sectors"].empty
-    assert list(summary["surplus_majors"]["major"]) == ["460301", "510201"]
+    # 460701 feeds C36 (0.82) with weight 0.7 and the rest of C (0.50) with 0.3: geometric mean 0.71, surplus.
+    assert list(summary["surplus_majors"]["major"]) == ["460301", "510201", "460701"]
     # A sector with openings but no local supply is not ranked as a shortage.
     results["gaps"].loc[results["gaps"]["sector"] == "C36", "supply_mean"] = 0.0
     results["gaps"].loc[results["gaps"]["sector"] == "C36", "p_shortage"] = 1.0

@@ -120,9 +120,9 @@ def test_moe_2011_decision_table(rates, further, level, action, recommended, rul
     assert w["evidence"]["measure"] == "placement"
 
 
-SICHUAN = [
-    ([0.60, 0.49, 0.49], "yellow", "shrink", 40, "sichuan-yellow-two-years"),
-    ([0.49, 0.49, 0.49], "red", "suspend", 0, "sichuan-red-three-years"),
+SICHUAN = [  # placement rates (毕业去向落实率; no further study here, so = employment), level, action, intake, rule
+    ([0.60, 0.49, 0.49], "yellow", "hold", 50, "sichuan-yellow-two-years"),   # notice and rectification, no cut
+    ([0.49, 0.49, 0.49], "red", "shrink", 40, "sichuan-red-three-years"),     # public notice, plan cut
     ([0.60, 0.50, 0.49], "green", "hold", 50, None),  # one year below 50% is no card
     ([0.49, 0.50, 0.49], "green", "hold", 50, None),  # exactly 50% breaks the run
     ([0.49], "green", "hold", 50, None),
@@ -134,6 +134,46 @@ def test_sichuan_decision_table(rates, level, action, recommended, rule):
     w = one_class("sichuan", rates)
     assert (w["level"], w["action"], w["recommended_intake"]) == (level, action, recommended)
     assert (w["rules_fired"][0] if w["rules_fired"] else None) == rule
+    assert w["evidence"]["measure"] == "placement"
+
+
+def test_sichuan_judges_placement_not_employment():
+    # 40% employed but another 15% go on to further study: placement 55%, above Sichuan's 50% bar - no card,
+    # where the employment rate alone (40% three years) would have been a red card.
+    w = one_class("sichuan", [0.40, 0.40, 0.40], further=0.15)
+    assert (w["level"], w["action"]) == ("green", "hold") and w["rules_fired"] == []
+    # 40% employed + 5% further study = 45% placement: three years below 50% -> red card, public notice.
+    w = one_class("sichuan", [0.40, 0.40, 0.40], further=0.05)
+    assert (w["level"], w["action"], w["recommended_intake"]) == ("red", "shrink", 40)
+    assert "公开通报" in w["explanation_zh"] and "public notice" in w["explanation_en"]
+    assert "毕业去向落实率连续3年低于50%" in w["explanation_zh"]
+    # The project's readings are said in every explanation the set decides.
+    assert "为本项目解读，非政策原文" in w["explanation_zh"] and "this project's readings" in w["explanation_en"]
+
+
+def test_sichuan_last_place_elimination_takes_the_bottom_red_card_major():
+    # 21 majors' classes in the city; the worst (30% placement, three years) is in the bottom 5% and has a red
+    # card: 末位淘汰 stops it. The second worst (45%) also has a red card but is not last: cut, not eliminated.
+    majors = [f"4607{i:02d}" for i in range(21)]
+    classes = [{"school": "S1", "major": m, "rates": [0.8, 0.8, 0.8]} for m in majors[2:]]
+    classes += [{"school": "S1", "major": majors[0], "rates": [0.30, 0.30, 0.30]},
+                {"school": "S1", "major": majors[1], "rates": [0.45, 0.45, 0.45]}]
+    tables = make_tables(classes)
+    tables["majors"] = pd.DataFrame({"code": majors, "name_zh": [f"专业{i}" for i in range(21)],
+                                     "level": "高职专科", "duration_years": 3})
+    out = compute_warnings(tables, {}, PLAN_YEAR, rule_set="sichuan").set_index("major")
+    assert (out.loc[majors[0], "level"], out.loc[majors[0], "action"]) == ("red", "suspend")
+    assert out.loc[majors[0], "rules_fired"][0] == "sichuan-last-place-elimination"
+    assert "末位淘汰" in out.loc[majors[0], "explanation_zh"]
+    assert (out.loc[majors[1], "level"], out.loc[majors[1], "action"]) == ("red", "shrink")
+    assert (out.loc[majors[2:], "level"] == "green").all()
+
+
+def test_moe_2011_states_its_scope_and_readings_in_each_explanation():
+    w = one_class("moe-2011", [0.70, 0.55, 0.52])
+    assert "普通高校" in w["explanation_zh"] and "普通高校" in w["explanation_en"]
+    assert "调减30%与连续三年停招为本项目" in w["explanation_zh"]
+    assert "the notice states neither" in w["explanation_en"]
 
 
 TIANJIN = [  # intake 50, graduates 100: employed count = 100 x rate
@@ -183,6 +223,26 @@ def test_forecast_decision_table(rates, probs, local, level, action, recommended
     assert (w["level"], w["action"], w["recommended_intake"]) == (level, action, recommended)
     assert (w["rules_fired"][0] if w["rules_fired"] else None) == rule
     assert w["evidence"]["p_shortage"] == probs[0]
+
+
+def test_forecast_expand_and_shrink_are_a_watch_list_until_the_set_beats_the_last_rate():
+    expand = one_class("forecast", [0.90, 0.90, 0.80], make_results({"460701": (0.70, 0.0)}), local=0.5)
+    assert expand["action"] == "expand"
+    assert expand["explanation_zh"].startswith("【观察名单，非决定")
+    assert expand["explanation_en"].startswith("[WATCH LIST, not a decision")
+    assert expand["evidence"]["watch_list"] is True
+    shrink = one_class("forecast", [0.90, 0.90, 0.90], make_results({"460701": (0.10, 0.70)}))
+    assert shrink["action"] == "shrink" and shrink["evidence"]["watch_list"] is True
+    hold = one_class("forecast", [0.90, 0.90, 0.90], make_results({"460701": (0.10, 0.69)}))
+    assert "watch_list" not in hold["evidence"] and not hold["explanation_zh"].startswith("【观察名单")
+    # A policy rule set's decisions are the policy's: not labelled.
+    moe = one_class("moe-2011", [0.70, 0.59, 0.59])
+    assert moe["action"] == "shrink" and "watch_list" not in moe["evidence"]
+    # The CLI's summary counts them (talentcast demo / run print "观察名单 watch list: n of ...").
+    from talentcast.service import summarise_warnings
+
+    both = pd.DataFrame([expand, shrink, hold, moe])
+    assert summarise_warnings(both)["watch_list"] == 2
 
 
 def test_forecast_crowded_growing_and_bottom_decile():

@@ -38,14 +38,33 @@ def test_unknown_school_names_the_value(tables):
 def test_rates_from_a_steady_history_multiply_out_to_local_graduates(tables):
     units = supply.estimate_rates(tables["enrolment"], _units(tables)).set_index(["school", "major"])
     row = units.loc[("S1", "460701")]
-    # 200 admitted -> 180 graduates, 18 further study, 144 employed, 72 local.
+    # 200 admitted -> 180 graduates, 18 further study, 144 employed, 72 local; local retention 72 / 144 = 0.5.
     assert row["completion_rate"] == pytest.approx(0.9)
     assert row["further_study_share"] == pytest.approx(0.1)
     assert row["employment_share"] == pytest.approx(144 / 162)
     assert row["local_retention"] == pytest.approx(0.5)
     assert row["completion_rate_years"] == 5 and row["completion_rate_source"] == "own+major"
     graduates, entrants = supply.graduate_entrants(200.0, {k: row[k] for k in supply.RATES})
-    assert graduates == pytest.approx(180) and entrants == pytest.approx(72)
+    # Supply is local job seekers, employed or not: the 162 not studying on x 0.5 = 81 (72 employed, 9 not);
+    # counting only the employed made supply shrink when the market did.
+    assert graduates == pytest.approx(180) and entrants == pytest.approx(81)
+
+
+def test_intake_of_a_growing_major_follows_its_trend_with_a_widening_interval():
+    # 100 -> 146 over four years (+10% a year): the mean of the last three (133) undercounts next year's
+    # intake by about 16%; the damped trend carries the growth on, a little less each year.
+    enrolment = pd.DataFrame({"school": "A", "major": "m", "year": range(2019, 2024),
+                              "intake": [100, 110, 121, 133, 146]})
+    majors = pd.DataFrame({"code": ["m"], "level": ["高职专科"], "duration_years": [3]})
+    units = supply.supply_units(enrolment, majors, pd.DataFrame({"code": ["A"], "region": ["r"]}))
+    known, model = supply.intake_history(enrolment, units)
+    value, lead, source = supply.intake_matrix(units, [2027, 2028], known, model)
+    assert source[0].tolist() == [1, 1] and lead[0].tolist() == [1, 2]
+    growth = np.log(147 / 101)  / 4
+    assert model["intake_trend"].iloc[0] == pytest.approx(growth, rel=0.02)
+    assert value[0, 0] == pytest.approx(np.expm1(np.log(147) + 0.8 * growth), rel=0.01)   # ~157
+    assert value[0, 1] == pytest.approx(np.expm1(np.log(147) + 1.44 * growth), rel=0.01)  # ~166
+    assert value[0, 0] > 1.15 * np.mean([121, 133, 146])
 
 
 def test_thin_history_is_shrunk_towards_the_major_average():
@@ -77,7 +96,7 @@ def test_intake_matrix_pipeline_forecast_and_plan(tables):
     # Graduates of 2025-2027 were admitted 2022-2024 (pipeline); 2028 from the forecast; S1/460701 2030 plan.
     assert source[0].tolist() == [0, 0, 0, 1, 1] and source[1].tolist() == [0, 0, 0, 1, 1]
     assert lead[1].tolist() == [0, 0, 0, 1, 2]
-    assert value[1].tolist() == [100, 100, 100, 100, 100]
+    np.testing.assert_allclose(value[1], [100, 100, 100, 100, 100])  # flat intake: the trend is flat
     value, _, source = supply.intake_matrix(units, [2030], known, model, planned={("S1", "460701"): {2027: 120.0}})
     assert source[0, 0] == 2 and value[0, 0] == 120
 
