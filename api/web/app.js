@@ -156,6 +156,7 @@ async function route() {
   view().innerHTML = "";
   if (page.roles && !page.roles.includes(session.me.role)) {
     view().innerHTML = errorBox(new ApiError(403, `role '${session.me.role}' may not open this page`));
+    markReady();
     return;
   }
   try {
