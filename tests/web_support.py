@@ -13,6 +13,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,20 +37,27 @@ def server_env(home: Path) -> dict[str, str]:
     return env
 
 
-def demo_workspace(root: Path) -> tuple[Path, dict[str, str]]:
-    """(home, keys by role) of the demo workspace under `root`, built once (`talentcast demo --no-track`).
+def demo_workspace(root: Path, n_paths: int = 200) -> tuple[Path, dict[str, str]]:
+    """(home, keys by role) of the demo workspace under `root`, built once: the embedded demo tables and one
+    baseline run, as `talentcast demo --no-track` makes them but with `n_paths` sample paths (the demo's 1000
+    take three times as long and change no page; benchmarks/web_pages.py passes 1000).
 
     Keys: admin, planner (柳州 450200), school (450200-G01)."""
+    from talentcast.service import Service
+    from talentcast.settings import Settings
+    from talentcast.storage import Storage
+
     root.mkdir(parents=True, exist_ok=True)
     home, keys_file = root / "web-demo", root / "web-demo-keys.json"
     with open(root / "web-demo.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder; the other workers wait here
         if not keys_file.exists():
-            subprocess.run([sys.executable, "-c", "from talentcast.cli import main; main()", "demo", "--no-track",
-                            "--quiet"], env=server_env(home), cwd=REPO, check=True, capture_output=True)
-            from talentcast.storage import Storage
-
-            with Storage(f"sqlite:///{home / 'talentcast.db'}") as storage:
+            settings = Settings(home=home, database_url=f"sqlite:///{home / 'talentcast.db'}")
+            settings.ensure_home()
+            with Storage(settings.database_url) as storage:
+                service = Service(storage, settings)
+                service.load_demo()
+                service.run(track=False, n_paths=n_paths)
                 keys = {"admin": storage.create_api_key("admin", name="ops")[0],
                         "planner": storage.create_api_key("planner", region=DEMO_REGION, name="柳州市教育局")[0],
                         "school": storage.create_api_key("school", school=DEMO_SCHOOL, name="龙城职院")[0]}
@@ -57,19 +66,45 @@ def demo_workspace(root: Path) -> tuple[Path, dict[str, str]]:
 
 
 @contextmanager
-def served(home: Path):
-    """`talentcast serve` on `home` in a subprocess; yields the base URL."""
+def served(home: Path, subprocess_server: bool = False):
+    """A real HTTP server on `home`; yields the base URL.
+
+    By default uvicorn serves `create_app()` in a thread of this process (the tests' process has imported
+    everything already: starting a second Python costs 10-20 s on a busy 2-core machine); with
+    `subprocess_server` it is `talentcast serve` in a subprocess, as a user starts it (the benchmark's choice).
+    """
     port = free_port()
-    server = start_server(server_env(home), port)
+    if subprocess_server:
+        server = start_server(server_env(home), port)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            try:
+                server.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.communicate()
+        return
+    import uvicorn
+
+    from api.main import create_app
+    from talentcast.settings import Settings
+
+    settings = Settings(home=home, database_url=f"sqlite:///{home / 'talentcast.db'}")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise AssertionError("the dashboard's server did not start")
+        time.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.terminate()
-        try:
-            server.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.communicate()
+        server.should_exit = True
+        thread.join(timeout=20)
 
 
 def launch_chromium(playwright):
