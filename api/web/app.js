@@ -168,7 +168,11 @@ async function route() {
   }
 }
 
-function markReady() { document.body.dataset.ready = document.body.dataset.page; }
+function markReady() {
+  // The main table is in the document: benchmarks/web_pages.py reads this mark (time to a usable page).
+  performance.mark(`tc-ready-${document.body.dataset.page}`);
+  document.body.dataset.ready = document.body.dataset.page;
+}
 
 function applyStaticText() {
   document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
