@@ -148,6 +148,7 @@ async function route() {
   if (!session.me) {
     try { session.me = await api("/v1/me"); } catch (e) { signOut(); return renderLogin(e.status === 401 ? t("badKey") : e.message); }
   }
+  applyStaticText();
   const name = parts[0] && PAGES[parts[0]] ? parts[0] : homeFor(session.me.role);
   if (name === "login") { go(homeFor(session.me.role)); return; }
   const page = PAGES[name];
@@ -514,7 +515,7 @@ async function renderWarnings(parts, params) {
 }
 
 function detailHtml(w, span, sectorsOf, sectorNames) {
-  const evidence = Object.entries(w.evidence || {}).map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td class="num">${esc(typeof v === "number" ? fmt(v, Math.abs(v) < 10 ? 3 : 0) : v)}</td></tr>`).join("");
+  const evidence = Object.entries(w.evidence || {}).map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td class="num">${esc(typeof v === "number" ? (Number.isInteger(v) ? String(v) : fmt(v, 3)) : v)}</td></tr>`).join("");
   const feeds = (sectorsOf[w.major] || []).map((s) => `${sectorNames[s] || s} (${s})`).join("、");
   return `<tr class="detail"><td colspan="${span}">
     <p lang="zh-CN" class="explanation-zh"><b>说明</b> ${esc(w.explanation_zh)}</p>
