@@ -50,6 +50,8 @@ def test_sector_context_numbers_and_scope(env):
     assert get(env, "/v1/sectors/C36/context", "planner", region="450100").status_code == 403
     assert get(env, "/v1/sectors/C36/context", "school", region="450200").status_code == 403
     assert get(env, "/v1/sectors/C36/context", "planner_gx", region="450200").status_code == 200
+    missing = get(env, "/v1/sectors/C36/context", "admin")
+    assert missing.status_code == 400 and "region" in missing.json()["detail"]
 
 
 def test_data_sources_kinds(env):

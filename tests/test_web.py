@@ -112,6 +112,15 @@ def test_chinese_renders_with_the_served_font_and_english_switch(demo, page):
             g.fillText(ch, 2, 32); return Array.from(g.getImageData(0, 0, 40, 40).data).join(','); };
         return {zh: draw('汽'), zh2: draw('车'), box: draw(String.fromCodePoint(0x10FFFD))}; }""")
     assert pixels["zh"] != pixels["box"] and pixels["zh2"] != pixels["box"] and pixels["zh"] != pixels["zh2"]
+    # and the page's own text: each region drawn differently from the same text in a font with no Chinese glyphs
+    # (a family that does not exist: the browser's fallback, which on Debian's Chromium draws boxes)
+    for selector in (".brand", "h1", "#gaps tbody tr:first-child td:first-child", "#nav"):
+        region = page.locator(selector)
+        shown = region.screenshot()
+        page.eval_on_selector(selector, "el => el.style.fontFamily = 'tc-no-such-font'")
+        boxes = region.screenshot()
+        page.eval_on_selector(selector, "el => el.style.fontFamily = ''")
+        assert shown != boxes, f"{selector} is drawn without the Chinese font"
     assert "地区概览" in page.inner_text("h1")
     page.click("#lang")
     page.wait_for_function("document.body.dataset.ready === 'overview' && document.documentElement.lang === 'en'")

@@ -21,6 +21,7 @@ from api import queries
 from api.deps import CacheDep, CurrentKey, StorageDep
 from api.routes.common import RunIdQuery, region_scope, select_run
 from api.security import check_region, not_found, require_role
+from features.errors import TalentcastError
 from talentcast.dashboard import data_sources, sector_context
 
 router = APIRouter(prefix="/v1", tags=["dashboard"])
@@ -74,7 +75,7 @@ def get_sector_context(
     require_role(key, "admin", "planner")
     region = region or key.region
     if region is None:
-        raise not_found("give the region (?region=CODE)")
+        raise TalentcastError("give the region: ?region=CODE (an admin key has no region of its own)")
     equals, within = region_scope(key, region, cache, storage)
     run = _run_or_404(cache, storage, run_id)
     tables = {name: _run_table(cache, storage, run, name)

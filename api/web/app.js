@@ -110,6 +110,19 @@ async function api(path, options = {}) {
   return options.raw ? response : response.json();
 }
 
+/* Every row of a list route: the API pages at most 1000 rows, a province can have more. */
+async function apiAll(path) {
+  const sep = path.includes("?") ? "&" : "?";
+  const first = await api(`${path}${sep}limit=1000`);
+  const items = [...first.items];
+  while (items.length < first.total) {
+    const next = await api(`${path}${sep}limit=1000&offset=${items.length}&run_id=${first.run_id}`);
+    if (!next.items.length) break;
+    items.push(...next.items);
+  }
+  return { ...first, items };
+}
+
 function errorBox(error) {
   const title = error.status === 404 ? t("notFound") : error.status === 403 ? t("forbidden") : t("errorPrefix");
   return `<div class="error" data-status="${esc(error.status)}"><b>${esc(title)}</b> (${esc(error.status || "")}): ${esc(error.message)}</div>`;
@@ -141,6 +154,9 @@ const NAV = ["overview", "warnings", "scenarios", "downloads", "admin"];
 function homeFor(role) { return role === "school" ? "warnings" : "overview"; }
 
 async function route() {
+  // No Chinese text is drawn before the CJK font is there: text first laid out in the fallback font (boxes) was
+  // sometimes not redrawn by Chromium once the font had loaded (seen on the bold title under heavy load).
+  await fontReady;
   charts.forEach((c) => c.dispose()); charts = [];
   const { parts, params } = parseHash();
   applyStaticText();
@@ -309,7 +325,7 @@ async function regionFor(params) {
 async function renderOverview(_parts, params) {
   const region = await regionFor(params);
   const [gapsPage, sources] = await Promise.all([
-    api(`/v1/gaps?region=${encodeURIComponent(region)}&limit=1000`),
+    apiAll(`/v1/gaps?region=${encodeURIComponent(region)}`),
     api(`/v1/data-sources?region=${encodeURIComponent(region)}`),
   ]);
   setBanner(gapsPage.generated_inputs);
@@ -321,7 +337,7 @@ async function renderOverview(_parts, params) {
   const regionName = gaps.length ? gaps[0].region_name : region;
   let regionPicker = "";
   if (session.me.role === "admin" || !session.me.region) {
-    const all = await api("/v1/gaps?limit=1000");
+    const all = await apiAll("/v1/gaps");
     const regions = [...new Map(all.items.map((g) => [g.region, g.region_name])).entries()];
     regionPicker = `<label>${esc(t("pickRegion"))} <select id="region-pick">${regions.map(([code, name]) =>
       `<option value="${esc(code)}" ${code === region ? "selected" : ""}>${esc(name || code)} (${esc(code)})</option>`).join("")}</select></label>`;
@@ -388,7 +404,7 @@ async function renderSector(parts, params) {
   const region = await regionFor(params);
   const q = `region=${encodeURIComponent(region)}&sector=${encodeURIComponent(sector)}`;
   const [demand, gaps, context] = await Promise.all([
-    api(`/v1/forecasts/demand?${q}&limit=1000`), api(`/v1/gaps?${q}&limit=1000`),
+    apiAll(`/v1/forecasts/demand?${q}`), apiAll(`/v1/gaps?${q}`),
     api(`/v1/sectors/${encodeURIComponent(sector)}/context?region=${encodeURIComponent(region)}`),
   ]);
   setBanner(demand.generated_inputs);
@@ -456,7 +472,7 @@ const LEVEL_ORDER = { red: 0, yellow: 1, green: 2, not_rated: 3 };
 async function renderWarnings(parts, params) {
   const school = parts[0] || params.get("school") || "";
   const [page, map, sectors] = await Promise.all([
-    api(`/v1/warnings?limit=1000${school ? `&school=${encodeURIComponent(school)}` : ""}`),
+    apiAll(`/v1/warnings${school ? `?school=${encodeURIComponent(school)}` : ""}`),
     api("/v1/major-sector-map"), api("/v1/sectors?limit=1000"),
   ]);
   setBanner(page.generated_inputs);
@@ -616,7 +632,7 @@ async function runScenario(scenario, region, wantedYear) {
     const q = `region=${encodeURIComponent(region)}`;
     const [result, baseGaps, baseWarnings] = await Promise.all([
       api(`/v1/scenarios?${q}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(scenario) }),
-      api(`/v1/gaps?${q}&limit=1000`), api(`/v1/warnings?${q}&limit=1000`),
+      apiAll(`/v1/gaps?${q}`), apiAll(`/v1/warnings?${q}`),
     ]);
     const years = [...new Set(result.gaps.map((g) => g.year))].sort();
     const year = wantedYear && years.includes(wantedYear) ? wantedYear : years[years.length - 1];
@@ -677,7 +693,7 @@ async function renderDownloads(_parts, params) {
   });
   markReady();
   if (role !== "school") {
-    const gaps = (await api(`/v1/gaps?region=${encodeURIComponent(region)}&limit=1000`)).items.filter((g) => g.ratio_median !== null);
+    const gaps = (await apiAll(`/v1/gaps?region=${encodeURIComponent(region)}`)).items.filter((g) => g.ratio_median !== null);
     const years = [...new Set(gaps.map((g) => g.year))].sort();
     const rated = [...new Map(gaps.map((g) => [g.sector, g.sector_name])).entries()];
     heatmapChart(document.getElementById("heatmap"), years, rated.map(([s, n]) => n || s),
