@@ -15,14 +15,16 @@ from pathlib import Path
 
 from fastapi import APIRouter, Header, Response
 
+import talentcast
 from api.security import not_found
 
 router = APIRouter(include_in_schema=False)
 
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
-FONT_DIR = Path(__file__).resolve().parents[2] / "talentcast" / "fonts"
-# The CJK font matplotlib uses for the reports (a GB 2312 subset of Droid Sans Fallback, Apache-2.0): Debian's
-# Chromium and many fresh machines have no Chinese font, and the page must not depend on one.
+# The CJK font matplotlib uses for the reports (talentcast.report.fonts.BUNDLED_CJK_FONT, not imported here: that
+# module loads matplotlib): a GB 2312 subset of Droid Sans Fallback, Apache-2.0. Debian's Chromium and many
+# fresh machines have no Chinese font, and the page must not depend on one.
+FONT_DIR = Path(talentcast.__file__).resolve().parent / "fonts"
 FONTS = {"cjk.ttf": FONT_DIR / "DroidSansFallback-GB2312-subset.ttf",
          "LICENSE-Apache-2.0.txt": FONT_DIR / "LICENSE-Apache-2.0.txt", "README.md": FONT_DIR / "README.md"}
 TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",

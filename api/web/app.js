@@ -719,7 +719,7 @@ async function renderAdmin() {
   document.getElementById("datasets").innerHTML = tableHtml("datasets-table", [
     { label: t("table"), key: "table" }, { label: t("version"), num: true, key: "version" }, { label: t("rows"), num: true, value: (d) => fmt(d.rows) },
     { label: t("kind"), value: (d) => t(`kind_${(d.metadata && d.metadata.kind) || (d.metadata && d.metadata.synthetic ? "generated" : "user-supplied")}`) },
-    { label: "source", value: (d) => d.source_file }, { label: t("createdAt"), value: (d) => (d.created_at || "").slice(0, 19).replace("T", " ") },
+    { label: lang === "en" ? "file" : "文件", value: (d) => d.source_file }, { label: t("createdAt"), value: (d) => (d.created_at || "").slice(0, 19).replace("T", " ") },
   ], datasets.items, { main: true });
   document.getElementById("runs").innerHTML = tableHtml("runs-table", [
     { label: t("run"), num: true, key: "run_id" }, { label: t("createdAt"), value: (r) => (r.created_at || "").slice(0, 19).replace("T", " ") },
