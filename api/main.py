@@ -29,7 +29,8 @@ from api import native_memory
 from api.fastpath import CachedPages
 from api.queries import ReadCache, issues_payload
 from api.security import KeyVerifier, redact_server_logs
-from api.routes import datasets, forecasts, gaps, health, models, reference, runs, scenarios, warnings
+from api.routes import (dashboard, datasets, forecasts, gaps, health, models, reference, runs, scenarios, warnings,
+                        web)
 from features.errors import InputFileError, TalentcastError, ValidationError, bilingual
 from talentcast import __version__
 from talentcast.settings import Settings, get_settings
@@ -129,7 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=effective.max_upload_bytes)
     app.add_middleware(CachedPages)  # outermost of the two: repeated result reads skip routing
 
-    for module in (health, reference, forecasts, gaps, warnings, scenarios, datasets, models, runs):
+    for module in (health, reference, forecasts, gaps, warnings, scenarios, datasets, models, runs, dashboard, web):
         app.include_router(module.router)
 
     @app.exception_handler(StarletteHTTPException)
