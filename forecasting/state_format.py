@@ -16,6 +16,7 @@ Layout of the zip (every entry named in manifest.json):
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -28,11 +29,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.errors import TalentcastError
+from forecasting.assumptions import Assumption, Assumptions
 from forecasting.reconcile import Hierarchy
 
 FORMAT_NAME = "talentcast-pipeline-state"
 FORMAT_VERSION = 1
 _PICKLE_OPCODES = (b"\x80",)  # protocol 2+ pickles start with PROTO
+# Frozen dataclasses of plain values that a state may hold, saved field by field (never by import path).
+_RECORDS = {cls.__name__: cls for cls in (Assumptions, Assumption)}
 
 
 class StateFormatError(TalentcastError):
@@ -102,6 +106,15 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"a {type(value).__name__} cannot be saved in a state file")
 
 
+def _is_plain(value: Any) -> bool:
+    """True for values that `_json_value` saves as they are."""
+    if isinstance(value, Mapping):
+        return all(_is_plain(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool, np.generic))
+
+
 def _is_sequence_column(series: pd.Series) -> bool:
     return series.dtype == object and any(isinstance(v, (list, tuple)) for v in series)
 
@@ -127,6 +140,12 @@ class _Writer:
                     "sector_ancestors": _json_value(value.sector_ancestors)}
         if isinstance(value, Mapping) and value and all(isinstance(v, pd.DataFrame) for v in value.values()):
             return {"type": "frames", "items": {str(k): self.frame(v) for k, v in value.items()}}
+        if type(value).__name__ in _RECORDS and isinstance(value, _RECORDS[type(value).__name__]):
+            return {"type": "record", "class": type(value).__name__,
+                    "fields": {f.name: self.encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        if isinstance(value, Mapping) and any(not _is_plain(v) for v in value.values()):
+            # e.g. PipelineState.supply_links: {"key": array, "node": array, ...}; keys keep their type
+            return {"type": "mapping", "items": [[_name(k), self.encode(v)] for k, v in value.items()]}
         return {"type": "json", "value": _json_value(value)}
 
     def array(self, array: np.ndarray) -> dict[str, Any]:
@@ -181,6 +200,14 @@ class _Reader:
                              summing=self.decode(encoded["summing"]),
                              region_ancestors=dict(encoded["region_ancestors"]),
                              sector_ancestors=dict(encoded["sector_ancestors"]))
+        if kind == "record":
+            cls = _RECORDS.get(encoded.get("class"))
+            if cls is None:
+                raise StateFormatError(f"the saved state holds a record of unknown class {encoded.get('class')!r}; "
+                                       "rerun to rebuild it", "状态文件含有未知的记录类型，请重新运行")
+            return cls(**{name: self.decode(item) for name, item in encoded["fields"].items()})
+        if kind == "mapping":
+            return {_unname(name): self.decode(item) for name, item in encoded["items"]}
         if kind == "json":
             return encoded["value"]
         raise StateFormatError(f"the saved state holds a value of unknown type {kind!r}; rerun to rebuild it")
