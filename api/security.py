@@ -215,15 +215,19 @@ def check_scenario_scope(principal: Principal, changes: Iterable[object], region
         if target.get("school"):
             school = str(target["school"])
             if school not in school_regions:
-                raise forbidden(f"{where}: school '{school}' is not in this key's region '{principal.region}'")
+                raise forbidden(f"{where}: school '{school}' is not in this key's region '{principal.region}'",
+                                f"{where}：学校“{school}”不在本密钥的地区“{principal.region}”内")
             reached.append(school_regions[school])
         if not reached:
             raise forbidden(f"{where}: a {getattr(change, 'kind', 'change')} without a region or school reaches "
                             f"every region; this key may change only region '{principal.region}' (name "
-                            "target.region or target.school)")
+                            "target.region or target.school)",
+                            f"{where}：未指定地区或学校的修改会影响所有地区；本密钥只能修改地区“{principal.region}”"
+                            "（请给出 target.region 或 target.school）")
         for region in reached:
             if not regions.is_within(region, principal.region):
-                raise forbidden(f"{where}: region '{region}' is outside this key's region '{principal.region}'")
+                raise forbidden(f"{where}: region '{region}' is outside this key's region '{principal.region}'",
+                                f"{where}：地区“{region}”不在本密钥的地区“{principal.region}”内")
 
 
 def school_filter(principal: Principal, requested: str | None) -> str | None:

@@ -56,7 +56,8 @@ def affected_cohort_truth(enrolment: pd.DataFrame, majors: pd.DataFrame, plan_ye
                          "lead": lead, "outcome_rate": float(outcome), "bad": bool(outcome < bad_below),
                          "last_rate": float(known[-1]), "mean3_rate": float(known[-3:].mean())})
     if not rows:
-        raise TalentcastError(f"no class of plan years {plan_years} has an affected-cohort outcome yet")
+        raise TalentcastError(f"no class of plan years {plan_years} has an affected-cohort outcome yet",
+                              f"计划年份 {plan_years} 中还没有受影响届次的就业结果")
     return pd.DataFrame(rows)
 
 

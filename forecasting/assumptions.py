@@ -93,28 +93,33 @@ def _number(source: str, name: str, spec: dict, key: str, low: float = 0.0, high
     value = spec.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < float(value) < high:
         raise TalentcastError(f"{source}: parameter '{name}', field '{key}': expected a number in ({low:g}, "
-                              f"{high:g}), got {value!r}")
+                              f"{high:g}), got {value!r}",
+                              f"{source}：参数“{name}”的字段“{key}”应为 ({low:g}, {high:g}) 之间的数，实为 {value!r}")
     return float(value)
 
 
 def parse_assumptions(data: object, source: str) -> Assumptions:
     """Validate the parsed YAML of an assumptions file."""
     if not isinstance(data, dict) or not isinstance(data.get("parameters"), dict):
-        raise TalentcastError(f"{source}: expected a mapping with 'version' and 'parameters'")
+        raise TalentcastError(f"{source}: expected a mapping with 'version' and 'parameters'",
+                              f"{source}：应为含 version 与 parameters 的映射")
     version = data.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise TalentcastError(f"{source}: field 'version': expected a whole number >= 1, got {version!r}")
+        raise TalentcastError(f"{source}: field 'version': expected a whole number >= 1, got {version!r}",
+                              f"{source}：字段 version 应为不小于 1 的整数，实为 {version!r}")
     out = {}
     for name, spec in data["parameters"].items():
         if not isinstance(spec, dict):
-            raise TalentcastError(f"{source}: parameter '{name}': expected a mapping")
+            raise TalentcastError(f"{source}: parameter '{name}': expected a mapping", f"{source}：参数“{name}”应为映射")
         distribution = spec.get("distribution")
         if distribution not in DISTRIBUTIONS:
             raise TalentcastError(f"{source}: parameter '{name}', field 'distribution': expected one of "
-                                  f"{', '.join(DISTRIBUTIONS)}, got {distribution!r}")
+                                  f"{', '.join(DISTRIBUTIONS)}, got {distribution!r}",
+                                  f"{source}：参数“{name}”的分布应为 {'、'.join(DISTRIBUTIONS)} 之一，实为 {distribution!r}")
         text = spec.get("source")
         if not isinstance(text, str) or not text.strip():
-            raise TalentcastError(f"{source}: parameter '{name}', field 'source': say where the value comes from")
+            raise TalentcastError(f"{source}: parameter '{name}', field 'source': say where the value comes from",
+                                  f"{source}：参数“{name}”须在 source 字段注明数值来源")
         if distribution == "dirichlet":
             out[name] = Assumption(name, distribution, text.strip(),
                                    concentration=_number(source, name, spec, "concentration"))
@@ -123,12 +128,15 @@ def parse_assumptions(data: object, source: str) -> Assumptions:
         central, low, high = (_number(source, name, spec, key, 0.0, upper) for key in ("central", "low", "high"))
         if not low <= central <= high or low == high:
             raise TalentcastError(f"{source}: parameter '{name}': expected low < high and low <= central <= high, "
-                                  f"got low {low:g}, central {central:g}, high {high:g}")
+                                  f"got low {low:g}, central {central:g}, high {high:g}",
+                                  f"{source}：参数“{name}”应满足 low < high 且 low <= central <= high，实为 "
+                                  f"low {low:g}、central {central:g}、high {high:g}")
         bound = float(spec.get("upper_bound", math.inf))
         out[name] = Assumption(name, distribution, text.strip(), central, low, high, upper_bound=bound)
     missing = [name for name in REQUIRED if name not in out]
     if missing:
-        raise TalentcastError(f"{source}: parameter(s) {', '.join(missing)} missing")
+        raise TalentcastError(f"{source}: parameter(s) {', '.join(missing)} missing",
+                              f"{source}：缺少参数 {'、'.join(missing)}")
     return Assumptions(version, out, source)
 
 
@@ -138,7 +146,7 @@ def load_assumptions(path: str | Path | None = None) -> Assumptions:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise TalentcastError(f"{path}: cannot read the assumptions file: {exc}") from exc
+        raise TalentcastError(f"{path}: cannot read the assumptions file: {exc}", f"{path}：无法读取假设参数文件：{exc}") from exc
     return parse_assumptions(data, str(path))
 
 

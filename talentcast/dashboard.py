@@ -70,7 +70,8 @@ def sector_context(tables: Mapping[str, pd.DataFrame], supply: pd.DataFrame, emp
         {"history": [{year, employed, generated}], "supply_by_major": [{major, year, entrants, weight}],
          "parameters": [{parameter, value, low, high}]}. Supply by major is the graduates entering the local
         labour market from each major, times the share of the major that feeds this sector (the map's weight):
-        the same split the gap's supply uses.
+        the central split; the gap's supply is the mean over paths with drawn weights (forecasting.assumptions),
+        so the two totals differ by the draws' spread (about 1%).
     """
     employment = tables.get("employment", pd.DataFrame(columns=["region", "sector", "year", "employed"]))
     history = employment[(employment["region"].astype(str) == region) & (employment["sector"].astype(str) == sector)]

@@ -363,7 +363,8 @@ class Service:
             TalentcastError: unknown role; an option that does not fit the role; an empty or unknown code.
         """
         if role not in ROLES:
-            raise TalentcastError(f"unknown role '{role}'; roles: {', '.join(ROLES)}")
+            raise TalentcastError(f"unknown role '{role}'; roles: {', '.join(ROLES)}",
+                                  f"未知角色“{role}”；可用角色：{'、'.join(ROLES)}")
         if role != "school" and school is not None:
             raise TalentcastError("--school is only for --role school", "--school 只用于 --role school")
         if role != "planner" and region is not None:
@@ -493,9 +494,9 @@ class Service:
              allow_generated=False) -> StoredRun:
         step = progress or (lambda name: None)
         step("load")
+        scenario_obj = load_scenario(scenario) if scenario is not None else None  # the user's input first
         if track:
             ensure_tracking_store()  # a damaged MLflow store is reported now, not after minutes of computing
-        scenario_obj = load_scenario(scenario) if scenario is not None else None
         versions = self.storage.current_versions()
         provenance = self.provenance(versions)
         workspace_region = self._check_real_workspace(versions, provenance, allow_generated)

@@ -409,7 +409,9 @@ def test_percent_1e9_in_yaml_says_out_of_range(tmp_path):
     path.write_text(yaml_scenario("percent: 1e9"), encoding="utf-8")
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
-    assert str(info.value) == f"{path}: changes[0].percent: must be <= 1000, got 1000000000 (out of range)"
+    english, chinese = str(info.value).split(" / ", 1)
+    assert english == f"{path}: changes[0].percent: must be <= 1000, got 1000000000 (out of range)"
+    assert chinese == ScenarioError.zh_default
 
 
 # -------------------------------------------------------------------------------------------------- reader caps

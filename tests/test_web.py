@@ -94,9 +94,10 @@ def test_planner_overview_and_sector_pages_show_the_api_numbers(demo, page):
     assert params["replacement_rate"] == f"{context['parameters'][0]['value']:.3f}"
     for chart in ("#fan", "#openings", "#by-major"):
         page.wait_for_selector(f"{chart} canvas")
-    # supply by feeding major adds up to the gap's supply (same split as the pipeline)
+    # supply by feeding major adds up to the gap's supply: the split uses the map's central weights, the gap the
+    # mean over drawn weights (forecasting/assumptions.py), so the two agree to within the draws' spread
     supply = sum(r["entrants"] for r in context["supply_by_major"] if r["year"] == last)
-    assert supply == pytest.approx(c36["supply_mean"], rel=1e-6)
+    assert supply == pytest.approx(c36["supply_mean"], rel=0.02)
 
 
 def test_chinese_renders_with_the_served_font_and_english_switch(demo, page):

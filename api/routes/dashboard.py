@@ -30,7 +30,8 @@ router = APIRouter(prefix="/v1", tags=["dashboard"])
 def _run_or_404(cache: Any, storage: Any, run_id: int | None) -> Any:
     run = select_run(cache, storage, run_id)
     if run is None:
-        raise not_found("no completed run yet (load data with `talentcast demo` or POST /v1/runs)")
+        raise not_found("no completed run yet (load data with `talentcast demo` or POST /v1/runs)",
+                        "还没有完成的运行（先用 talentcast demo 载入数据，或 POST /v1/runs）")
     return run
 
 
@@ -75,7 +76,8 @@ def get_sector_context(
     require_role(key, "admin", "planner")
     region = region or key.region
     if region is None:
-        raise TalentcastError("give the region: ?region=CODE (an admin key has no region of its own)")
+        raise TalentcastError("give the region: ?region=CODE (an admin key has no region of its own)",
+                              "请给出地区：?region=代码（管理员密钥没有自己的地区）")
     equals, within = region_scope(key, region, cache, storage)
     run = _run_or_404(cache, storage, run_id)
     tables = {name: _run_table(cache, storage, run, name)

@@ -65,5 +65,5 @@ def index(accept_encoding: str | None = Header(default=None)) -> Response:
 def asset(path: str, accept_encoding: str | None = Header(default=None)) -> Response:
     resolved = _resolve(path)
     if resolved is None:
-        raise not_found(f"no such file: /web/{path}")
+        raise not_found(f"no such file: /web/{path}", f"没有这个文件：/web/{path}")
     return _answer(resolved, accept_encoding, "public, max-age=86400")
