@@ -42,6 +42,7 @@ class CachedPages:
         self.max_bytes = max_bytes
         self._responses: OrderedDict[tuple, tuple[list, bytes]] = OrderedDict()
         self._bytes = 0
+        self._snapshot: Any = None  # the data snapshot the remembered pages belong to
         self.hits = 0
 
     def clear(self) -> None:
@@ -127,6 +128,11 @@ class CachedPages:
     def _remember(self, key: tuple, headers: list, body: bytes) -> None:
         if len(body) > self.max_bytes:
             return
+        if key[-1] != self._snapshot:
+            # A new snapshot (an upload, a run): pages of older ones are never asked for again (only fresh
+            # snapshot pointers are used), so they are dropped now instead of filling the cache until evicted.
+            self.clear()
+            self._snapshot = key[-1]
         old = self._responses.pop(key, None)
         if old is not None:
             self._bytes -= len(old[1])

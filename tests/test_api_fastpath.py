@@ -113,6 +113,8 @@ def test_a_new_run_is_served_after_a_remembered_page_of_the_old_one(tmp_path):
                                   RunMeta(dataset_versions=storage.current_versions(), horizon=3))
         app.state.read_cache.invalidate_pointers()  # as after POST /v1/runs; other writers: within 1 s
         after = [client.get("/v1/gaps", headers=bearer(token)).json() for _ in range(3)]
+        # the old run's page is dropped when the new run's is remembered (it would never be asked for again)
+        assert [key[0] for key in memo(app)._responses] == ["/v1/gaps"]
     assert before[0] == before[1] == before[2] and before[0]["run_id"] == first
     assert after[0] == after[1] == after[2] and after[0]["run_id"] == second
     assert [i["gap_mean"] + 1000 for i in before[0]["items"]] == [i["gap_mean"] for i in after[0]["items"]]
