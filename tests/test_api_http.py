@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from talentcast.cli import main as cli_main
 from talentcast.storage import Storage
 from test_api_support import REGIONS, bearer, seed_storage
+from test_cli_data import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -68,43 +68,34 @@ def server_env_on(db_url, server_env, monkeypatch):
     return server_env
 
 
-def run_cli(args, capsys) -> tuple[int, str, str]:
-    code = 0
-    try:
-        cli_main(args)
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
 
 def test_keys_cli_create_list_revoke(capsys):
     # Before any schools are stored a school key has nothing to be scoped to: refused, nothing created.
-    code, _, err = run_cli(["keys", "create", "--role", "school", "--school", "S001"], capsys)
+    code, _, err = run_cli(capsys, "keys", "create", "--role", "school", "--school", "S001")
     assert code == 2 and "ingest schools first" in err and err.count("\n") == 1
     with Storage() as storage:
         seed_storage(storage, with_run=False)
         assert storage.list_api_keys() == []
-    code, out, err = run_cli(["keys", "create", "--role", "school", "--school", "S001", "--name", "柳职院"], capsys)
+    code, out, err = run_cli(capsys, "keys", "create", "--role", "school", "--school", "S001", "--name", "柳职院")
     assert code == 0, err
     token = out.strip()
     assert token.startswith("tc_") and "school S001" in err
-    code, listed, _ = run_cli(["keys", "list"], capsys)
+    code, listed, _ = run_cli(capsys, "keys", "list")
     assert "S001" in listed and "active" in listed and "柳职院" in listed
     assert token not in listed  # the secret is never shown again
     prefix = token.split("_")[1]
-    code, out, _ = run_cli(["keys", "revoke", prefix], capsys)
+    code, out, _ = run_cli(capsys, "keys", "revoke", prefix)
     assert code == 0 and prefix in out
-    assert "revoked" in run_cli(["keys", "list"], capsys)[1]
+    assert "revoked" in run_cli(capsys, "keys", "list")[1]
     with Storage() as storage:
         assert storage.verify_api_key(token) is None
         assert [k.role for k in storage.list_api_keys()] == ["school"]
     # user errors: one line, exit 2, no traceback
-    code, _, err = run_cli(["keys", "create", "--role", "school"], capsys)
+    code, _, err = run_cli(capsys, "keys", "create", "--role", "school")
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
-    code, _, err = run_cli(["keys", "create", "--role", "root"], capsys)
+    code, _, err = run_cli(capsys, "keys", "create", "--role", "root")
     assert code == 2 and "root" in err
-    code, _, err = run_cli(["keys", "revoke", "nosuchkey"], capsys)
+    code, _, err = run_cli(capsys, "keys", "revoke", "nosuchkey")
     assert code == 2 and "nosuchkey" in err
 
 
@@ -119,11 +110,11 @@ def test_keys_cli_create_list_revoke(capsys):
 def test_keys_create_refuses_scopes_that_are_empty_or_not_stored(capsys, args, message):
     with Storage() as storage:
         seed_storage(storage, with_run=False)
-    code, out, err = run_cli(["keys", "create", *args], capsys)
+    code, out, err = run_cli(capsys, "keys", "create", *args)
     assert code == 2 and message in err and err.count("\n") == 1 and out == ""
     with Storage() as storage:
         assert storage.list_api_keys() == []
-    code, out, err = run_cli(["keys", "create", "--role", "planner", "--region", "450200"], capsys)
+    code, out, err = run_cli(capsys, "keys", "create", "--role", "planner", "--region", "450200")
     assert code == 0 and "region 450200" in err
 
 

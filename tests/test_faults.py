@@ -19,10 +19,10 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from talentcast import tracking
-from talentcast.cli import main as cli_main
 from talentcast.settings import get_settings
 from talentcast.storage import Storage
 from test_api_support import bearer, seed_storage, settings_for
+from test_cli_data import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,22 +50,13 @@ def read_only(*paths: Path):
         subprocess.run(["chattr", "-i", *map(str, paths)], check=True)
 
 
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    code = 0
-    try:
-        cli_main(args)
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
 
 @pytest.mark.parametrize("command", [["datasets"], ["keys", "list"], ["keys", "create", "--role", "admin"],
                                      ["run", "--quiet", "--no-track"], ["warnings"]])
 def test_a_read_only_home_is_one_line_naming_the_path_for_every_command(isolated_home, capsys, command):
     isolated_home.mkdir(parents=True)
     with read_only(isolated_home):
-        code, out, err = run_cli(command, capsys)
+        code, out, err = run_cli(capsys, *command)
     assert code == 2, err
     assert err.startswith("error: the database ") and err.count("\n") == 1 and "Traceback" not in err
     assert str(isolated_home / "talentcast.db") in err and "--home" in err and "SELECT" not in err
@@ -78,9 +69,9 @@ def test_a_read_only_database_refuses_writes_in_one_line_and_keeps_reading(isola
     database = isolated_home / "talentcast.db"
     # The folder stays writable (SQLite's WAL index lives beside the file); only the database file is not.
     with read_only(database):
-        code, out, err = run_cli(["datasets"], capsys)
+        code, out, err = run_cli(capsys, "datasets")
         assert code == 0 and "regions" in out
-        code, out, err = run_cli(["keys", "create", "--role", "admin"], capsys)
+        code, out, err = run_cli(capsys, "keys", "create", "--role", "admin")
         assert code == 2 and err.count("\n") == 1 and str(database) in err, err
         assert "readonly" in err or "read-only" in err
     with Storage() as storage:
@@ -90,7 +81,7 @@ def test_a_read_only_database_refuses_writes_in_one_line_and_keeps_reading(isola
 def test_a_home_under_a_file_is_one_line(tmp_path, capsys):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
-    code, out, err = run_cli(["--home", str(blocker / "home"), "datasets"], capsys)
+    code, out, err = run_cli(capsys, "--home", str(blocker / "home"), "datasets")
     assert code == 2 and err.count("\n") == 1 and str(blocker) in err and "Traceback" not in err
 
 
@@ -106,7 +97,7 @@ def test_a_damaged_mlflow_store_stops_a_run_before_it_computes(damaged_mlflow, c
     with Storage() as storage:
         seed_storage(storage, with_run=False)
     started = time.monotonic()
-    code, out, err = run_cli(["run", "--quiet"], capsys)
+    code, out, err = run_cli(capsys, "run", "--quiet")
     assert code == 2 and err.count("\n") == 1, err
     assert f"the MLflow store {damaged_mlflow} cannot be used: file is not a database" in err
     assert f"mv {damaged_mlflow} {damaged_mlflow}.broken" in err and "SELECT" not in err
