@@ -11,9 +11,14 @@ Every signal is a score per (school, major, Y), known before Y; higher = more li
 * AUC (probability that a bad class outranks a good one; 0.5 = no skill),
 * Brier score of scores that are probabilities (1 - last rate, a rule's P(surplus) ...),
 * precision among the top-ranked flags (the k classes with the highest score, k = share_top x classes),
-* lead time: years from the plan to the outcome it is judged on (d), and
+* lead time: years from the plan to the outcome it is judged on (d),
 * 90% confidence intervals by a bootstrap that resamples plan years (outcomes of one year share a market, so
-  classes of one year are not independent: clustered by year).
+  classes of one year are not independent: clustered by year), and
+* a paired comparison with a baseline: the AUC difference on the same classes and resampled years, with its
+  interval (a rule set leaves the watch list only when this interval against the last rate is above 0).
+
+`fit_pressure_weight` fits the weight of the forecast pressure in the `p_bad_outcome` indicator on classes
+already judged (the caller passes only those whose outcome was known before the plan year it scores).
 
 Baselines a planner has without any model: the last known rate, the mean of the last three, and each policy
 rule set's level. Pure functions over DataFrames.
