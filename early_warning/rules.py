@@ -650,6 +650,8 @@ def _rule_set_error(source: str, raw: dict, error: ErrorDetails) -> RuleSetError
     rule, model, indicator = None, RuleSet, None
     if loc[:1] == ["backtest"]:
         model = Backtest
+    elif loc[:1] == ["outcome_risk"]:
+        model = OutcomeRisk
     elif len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
         raw_rule = raw["rules"][loc[1]] if isinstance(raw.get("rules"), list) else None
         raw_rule = raw_rule if isinstance(raw_rule, dict) else {}

@@ -463,6 +463,11 @@ REFUSALS = [
      "rule 'r1', field 'adjustment.cap': unknown field; allowed: type, value"),
     ("unknown backtest key", {"name": "bad", "rules": [GOOD_RULE], "backtest": {"shrink_below": 0.5}},
      "field 'backtest.shrink_below': unknown field; allowed: expand_outcome_at_least, shrink_outcome_below"),
+    ("negative pressure weight", {"name": "bad", "rules": [GOOD_RULE], "outcome_risk": {"pressure_weight": -1.0}},
+     "field 'outcome_risk.pressure_weight': -1.0 must be in [0, 10]"),
+    ("unknown outcome_risk key", {"name": "bad", "rules": [GOOD_RULE], "outcome_risk": {"weight": 1.0}},
+     "field 'outcome_risk.weight': unknown field; allowed: fitted, history_years, pressure_weight"),
+    ("rule watch_list not a boolean", _with(watch_list="maybe"), "rule 'r1', field 'watch_list':"),
     ("condition not a mapping", _with(when=["employment_rate < 0.6"]),
      "rule 'r1', field 'when[1]': a condition is a mapping"),
 ]
