@@ -21,6 +21,7 @@ from scipy.stats import norm
 
 from features.errors import TalentcastError
 from features.series import Panel, build_panel, to_long
+from forecasting import combination
 from forecasting.blocks import actual_log, fit_contexts, holdout_steps, long_table, mask_breaks, run_blocks
 from forecasting.breaks import at_cutoff, relevel, relevel_common, split_breaks
 from forecasting.conformal import Calibration, calibrate, conformal_bands, in_sample_errors
@@ -166,11 +167,16 @@ def forecast(
     # must not be chosen, nor intervals sized, for having guessed a survey-frame jump.
     masked = [r for r in (declared_report, exclude, blocks["breaks"]) if r is not None and len(r)]
     actuals = mask_breaks(panel, pd.concat(masked, ignore_index=True) if masked else None)
+    hedge = None
+    if method == "auto" and combination.available(names):
+        # Computed here on the whole panel (also for Dask runs), from the members' inner backtest errors.
+        combination.add_combination(panel, actuals, blocks, ks)
+        names, hedge = [*names, combination.NAME], combination.NAME
     bt = long_table(panel, blocks, names, ks, horizon, levels, actuals=actuals) if ks else None
     scores = evaluate(bt, levels=levels) if bt is not None and len(bt) else None
     if method == "auto":
         empty = pd.DataFrame(columns=["series_id", "model", "mase", "n"])
-        selection = select_models(scores if scores is not None else empty, panel.ids, selection_level)
+        selection = select_models(scores if scores is not None else empty, panel.ids, selection_level, hedge=hedge)
     else:
         selection = pd.DataFrame({"series_id": panel.ids, "model": method, "reason": "requested"})
     chosen = selection["model"].to_numpy()
@@ -225,7 +231,8 @@ def _relevant_fallbacks(fallbacks: list[dict], selection: pd.DataFrame) -> pd.Da
     chosen = dict(zip(selection["series_id"], selection["model"]))
     wanted = frame.apply(
         lambda r: chosen.get(r["series_id"]) == r["requested"]
-        or (chosen.get(r["series_id"]) == "ensemble" and r["requested"] in DEFAULT_MEMBERS),
+        or (chosen.get(r["series_id"]) == "ensemble" and r["requested"] in DEFAULT_MEMBERS)
+        or (chosen.get(r["series_id"]) == combination.NAME and r["requested"] in combination.POOL),
         axis=1,
     )
     return frame[wanted.to_numpy(dtype=bool)].reset_index(drop=True)

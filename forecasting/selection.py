@@ -50,7 +50,7 @@ def choose_level(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto") -> 
     return "panel"
 
 
-def select_models(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto") -> pd.DataFrame:
+def select_models(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto", hedge: str | None = None) -> pd.DataFrame:
     """Pick a model per series.
 
     Args:
@@ -58,12 +58,20 @@ def select_models(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto") ->
             :func:`forecasting.metrics.evaluate` on the engine's inner backtest).
         ids: all series ids to cover (series without scores get their group's / the panel's choice).
         level: "auto", "panel", "group" or "series".
+        hedge: a combination of naive with other models (``forecasting.combination``), or None. It is the
+            default when nothing can be backtested, and it replaces naive wherever its backtest MASE is lower
+            than naive's in the scope the choice was made in, without the NAIVE_MARGIN: the margin guards
+            against a single model that won by noise, and a combination that keeps naive as a member is
+            already that guard (see :func:`_hedge`).
 
     Returns:
         DataFrame ``series_id, model, reason``.
     """
     level = choose_level(scores, ids, level)
     if scores.empty:
+        if hedge is not None:
+            return pd.DataFrame({"series_id": ids, "model": hedge,
+                                 "reason": f"too short to backtest; {hedge} with equal weights (the default)"})
         return pd.DataFrame({"series_id": ids, "model": DEFAULT_MODEL,
                              "reason": "too short to backtest; naive (last value, the default)"})
     panel_best, panel_table = _best(scores)
@@ -102,6 +110,31 @@ def select_models(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto") ->
             chosen[sid] = own_best[sid]
             reason[sid] = (f"own backtest: {own_best[sid]} MASE {own_value[sid]:.3f} beats "
                            f"{current[sid]} {current_value[sid]:.3f} by more than 10%")
+    if hedge is not None and hedge in set(scores["model"]):
+        _hedge(scores, chosen, reason, hedge, level)
     unscored = ~chosen.index.isin(scores["series_id"].unique())
     reason[unscored] = "too short to backtest; " + reason[unscored].str.replace("best", "group/panel best", n=1)
     return pd.DataFrame({"series_id": chosen.index, "model": chosen.to_numpy(), "reason": reason.to_numpy()})
+
+
+def _hedge(scores: pd.DataFrame, chosen: pd.Series, reason: pd.Series, hedge: str, level: str) -> None:
+    """Replace naive by the hedge where the hedge's mean MASE is lower, per group (or panel) (in place).
+
+    Measured without look-ahead (docs/forecasting.md, "Forecast combination"): with the 3% margin the
+    combination of naive and the global model replaced naive at 1 of 10 outer cutoffs; without it, the city
+    panel went from 0.988 to 0.981 x naive at h = 1 and stayed level at h = 2.
+    """
+    _, sector = split_series_id(np.asarray(chosen.index))
+    group_of = pd.Series(sector if level != "panel" else "", index=chosen.index)
+    capped = scores.assign(mase=scores["mase"].clip(upper=MASE_CAP), group=scores["series_id"].map(group_of))
+    table = capped[capped["model"].isin(["naive", hedge])].groupby(["group", "model"])["mase"].mean().unstack()
+    if "naive" not in table.columns:
+        return
+    for group, row in table.iterrows():
+        if not row[hedge] < row["naive"]:
+            continue
+        rows = (group_of == group).to_numpy() & (chosen == "naive").to_numpy()
+        chosen[rows] = hedge
+        where = f"group {group}" if level != "panel" else "the panel"
+        reason[rows] = (f"{hedge} MASE {row[hedge]:.3f} below naive {row['naive']:.3f} in {where} "
+                        f"(a combination with naive needs no margin)")
