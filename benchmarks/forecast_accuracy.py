@@ -154,7 +154,8 @@ def run_panel(name: str, sample: int | None, models) -> tuple[pd.DataFrame, dict
                                                   "lo_95", "hi_95"]])
         for model in [m for m in models if m != "auto"]:
             # Baselines do not change between runs: cached per panel, sample, cutoff and model (CSV in --cache).
-            cached = CACHE / f"{name}-{sample}-{cutoff}-{model}.csv"
+            # --sample only thins the city panel: the other panels' baselines are shared with full runs.
+            cached = CACHE / f"{name}-{sample if name == 'city' else None}-{cutoff}-{model}.csv"
             if cached.exists():
                 parts.append(pd.read_csv(cached, dtype={"series_id": str}))
                 continue
