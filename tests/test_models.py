@@ -12,6 +12,7 @@ from features.errors import TalentcastError
 from features.series import build_panel, to_long
 from models.base import Forecaster, make_context
 from models.registry import MODELS, capabilities, make_model, model_names, register
+from models.seasonal import deseasonalise
 
 VECTORISED = [name for name, cls in MODELS.items() if cls.vectorised]
 
@@ -197,3 +198,23 @@ def test_group_drift_shrinks_noisy_growth_toward_its_province_sector_group():
     context = make_context(panel, 3)
     alone = make_model("gdrift").fit(panel.take(np.array([list(panel.ids).index("450400|C")])), context)
     np.testing.assert_allclose(alone.predict_log(3)[0], model.predict_log(3)[list(panel.ids).index("450400|C")])
+
+
+def test_seasonal_adjustment_only_where_seasonality_is_strong():
+    from vega_datasets import data
+
+    wide = data.us_employment()  # US CES, seasonally adjusted by BLS
+    periods = pd.to_datetime(wide["month"]).dt.strftime("%Y-%m")
+    rows = [{"series_id": name, "period": p, "value": v}
+            for name in ("nonfarm", "construction", "government") for p, v in zip(periods, wide[name])]
+    t = np.arange(120)
+    rng = np.random.default_rng(5)
+    seasonal = np.exp(np.log(100) + 0.002 * t + 0.03 * np.sin(2 * np.pi * t / 12) + np.cumsum(rng.normal(0, 0.01, 120)))
+    rows += [{"series_id": "seasonal", "period": f"{2000 + i // 12}-{i % 12 + 1:02d}", "value": v}
+             for i, v in enumerate(seasonal)]
+    panel = build_panel(to_long(pd.DataFrame(rows)))
+    adjusted, indices = deseasonalise(panel)
+    by_id = dict(zip(panel.ids, np.abs(indices).max(axis=1)))
+    # Adjusted data: its month-of-year "indices" (0.03-0.3%) were noise added to every forecast; now none.
+    assert by_id["nonfarm"] == by_id["construction"] == by_id["government"] == 0.0
+    assert by_id["seasonal"] == pytest.approx(0.03, abs=0.01)
