@@ -123,7 +123,7 @@ def statsforecast_rows(history: pd.DataFrame, freq: str, h: int, declared, model
     return pd.concat(frames, ignore_index=True)
 
 
-def run_panel(name: str, sample: int | None, models, with_provinces: bool = False) -> tuple[pd.DataFrame, dict]:
+def run_panel(name: str, sample: int | None, models) -> tuple[pd.DataFrame, dict]:
     loader, cutoffs, h, declared, _ = PANELS[name]
     frame = loader()
     if sample and name == "city":
@@ -146,14 +146,9 @@ def run_panel(name: str, sample: int | None, models, with_provinces: bool = Fals
         parts = []
         if "auto" in models:
             start = time.perf_counter()
-            given = history
-            if with_provinces and name == "city":
-                # The provinces' series too, as in the national input of #12 (scored: the cities only).
-                provinces = province_panel()
-                given = pd.concat([history, provinces[provinces["period"].astype(int) <= int(cutoff)]])
-            result = forecast(given, h, breaks=declared, freq=freq)
+            result = forecast(history, h, breaks=declared, freq=freq)
             seconds["auto"] = seconds.get("auto", 0.0) + time.perf_counter() - start
-            fc = result.forecasts[result.forecasts["series_id"].isin(history["series_id"].unique())].copy()
+            fc = result.forecasts.copy()
             fc["step"] = fc.groupby("series_id").cumcount() + 1
             parts.append(fc.assign(model="auto")[["series_id", "step", "model", "mean", "lo_80", "hi_80",
                                                   "lo_95", "hi_95"]])
@@ -265,8 +260,6 @@ def main() -> None:
     parser.add_argument("--models", default="auto," + ",".join(BASELINES))
     parser.add_argument("--sample", type=int, default=None, help="random cities of the city panel (seeded)")
     parser.add_argument("--speed", action="store_true")
-    parser.add_argument("--with-provinces", action="store_true",
-                        help="city panel: give auto the provincial series too (anchoring), score the cities")
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "forecast_accuracy.json"))
     args = parser.parse_args()
     models = [m for m in args.models.split(",") if m]
@@ -274,11 +267,10 @@ def main() -> None:
     previous = json.loads(out.read_text()) if out.exists() else {}
     previous = previous if isinstance(previous, dict) else {}
     for name in [p for p in args.panels.split(",") if p]:
-        table, seconds = run_panel(name, args.sample, models, args.with_provinces)
+        table, seconds = run_panel(name, args.sample, models)
         summary = summarise_panel(name, table, seconds)
         summary["sample_cities"] = args.sample if name == "city" else None
-        key = name + ("_with_provinces" if args.with_provinces and name == "city" else "")
-        previous[key] = summary
+        previous[name] = summary
     if args.speed:
         previous["speed"] = speed()
     out.write_text(json.dumps(previous, indent=1, ensure_ascii=False, default=str))

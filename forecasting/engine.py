@@ -172,8 +172,6 @@ def forecast(
         # Computed here on the whole panel (also for Dask runs), from the members' inner backtest errors.
         combination.add_combination(panel, actuals, blocks, ks)
         names, hedge = [*names, combination.NAME], combination.NAME
-        if combination.add_anchored(panel, blocks, ks):
-            names.append(combination.ANCHORED)
     bt = long_table(panel, blocks, names, ks, horizon, levels, actuals=actuals) if ks else None
     scores = evaluate(bt, levels=levels) if bt is not None and len(bt) else None
     if method == "auto":
@@ -234,8 +232,7 @@ def _relevant_fallbacks(fallbacks: list[dict], selection: pd.DataFrame) -> pd.Da
     wanted = frame.apply(
         lambda r: chosen.get(r["series_id"]) == r["requested"]
         or (chosen.get(r["series_id"]) == "ensemble" and r["requested"] in DEFAULT_MEMBERS)
-        or (chosen.get(r["series_id"]) in (combination.NAME, combination.ANCHORED)
-            and r["requested"] in combination.POOL),
+        or (chosen.get(r["series_id"]) == combination.NAME and r["requested"] in combination.POOL),
         axis=1,
     )
     return frame[wanted.to_numpy(dtype=bool)].reset_index(drop=True)
