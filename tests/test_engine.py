@@ -194,13 +194,13 @@ def test_combination_weights_follow_backtest_error_and_never_look_ahead():
                                               "value": 100.0})))
     combination.add_combination(panel, panel, blocks, [3, 2, 1])
     np.testing.assert_allclose(blocks["pred"][(3, "combination")], 0.5)  # equal weights: nothing before it
-    # Selection: the hedge replaces naive where it backtests lower, without naive's 3% margin, and is the default.
+    # Selection: the hedge takes naive's place as the reference that others must beat by 3%, and the default.
     scores = pd.DataFrame({"series_id": np.tile(ids, 3), "model": np.repeat(["naive", "global", "combination"], n),
-                           "mase": np.repeat([1.00, 0.99, 0.995], n), "n": 2})
-    chosen = select_models(scores, ids, hedge="combination")
-    assert set(chosen["model"]) == {"combination"}
+                           "mase": np.repeat([1.00, 0.99, 1.01], n), "n": 2})
+    assert set(select_models(scores, ids, hedge="combination")["model"]) == {"combination"}
     assert set(select_models(scores, ids)["model"]) == {"naive"}  # global's 1% lead is within the margin
-    worse = scores.assign(mase=np.repeat([1.00, 0.99, 1.01], n))
-    assert set(select_models(worse, ids, hedge="combination")["model"]) == {"naive"}
+    for mase, winner in (([1.00, 0.95, 1.01], "global"), ([1.00, 1.02, 1.05], "naive")):
+        clear = scores.assign(mase=np.repeat(mase, n))  # a lead of more than 3% over the hedge wins
+        assert set(select_models(clear, ids, hedge="combination")["model"]) == {winner}
     empty = pd.DataFrame(columns=["series_id", "model", "mase", "n"])
     assert set(select_models(empty, ids, hedge="combination")["model"]) == {"combination"}
