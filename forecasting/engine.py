@@ -4,9 +4,10 @@
     result.forecasts                                  # series_id, period, mean, lo_80, hi_80, lo_95, hi_95, model
     paths = sample_paths(frame, horizon=3, n_paths=1000, seed=1)
 
-``auto`` runs every vectorised candidate at a few rolling cutoffs (the inner backtest), picks a model per
-panel / group / series by MASE (:mod:`forecasting.selection`), and calibrates intervals by pooled conformal
-errors of the chosen models (:mod:`forecasting.conformal`). All of it is numpy over all series at once; the
+``auto`` runs every vectorised candidate at a few rolling cutoffs (the inner backtest), adds the combination of
+naive and the global model weighted by that backtest's errors (:mod:`forecasting.combination`), picks a model per
+panel / group / series by MASE with the combination as the reference to beat (:mod:`forecasting.selection`),
+and calibrates intervals by pooled conformal errors of the chosen models (:mod:`forecasting.conformal`). All of it is numpy over all series at once; the
 Dask engine partitions the series, while cross-series state (the global model, the shrinkage target) is fitted
 once on the whole panel, so both engines give the same numbers.
 """
