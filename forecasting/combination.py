@@ -1,8 +1,8 @@
 """Forecast combination weighted by backtest error: the ``combination`` candidate of ``auto`` (issue #11).
 
 On short yearly panels no single model beats naive reliably, but the average of naive and the pooled global
-model does: measured without look-ahead it was below naive one year ahead at all ten outer cutoffs of the
-city, provincial and CES panels (docs/forecasting.md, "Forecast combination"). So ``auto`` gets a combination
+model does: measured without look-ahead it was below naive one year ahead at all eight outer cutoffs of the
+city, provincial and CES panels that score one step ahead (docs/forecasting.md, "Forecast combination"). So ``auto`` gets a combination
 of :data:`POOL`, on the log scale, with weights inverse to each member's squared mean MASE in the inner
 backtest, per group (the sector part of ``region|sector`` ids, as in :mod:`forecasting.selection`) and horizon.
 
@@ -28,7 +28,7 @@ NAME = "combination"
 # global 0.979 / 0.965 city, 0.961 / 0.944 provinces; adding rdrift or damped was no better on the yearly
 # panels (0.979-0.985 city, 0.961-0.994 provinces) and mixed on CES.
 POOL = ("naive", "global")
-POWER = 2.0  # weights ~ 1 / MASE^2 (inverse-MSE-like); 1 and 4 were within 0.003 of it on every panel
+POWER = 2.0  # weights ~ 1 / MASE^2 (inverse-MSE-like); powers 1 and 4 were within 0.005 of it on every panel
 MASE_CAP = 5.0  # as in selection: one series with a near-zero naive scale must not decide the weights
 GROUP_MIN_SERIES = 10  # smaller groups use the panel's weights
 

@@ -58,7 +58,7 @@ def test_forecast_contract(guangxi_result):
     assert 70 < row["mean"] < 117
     assert set(guangxi_result.selection.columns) == {"series_id", "model", "reason"}
     assert set(guangxi_result.selection["model"]) <= {"naive", "drift", "ses", "damped", "theta", "rdrift",
-                                                      "global", "ensemble"}
+                                                      "global", "ensemble", "combination"}
     assert (guangxi_result.breaks["source"] == "declared").sum() == 38
 
 
