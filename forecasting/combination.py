@@ -2,14 +2,16 @@
 
 On short yearly panels no single model beats naive reliably, but the average of naive and the pooled global
 model does: measured without look-ahead it was below naive one year ahead at all eight outer cutoffs of the
-city, provincial and CES panels that score one step ahead (docs/forecasting.md, "Forecast combination"). So ``auto`` gets a combination
-of :data:`POOL`, on the log scale, with weights inverse to each member's squared mean MASE in the inner
-backtest, per group (the sector part of ``region|sector`` ids, as in :mod:`forecasting.selection`) and horizon.
+city, provincial and CES panels that score a year (month) ahead (docs/forecasting.md, "Accuracy without
+look-ahead"). So ``auto`` gets a combination of :data:`POOL`, on the log scale, with weights inverse to each
+member's squared mean MASE in the inner backtest, per group (the sector part of ``region|sector`` ids, as in
+:mod:`forecasting.selection`) and horizon; selection then treats it as the reference to beat.
 
 No look-ahead, also inside the inner backtest: the combination's forecast at inner cutoff k uses weights learnt
 only from the inner cutoffs before k (equal weights at the earliest one), so the MASE by which selection judges
 it is as honest as the single models'. The forecast beyond the data uses weights from every inner cutoff.
-All of it is numpy over the whole panel after the blocks are merged, so local and Dask runs give the same numbers.
+All of it is numpy over the whole panel after the blocks are merged, so local and Dask runs give the same
+numbers.
 """
 
 from __future__ import annotations

@@ -5,11 +5,12 @@
     paths = sample_paths(frame, horizon=3, n_paths=1000, seed=1)
 
 ``auto`` runs every vectorised candidate at a few rolling cutoffs (the inner backtest), adds the combination of
-naive and the global model weighted by that backtest's errors (:mod:`forecasting.combination`), picks a model per
-panel / group / series by MASE with the combination as the reference to beat (:mod:`forecasting.selection`),
-and calibrates intervals by pooled conformal errors of the chosen models (:mod:`forecasting.conformal`). All of it is numpy over all series at once; the
-Dask engine partitions the series, while cross-series state (the global model, the shrinkage target) is fitted
-once on the whole panel, so both engines give the same numbers.
+naive and the global model weighted by that backtest's errors (:mod:`forecasting.combination`), picks a model
+per panel / group / series by MASE with the combination as the reference to beat (:mod:`forecasting.selection`),
+and calibrates intervals by pooled conformal errors of the chosen models (:mod:`forecasting.conformal`). All of
+it is numpy over all series at once; the Dask engine partitions the series, while cross-series state (the
+global model, the shrinkage targets, the combination) is computed once on the whole panel, so both engines give
+the same numbers.
 """
 
 from __future__ import annotations

@@ -54,7 +54,8 @@ def choose_level(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto") -> 
     return "panel"
 
 
-def select_models(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto", hedge: str | None = None) -> pd.DataFrame:
+def select_models(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto",
+                  hedge: str | None = None) -> pd.DataFrame:
     """Pick a model per series.
 
     Args:
@@ -66,8 +67,8 @@ def select_models(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto", he
             naive's place as the reference: the default when nothing can be backtested, and the choice in a
             panel or group unless another model (naive included) beats it by NAIVE_MARGIN there. The margin
             guards against a model that won the backtest by noise; a combination that keeps naive as a member
-            is a hedge against exactly that. Measured without look-ahead (docs/forecasting.md, "Forecast
-            combination"): city panel h = 1 / 2 0.988 / 0.968 -> 0.977 / 0.960 x naive, provinces 1.024 /
+            is a hedge against exactly that. Measured without look-ahead (docs/forecasting.md, "Accuracy
+            without look-ahead (#11)"): city panel h = 1 / 2 0.988 / 0.968 -> 0.977 / 0.960 x naive, provinces 1.024 /
             1.013 -> 0.975 / 0.956 x the best statsforecast model.
 
     Returns:
@@ -120,4 +121,3 @@ def select_models(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto", he
     unscored = ~chosen.index.isin(scores["series_id"].unique())
     reason[unscored] = "too short to backtest; " + reason[unscored].str.replace("best", "group/panel best", n=1)
     return pd.DataFrame({"series_id": chosen.index, "model": chosen.to_numpy(), "reason": reason.to_numpy()})
-

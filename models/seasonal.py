@@ -4,7 +4,7 @@ Seasonal indices are the average deviation of each month from a centred 12-month
 vectorised models forecast the adjusted series and the indices are added back. Series shorter than two full
 seasons get no seasonal component (too little data to estimate twelve indices), and neither do series whose
 seasonality is weak: a seasonally adjusted series' twelve "indices" are noise, and adding them back to every
-forecast made US CES (seasonally adjusted) forecasts 15-25% worse one month ahead (issue #11).
+forecast made the models' forecasts of US CES (seasonally adjusted) 7-25% worse one month ahead (issue #11).
 """
 
 from __future__ import annotations
