@@ -4,11 +4,13 @@
     result.forecasts                                  # series_id, period, mean, lo_80, hi_80, lo_95, hi_95, model
     paths = sample_paths(frame, horizon=3, n_paths=1000, seed=1)
 
-``auto`` runs every vectorised candidate at a few rolling cutoffs (the inner backtest), picks a model per
-panel / group / series by MASE (:mod:`forecasting.selection`), and calibrates intervals by pooled conformal
-errors of the chosen models (:mod:`forecasting.conformal`). All of it is numpy over all series at once; the
-Dask engine partitions the series, while cross-series state (the global model, the shrinkage target) is fitted
-once on the whole panel, so both engines give the same numbers.
+``auto`` runs every vectorised candidate at a few rolling cutoffs (the inner backtest), adds the combination of
+naive and the global model weighted by that backtest's errors (:mod:`forecasting.combination`), picks a model
+per panel / group / series by MASE with the combination as the reference to beat (:mod:`forecasting.selection`),
+and calibrates intervals by pooled conformal errors of the chosen models (:mod:`forecasting.conformal`). All of
+it is numpy over all series at once; the Dask engine partitions the series, while cross-series state (the
+global model, the shrinkage targets, the combination) is computed once on the whole panel, so both engines give
+the same numbers.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from scipy.stats import norm
 
 from features.errors import TalentcastError
 from features.series import Panel, build_panel, to_long
+from forecasting import combination
 from forecasting.blocks import actual_log, fit_contexts, holdout_steps, long_table, mask_breaks, run_blocks
 from forecasting.breaks import at_cutoff, relevel, relevel_common, split_breaks
 from forecasting.conformal import Calibration, calibrate, conformal_bands, in_sample_errors
@@ -166,11 +169,16 @@ def forecast(
     # must not be chosen, nor intervals sized, for having guessed a survey-frame jump.
     masked = [r for r in (declared_report, exclude, blocks["breaks"]) if r is not None and len(r)]
     actuals = mask_breaks(panel, pd.concat(masked, ignore_index=True) if masked else None)
+    hedge = None
+    if method == "auto" and combination.available(names):
+        # Computed here on the whole panel (also for Dask runs), from the members' inner backtest errors.
+        combination.add_combination(panel, actuals, blocks, ks)
+        names, hedge = [*names, combination.NAME], combination.NAME
     bt = long_table(panel, blocks, names, ks, horizon, levels, actuals=actuals) if ks else None
     scores = evaluate(bt, levels=levels) if bt is not None and len(bt) else None
     if method == "auto":
         empty = pd.DataFrame(columns=["series_id", "model", "mase", "n"])
-        selection = select_models(scores if scores is not None else empty, panel.ids, selection_level)
+        selection = select_models(scores if scores is not None else empty, panel.ids, selection_level, hedge=hedge)
     else:
         selection = pd.DataFrame({"series_id": panel.ids, "model": method, "reason": "requested"})
     chosen = selection["model"].to_numpy()
@@ -225,7 +233,8 @@ def _relevant_fallbacks(fallbacks: list[dict], selection: pd.DataFrame) -> pd.Da
     chosen = dict(zip(selection["series_id"], selection["model"]))
     wanted = frame.apply(
         lambda r: chosen.get(r["series_id"]) == r["requested"]
-        or (chosen.get(r["series_id"]) == "ensemble" and r["requested"] in DEFAULT_MEMBERS),
+        or (chosen.get(r["series_id"]) == "ensemble" and r["requested"] in DEFAULT_MEMBERS)
+        or (chosen.get(r["series_id"]) == combination.NAME and r["requested"] in combination.POOL),
         axis=1,
     )
     return frame[wanted.to_numpy(dtype=bool)].reset_index(drop=True)
