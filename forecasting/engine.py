@@ -175,8 +175,8 @@ def forecast(
         selection = pd.DataFrame({"series_id": panel.ids, "model": method, "reason": "requested"})
     chosen = selection["model"].to_numpy()
 
-    errors, draws = _normalised_errors(actuals, blocks, chosen, ks, horizon)
-    calibration = calibrate(errors, horizon, in_sample_errors(actuals.log_values, blocks["scale"][0]), draws)
+    errors = _normalised_errors(actuals, blocks, chosen, ks, horizon)
+    calibration = calibrate(errors, horizon, in_sample_errors(actuals.log_values, blocks["scale"][0]))
     point = _pick(blocks, 0, chosen, panel.n_series, horizon)
     scale = blocks["scale"][0]
     bands = conformal_bands(point, scale, calibration, levels)
@@ -200,11 +200,9 @@ def _pick(blocks: dict, k: int, chosen: np.ndarray, n: int, steps: int) -> np.nd
     return out
 
 
-def _normalised_errors(panel: Panel, blocks: dict, chosen, ks, horizon) -> tuple[list[np.ndarray], list[int]]:
-    """Backtest log errors of each series' chosen model, divided by its scale, pooled by horizon; and per
-    horizon the number of cutoffs that gave any (masked break periods give none)."""
+def _normalised_errors(panel: Panel, blocks: dict, chosen, ks, horizon) -> list[np.ndarray]:
+    """Backtest log errors of each series' chosen model, divided by its scale, pooled by horizon."""
     by_step = [[] for _ in range(horizon)]
-    draws = [0] * horizon
     for k in ks:
         steps = min(horizon, k)
         point = _pick(blocks, k, chosen, panel.n_series, steps)
@@ -213,8 +211,7 @@ def _normalised_errors(panel: Panel, blocks: dict, chosen, ks, horizon) -> tuple
         errors = np.where(enough, (actual - point) / blocks["scale"][k][:, None], np.nan)
         for j in range(steps):
             by_step[j].append(errors[:, j])
-            draws[j] += int(np.isfinite(errors[:, j]).any())
-    return [np.concatenate(e) if e else np.array([]) for e in by_step], draws
+    return [np.concatenate(e) if e else np.array([]) for e in by_step]
 
 
 def _relevant_fallbacks(fallbacks: list[dict], selection: pd.DataFrame) -> pd.DataFrame:
