@@ -1,0 +1,62 @@
+"""Conformal intervals (#11): scale without break growth, error growth beyond measured horizons, nesting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.series import build_panel, to_long
+from forecasting.blocks import break_growth
+from forecasting.breaks import relevel
+from forecasting.conformal import DEFAULT_GROWTH, PROBS, calibrate, scale_parts
+
+
+def test_scale_leaves_out_the_growth_into_a_relevelled_break():
+    # Growth 0.10, -0.10, 0.30 (the break, 2013), 0.0, 0.05: re-levelling sets the break growth to the median of
+    # the others (0.025), which would pull the MAD down; the scale must rest on the four ordinary rates only.
+    growth = [0.10, -0.10, 0.30, 0.0, 0.05]
+    values = 100 * np.exp(np.concatenate([[0.0], np.cumsum(growth)]))
+    frame = pd.DataFrame({"series_id": "s", "period": [str(y) for y in range(2010, 2016)], "value": values})
+    panel, report = relevel(build_panel(to_long(frame)), ["2013"])
+    own, count = scale_parts(panel.log_values, break_growth(panel, report))
+    ordinary = np.array([0.10, -0.10, 0.0, 0.05])
+    expected = 1.4826 * np.median(np.abs(ordinary - np.median(ordinary)))
+    assert count[0] == 4 and own[0] == pytest.approx(expected)
+    with_break, _ = scale_parts(panel.log_values)
+    assert with_break[0] < 0.7 * own[0]  # what the re-levelled break did to the scale before
+
+
+def test_unmeasured_horizons_grow_as_the_measured_ones_do():
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal(2000)
+    # Measured horizons 1-3 with spread growing as k ** 0.8: horizons 4-5 continue that growth.
+    cal = calibrate([base * k**0.8 for k in (1, 2, 3)], 5)
+    lo, hi = cal.bounds(80)
+    assert list(cal.counts) == [2000, 2000, 2000, 0, 0]
+    assert (hi - lo)[4] / (hi - lo)[0] == pytest.approx(5**0.8, rel=0.02)
+    # One measured horizon: the documented default growth.
+    cal = calibrate([base], 3)
+    lo, hi = cal.bounds(95)
+    assert (hi - lo)[2] / (hi - lo)[0] == pytest.approx(3**DEFAULT_GROWTH, rel=0.01)
+    # Nothing measured: in-sample one-step errors x k ** DEFAULT_GROWTH.
+    cal = calibrate([np.array([])], 2, fallback_errors=base)
+    np.testing.assert_allclose(cal.quantiles[1], np.quantile(base, PROBS) * 2**DEFAULT_GROWTH)
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes=st.lists(st.sampled_from([0, 5, 40, 300]), min_size=1, max_size=6),
+       skew=st.floats(min_value=-2, max_value=2), seed=st.integers(0, 10_000))
+def test_calibrated_bands_nest_and_never_narrow_with_the_horizon(sizes, skew, seed):
+    rng = np.random.default_rng(seed)
+    errors = [rng.standard_normal(n) * (1 + j) + skew * rng.exponential(1, n) for j, n in enumerate(sizes)]
+    cal = calibrate(errors, len(sizes) + 1, fallback_errors=rng.standard_normal(50))
+    assert np.isfinite(cal.quantiles).all() and (np.diff(cal.quantiles, axis=1) >= -1e-12).all()
+    lo80, hi80 = cal.bounds(80)
+    lo95, hi95 = cal.bounds(95)
+    centre = cal.quantiles[:, len(PROBS) // 2]
+    assert (lo95 <= lo80 + 1e-12).all() and (lo80 <= centre + 1e-12).all()
+    assert (centre <= hi80 + 1e-12).all() and (hi80 <= hi95 + 1e-12).all()
+    assert (np.diff(hi95 - centre) >= -1e-12).all() and (np.diff(centre - lo95) >= -1e-12).all()
