@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from features.series import build_panel, to_long
 from forecasting.blocks import break_growth
 from forecasting.breaks import relevel
-from forecasting.conformal import DEFAULT_GROWTH, PROBS, calibrate, scale_parts
+from forecasting.conformal import DEFAULT_GROWTH, GROUP_PSEUDO, PROBS, calibrate, conformal_bands, scale_parts
 
 
 def test_scale_leaves_out_the_growth_into_a_relevelled_break():
@@ -60,3 +60,27 @@ def test_calibrated_bands_nest_and_never_narrow_with_the_horizon(sizes, skew, se
     assert (lo95 <= lo80 + 1e-12).all() and (lo80 <= centre + 1e-12).all()
     assert (centre <= hi80 + 1e-12).all() and (hi80 <= hi95 + 1e-12).all()
     assert (np.diff(hi95 - centre) >= -1e-12).all() and (np.diff(centre - lo95) >= -1e-12).all()
+
+
+def test_groups_get_their_own_spread_pulled_toward_the_pool():
+    rng = np.random.default_rng(1)
+    calm, wild = rng.standard_normal(400), 3 * rng.standard_normal(400)
+    errors = np.concatenate([calm, wild])
+    groups = np.array(["P"] * 400 + ["A"] * 400)
+    cal = calibrate([errors], 2, groups_by_horizon=[groups])
+    width = {g: np.subtract(*cal.bounds(80, g)[::-1])[0] for g in ("P", "A", None)}
+    weight = 400 / (400 + GROUP_PSEUDO)
+    expected_calm = weight * (np.quantile(calm, 0.9) - np.quantile(calm, 0.1)) + (1 - weight) * width[None]
+    assert width["P"] == pytest.approx(expected_calm, rel=0.01)
+    assert width["P"] < width[None] < width["A"]
+    # Horizon 2 (not measured) grows from each group's own horizon 1; an unknown group gets the pooled grid.
+    np.testing.assert_allclose(cal.grid("A")[1], cal.grid("A")[0] * 2**DEFAULT_GROWTH)
+    assert cal.grid("no such group") is cal.quantiles
+    # Bands and paths use the series' group.
+    bands = conformal_bands(np.zeros((2, 2)), np.ones(2), cal, (80,), np.array(["P", "A"]))
+    lo, hi = bands[80]
+    assert hi[0, 0] - lo[0, 0] == pytest.approx(width["P"]) and hi[1, 0] - lo[1, 0] == pytest.approx(width["A"])
+    u = np.full((3, 2), 0.9)
+    drawn = cal.quantile(u, 1, np.array(["P", "A"]))
+    assert drawn[0, 0] == pytest.approx(np.interp(0.9, PROBS, cal.grid("P")[0]))
+    assert drawn[0, 1] == pytest.approx(np.interp(0.9, PROBS, cal.grid("A")[0]))
