@@ -22,7 +22,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from features.errors import TalentcastError
-from features.series import Panel, build_panel, to_long
+from features.series import Panel, build_panel, split_series_id, to_long
 from forecasting import combination
 from forecasting.blocks import actual_log, fit_contexts, holdout_steps, long_table, mask_breaks, run_blocks
 from forecasting.breaks import at_cutoff, relevel, relevel_common, split_breaks
@@ -66,6 +66,7 @@ class ForecastResult:
     _panel: Panel = field(repr=False, default=None)
     _point_log: np.ndarray = field(repr=False, default=None)
     _scale: np.ndarray = field(repr=False, default=None)
+    _groups: np.ndarray | None = field(repr=False, default=None)
 
     def summary(self) -> pd.DataFrame:
         """Backtest summary per model (best MASE first), or an empty frame."""
@@ -183,11 +184,13 @@ def forecast(
         selection = pd.DataFrame({"series_id": panel.ids, "model": method, "reason": "requested"})
     chosen = selection["model"].to_numpy()
 
-    errors, draws = _normalised_errors(actuals, blocks, chosen, ks, horizon)
-    calibration = calibrate(errors, horizon, in_sample_errors(actuals.log_values, blocks["scale"][0]), draws)
+    groups = calibration_groups(panel.ids)
+    errors = _normalised_errors(actuals, blocks, chosen, ks, horizon)
+    calibration = calibrate(errors, horizon, in_sample_errors(actuals.log_values, blocks["scale"][0]),
+                            None if groups is None else [np.tile(groups, len(e) // len(groups)) for e in errors])
     point = _pick(blocks, 0, chosen, panel.n_series, horizon)
     scale = blocks["scale"][0]
-    bands = conformal_bands(point, scale, calibration, levels)
+    bands = conformal_bands(point, scale, calibration, levels, groups)
     forecasts = forecast_frame(panel, point, bands, model=chosen).drop(columns="step")
     fallbacks = _relevant_fallbacks(blocks["fallbacks"], selection)
     reports = [r for r in (blocks["breaks"],) if r is not None and len(r)]
@@ -196,8 +199,16 @@ def forecast(
     return ForecastResult(
         forecasts=forecasts, selection=selection, fallbacks=fallbacks, backtest=bt, scores=scores,
         breaks=breaks_report, calibration=calibration, freq=panel.freq, levels=levels, method=method,
-        _panel=panel, _point_log=point, _scale=scale,
+        _panel=panel, _point_log=point, _scale=scale, _groups=groups,
     )
+
+
+def calibration_groups(ids: np.ndarray) -> np.ndarray | None:
+    """Interval groups: the sector part of ``region|sector`` ids (None when the ids have no sectors or one)."""
+    _, sector = split_series_id(np.asarray(ids))
+    if len(sector) == 0 or (sector == "").any() or len(set(sector)) < 2:
+        return None
+    return sector.astype(str)
 
 
 def _pick(blocks: dict, k: int, chosen: np.ndarray, n: int, steps: int) -> np.ndarray:
@@ -208,11 +219,9 @@ def _pick(blocks: dict, k: int, chosen: np.ndarray, n: int, steps: int) -> np.nd
     return out
 
 
-def _normalised_errors(panel: Panel, blocks: dict, chosen, ks, horizon) -> tuple[list[np.ndarray], list[int]]:
-    """Backtest log errors of each series' chosen model, divided by its scale, pooled by horizon; and per
-    horizon the number of cutoffs that gave any (masked break periods give none)."""
+def _normalised_errors(panel: Panel, blocks: dict, chosen, ks, horizon) -> list[np.ndarray]:
+    """Backtest log errors of each series' chosen model, divided by its scale, pooled by horizon."""
     by_step = [[] for _ in range(horizon)]
-    draws = [0] * horizon
     for k in ks:
         steps = min(horizon, k)
         point = _pick(blocks, k, chosen, panel.n_series, steps)
@@ -221,8 +230,7 @@ def _normalised_errors(panel: Panel, blocks: dict, chosen, ks, horizon) -> tuple
         errors = np.where(enough, (actual - point) / blocks["scale"][k][:, None], np.nan)
         for j in range(steps):
             by_step[j].append(errors[:, j])
-            draws[j] += int(np.isfinite(errors[:, j]).any())
-    return [np.concatenate(e) if e else np.array([]) for e in by_step], draws
+    return [np.concatenate(e) if e else np.array([]) for e in by_step]
 
 
 def _relevant_fallbacks(fallbacks: list[dict], selection: pd.DataFrame) -> pd.DataFrame:
@@ -273,7 +281,7 @@ def _draw_paths(result: ForecastResult, n_paths: int, seed: int) -> pd.DataFrame
     uniform = norm.cdf(walk)
     errors = np.empty_like(walk)
     for step in range(1, h + 1):
-        errors[:, :, step - 1] = result.calibration.quantile(uniform[:, :, step - 1], step)
+        errors[:, :, step - 1] = result.calibration.quantile(uniform[:, :, step - 1], step, result._groups)
     log_values = point[None, :, :] + scale[None, :, None] * errors
     with np.errstate(over="ignore"):
         values = np.maximum(np.exp(log_values) - panel.offset[None, :, None], 0.0)

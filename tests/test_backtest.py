@@ -250,5 +250,8 @@ def test_pinned_accuracy_on_a_city_slice():
     assert summary.loc["naive", "mase"] == pytest.approx(3.1864, abs=0.002)  # baseline: deterministic
     assert summary.loc["auto", "mase"] == pytest.approx(3.1785, abs=0.01)
     assert summary.loc["auto", "mase"] <= summary.loc["naive", "mase"] + 0.01
-    assert summary.loc["auto", "coverage_80"] >= 0.58 and summary.loc["auto", "coverage_95"] >= 0.82
-    assert summary.loc["auto", "coverage_80"] > summary.loc["naive", "coverage_80"] + 0.1  # calibrated vs not
+    # 0.605 / 0.873 (before the #11 interval fix: 0.610 / 0.846); low because targets cross the 2013 break.
+    assert 0.58 <= summary.loc["auto", "coverage_80"] <= 0.70 and 0.85 <= summary.loc["auto", "coverage_95"] <= 0.95
+    # Calibrated vs the models' own normal random-walk bands (0.518 / 0.697).
+    assert summary.loc["auto", "coverage_80"] > summary.loc["naive", "coverage_80"] + 0.05
+    assert summary.loc["auto", "coverage_95"] > summary.loc["naive", "coverage_95"] + 0.1
