@@ -28,6 +28,7 @@ from talentcast import reference_data
 from talentcast.demo.assumptions import (
     COMPLETION_RATE_RANGE,
     COVID_2020_FACTOR,
+    DEFAULT_WORLD,
     DEMO_REGION,
     DIVISION_SHARE_NOISE_SD,
     DIVISION_YEARS,
@@ -60,7 +61,7 @@ from talentcast.demo.assumptions import (
     VACANCY_RATIO_INTERCEPT,
     VACANCY_RATIO_SLOPE,
 )
-from talentcast.demo.generator import RealInputs, default_seed, generate
+from talentcast.demo.generator import GeneratedData, RealInputs, default_seed, generate
 from talentcast.provenance import GENERATED, REAL
 
 DATA_DIR = reference_data.DATA_DIR
@@ -80,11 +81,15 @@ SYNTHETIC_EMPLOYMENT_ROWS = (f"region == '{DEMO_REGION}' and (year > {REAL_YEARS
                              f"{sorted(DIVISIONS)!r})")
 
 
-def build_demo_tables(seed: int | None = None) -> dict[str, tuple[pd.DataFrame, dict]]:
+def build_demo_tables(seed: int | None = None, world: str = DEFAULT_WORLD,
+                      world_seed: int | None = None) -> dict[str, tuple[pd.DataFrame, dict]]:
     """Build every contract table of the default dataset.
 
     Args:
         seed: seed of the demo-city generator; None = `generator.default_seed()` (Settings.random_seed).
+        world: the generated world, "structural" (the default demo data, shipped) or "alternative" (a structure
+            unlike the model's; `generator.generate_alternative`). Both are GENERATED.
+        world_seed: alternative world only, see `generator.generate`.
 
     Returns:
         {table: (frame, metadata)} in contract order (regions, sectors, employment, vacancies, majors,
@@ -93,42 +98,48 @@ def build_demo_tables(seed: int | None = None) -> dict[str, tuple[pd.DataFrame, 
         the generator and seed, and the declared level shifts of the employment series.
     """
     seed = default_seed() if seed is None else int(seed)
-    regions = regions_table()
-    sectors = sectors_table()
-    majors = majors_table()
-    parameters = sector_parameters_table()
-    provincial = provincial_employment()
+    made = generate(demo_real_inputs(), seed, world, world_seed)
+    return demo_tables_from(made, seed)
+
+
+def demo_real_inputs() -> RealInputs:
+    """The real and curated inputs of the demo generator (Liuzhou's real sections, catalogue, links ...)."""
     city = reference_data.city_employment([DEMO_REGION])[["sector", "year", "employed"]]
-    real = RealInputs(
+    return RealInputs(
         city_employment=city.reset_index(drop=True),
-        majors=majors,
+        majors=majors_table(),
         links=_read_real(LINKS_FILE),
         occupation_sector=_read_reference("occupation_sector.csv"),
-        sector_parameters=parameters,
+        sector_parameters=sector_parameters_table(),
     )
-    made = generate(real, seed)
-    employment = pd.concat([provincial, made.employment], ignore_index=True)
 
+
+def demo_tables_from(made: GeneratedData, seed: int) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """Contract tables (frame, metadata) of the default dataset around one generated city `made`."""
+    employment = pd.concat([provincial_employment(), made.employment], ignore_index=True)
     frames = {
-        "regions": regions,
-        "sectors": sectors,
+        "regions": regions_table(),
+        "sectors": sectors_table(),
         "employment": employment,
         "vacancies": made.vacancies,
-        "majors": majors,
+        "majors": majors_table(),
         "schools": made.schools,
         "enrolment": made.enrolment,
         "major_sector_map": made.major_sector_map,
-        "sector_parameters": parameters,
+        "sector_parameters": sector_parameters_table(),
     }
-    metadata = table_metadata(seed)
+    metadata = table_metadata(seed, made.world)
     return {name: (_conform(name, frames[name]), metadata[name]) for name in TABLE_NAMES}
 
 
-def table_metadata(seed: int) -> dict[str, dict]:
-    """Provenance of each default table: its kind (real or generated), sources, generator and seed."""
+def table_metadata(seed: int, world: str = DEFAULT_WORLD) -> dict[str, dict]:
+    """Provenance of each default table: its kind (real or generated), sources, generator and seed (and the
+    generated world when it is not the default one)."""
     real = lambda *files: [reference_data.real_path(f) for f in files]  # noqa: E731
     ref = lambda *files: [reference_data.reference_path(f) for f in files]  # noqa: E731
     synthetic = {"kind": GENERATED, "synthetic": True, "generator": GENERATOR, "seed": seed}
+    if world != DEFAULT_WORLD:
+        synthetic["world"] = world
     actual = {"kind": REAL, "synthetic": False}
     return {
         "regions": {**actual, "sources": real(EMPLOYMENT_FILE, CITY_EMPLOYMENT_FILE, reference_data.CITY_TOTALS_FILE)
