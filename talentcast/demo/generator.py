@@ -331,7 +331,7 @@ def graduate_openings(employment: pd.DataFrame, parameters: pd.DataFrame) -> pd.
     Returns:
         Frame sector, year, employed, openings, graduate_openings (from 2010).
     """
-    wide = _finest_levels(employment)
+    wide = finest_levels(employment)
     params = parameters.set_index("sector")
     rate = wide.index.map(params["replacement_rate"]).to_numpy(dtype=float)[:, None]
     share = wide.index.map(params["graduate_entry_share"]).to_numpy(dtype=float)[:, None]
@@ -504,7 +504,7 @@ def cycle_employment(city: pd.DataFrame, hidden: dict, rng: np.random.Generator)
 def hidden_graduate_openings(employment: pd.DataFrame, hidden: dict) -> pd.DataFrame:
     """True graduate openings at the finest level: change + separations (true rates, moving with the cycle),
     floored at zero, x the true graduate entry share. Columns as `graduate_openings`."""
-    wide = _finest_levels(employment)
+    wide = finest_levels(employment)
     params = hidden["parameters"].set_index("sector")
     rate = wide.index.map(params["replacement_rate"]).to_numpy(dtype=float)[:, None]
     share = wide.index.map(params["graduate_entry_share"]).to_numpy(dtype=float)[:, None]
@@ -593,7 +593,7 @@ def _pressure(frame: pd.DataFrame, flows: pd.DataFrame, tightness: pd.DataFrame)
     return merged.groupby("index")["weighted"].sum().reindex(rows["index"], fill_value=0.0).to_numpy()
 
 
-def _finest_levels(employment: pd.DataFrame) -> pd.DataFrame:
+def finest_levels(employment: pd.DataFrame) -> pd.DataFrame:
     """Wide employment (sector x year) at the finest level: divisions, and each section less its divisions."""
     wide = employment.pivot(index="sector", columns="year", values="employed")
     for parent in {d.parent for d in DIVISIONS.values()}:

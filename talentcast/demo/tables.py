@@ -60,6 +60,7 @@ from talentcast.demo.assumptions import (
     VACANCY_NOISE_SD,
     VACANCY_RATIO_INTERCEPT,
     VACANCY_RATIO_SLOPE,
+    WORLDS,
 )
 from talentcast.demo.generator import GeneratedData, RealInputs, default_seed, generate
 from talentcast.provenance import GENERATED, REAL
@@ -129,7 +130,7 @@ def demo_tables_from(made: GeneratedData, seed: int) -> dict[str, tuple[pd.DataF
         "sector_parameters": sector_parameters_table(),
     }
     metadata = table_metadata(seed, made.world)
-    return {name: (_conform(name, frames[name]), metadata[name]) for name in TABLE_NAMES}
+    return {name: (conform_table(name, frames[name]), metadata[name]) for name in TABLE_NAMES}
 
 
 def table_metadata(seed: int, world: str = DEFAULT_WORLD) -> dict[str, dict]:
@@ -207,7 +208,7 @@ def table_checksum(frame: pd.DataFrame) -> str:
     return hashlib.sha256(canonical_csv(frame)).hexdigest()
 
 
-def _conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+def conform_table(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Exactly the contract columns in contract order, with codes as str and numbers typed."""
     schema = SCHEMAS[table]
     out = {}
@@ -455,13 +456,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None,
                         help=f"seed (default: Settings.random_seed, now {default_seed()})")
     parser.add_argument("--out", type=Path, default=GENERATED_DIR, help="output folder (default: shipped folder)")
+    parser.add_argument("--world", choices=WORLDS, default=DEFAULT_WORLD,
+                        help="generated world to summarise: structural (the shipped demo data) or alternative "
+                             "(a structure unlike the model's; in memory only: talentcast.demo.worlds.build_world)")
     args = parser.parse_args(argv)
+    if args.write and args.world != DEFAULT_WORLD:
+        parser.error("only the structural world is written as files; build the alternative world in memory "
+                     "(talentcast.demo.worlds.build_world('alternative')) / 只有 structural 世界写成文件")
     if args.write:
         paths = write_generated(args.out, args.seed)
         for name, path in paths.items():
             print(f"{name}: {path}")
         return 0
-    for name, (frame, metadata) in build_demo_tables(args.seed).items():
+    for name, (frame, metadata) in build_demo_tables(args.seed, args.world).items():
         label = metadata.get("kind", "generated" if metadata.get("synthetic") else "real")
+        label += f", world {metadata['world']}" if "world" in metadata else ""
         print(f"{name}: {len(frame)} rows ({label})")
     return 0

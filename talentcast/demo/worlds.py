@@ -27,9 +27,9 @@ import pandas as pd
 from forecasting.demand import openings_from_employment
 from forecasting.supply import allocate_to_sectors
 from talentcast.demo.assumptions import DEFAULT_WORLD, DEMO_REGION, DIVISIONS, WORLDS
-from talentcast.demo.generator import GeneratedData, _finest_levels, default_seed, generate
+from talentcast.demo.generator import GeneratedData, default_seed, finest_levels, generate
 from talentcast.demo.tables import (
-    _conform,
+    conform_table,
     demo_real_inputs,
     demo_tables_from,
     majors_table,
@@ -90,7 +90,7 @@ def build_world(name: str = DEFAULT_WORLD, seed: int | None = None, copies: int 
         metadata[kind] = {**metadata[kind], "kind": "generated", "synthetic": True,
                           "note": f"GENERATED province {COPIES_PROVINCE} of {copies} copies of the demo city "
                                   f"(seeds {seed}..{seed + copies - 1}, world {name}); not a real place"}
-    tables = {kind: (_conform(kind, frame), metadata[kind]) for kind, frame in frames.items()}
+    tables = {kind: (conform_table(kind, frame), metadata[kind]) for kind, frame in frames.items()}
     truth = pd.concat([city_truth(m, city) for city, m in made.items()], ignore_index=True)
     return World(name, seed, tables, truth, {city: m.hidden for city, m in made.items()})
 
@@ -129,7 +129,7 @@ def city_truth(made: GeneratedData, region: str) -> pd.DataFrame:
         finest = made.tightness.rename(columns={"entrants": "job_seekers"})[
             ["sector", "year", "graduate_openings", "job_seekers"]]
         return _node_ratios(finest, region)
-    wide = _finest_levels(made.employment)
+    wide = finest_levels(made.employment)
     long = wide.stack().rename("employed").reset_index().assign(region=region)
     openings = openings_from_employment(long.dropna(subset=["employed"]), sector_parameters_table())
     e = made.enrolment.dropna(subset=["graduates", "graduates_employed", "graduates_local"])
