@@ -9,8 +9,12 @@ origin year only), the forecasting engine's sample paths give, for each series a
 P(employment grows: y[origin + h] > y[origin]) - the demand side of P(shortage): a growing sector's openings
 outrun a fixed supply. Scored against what happened with the Brier score, next to persistence (last year's
 direction: probability 1 if the last change was up, else 0) and a reliability diagram (observed frequency per
-forecast-probability bin). P(shortage)/P(surplus) themselves need supply, which exists only as generated data;
-their calibration on the generated world is not done here (README "Trustworthy gaps and warnings (#13)").
+forecast-probability bin).
+
+P(shortage)/P(surplus) themselves need supply, which exists only as GENERATED data: `--generated` scores them on
+the generated worlds instead (talentcast.demo.worlds: "structural" and "alternative", `--copies` copies of the
+demo city each), with the Brier score decomposed (forecasting.reliability) and a reliability diagram per world and
+event; see `generated_main` and README "Trustworthy gaps and warnings (#13)".
 """
 
 from __future__ import annotations
