@@ -101,3 +101,12 @@ def test_copies_share_the_hidden_cycle_but_not_their_own_draws():
     assert (emp.loc[("C", 2020), "980100"] != emp.loc[("C", 2020), "980200"])
     assert set(world.truth["region"]) == set(cities)
     assert world.tables["employment"][1]["kind"] == GENERATED
+
+
+def test_independent_draws_give_copies_their_own_hidden_world():
+    world = build_world("alternative", seed=5, copies=2, draws=2)
+    first, second = (world.hidden[c]["parameters"].set_index("sector")["separation_factor"] for c in ("980100",
+                                                                                                     "980200"))
+    assert not np.allclose(first, second)
+    with pytest.raises(ValueError, match="draws must be between 1 and copies"):
+        build_world("alternative", copies=2, draws=3)

@@ -58,7 +58,7 @@ class World:
         return {name: frame for name, (frame, _meta) in self.tables.items()}
 
 
-def build_world(name: str = DEFAULT_WORLD, seed: int | None = None, copies: int = 1) -> World:
+def build_world(name: str = DEFAULT_WORLD, seed: int | None = None, copies: int = 1, draws: int = 1) -> World:
     """Build a generated world by name.
 
     Args:
@@ -68,6 +68,9 @@ def build_world(name: str = DEFAULT_WORLD, seed: int | None = None, copies: int 
         copies: 1 = the demo city Liuzhou (450200) as shipped; more = a generated province (980000) of that many
             copies of the demo city (cities 980100, 980200 ...; schools suffixed -01, -02 ...), each with its own
             seed. Every copy starts from Liuzhou's real 2003-2015 sections; everything after is generated.
+        draws: alternative world with copies: how many independent draws of what cities share (cycle, common
+            shocks, true parameters); copy k gets draw k % draws (world seed `seed + 1000 x draw`; draw 0 uses
+            `seed`). 1 = one world for all copies.
 
     Returns:
         World.
@@ -82,14 +85,17 @@ def build_world(name: str = DEFAULT_WORLD, seed: int | None = None, copies: int 
         made = generate(real, seed, name, seed)
         tables = demo_tables_from(made, seed)
         return World(name, seed, tables, city_truth(made, DEMO_REGION), {DEMO_REGION: made.hidden})
+    if not 1 <= draws <= copies:
+        raise ValueError(f"draws must be between 1 and copies ({copies}), got {draws}")
     cities = [f"98{k + 1:02d}00" for k in range(copies)]
-    made = {city: generate(real, seed + k, name, seed) for k, city in enumerate(cities)}
+    made = {city: generate(real, seed + k, name, seed + 1000 * (k % draws)) for k, city in enumerate(cities)}
     frames = _copies_frames(made)
     metadata = table_metadata(seed, name)
     for kind in ("regions", "employment", "schools", "enrolment", "vacancies"):
         metadata[kind] = {**metadata[kind], "kind": "generated", "synthetic": True,
                           "note": f"GENERATED province {COPIES_PROVINCE} of {copies} copies of the demo city "
-                                  f"(seeds {seed}..{seed + copies - 1}, world {name}); not a real place"}
+                                  f"(seeds {seed}..{seed + copies - 1}, world {name}, {draws} world draw(s)); "
+                                  "not a real place"}
     tables = {kind: (conform_table(kind, frame), metadata[kind]) for kind, frame in frames.items()}
     truth = pd.concat([city_truth(m, city) for city, m in made.items()], ignore_index=True)
     return World(name, seed, tables, truth, {city: m.hidden for city, m in made.items()})
