@@ -204,6 +204,36 @@ def generated_scores(rows: pd.DataFrame) -> list[dict]:
     return out
 
 
+def observed_hires_check(world, years: tuple[int, int] = (2016, 2020)) -> dict:
+    """What the model could see about its assumed parameters: local graduates hired (graduates_local, allocated to
+    sectors by the published crosswalk) / the graduate openings its own accounting gives for the realised
+    employment at the published central parameters, per sector summed over the cities and `years`.
+    Near 1 when the parameters fit; hires are capped by supply in short sectors, so per sector it is noisy."""
+    from forecasting.demand import openings_from_employment
+    from forecasting.supply import allocate_to_sectors
+    from talentcast.demo.generator import finest_levels
+
+    frames = world.frames()
+    region_of = frames["schools"].set_index("code")["region"]
+    parameters = frames["sector_parameters"]
+    parts = []
+    for region in sorted(set(region_of)):
+        employment = frames["employment"][frames["employment"]["region"] == region]
+        long = finest_levels(employment).stack().rename("employed").reset_index().assign(region=region)
+        openings = openings_from_employment(long, parameters)
+        e = frames["enrolment"].dropna(subset=["graduates_local"])
+        e = e[e["school"].map(region_of) == region]
+        hires = allocate_to_sectors(e.assign(region=region, hires=e["graduates_local"].astype(float))[
+            ["region", "major", "year", "hires"]], frames["major_sector_map"], value="hires")
+        parts.append(openings[["sector", "year", "graduate_openings"]].merge(hires[["sector", "year", "hires"]],
+                                                                             on=["sector", "year"]))
+    both = pd.concat(parts)
+    both = both[both["year"].between(*years)].groupby("sector")[["hires", "graduate_openings"]].sum()
+    ratio = (both["hires"] / both["graduate_openings"]).replace(np.inf, np.nan).dropna()
+    return {"years": list(years), "sectors": len(ratio), "median": round(float(ratio.median()), 2),
+            "quartiles": [round(float(ratio.quantile(0.25)), 2), round(float(ratio.quantile(0.75)), 2)]}
+
+
 def plot_generated(scores: dict[str, list[dict]], png: str, title: str) -> None:
     """Reliability diagrams: one row per world, one column per event, one line per horizon with 90% bands."""
     worlds = list(scores)
@@ -257,7 +287,8 @@ def generated_main(args: argparse.Namespace) -> None:
                             draws=args.draws if name == "alternative" else 1)
         rows = generated_rows(world, origins, args.gen_paths, centred=args.centred_paths)
         scores[name] = generated_scores(rows)
-        report["worlds"][name] = {"seconds": round(time.time() - started, 1), "scores": scores[name]}
+        report["worlds"][name] = {"seconds": round(time.time() - started, 1), "scores": scores[name],
+                                  "observed_hires_check": observed_hires_check(world)}
         for s in scores[name]:
             print(name, {k: v for k, v in s.items() if k != "reliability_table"}, flush=True)
     plot_generated(scores, args.gen_png,
