@@ -163,3 +163,10 @@ def _node_ratios(finest: pd.DataFrame, region: str) -> pd.DataFrame:
     out["ratio"] = out["graduate_openings"] / np.maximum(out["job_seekers"], 1.0)
     out.insert(0, "region", region)
     return out.sort_values(["sector", "year"], ignore_index=True)
+
+
+def alternative_tables() -> dict[str, tuple[pd.DataFrame, dict]]:
+    """The demo city in the alternative world, shaped like `build_demo_tables()` (a zero-argument function for
+    benchmarks that take `module:function`, e.g. `benchmarks/warning_backtest_affected.py --tables
+    talentcast.demo.worlds:alternative_tables`)."""
+    return build_world("alternative").tables
