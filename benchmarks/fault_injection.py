@@ -1,12 +1,15 @@
 """Fault injection: SIGKILL at random points of ingest, run and upload; is everything consistent after?
 
     nice -n 10 .venv/bin/python benchmarks/fault_injection.py [--trials 100] [--home DIR] [--seed 15]
+        [--kinds ingest,run,upload[,run-open]]
 
 Issue #15. Each trial starts one real process and kills it (SIGKILL: no clean-up of any kind) after a random
 delay drawn uniformly over that operation's measured duration:
     ingest   `talentcast ingest enrolment FILE` (a changed enrolment table each time)
     run      `talentcast run --paths 200 --horizon 3` with MLflow tracking (the kill may land while MLflow
              runs are open: the "RUNNING forever" finding)
+    run-open the same run, killed 0-0.5 s after its MLflow run appears RUNNING in the store (uniform delays over
+             a whole run rarely land in that window)
     upload   `talentcast serve`, then POST /v1/datasets/enrolment; the server is killed while it works
 Then "the next start" (what `talentcast serve` / `talentcast run` do on opening: Storage() and the MLflow
 store's orphan clean-up, talentcast.tracking.close_orphaned_runs) and these checks:
@@ -105,6 +108,29 @@ def trial_run(home: Path, csv: Path, trial: int, delay: float) -> bool:
     return kill_after(process, delay)
 
 
+def trial_run_open(home: Path, csv: Path, trial: int, delay: float) -> bool:
+    """A run killed while its MLflow run is open: the store is polled for a RUNNING run, then the kill lands
+    `delay` seconds later (kept under 0.5 s by the caller). Uniform delays over a whole run rarely hit this
+    window of a few seconds, and it is the one that leaves a run RUNNING forever without the clean-up."""
+    import sqlite3
+
+    from talentcast import tracking
+
+    store = Path(tracking.store_location(tracking.tracking_uri()))
+    process = subprocess.Popen([*CLI, "run", "--quiet", "--paths", "200", "--horizon", "3", "--method", "drift"],
+                               env=env_for(home), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while process.poll() is None:
+        try:
+            with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1) as conn:
+                open_runs = conn.execute("SELECT count(*) FROM runs WHERE status = 'RUNNING'").fetchone()[0]
+        except sqlite3.Error:
+            open_runs = 0  # the store is being created or written: look again
+        if open_runs:
+            return kill_after(process, delay)
+        time.sleep(0.05)
+    return False
+
+
 def trial_upload(home: Path, csv: Path, trial: int, delay: float, admin: str = "") -> bool:
     import httpx
 
@@ -197,7 +223,13 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=Path("/tmp/talentcast-faults/home"))
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--kinds", default="ingest,run,upload",
+                        help="operations to kill, taken in turn; run-open = a run killed while its MLflow run is open")
     args = parser.parse_args()
+    kinds = tuple(args.kinds.split(","))
+    unknown = set(kinds) - {"ingest", "run", "upload", "run-open"}
+    if unknown:
+        parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
     rng = random.Random(args.seed)
     csv, admin = prepare(args.home)
     # Measured durations (seconds) of each operation run to completion: the kill delay is uniform over them.
@@ -213,9 +245,10 @@ def main() -> None:
     failures: list[str] = []
     started_all = time.monotonic()
     for trial in range(args.trials):
-        kind = ("ingest", "run", "upload")[trial % 3]
-        delay = rng.uniform(0.2, durations[kind])
-        function = {"ingest": trial_ingest, "run": trial_run, "upload": lambda h, c, t, d: trial_upload(h, c, t, d, admin)}[kind]
+        kind = kinds[trial % len(kinds)]
+        delay = rng.uniform(0.0, 0.5) if kind == "run-open" else rng.uniform(0.2, durations[kind])
+        function = {"ingest": trial_ingest, "run": trial_run, "run-open": trial_run_open,
+                    "upload": lambda h, c, t, d: trial_upload(h, c, t, d, admin)}[kind]
         landed = function(args.home, csv, trial, delay)
         found = next_start_and_check(args.home)
         results[kind]["trials"] += 1

@@ -22,11 +22,13 @@ from forecasting.supply import RATES, estimate_rates, graduate_entrants, supply_
 # Columns of a warning, from the results contract (features/results.py): typed ones, then those kept in `extra`.
 WARNING_COLUMNS = [c.name for c in RESULT_SCHEMAS["warnings"].columns if not c.extra]
 EXTRA_COLUMNS = [c.name for c in RESULT_SCHEMAS["warnings"].columns if c.extra]
-# Expand / shrink recommendations of a rule set marked watch_list (it has not beaten the last-rate baseline in the
-# affected-cohort backtest) are labelled so in the explanation and evidence, which every output carries.
+# Expand / shrink recommendations of a rule marked watch_list (itself or through its rule set: what it rests on has
+# not beaten the last-rate baseline in the affected-cohort backtest) are labelled so in the explanation and
+# evidence, which every output carries.
 WATCH_LIST_ACTIONS = ("expand", "shrink")
-WATCH_LIST_ZH = "【观察名单，非决定：本规则集在回测中尚未优于“上年就业率”基准】"
-WATCH_LIST_EN = "[WATCH LIST, not a decision: this rule set has not yet beaten the last-rate baseline in backtests]"
+WATCH_LIST_ZH = "【观察名单，非决定：此建议所依据的信号在回测中尚未优于“上年就业率”基准】"
+WATCH_LIST_EN = ("[WATCH LIST, not a decision: the signal this recommendation rests on has not beaten the "
+                 "last-rate baseline in backtests]")
 DEFAULT_YIELD = 0.92 * 0.85 * 0.55  # the supply model's documented default rates multiplied out (job seekers)
 
 
@@ -138,6 +140,7 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
     names = _names(tables)
     records = []
     evidence_keys = [c.key for c in rs.conditions()]
+    uses_risk = any(c.indicator == "p_bad_outcome" for c in rs.conditions())
     mapped = set(weights["major"].astype(str)) if len(weights) else None
     for _, row in allocated.sort_values(["region", "school", "major"], kind="mergesort").iterrows():
         r = row.to_dict()
@@ -156,15 +159,17 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
         r.update(names.get(("school", r["school"]), {}))
         r.update(names.get(("major", r["major"]), {}))
         zh, en = explain(r, rs, min_class_size)
-        watch = bool(rs.watch_list and r["action"] in WATCH_LIST_ACTIONS)
+        watch = bool(_on_watch_list(rs, r.get("decided_by")) and r["action"] in WATCH_LIST_ACTIONS)
         if watch:
-            # The set has not beaten "last year's rate" on the cohorts its plans affect: a watch list, not a
-            # decision (README "Trustworthy gaps and warnings (#13)").
+            # What the deciding rule rests on has not beaten "last year's rate" on the cohorts plans affect: a
+            # watch list, not a decision (README "Trustworthy gaps and warnings (#13)").
             zh, en = WATCH_LIST_ZH + zh, WATCH_LIST_EN + " " + en
         evidence = {"measure": rs.employment_measure, "current_intake": int(r["current_intake"]),
                     "latest_intake_year": ctx.latest_intake_year, "outcome_year": r["outcome_year"],
                     "target_year": int(r["target_year"])}
         evidence.update({f"employment_rate_{year}": r["rate_history"][year] for year in sorted(r["rate_history"])[-3:]})
+        if uses_risk:  # what p_bad_outcome is made of: the smoothed rate and the region's spread
+            evidence.update({"history_rate": r.get("history_rate"), "outcome_sd": r.get("outcome_sd")})
         evidence.update({key: r.get(key) for key in ("pressure_year", "pressure_median", "p_shortage", "p_surplus",
                                                      "assumption_share", "current_ratio", "conditions_check",
                                                      "yield_per_place",
@@ -190,6 +195,12 @@ def compute_warnings(tables: dict[str, pd.DataFrame], results: dict[str, pd.Data
     if not len(out):
         raise TalentcastError("no school x major to warn about", "没有可预警的学校 × 专业")
     return out.reset_index(drop=True)
+
+
+def _on_watch_list(rule_set: RuleSet, decided_by: str | None) -> bool:
+    """The deciding rule's own watch_list when it states one, else its rule set's (min-class-size: the set's)."""
+    rule = next((rule for rule in rule_set.rules if rule.name == decided_by), None)
+    return rule_set.watch_list if rule is None or rule.watch_list is None else rule.watch_list
 
 
 def _names(tables: dict[str, pd.DataFrame]) -> dict[tuple[str, str], dict[str, str]]:

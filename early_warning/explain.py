@@ -68,7 +68,11 @@ def condition_phrase(cond: Condition, value: Any, row: dict, lang: str) -> str:
         "above": f"{params.get('above', row.get('_shortage_threshold', 1.2)):g}",
         "below": f"{params.get('below', row.get('_surplus_threshold', 0.8)):g}",
         "years": params.get("years", 3),
+        "bad_below": f"{100 * params.get('bad_below', 0.6):g}%",
+        "history_rate": format_value("rate", row.get("history_rate")),
     }
+    if cond.indicator == "p_bad_outcome":  # about the affected cohort's graduation year, not the forecast's
+        fill["target_year"] = _int_or(row.get("target_year"))
     text = (spec.zh if lang == "zh" else spec.en).format(**fill)
     history = row.get("rate_history") or {}
     if cond.indicator == "years_below" and history and value and measure == row.get("_measure", measure):

@@ -100,6 +100,71 @@ def probability_beyond(median: float, lo_80: float, hi_80: float, x: float, abov
     return float(norm.sf(z) if above else norm.cdf(z))
 
 
+# Rates are clipped to [1%, 99%] before taking logits, so that a class with 0% or 100% has a finite level.
+_RATE_CLIP = (0.01, 0.99)
+# Spread of a class's yearly employment logit around its level when the region has too little history to
+# estimate it (fewer than _MIN_CLASSES_FOR_SD classes with two known years): about the demo's and typical survey
+# spread; only the Brier score, not the ranking, depends on it.
+DEFAULT_OUTCOME_SD = 0.5
+_MIN_CLASSES_FOR_SD = 5
+# Never below the sampling noise of a class of about 100 graduates (logit sd ~ 1 / sqrt(n p (1 - p)) ~ 0.2-0.3):
+# identical past rates do not make the next class certain.
+MIN_OUTCOME_SD = 0.2
+
+
+def logit(rate: np.ndarray | float) -> np.ndarray:
+    clipped = np.clip(np.asarray(rate, dtype=float), *_RATE_CLIP)
+    return np.log(clipped / (1 - clipped))
+
+
+def history_logit(rates: np.ndarray, years: int) -> float:
+    """The class's smoothed outcome level: mean logit of its last ``years`` known rates (NaN without any).
+
+    A school x major's own level is its persistent school effect plus its major's market; averaging the last
+    few years removes most of the yearly noise that makes the last rate alone a worse predictor.
+    """
+    known = np.asarray(rates, dtype=float)
+    known = known[~np.isnan(known)][-years:]
+    return float(logit(known).mean()) if len(known) else float("nan")
+
+
+def outcome_sd(histories: list[np.ndarray], years: int) -> float:
+    """Spread of a future year's employment logit around a class's ``years``-year mean, pooled over classes.
+
+    Within-class variance of the logits (classes with >= 2 known rates, each class's own mean removed), times
+    (1 + 1/years) for the uncertainty of the mean itself. Only history known at planning time is used.
+    """
+    squares, dof, classes = 0.0, 0, 0
+    for rates in histories:
+        known = logit(np.asarray(rates, dtype=float)[~np.isnan(np.asarray(rates, dtype=float))])
+        if len(known) >= 2:
+            squares += float(((known - known.mean()) ** 2).sum())
+            dof += len(known) - 1
+            classes += 1
+    if classes < _MIN_CLASSES_FOR_SD:
+        return DEFAULT_OUTCOME_SD
+    return max(float(np.sqrt(squares / dof * (1 + 1 / years))), MIN_OUTCOME_SD)
+
+
+def p_bad_outcome(level: np.ndarray, net_surplus: np.ndarray, weight: float, sd: float,
+                  bad_below: float) -> np.ndarray:
+    """P(the affected cohort's rate < bad_below) from the smoothed history and the forecast pressure.
+
+    Args:
+        level: history_logit of each class.
+        net_surplus: P(surplus) - P(shortage) of the class's graduation year (NaN = no forecast: no shift).
+        weight: logit points the expected rate falls per unit of net surplus (RuleSet.outcome_risk).
+        sd: outcome_sd of the region.
+        bad_below: the bar (0.6 = "below 60%").
+
+    Returns:
+        Probabilities (NaN where the class has no known rate).
+    """
+    shift = weight * np.nan_to_num(np.asarray(net_surplus, dtype=float), nan=0.0)
+    z = (float(logit(bad_below)) - (np.asarray(level, dtype=float) - shift)) / sd
+    return np.array([0.5 * math.erfc(-v / math.sqrt(2)) if not math.isnan(v) else float("nan") for v in z])
+
+
 @dataclass
 class IndicatorContext:
     """What the evaluation needs besides the indicator columns (regions: the code tree of the regions table)."""
@@ -110,6 +175,8 @@ class IndicatorContext:
     surplus_threshold: float
     notes: list[str]
     regions: CodeTree = field(default_factory=CodeTree)
+    history_years: int = 3
+    pressure_weight: float = 0.0
 
 
 def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.DataFrame], plan_year: int,
@@ -212,7 +279,14 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
         notes.append("no major_pressure results: forecast conditions are not met (no forecast)")
 
     ctx = IndicatorContext(plan_year=plan_year, latest_intake_year=latest, shortage_threshold=shortage_threshold,
-                           surplus_threshold=surplus_threshold, notes=notes, regions=regions)
+                           surplus_threshold=surplus_threshold, notes=notes, regions=regions,
+                           history_years=int(rule_set.outcome_risk.history_years),
+                           pressure_weight=float(rule_set.outcome_risk.pressure_weight))
+    # The smoothed outcome level and the region's spread, in the set's measure (evidence of p_bad_outcome).
+    own = [r[rule_set.employment_measure] for r in frame["_rates"]]
+    frame["history_rate"] = [1 / (1 + math.exp(-v)) if not math.isnan(v) else np.nan
+                             for v in (history_logit(r, ctx.history_years) for r in own)]
+    frame["outcome_sd"] = outcome_sd(own, ctx.history_years)
     for cond in rule_set.conditions():
         frame[cond.key] = _indicator_column(frame, cond, ctx, pressure)
     return frame, ctx
@@ -293,6 +367,12 @@ def _indicator_column(frame: pd.DataFrame, cond: Condition, ctx: IndicatorContex
         return frame.apply(lambda r: float(offering.get((r["region"], r["major"]), 0)), axis=1)
     if name == "rank_percentile":
         return _rank_percentile(frame, measure)
+    if name == "p_bad_outcome":
+        rates = list(frame["_rates"].map(lambda r: r[measure]))
+        level = np.array([history_logit(r, ctx.history_years) for r in rates])
+        net = frame["p_surplus"].astype(float).to_numpy() - frame["p_shortage"].astype(float).to_numpy()
+        return pd.Series(p_bad_outcome(level, net, ctx.pressure_weight, outcome_sd(rates, ctx.history_years),
+                                       cond.param("bad_below", 0.6)), index=frame.index)
     if name in ("pressure", "p_shortage", "p_surplus"):
         offset = cond.param("year_offset")
         sub = frame

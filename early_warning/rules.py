@@ -132,6 +132,12 @@ INDICATORS: dict[str, IndicatorSpec] = {
                       {"below": ("ratio", False), "year_offset": ("count", False)},
                       "{target_year}年供需比低于{below}（过剩）的概率{value}",
                       "probability that the {target_year} demand/supply ratio is below {below} (surplus) {value}"),
+        IndicatorSpec("p_bad_outcome", "probability", "school",
+                      {"bad_below": ("rate", False), "measure": ("measure", False)},
+                      "受影响届次（{target_year}年毕业）{measure_zh}低于{bad_below}的概率{value}（近年{measure_zh}平滑值"
+                      "{history_rate}）",
+                      "probability that the {measure_en} of the class graduating in {target_year} falls below "
+                      "{bad_below} {value} (smoothed recent {measure_en} {history_rate})"),
         IndicatorSpec("intake_trend", "change", "school", {"years": ("years", False)},
                       "近{years}年招生年均变化{value}", "intake trend over {years} years {value} a year"),
         IndicatorSpec("schools_offering", "count", "region", {},
@@ -166,7 +172,7 @@ LEVELS: tuple[str, ...] = RULE_LEVELS + (NOT_RATED,)  # every level a warning ca
 # Indicators read from the forecast (major_pressure); a rule set using any of them judges on demand.
 FORECAST_INDICATORS = ("pressure", "p_shortage", "p_surplus")
 # Indicators read from the school's graduate outcomes.
-OUTCOME_INDICATORS = ("employment_rate", "years_below", "rank_percentile", "local_retention")
+OUTCOME_INDICATORS = ("employment_rate", "years_below", "rank_percentile", "local_retention", "p_bad_outcome")
 ACTIONS: tuple[str, ...] = get_args(Action)
 OPERATORS: tuple[str, ...] = get_args(Operator)
 EMPLOYMENT_MEASURES: tuple[str, ...] = get_args(Measure)
@@ -211,6 +217,18 @@ def _count(value: float) -> int:
 def _trend_years(value: int) -> int:
     if value < 2:
         raise _refuse("a trend needs at least 2 years")
+    return value
+
+
+def _history_years(value: int) -> int:
+    if value < 1:
+        raise _refuse("history_years must be at least 1")
+    return value
+
+
+def _weight(value: float) -> float:
+    if not 0 <= value <= 10:
+        raise _refuse(f"{value} must be in [0, 10] (logit units per unit of P(surplus) - P(shortage))")
     return value
 
 
@@ -329,6 +347,9 @@ class Rule(_Model):
                                                  description="a non-empty list of conditions (all must hold)")
     description_zh: Text = ""
     description_en: Text = ""
+    # None: the rule set's watch_list decides. False: this rule's expand / shrink is a decision, because what it
+    # rests on has beaten the last-rate baseline in the affected-cohort backtest (README #13).
+    watch_list: Optional[bool] = None
 
     @property
     def region_scoped(self) -> bool:
@@ -369,6 +390,22 @@ class Backtest(_Model):
     expand_outcome_at_least: Rate = 0.9
 
 
+class OutcomeRisk(_Model):
+    """How the ``p_bad_outcome`` indicator combines a class's outcome history with the forecast pressure.
+
+    The affected cohort's employment logit is predicted as the mean logit of the class's last ``history_years``
+    known rates (its own school x major level, smoothed) minus ``pressure_weight`` x (P(surplus) - P(shortage))
+    of its graduation year, with the spread of the region's rates around their class means; P(bad) is the
+    normal probability of falling below the bar. ``pressure_weight`` is fitted, never tuned on test years:
+    ``benchmarks/warning_backtest_affected.py`` fits it by maximum likelihood on plan years whose affected
+    cohort had graduated (``fitted`` says on which).
+    """
+
+    history_years: Annotated[Count, AfterValidator(_history_years)] = 3
+    pressure_weight: Annotated[float, Strict(), AfterValidator(_weight)] = 0.0
+    fitted: Text = ""
+
+
 class RuleSet(_Model):
     """A validated rule set.
 
@@ -382,8 +419,9 @@ class RuleSet(_Model):
         backtest: shrink_outcome_below / expand_outcome_at_least, thresholds the warnings backtest uses to
             define later outcomes (also readable as attributes of the rule set).
         scope_zh / scope_en, reading_zh / reading_en: the policy's scope and the project's readings of it.
-        watch_list: expand / shrink recommendations are labelled a watch list (the set has not beaten the
-            last-rate baseline in the warnings backtest).
+        watch_list: expand / shrink recommendations are labelled a watch list (what they rest on has not
+            beaten the last-rate baseline in the warnings backtest); a rule's own ``watch_list`` overrides it.
+        outcome_risk: settings of the ``p_bad_outcome`` indicator (:class:`OutcomeRisk`).
         path: the file the set was read from ("" when built from data).
     """
 
@@ -401,10 +439,11 @@ class RuleSet(_Model):
     scope_en: Text = ""
     reading_zh: Text = ""
     reading_en: Text = ""
-    # True while the set has not beaten the last-rate baseline in the warnings backtest
-    # (benchmarks/early_warning_backtest.py): its expand / shrink recommendations are a watch list (观察名单),
-    # not decisions, in every output.
+    # True while what the set's rules rest on has not beaten the last-rate baseline in the affected-cohort
+    # backtest (benchmarks/warning_backtest_affected.py): their expand / shrink recommendations are a watch list
+    # (观察名单), not decisions, in every output. A rule may say watch_list: false when its own evidence has.
     watch_list: bool = False
+    outcome_risk: OutcomeRisk = OutcomeRisk()
     rules: tuple[Rule, ...] = Field(min_length=1, description="a non-empty list of rules")
     _path: str = PrivateAttr("")
 
@@ -611,6 +650,8 @@ def _rule_set_error(source: str, raw: dict, error: ErrorDetails) -> RuleSetError
     rule, model, indicator = None, RuleSet, None
     if loc[:1] == ["backtest"]:
         model = Backtest
+    elif loc[:1] == ["outcome_risk"]:
+        model = OutcomeRisk
     elif len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
         raw_rule = raw["rules"][loc[1]] if isinstance(raw.get("rules"), list) else None
         raw_rule = raw_rule if isinstance(raw_rule, dict) else {}

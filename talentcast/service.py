@@ -928,8 +928,8 @@ def _rated(frame: pd.DataFrame, value: str) -> pd.Series:
 
 
 def summarise_warnings(warnings: pd.DataFrame | None, n_examples: int = 3) -> dict[str, Any]:
-    """Counts per level and per action, how many expand/shrink recommendations are only a watch list (the rule
-    set has not beaten the last-rate baseline), and a few example explanations (red first)."""
+    """Counts per level and per action, how many expand/shrink recommendations are only a watch list (what their
+    rule rests on has not beaten the last-rate baseline), and a few example explanations (red first)."""
     if warnings is None or warnings.empty:
         return {"levels": {}, "actions": {}, "watch_list": 0, "examples": []}
     order = {level: i for i, level in enumerate(LEVELS)}

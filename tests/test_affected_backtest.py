@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from early_warning.affected import affected_cohort_truth, auc, score_signals, top_precision
+from early_warning.affected import affected_cohort_truth, auc, fit_pressure_weight, score_signals, top_precision
+from early_warning.indicators import logit, p_bad_outcome
 
 YEARS = list(range(2010, 2031))
 PLAN_YEARS = list(range(2016, 2026))
@@ -56,7 +58,7 @@ def test_a_planted_signal_is_found_and_noise_is_not():
     frame["noise"] = rng.normal(0, 1, len(frame))
     frame["last_rate_score"] = 1 - frame["last_rate"]
     scores = score_signals(frame, {"planted": "planted", "noise": "noise", "last rate": "last_rate_score"},
-                           probabilities={"last rate"}, n_boot=300).set_index("signal")
+                           probabilities={"last rate"}, n_boot=300, baseline="last rate").set_index("signal")
     # The planted signal: found, its whole 90% interval above no-skill.
     assert scores.loc["planted", "auc_lo"] > 0.7
     # Pure noise: no skill claimed, the interval covers 0.5.
@@ -66,3 +68,30 @@ def test_a_planted_signal_is_found_and_noise_is_not():
     assert scores.loc["last rate", "auc"] < scores.loc["planted", "auc_lo"]
     assert 0 < scores.loc["last rate", "brier"] < 1
     assert scores.loc["planted", "lead_years"] == 3
+    # Paired against the last rate (same classes, same resampled years): the planted signal beats it with the
+    # whole interval above 0; noise loses to it; the baseline against itself is exactly 0.
+    assert scores.loc["planted", "auc_diff_lo"] > 0
+    assert scores.loc["noise", "auc_diff_hi"] < 0
+    assert scores.loc["last rate", ["auc_diff", "auc_diff_lo", "auc_diff_hi"]].tolist() == [0, 0, 0]
+
+
+def _judged_classes(true_weight: float, seed: int = 3, n: int = 3000):
+    """Classes with a history level, a spread and a net surplus; the outcome drawn from p_bad_outcome with
+    true_weight (true_weight = 0: the pressure says nothing the history does not)."""
+    rng = np.random.default_rng(seed)
+    level = rng.normal(1.0, 0.7, n)
+    net = rng.uniform(-1, 1, n)
+    sd = np.full(n, 0.6)
+    bad = rng.uniform(size=n) < p_bad_outcome(level, net, true_weight, 0.6, 0.6)
+    return level, net, sd, bad
+
+
+def test_pressure_weight_is_fitted_from_the_outcomes_and_zero_without_signal():
+    assert fit_pressure_weight(*_judged_classes(1.0)) == pytest.approx(1.0, abs=0.25)
+    assert fit_pressure_weight(*_judged_classes(0.0)) < 0.15
+    # A surplus that made good outcomes likelier is not a reason for a negative weight: clipped at 0.
+    level, net, sd, bad = _judged_classes(1.0)
+    assert fit_pressure_weight(level, -net, sd, bad) == pytest.approx(0.0, abs=1e-3)
+    # Nothing to learn from: no bad (or only bad) outcomes.
+    assert fit_pressure_weight(level, net, sd, np.zeros(len(level), bool)) == 0.0
+    assert float(logit(0.6)) == pytest.approx(np.log(1.5))

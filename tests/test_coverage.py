@@ -266,7 +266,8 @@ def test_outcome_rules_still_rate_a_major_without_demand_information(unmapped_ma
     poor = {**tables, "enrolment": enrolment}
     # The forecast set: a firing outcome rule decides (yellow), not the missing demand.
     w = compute_warnings(poor, result.results, 2025, rule_set="forecast").set_index("major").loc["460608"]
-    assert (w["level"], w["rules_fired"][0]) == ("yellow", "forecast-low-employment-one-year")
+    assert (w["level"], w["rules_fired"][0]) == ("yellow", "forecast-outcome-risk-elevated")
+    assert "forecast-low-employment-one-year" in w["rules_fired"]
     assert w["not_rated_reason"] is None
     # The outcome-only policies judge employment rates alone, with or without demand information: 80% employed
     # passes MOE 2011's test (green); placement below 60% two years running cuts the intake by 30% (red).

@@ -7,6 +7,7 @@ warning test files).
 from __future__ import annotations
 
 import json
+import math
 
 from pathlib import Path
 
@@ -203,9 +204,13 @@ def test_tianjin_alternate_years_resumes_after_a_pause():
 
 FORECAST = [  # rates, (p_shortage, p_surplus), local retention, level, action, recommended, deciding rule
     ([0.45, 0.45, 0.45], (0.29, 0.1), 0.8, "red", "suspend", 0, "forecast-suspend-persistent-low"),
-    ([0.45, 0.45, 0.45], (0.30, 0.1), 0.8, "red", "shrink", 40, "forecast-low-employment"),  # p = 0.3 not < 0.3
-    ([0.90, 0.55, 0.55], (0.50, 0.1), 0.8, "red", "shrink", 40, "forecast-low-employment"),
+    ([0.45, 0.45, 0.45], (0.30, 0.1), 0.8, "red", "shrink", 40, "forecast-outcome-risk-high"),  # 0.3 not < 0.3
+    # Two bad years after a good one: the smoothed level (mean logit, 70%) says the next class is more likely
+    # fine than not (P(bad) 0.18), so only the one-year yellow card, not a cut.
+    ([0.90, 0.55, 0.55], (0.50, 0.1), 0.8, "yellow", "hold", 50, "forecast-low-employment-one-year"),
     ([0.90, 0.90, 0.55], (0.50, 0.1), 0.8, "yellow", "hold", 50, "forecast-low-employment-one-year"),
+    # Never below 60%, but a steady 65% leaves a one-in-three chance that the affected class falls below it.
+    ([0.65, 0.65, 0.65], (0.50, 0.1), 0.8, "yellow", "hold", 50, "forecast-outcome-risk-elevated"),
     ([0.90, 0.55, 0.55], (0.70, 0.0), 0.8, "yellow", "hold", 50, "forecast-shortage-weak-outcomes"),
     ([0.90, 0.90, 0.90], (0.10, 0.70), 0.8, "yellow", "shrink", 45, "forecast-surplus-likely"),
     ([0.90, 0.90, 0.90], (0.10, 0.69), 0.8, "yellow", "hold", 50, "forecast-surplus-possible"),
@@ -225,6 +230,43 @@ def test_forecast_decision_table(rates, probs, local, level, action, recommended
     assert w["evidence"]["p_shortage"] == probs[0]
 
 
+def test_forecast_outcome_score_uses_history_and_pressure_without_look_ahead():
+    from early_warning.indicators import DEFAULT_OUTCOME_SD, logit
+
+    key = "p_bad_outcome[bad_below=0.6,measure=employed]"
+    weight = load_rule_set("forecast").outcome_risk.pressure_weight
+    assert weight > 0  # fitted on the demo's past plan years (benchmarks/warning_backtest_affected.py)
+
+    def expected(rates, p_shortage, p_surplus, sd=DEFAULT_OUTCOME_SD):
+        level = float(np.mean(logit(np.array(rates))))  # the last three rates, smoothed on the logit scale
+        z = (logit(0.6) - level + weight * (p_surplus - p_shortage)) / sd
+        return float(0.5 * math.erfc(-z / math.sqrt(2)))
+
+    w = one_class("forecast", [0.50, 0.62, 0.58, 0.61], make_results({"460701": (0.2, 0.5)}))
+    # Uses the last three known rates (0.50 four years back is dropped) and the pressure of the graduation year.
+    assert w["evidence"][key] == pytest.approx(expected([0.62, 0.58, 0.61], 0.2, 0.5), abs=1e-4)
+    assert w["evidence"]["history_rate"] == pytest.approx(1 / (1 + np.exp(-np.mean(logit(np.array([0.62, 0.58, 0.61]))))),
+                                                          abs=1e-4)
+    assert w["evidence"]["outcome_sd"] == DEFAULT_OUTCOME_SD  # one class: too little history to estimate it
+    # The history moves it: a worse recent record raises the risk.
+    worse = one_class("forecast", [0.50, 0.55, 0.58, 0.61], make_results({"460701": (0.2, 0.5)}))
+    assert worse["evidence"][key] > w["evidence"][key]
+    # The pressure moves it, with the fitted weight: a likely surplus raises it, a likely shortage lowers it.
+    surplus = one_class("forecast", [0.50, 0.62, 0.58, 0.61], make_results({"460701": (0.0, 1.0)}))
+    shortage = one_class("forecast", [0.50, 0.62, 0.58, 0.61], make_results({"460701": (1.0, 0.0)}))
+    assert shortage["evidence"][key] < w["evidence"][key] < surplus["evidence"][key]
+    assert surplus["evidence"][key] == pytest.approx(expected([0.62, 0.58, 0.61], 0.0, 1.0), abs=1e-4)
+    # No look-ahead: outcomes of the plan year and later (the affected cohort's own) change nothing.
+    tables = make_tables([{"school": "S1", "major": "460701", "rates": [0.50, 0.62, 0.58, 0.61]}])
+    results = make_results({"460701": (0.2, 0.5)})
+    before = compute_warnings(tables, results, PLAN_YEAR, "forecast").iloc[0]
+    later = make_tables([{"school": "S1", "major": "460701", "rates": [0.50, 0.62, 0.58, 0.61, 0.10, 0.99, 0.20]}],
+                        first_year=PLAN_YEAR - 4)
+    after = compute_warnings(later, results, PLAN_YEAR, "forecast").iloc[0]
+    assert after["evidence"] == before["evidence"]
+    assert (after["level"], after["recommended_intake"]) == (before["level"], before["recommended_intake"])
+
+
 def test_forecast_expand_and_shrink_are_a_watch_list_until_the_set_beats_the_last_rate():
     expand = one_class("forecast", [0.90, 0.90, 0.80], make_results({"460701": (0.70, 0.0)}), local=0.5)
     assert expand["action"] == "expand"
@@ -235,13 +277,17 @@ def test_forecast_expand_and_shrink_are_a_watch_list_until_the_set_beats_the_las
     assert shrink["action"] == "shrink" and shrink["evidence"]["watch_list"] is True
     hold = one_class("forecast", [0.90, 0.90, 0.90], make_results({"460701": (0.10, 0.69)}))
     assert "watch_list" not in hold["evidence"] and not hold["explanation_zh"].startswith("【观察名单")
+    # A cut decided by the outcome score, which beats the last rate on the cohorts plans affect: a decision.
+    cut = one_class("forecast", [0.45, 0.45, 0.45], make_results({"460701": (0.30, 0.1)}))
+    assert (cut["action"], cut["rules_fired"][0]) == ("shrink", "forecast-outcome-risk-high")
+    assert "watch_list" not in cut["evidence"] and cut["explanation_zh"].startswith("【红牌")
     # A policy rule set's decisions are the policy's: not labelled.
     moe = one_class("moe-2011", [0.70, 0.59, 0.59])
     assert moe["action"] == "shrink" and "watch_list" not in moe["evidence"]
     # The CLI's summary counts them (talentcast demo / run print "观察名单 watch list: n of ...").
     from talentcast.service import summarise_warnings
 
-    both = pd.DataFrame([expand, shrink, hold, moe])
+    both = pd.DataFrame([expand, shrink, hold, cut, moe])
     assert summarise_warnings(both)["watch_list"] == 2
 
 
@@ -262,8 +308,9 @@ def test_forecast_crowded_growing_and_bottom_decile():
 
 def test_without_forecast_results_forecast_rules_do_not_fire():
     w = one_class("forecast", [0.45, 0.45, 0.45])
-    # Suspension needs P(shortage) < 0.3; without a forecast only the outcome-only rule fires.
-    assert w["rules_fired"] == ["forecast-low-employment-one-year"]
+    # Suspension and the red cut need P(shortage) < 0.7 / 0.3; without a forecast only the outcome-only rules
+    # fire (the outcome score then rests on the history alone).
+    assert w["rules_fired"] == ["forecast-outcome-risk-elevated", "forecast-low-employment-one-year"]
     assert (w["level"], w["action"]) == ("yellow", "hold")
     assert w["evidence"]["p_shortage"] is None
 
@@ -416,6 +463,11 @@ REFUSALS = [
      "rule 'r1', field 'adjustment.cap': unknown field; allowed: type, value"),
     ("unknown backtest key", {"name": "bad", "rules": [GOOD_RULE], "backtest": {"shrink_below": 0.5}},
      "field 'backtest.shrink_below': unknown field; allowed: expand_outcome_at_least, shrink_outcome_below"),
+    ("negative pressure weight", {"name": "bad", "rules": [GOOD_RULE], "outcome_risk": {"pressure_weight": -1.0}},
+     "field 'outcome_risk.pressure_weight': -1.0 must be in [0, 10]"),
+    ("unknown outcome_risk key", {"name": "bad", "rules": [GOOD_RULE], "outcome_risk": {"weight": 1.0}},
+     "field 'outcome_risk.weight': unknown field; allowed: fitted, history_years, pressure_weight"),
+    ("rule watch_list not a boolean", _with(watch_list="maybe"), "rule 'r1', field 'watch_list':"),
     ("condition not a mapping", _with(when=["employment_rate < 0.6"]),
      "rule 'r1', field 'when[1]': a condition is a mapping"),
 ]

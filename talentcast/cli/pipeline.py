@@ -121,8 +121,9 @@ def _print_summary(stored, region: str, year: int, n: int = 5) -> None:
              + ", ".join(f"{k} {v}" for k, v in counts["levels"].items()) + " | "
              + ", ".join(f"{k} {v}" for k, v in counts["actions"].items()))
         if counts["watch_list"]:
-            echo(f"  观察名单 watch list: {counts['watch_list']} of these expand/shrink recommendations come from a "
-                 "rule set that has not beaten the last-rate baseline in backtests - watch, do not act on them alone")
+            echo(f"  观察名单 watch list: {counts['watch_list']} of these expand/shrink recommendations rest on "
+                 "forecast signals that have not beaten the last-rate baseline in backtests - watch, do not act on "
+                 "them alone")
         for example in counts["examples"]:
             echo(f"  [{example['level']}/{example['action']}] {example['school']} {example['major']}: "
                  f"{example['explanation_zh']}")
