@@ -26,6 +26,12 @@ How the parts hang together (one pass, no feedback loops):
    a vacancies/job-seekers ratio rising with tightness, Spring-Festival and graduation seasonality.
 
 Run `python -m talentcast.demo --write` to regenerate the shipped CSVs, metadata.json and GENERATED.md.
+
+That is the "structural" world: it shares the model's stock-flow structure. `generate(..., world="alternative")`
+(`generate_alternative`, assumptions.py section 4) builds the same city in a world the model does not share: a
+hidden business cycle with persistent sector shocks, true separation rates and entry shares outside the model's
+stated ranges, graduates leaving the city, true flows unlike the published crosswalk. Not shipped as files;
+`talentcast.demo.worlds.build_world` builds either world in memory with the truth to score against.
 """
 
 from __future__ import annotations
