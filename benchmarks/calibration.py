@@ -197,7 +197,9 @@ def generated_rows(world, origins: list[int], n_paths: int, centred: bool = Fals
 
     Returns:
         origin, h, region, sector, year, p_shortage, p_surplus, ratio (truth at origin + h), ratio_origin (truth
-        at the origin: what persistence forecasts), climatology_<event> (frequency of the event in every
+        at the origin: what persistence forecasts), observed_origin (the ratio at the origin by the model's own
+        accounting of the data - what a planner can see; persistence of it is the observable persistence rule;
+        equal to ratio_origin in the structural world), climatology_<event> (frequency of the event in every
         sector-year known at the origin: a base rate a planner could have computed).
     """
     from early_warning.backtest import pipeline_results_for_year
@@ -206,6 +208,7 @@ def generated_rows(world, origins: list[int], n_paths: int, centred: bool = Fals
     tables = world.frames()
     region = COPIES_PROVINCE if tables["regions"]["code"].eq(COPIES_PROVINCE).any() else "450200"
     truth = world.truth.set_index(["region", "sector", "year"])["ratio"]
+    observed = world.observed.set_index(["region", "sector", "year"])["ratio"]
     breaks = world.tables["employment"][1].get("breaks")
     extra = {"sampler": centred_sampler(breaks)} if centred else {}
     results_for = pipeline_results_for_year(tables, horizon=max(HORIZONS), n_paths=n_paths, region=region,
@@ -215,14 +218,15 @@ def generated_rows(world, origins: list[int], n_paths: int, centred: bool = Fals
         gaps = results_for(origin + 1)["gaps"]
         gaps = gaps[gaps["p_shortage"].notna()][["region", "sector", "year", "p_shortage", "p_surplus"]].copy()
         gaps["h"] = gaps["year"].astype(int) - origin
-        gaps = gaps[gaps["h"].isin(HORIZONS)]
+        gaps = gaps[gaps["h"].isin(HORIZONS)].copy()
         keys = list(zip(gaps["region"].astype(str), gaps["sector"].astype(str)))
         gaps["ratio"] = truth.reindex([(r, s, y) for (r, s), y in zip(keys, gaps["year"].astype(int))]).to_numpy()
         gaps["ratio_origin"] = truth.reindex([(r, s, origin) for r, s in keys]).to_numpy()
+        gaps["observed_origin"] = observed.reindex([(r, s, origin) for r, s in keys]).to_numpy()
         known = world.truth[world.truth["year"].between(2015, origin)]["ratio"]
         for event, happens in EVENTS.items():
             gaps[f"climatology_{event}"] = float(happens(known).mean())
-        parts.append(gaps.assign(origin=origin).dropna(subset=["ratio", "ratio_origin"]))
+        parts.append(gaps.assign(origin=origin).dropna(subset=["ratio", "ratio_origin", "observed_origin"]))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -236,11 +240,13 @@ def generated_scores(rows: pd.DataFrame) -> list[dict]:
             y = happens(sub["ratio"]).astype(float).to_numpy()
             p = sub[f"p_{event}"].to_numpy(dtype=float)
             persistence = happens(sub["ratio_origin"]).astype(float).to_numpy()
+            persistence_observed = happens(sub["observed_origin"]).astype(float).to_numpy()
             climatology = sub[f"climatology_{event}"].to_numpy(dtype=float)
             parts = brier_decomposition(p, y)
             out.append({"h": int(h), "event": event, "n": parts["n"], "base_rate": round(parts["base_rate"], 3),
                         "brier_forecast": round(parts["brier"], 4),
                         "brier_persistence": round(float(((persistence - y) ** 2).mean()), 4),
+                        "brier_persistence_observed": round(float(((persistence_observed - y) ** 2).mean()), 4),
                         "brier_climatology": round(float(((climatology - y) ** 2).mean()), 4),
                         **{k: round(parts[k], 4) for k in ("reliability", "resolution", "uncertainty",
                                                            "within_bin")},

@@ -80,6 +80,11 @@ def test_alternative_world_graduates_leave_and_truth_is_not_the_models_accountin
     # Fewer graduates work locally than in the structural world (same intake draws), every year.
     assert (local.loc[2016:2025] < (s["graduates_local"] / s["graduates"]).loc[2016:2025]).all()
     assert local.max() < max(LOCAL_SHARE.values())
+    # What a planner can compute from the tables equals the truth only in the structural world.
+    pd.testing.assert_frame_equal(structural.observed, structural.truth)
+    hidden = alternative.truth.set_index(["sector", "year"])["ratio"]
+    seen = alternative.observed.set_index(["sector", "year"])["ratio"].reindex(hidden.index)
+    assert ((hidden > 1.2) != (seen > 1.2)).mean() > 0.1
     truth = alternative.truth.set_index(["sector", "year"])["ratio"]
     same_tables_model_truth = structural.truth.set_index(["sector", "year"])["ratio"]
     common = truth.index.intersection(same_tables_model_truth.index)

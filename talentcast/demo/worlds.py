@@ -52,6 +52,9 @@ class World:
     tables: dict[str, tuple[pd.DataFrame, dict]]
     truth: pd.DataFrame  # region, sector, year, graduate_openings, job_seekers, ratio
     hidden: dict[str, dict] = field(default_factory=dict)
+    # The ratio a planner can compute from the tables (the model's own accounting of the realised data), same
+    # columns as truth; equal to truth in the structural world.
+    observed: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """{table: frame} without the metadata."""
@@ -84,7 +87,8 @@ def build_world(name: str = DEFAULT_WORLD, seed: int | None = None, copies: int 
     if copies == 1:
         made = generate(real, seed, name, seed)
         tables = demo_tables_from(made, seed)
-        return World(name, seed, tables, city_truth(made, DEMO_REGION), {DEMO_REGION: made.hidden})
+        return World(name, seed, tables, city_truth(made, DEMO_REGION), {DEMO_REGION: made.hidden},
+                     accounting_ratios(made, DEMO_REGION))
     if not 1 <= draws <= copies:
         raise ValueError(f"draws must be between 1 and copies ({copies}), got {draws}")
     cities = [f"98{k + 1:02d}00" for k in range(copies)]
@@ -98,7 +102,8 @@ def build_world(name: str = DEFAULT_WORLD, seed: int | None = None, copies: int 
                                   "not a real place"}
     tables = {kind: (conform_table(kind, frame), metadata[kind]) for kind, frame in frames.items()}
     truth = pd.concat([city_truth(m, city) for city, m in made.items()], ignore_index=True)
-    return World(name, seed, tables, truth, {city: m.hidden for city, m in made.items()})
+    observed = pd.concat([accounting_ratios(m, city) for city, m in made.items()], ignore_index=True)
+    return World(name, seed, tables, truth, {city: m.hidden for city, m in made.items()}, observed)
 
 
 def _copies_frames(made: dict[str, GeneratedData]) -> dict[str, pd.DataFrame]:
@@ -135,6 +140,14 @@ def city_truth(made: GeneratedData, region: str) -> pd.DataFrame:
         finest = made.tightness.rename(columns={"entrants": "job_seekers"})[
             ["sector", "year", "graduate_openings", "job_seekers"]]
         return _node_ratios(finest, region)
+    return accounting_ratios(made, region)
+
+
+def accounting_ratios(made: GeneratedData, region: str) -> pd.DataFrame:
+    """The model's own accounting applied to a generated city's tables: graduate openings of the realised
+    employment (separations method, published central parameters) / job seekers (graduates not studying on x
+    local share of the employed, by the published crosswalk). What a planner can compute from the data; the truth
+    of the structural world. Columns as `city_truth`."""
     wide = finest_levels(made.employment)
     long = wide.stack().rename("employed").reset_index().assign(region=region)
     openings = openings_from_employment(long.dropna(subset=["employed"]), sector_parameters_table())
