@@ -300,7 +300,8 @@ def plot_generated(scores: dict[str, list[dict]], png: str, title: str) -> None:
                 ax.errorbar(table["p_mean"] + shift, table["frequency"],
                             yerr=[table["frequency"] - table["band_lo"], table["band_hi"] - table["frequency"]],
                             color=colours[h], marker="o", ms=4, lw=1.2, capsize=2,
-                            label=f"h={h}: Brier {score['brier_forecast']:.3f} (persist. "
+                            label=f"h={h}: Brier {score['brier_forecast']:.3f} (persist. observable "
+                                  f"{score['brier_persistence_observed']:.3f}, hidden "
                                   f"{score['brier_persistence']:.3f}, clim. {score['brier_climatology']:.3f}), "
                                   f"n={score['n']}")
                 for _, b in table.iterrows():
