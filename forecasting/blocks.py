@@ -83,7 +83,10 @@ def predict_block(panel: Panel, names, h: int, ks, contexts: dict[int, Context],
     for k in ks:
         sub, report = relevel(panel.truncate(k), breaks, common=contexts[k].extras.get("common_breaks"))
         steps = h if k == 0 else min(h, k)
-        out["scale"][k] = scale_parts(sub.log_values)  # combined across all series in run_blocks
+        # The scale skips the growth into and out of a re-levelled break period: after re-levelling the jump
+        # equals the series' median growth, and that exact median shrank short series' scale by up to half
+        # (NBS, 4 growth rates), so cutoffs after a break got intervals narrower than those calibrated before it.
+        out["scale"][k] = scale_parts(sub.log_values, break_growth(sub, report))  # combined in run_blocks
         for name in base_names:
             model = make_model(name).fit(sub, contexts[k])
             out["pred"][(k, name)] = model.predict_log(steps)
@@ -100,6 +103,19 @@ def predict_block(panel: Panel, names, h: int, ks, contexts: dict[int, Context],
                 if m not in names:
                     out["pred"].pop((k, m), None)
     return out
+
+
+def break_growth(panel: Panel, report: pd.DataFrame | None) -> np.ndarray | None:
+    """Boolean mask of the growth *into* each reported break period (shaped like the log values)."""
+    if report is None or not len(report):
+        return None
+    skip = np.zeros(panel.log_values.shape, dtype=bool)
+    rows = pd.Index(panel.ids).get_indexer(report["series_id"])
+    ordinals = period_to_ordinal(report["period"].astype(str), panel.freq)
+    cols = panel.log_values.shape[1] - 1 - (panel.last[rows] - ordinals)
+    ok = (rows >= 0) & (cols >= 0) & (cols < skip.shape[1])
+    skip[rows[ok], cols[ok]] = True
+    return skip
 
 
 def merge_blocks(blocks: list[dict]) -> dict:

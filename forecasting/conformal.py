@@ -5,7 +5,8 @@ pooled across series after making them scale-free: the log-ratio error log(actua
 k, divided by the series' own scale (robust spread of its log growth, shrunk toward the panel median). The
 empirical quantiles of these normalised errors, per horizon, give each series' interval:
 ``log forecast + scale_i x q_k(p)``. Horizons with too few errors borrow from the longest well-measured
-horizon, widened by sqrt(k / k0) (random-walk error growth).
+horizon, widened by (k / k0) ** gamma (gamma fitted to the measured horizons, else 0.65). The scale leaves
+out the growth into a re-levelled break period.
 """
 
 from __future__ import annotations
@@ -23,9 +24,16 @@ SHRINK_PSEUDO = 20.0  # pseudo-observations pulling a series' scale toward the p
 PROBS = np.linspace(0.0025, 0.9975, 399)
 
 
-def scale_parts(log_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-series raw scale of log growth (1.4826 x MAD) and the number of growth rates it rests on."""
+def scale_parts(log_values: np.ndarray, skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-series raw scale of log growth (1.4826 x MAD) and the number of growth rates it rests on.
+
+    Args:
+        skip: optional boolean mask shaped like `log_values`: the growth into the marked periods is left out
+            (a re-levelled break period).
+    """
     diffs = log_diffs(log_values)
+    if skip is not None:
+        diffs = np.where(skip, np.nan, diffs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
         centre = np.nanmedian(diffs, axis=1, keepdims=True)
@@ -52,28 +60,48 @@ def series_scale(log_values: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Calibration:
-    """Quantiles of normalised log errors per horizon.
+    """Quantiles of normalised log errors per horizon, pooled and per group.
 
     Attributes:
-        quantiles: (h, len(PROBS)) quantile grid; row k-1 is horizon k.
+        quantiles: (h, len(PROBS)) pooled quantile grid; row k-1 is horizon k.
         counts: errors measured per horizon (0 where extrapolated).
         probs: the probability grid.
+        groups: {group: (h, len(PROBS)) grid} for groups with their own errors (see :func:`calibrate`);
+            a series of any other group, or without one, gets the pooled grid.
     """
 
     quantiles: np.ndarray
     counts: np.ndarray
     probs: np.ndarray = field(default_factory=lambda: PROBS)
+    groups: dict = field(default_factory=dict)
 
-    def bounds(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+    def grid(self, group=None) -> np.ndarray:
+        """The (h, len(PROBS)) quantile grid of a group (the pooled one when it has none)."""
+        return self.groups.get(group, self.quantiles)
+
+    def bounds(self, level: float, group=None) -> tuple[np.ndarray, np.ndarray]:
         """(lo, hi) normalised quantiles per horizon for a central interval of `level` percent."""
         p_lo, p_hi = 0.5 - level / 200.0, 0.5 + level / 200.0
-        lo = np.array([np.interp(p_lo, self.probs, q) for q in self.quantiles])
-        hi = np.array([np.interp(p_hi, self.probs, q) for q in self.quantiles])
+        grid = self.grid(group)
+        lo = np.array([np.interp(p_lo, self.probs, q) for q in grid])
+        hi = np.array([np.interp(p_hi, self.probs, q) for q in grid])
         return lo, hi
 
-    def quantile(self, u: np.ndarray, step: int) -> np.ndarray:
-        """Normalised error at probabilities `u` for horizon `step` (1-based)."""
-        return np.interp(u, self.probs, self.quantiles[step - 1])
+    def quantile(self, u: np.ndarray, step: int, groups: np.ndarray | None = None) -> np.ndarray:
+        """Normalised error at probabilities `u` for horizon `step` (1-based); with `groups` (one label per
+        column of `u`) each column uses its group's grid."""
+        if groups is None or not self.groups:
+            return np.interp(u, self.probs, self.quantiles[step - 1])
+        out = np.empty_like(u, dtype=float)
+        for group, columns in _members(groups):
+            out[..., columns] = np.interp(u[..., columns], self.probs, self.grid(group)[step - 1])
+        return out
+
+
+def _members(groups: np.ndarray):
+    """(group, column indices) for each distinct label."""
+    labels, index = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+    return [(label, np.flatnonzero(index == i)) for i, label in enumerate(labels)]
 
 
 # No inflation of the in-sample errors: with x 1.25 the NBS cutoffs that rest on this fallback covered 86-88% /
@@ -91,63 +119,119 @@ def in_sample_errors(log_values: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return errors[np.isfinite(errors) & (errors != 0)] * IN_SAMPLE_INFLATION
 
 
-# Measured quantiles of a horizon are averaged with the fallback's (in-sample one-step errors x sqrt(k)) with
-# weight m / (m + 1) for m cutoffs: one cutoff is one draw of the period's shocks, however many series share
-# it. Measured on out-of-sample auto backtests: US CES monthly h = 12 (3 inner cutoffs) went from 72% / 91% to
-# 80% / 94% coverage; the real NBS panel at the 2014 cutoff (1 inner cutoff) from 73% / 92% to 79% / 93%.
-CUTOFF_PSEUDO = 1.0
+# Error growth beyond the measured horizons: spread x k ** gamma. gamma is measured from the horizons that have
+# errors (two or more); else DEFAULT_GROWTH. A random walk gives 0.5, a wrong trend 1. Measured on the inner
+# backtests of the real city panel (cutoffs 2008-2014) the 80% band grew as k ** 0.64-0.66, and with sqrt(k)
+# the NBS panel's two-year intervals made with no measured horizon covered 73% / 95% (80% nominal).
+DEFAULT_GROWTH = 0.65
+GROWTH_RANGE = (0.5, 1.0)
+
+
+# Per-group quantiles (sector groups) are pulled toward the pooled ones with this many pseudo-errors. On the real
+# city panel one pooled distribution covered 63% (agriculture) to 94% (education) of one-year-ahead values at 80%.
+GROUP_PSEUDO = 100.0
+GROUP_MIN_ERRORS = 10
 
 
 def calibrate(errors_by_horizon: list[np.ndarray], horizon: int,
-              fallback_errors: np.ndarray | None = None, draws: list[int] | None = None) -> Calibration:
+              fallback_errors: np.ndarray | None = None, groups_by_horizon: list[np.ndarray] | None = None
+              ) -> Calibration:
     """Build a :class:`Calibration` from pooled normalised errors.
 
     Args:
         errors_by_horizon: element k-1 holds the normalised errors measured at horizon k (may be empty).
         horizon: number of horizons to cover (longer than measured ones are extrapolated).
         fallback_errors: normalised one-step errors used when no horizon has enough backtest errors
-            (see :func:`in_sample_errors`); widened by sqrt(k) for horizon k.
-        draws: per horizon, the number of backtest cutoffs the errors come from. Errors of one cutoff share
-            that period's shocks across series, so hundreds of them are still about one draw; with few
-            cutoffs the measured quantiles are averaged with the fallback's (weight m / (m + CUTOFF_PSEUDO)).
+            (see :func:`in_sample_errors`); widened by k ** DEFAULT_GROWTH for horizon k.
+        groups_by_horizon: optional group label of each error (same shapes as `errors_by_horizon`). A group
+            with errors at a measured horizon gets its own quantiles there, averaged with the pooled ones
+            with weight n / (n + GROUP_PSEUDO) for its n errors, and the pooled growth beyond.
+
+    Measured horizons use their own errors only. They were once averaged with the in-sample errors (weight
+    1 / (m + 1) for m cutoffs), which are narrower for yearly data (fitted, not forecast) and, for monthly data,
+    carry the seasonal swings: with it the city panel's 80% intervals covered 74-76%, US CES 85-86% at h = 1-3;
+    without it 77-79% and 81-82% (cutoffs 2008-2014 / 2011-12 to 2014-12).
     """
     counts = np.zeros(horizon, dtype=int)
     quantiles = np.full((horizon, len(PROBS)), np.nan)
-    reference = None
-    usable_fallback = fallback_errors is not None and len(fallback_errors) >= MIN_ERRORS
+    finite = []
     for k in range(1, horizon + 1):
         errors = errors_by_horizon[k - 1] if k - 1 < len(errors_by_horizon) else np.array([])
-        errors = errors[np.isfinite(errors)]
+        finite.append(np.isfinite(errors))
+        errors = errors[finite[-1]]
         if len(errors) >= MIN_ERRORS:
             quantiles[k - 1] = np.quantile(errors, PROBS)
-            m = draws[k - 1] if draws is not None and k - 1 < len(draws) else None
-            if m and CUTOFF_PSEUDO > 0 and usable_fallback:
-                weight = m / (m + CUTOFF_PSEUDO)
-                quantiles[k - 1] = (weight * quantiles[k - 1]
-                                    + (1 - weight) * np.quantile(fallback_errors, PROBS) * np.sqrt(k))
             counts[k - 1] = len(errors)
-            reference = k
-        elif reference is not None:
-            quantiles[k - 1] = quantiles[reference - 1] * np.sqrt(k / reference)
-        elif usable_fallback:
-            quantiles[k - 1] = np.quantile(fallback_errors, PROBS) * np.sqrt(k)
-        else:
-            # No backtest at all: a normal random walk in units of the series' scale (documented fallback).
-            quantiles[k - 1] = norm.ppf(PROBS) * np.sqrt(k) * 1.5
-    # Tails never shrink as the horizon grows (a forecast further out is never more certain).
+    measured = np.flatnonzero(counts)
+    groups = {}
+    if len(measured):
+        gamma = _growth(quantiles, measured + 1)
+        pooled = quantiles.copy()
+        quantiles = _extrapolate(quantiles, measured, gamma)
+        if groups_by_horizon is not None:
+            labels = sorted({str(g) for k in measured for g in np.asarray(groups_by_horizon[k])[finite[k]]})
+            for label in labels:
+                grid = pooled.copy()
+                for k in measured:
+                    mine = errors_by_horizon[k][finite[k] & (np.asarray(groups_by_horizon[k]).astype(str) == label)]
+                    if len(mine) >= GROUP_MIN_ERRORS:
+                        weight = len(mine) / (len(mine) + GROUP_PSEUDO)
+                        grid[k] = weight * np.quantile(mine, PROBS) + (1 - weight) * pooled[k]
+                groups[label] = _monotone_tails(_extrapolate(grid, measured, gamma))
+    elif fallback_errors is not None and len(fallback_errors) >= MIN_ERRORS:
+        one = np.quantile(fallback_errors, PROBS)
+        quantiles = np.stack([one * k**DEFAULT_GROWTH for k in range(1, horizon + 1)])
+    else:
+        # No backtest at all: a normal random walk in units of the series' scale (documented fallback).
+        quantiles = np.stack([norm.ppf(PROBS) * k**DEFAULT_GROWTH * 1.5 for k in range(1, horizon + 1)])
+    return Calibration(quantiles=_monotone_tails(quantiles), counts=counts, groups=groups)
+
+
+def _extrapolate(quantiles: np.ndarray, measured: np.ndarray, gamma: float) -> np.ndarray:
+    """Fill unmeasured horizons from the nearest measured one k0: x (k / k0) ** gamma."""
+    out = quantiles.copy()
+    for k in range(1, len(out) + 1):
+        if k - 1 not in measured:
+            # Before the first measured horizon (rare: masked break periods) shrink, after the last grow.
+            ref = measured[measured < k - 1][-1] + 1 if (measured < k - 1).any() else measured[0] + 1
+            out[k - 1] = quantiles[ref - 1] * (k / ref) ** gamma
+    return out
+
+
+def _monotone_tails(quantiles: np.ndarray) -> np.ndarray:
+    """Tails never shrink as the horizon grows (a forecast further out is never more certain)."""
     centre = quantiles[:, len(PROBS) // 2][:, None]
     upper = np.maximum.accumulate(np.maximum(quantiles - centre, 0.0), axis=0)
     lower = np.maximum.accumulate(np.maximum(centre - quantiles, 0.0), axis=0)
-    upper_half = PROBS[None, :] >= 0.5
-    quantiles = np.where(upper_half, centre + upper, centre - lower)
-    return Calibration(quantiles=quantiles, counts=counts)
+    return np.where(PROBS[None, :] >= 0.5, centre + upper, centre - lower)
 
 
-def conformal_bands(point_log: np.ndarray, scale: np.ndarray, calibration: Calibration, levels) -> dict:
-    """{level: (lo_log, hi_log)} for (n, h) log forecasts and per-series scales."""
+def _spread(q: np.ndarray) -> float:
+    """Width of the central 80% of a quantile row on the PROBS grid."""
+    return float(np.interp(0.9, PROBS, q) - np.interp(0.1, PROBS, q))
+
+
+def _growth(quantiles: np.ndarray, horizons: np.ndarray) -> float:
+    """Exponent gamma of spread ~ k ** gamma, fitted (least squares on logs) to the measured horizons."""
+    if len(horizons) < 2:
+        return DEFAULT_GROWTH
+    spreads = np.array([_spread(quantiles[k - 1]) for k in horizons])
+    if (spreads <= 0).any():
+        return DEFAULT_GROWTH
+    slope = np.polyfit(np.log(horizons), np.log(spreads), 1)[0]
+    return float(np.clip(slope, *GROWTH_RANGE))
+
+
+def conformal_bands(point_log: np.ndarray, scale: np.ndarray, calibration: Calibration, levels,
+                    groups: np.ndarray | None = None) -> dict:
+    """{level: (lo_log, hi_log)} for (n, h) log forecasts and per-series scales (and groups, one per series)."""
     bands = {}
-    h = point_log.shape[1]
+    n, h = point_log.shape
+    members = _members(groups) if groups is not None and calibration.groups else [(None, np.arange(n))]
     for level in levels:
-        lo, hi = calibration.bounds(level)
-        bands[level] = (point_log + scale[:, None] * lo[None, :h], point_log + scale[:, None] * hi[None, :h])
+        lo, hi = np.empty((n, h)), np.empty((n, h))
+        for group, rows in members:
+            g_lo, g_hi = calibration.bounds(level, group)
+            lo[rows], hi[rows] = g_lo[None, :h], g_hi[None, :h]
+        bands[level] = (point_log + scale[:, None] * lo, point_log + scale[:, None] * hi)
     return bands

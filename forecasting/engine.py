@@ -4,11 +4,13 @@
     result.forecasts                                  # series_id, period, mean, lo_80, hi_80, lo_95, hi_95, model
     paths = sample_paths(frame, horizon=3, n_paths=1000, seed=1)
 
-``auto`` runs every vectorised candidate at a few rolling cutoffs (the inner backtest), picks a model per
-panel / group / series by MASE (:mod:`forecasting.selection`), and calibrates intervals by pooled conformal
-errors of the chosen models (:mod:`forecasting.conformal`). All of it is numpy over all series at once; the
-Dask engine partitions the series, while cross-series state (the global model, the shrinkage target) is fitted
-once on the whole panel, so both engines give the same numbers.
+``auto`` runs every vectorised candidate at a few rolling cutoffs (the inner backtest), adds the combination of
+naive and the global model weighted by that backtest's errors (:mod:`forecasting.combination`), picks a model
+per panel / group / series by MASE with the combination as the reference to beat (:mod:`forecasting.selection`),
+and calibrates intervals by pooled conformal errors of the chosen models (:mod:`forecasting.conformal`). All of
+it is numpy over all series at once; the Dask engine partitions the series, while cross-series state (the
+global model, the shrinkage targets, the combination) is computed once on the whole panel, so both engines give
+the same numbers.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from features.errors import TalentcastError
-from features.series import Panel, build_panel, to_long
+from features.series import Panel, build_panel, split_series_id, to_long
+from forecasting import combination
 from forecasting.blocks import actual_log, fit_contexts, holdout_steps, long_table, mask_breaks, run_blocks
 from forecasting.breaks import at_cutoff, relevel, relevel_common, split_breaks
 from forecasting.conformal import Calibration, calibrate, conformal_bands, in_sample_errors
@@ -63,6 +66,7 @@ class ForecastResult:
     _panel: Panel = field(repr=False, default=None)
     _point_log: np.ndarray = field(repr=False, default=None)
     _scale: np.ndarray = field(repr=False, default=None)
+    _groups: np.ndarray | None = field(repr=False, default=None)
 
     def summary(self) -> pd.DataFrame:
         """Backtest summary per model (best MASE first), or an empty frame."""
@@ -166,20 +170,27 @@ def forecast(
     # must not be chosen, nor intervals sized, for having guessed a survey-frame jump.
     masked = [r for r in (declared_report, exclude, blocks["breaks"]) if r is not None and len(r)]
     actuals = mask_breaks(panel, pd.concat(masked, ignore_index=True) if masked else None)
+    hedge = None
+    if method == "auto" and combination.available(names):
+        # Computed here on the whole panel (also for Dask runs), from the members' inner backtest errors.
+        combination.add_combination(panel, actuals, blocks, ks)
+        names, hedge = [*names, combination.NAME], combination.NAME
     bt = long_table(panel, blocks, names, ks, horizon, levels, actuals=actuals) if ks else None
     scores = evaluate(bt, levels=levels) if bt is not None and len(bt) else None
     if method == "auto":
         empty = pd.DataFrame(columns=["series_id", "model", "mase", "n"])
-        selection = select_models(scores if scores is not None else empty, panel.ids, selection_level)
+        selection = select_models(scores if scores is not None else empty, panel.ids, selection_level, hedge=hedge)
     else:
         selection = pd.DataFrame({"series_id": panel.ids, "model": method, "reason": "requested"})
     chosen = selection["model"].to_numpy()
 
-    errors, draws = _normalised_errors(actuals, blocks, chosen, ks, horizon)
-    calibration = calibrate(errors, horizon, in_sample_errors(actuals.log_values, blocks["scale"][0]), draws)
+    groups = calibration_groups(panel.ids)
+    errors = _normalised_errors(actuals, blocks, chosen, ks, horizon)
+    calibration = calibrate(errors, horizon, in_sample_errors(actuals.log_values, blocks["scale"][0]),
+                            None if groups is None else [np.tile(groups, len(e) // len(groups)) for e in errors])
     point = _pick(blocks, 0, chosen, panel.n_series, horizon)
     scale = blocks["scale"][0]
-    bands = conformal_bands(point, scale, calibration, levels)
+    bands = conformal_bands(point, scale, calibration, levels, groups)
     forecasts = forecast_frame(panel, point, bands, model=chosen).drop(columns="step")
     fallbacks = _relevant_fallbacks(blocks["fallbacks"], selection)
     reports = [r for r in (blocks["breaks"],) if r is not None and len(r)]
@@ -188,8 +199,16 @@ def forecast(
     return ForecastResult(
         forecasts=forecasts, selection=selection, fallbacks=fallbacks, backtest=bt, scores=scores,
         breaks=breaks_report, calibration=calibration, freq=panel.freq, levels=levels, method=method,
-        _panel=panel, _point_log=point, _scale=scale,
+        _panel=panel, _point_log=point, _scale=scale, _groups=groups,
     )
+
+
+def calibration_groups(ids: np.ndarray) -> np.ndarray | None:
+    """Interval groups: the sector part of ``region|sector`` ids (None when the ids have no sectors or one)."""
+    _, sector = split_series_id(np.asarray(ids))
+    if len(sector) == 0 or (sector == "").any() or len(set(sector)) < 2:
+        return None
+    return sector.astype(str)
 
 
 def _pick(blocks: dict, k: int, chosen: np.ndarray, n: int, steps: int) -> np.ndarray:
@@ -200,11 +219,9 @@ def _pick(blocks: dict, k: int, chosen: np.ndarray, n: int, steps: int) -> np.nd
     return out
 
 
-def _normalised_errors(panel: Panel, blocks: dict, chosen, ks, horizon) -> tuple[list[np.ndarray], list[int]]:
-    """Backtest log errors of each series' chosen model, divided by its scale, pooled by horizon; and per
-    horizon the number of cutoffs that gave any (masked break periods give none)."""
+def _normalised_errors(panel: Panel, blocks: dict, chosen, ks, horizon) -> list[np.ndarray]:
+    """Backtest log errors of each series' chosen model, divided by its scale, pooled by horizon."""
     by_step = [[] for _ in range(horizon)]
-    draws = [0] * horizon
     for k in ks:
         steps = min(horizon, k)
         point = _pick(blocks, k, chosen, panel.n_series, steps)
@@ -213,8 +230,7 @@ def _normalised_errors(panel: Panel, blocks: dict, chosen, ks, horizon) -> tuple
         errors = np.where(enough, (actual - point) / blocks["scale"][k][:, None], np.nan)
         for j in range(steps):
             by_step[j].append(errors[:, j])
-            draws[j] += int(np.isfinite(errors[:, j]).any())
-    return [np.concatenate(e) if e else np.array([]) for e in by_step], draws
+    return [np.concatenate(e) if e else np.array([]) for e in by_step]
 
 
 def _relevant_fallbacks(fallbacks: list[dict], selection: pd.DataFrame) -> pd.DataFrame:
@@ -225,7 +241,8 @@ def _relevant_fallbacks(fallbacks: list[dict], selection: pd.DataFrame) -> pd.Da
     chosen = dict(zip(selection["series_id"], selection["model"]))
     wanted = frame.apply(
         lambda r: chosen.get(r["series_id"]) == r["requested"]
-        or (chosen.get(r["series_id"]) == "ensemble" and r["requested"] in DEFAULT_MEMBERS),
+        or (chosen.get(r["series_id"]) == "ensemble" and r["requested"] in DEFAULT_MEMBERS)
+        or (chosen.get(r["series_id"]) == combination.NAME and r["requested"] in combination.POOL),
         axis=1,
     )
     return frame[wanted.to_numpy(dtype=bool)].reset_index(drop=True)
@@ -264,7 +281,7 @@ def _draw_paths(result: ForecastResult, n_paths: int, seed: int) -> pd.DataFrame
     uniform = norm.cdf(walk)
     errors = np.empty_like(walk)
     for step in range(1, h + 1):
-        errors[:, :, step - 1] = result.calibration.quantile(uniform[:, :, step - 1], step)
+        errors[:, :, step - 1] = result.calibration.quantile(uniform[:, :, step - 1], step, result._groups)
     log_values = point[None, :, :] + scale[None, :, None] * errors
     with np.errstate(over="ignore"):
         values = np.maximum(np.exp(log_values) - panel.offset[None, :, None], 0.0)

@@ -24,6 +24,8 @@ from scipy.stats import norm
 from features.series import Panel, log_diffs, split_series_id
 from models.seasonal import deseasonalise
 
+GROUP_MIN_SERIES = 3  # a group statistic of fewer series is mostly one series' noise: left missing
+
 # Builds a new, unfitted model by registry name (``models.registry.make_model``). Models get it from whoever
 # builds them, so that the model classes never import the registry (the registry imports them).
 ModelFactory = Callable[[str], "Forecaster"]
@@ -58,6 +60,69 @@ def series_growth(log_values: np.ndarray) -> np.ndarray:
         return np.nanmedian(diffs, axis=1) if diffs.shape[1] else np.full(len(diffs), np.nan)
 
 
+def group_keys(ids: np.ndarray) -> list[np.ndarray]:
+    """Grouping keys of ``region|sector`` ids: the sector (national), province + sector, and the region.
+
+    The province is the first two digits of a six-digit administrative code (450200 Liuzhou -> 45 Guangxi),
+    so a city series is grouped with the same sector in the other cities of its province.
+    """
+    region, sector = split_series_id(ids)
+    region = region.astype(str)
+    province = np.array([r[:2] if len(r) == 6 and r.isdigit() else r for r in region], dtype=object)
+    return [sector.astype(str), np.char.add(np.char.add(province.astype(str), "|"), sector.astype(str)),
+            region]
+
+
+def group_targets(ids: np.ndarray, growth: np.ndarray, noise: np.ndarray) -> dict:
+    """Empirical-Bayes shrinkage targets of per-series growth (issue #11, "shrinkage toward its group").
+
+    The target of a series is the median growth of its province x sector group (at least GROUP_MIN_SERIES
+    series), else of its sector, else of the panel. The prior spread tau^2 of true growth around the target is
+    the robust variance of (own growth - target) minus the median noise variance of the own estimates, so the
+    weight a series keeps, tau^2 / (tau^2 + noise_i), is learnt from the panel itself (at each cutoff: only
+    data before it). Returned as lookup tables by group key, so that a Dask partition finds the whole panel's.
+    """
+    finite = np.isfinite(growth)
+    panel_median = float(np.median(growth[finite])) if finite.any() else 0.0
+    sector, province_sector, _ = group_keys(ids)
+    tables = {}
+    for name, key in (("sector", sector), ("province_sector", province_sector)):
+        frame = pd.DataFrame({"key": key[finite], "growth": growth[finite]}).groupby("key")["growth"]
+        stats = frame.agg(["median", "count"])
+        tables[name] = stats.loc[stats["count"] >= GROUP_MIN_SERIES, "median"].to_dict()
+    target = shrink_target(tables, panel_median, ids)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        deviation = growth - target
+        ok = finite & np.isfinite(noise)
+        spread = 1.4826 * np.median(np.abs(deviation[ok] - np.median(deviation[ok]))) if ok.sum() > 2 else 0.0
+        tau2 = max(spread**2 - float(np.median(noise[ok])) if ok.any() else 0.0, 1e-6)
+    return {"tables": tables, "panel": panel_median, "tau2": tau2}
+
+
+def shrink_target(tables: dict, panel_median: float, ids: np.ndarray) -> np.ndarray:
+    """Per-series shrinkage target from :func:`group_targets`' tables: province x sector, sector, panel."""
+    sector, province_sector, _ = group_keys(ids)
+    out = np.full(len(ids), panel_median)
+    by_sector = pd.Series(sector).map(tables["sector"]).to_numpy(dtype=float)
+    by_ps = pd.Series(province_sector).map(tables["province_sector"]).to_numpy(dtype=float)
+    out = np.where(np.isfinite(by_sector), by_sector, out)
+    return np.where(np.isfinite(by_ps), by_ps, out)
+
+
+def growth_noise(log_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-series median log growth and the variance of that estimate (robust spread^2 / number of growths)."""
+    diffs = log_diffs(log_values)
+    count = np.sum(~np.isnan(diffs), axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        growth = np.nanmedian(diffs, axis=1) if diffs.shape[1] else np.full(len(diffs), np.nan)
+        spread = 1.4826 * np.nanmedian(np.abs(diffs - growth[:, None]), axis=1)
+    # The median's sampling variance is about (pi / 2) sigma^2 / n; a floor keeps 2-point series from weight 1.
+    noise = np.where(count > 0, (np.pi / 2) * np.maximum(spread, 0.01) ** 2 / np.maximum(count, 1), np.nan)
+    return growth, noise
+
+
 def make_context(panel: Panel, horizon: int) -> Context:
     """Cross-series statistics of `panel` (the model-independent part of the shared state)."""
     adjusted, _ = deseasonalise(panel)
@@ -66,12 +131,14 @@ def make_context(panel: Panel, horizon: int) -> Context:
     median = float(np.median(finite)) if len(finite) else 0.0
     spread = float(1.4826 * np.median(np.abs(finite - median))) if len(finite) > 2 else 0.02
     regions, sectors = split_series_id(panel.ids)
+    own, noise = growth_noise(adjusted)
     return Context(
         horizon=horizon,
         median_growth=median,
         growth_spread=max(spread, 1e-3),
         regions=tuple(sorted(set(regions) - {""})),
         sectors=tuple(sorted(set(sectors) - {""})),
+        extras={"group_targets": group_targets(panel.ids, own, noise)},
     )
 
 

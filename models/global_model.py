@@ -16,7 +16,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from features.series import Panel, global_features, log_diffs, split_series_id
-from models.base import Forecaster
+from models.base import GROUP_MIN_SERIES, Forecaster, group_keys
 from models.seasonal import deseasonalise, reseasonalise
 
 MIN_HISTORY = 3
@@ -24,20 +24,6 @@ MAX_TRAIN_ROWS = 40_000  # a fixed-seed subsample beyond this: accuracy saturate
 TARGET_CLIP = 0.5  # |log growth| per period above this is a data error or break, not a pattern to learn
 
 
-GROUP_MIN_SERIES = 3  # a group statistic of fewer series is mostly one series' noise: left missing
-
-
-def group_keys(ids: np.ndarray) -> list[np.ndarray]:
-    """Grouping keys of ``region|sector`` ids: the sector (national), province + sector, and the region.
-
-    The province is the first two digits of a six-digit administrative code (450200 Liuzhou -> 45 Guangxi),
-    so a city series is grouped with the same sector in the other cities of its province.
-    """
-    region, sector = split_series_id(ids)
-    region = region.astype(str)
-    province = np.array([r[:2] if len(r) == 6 and r.isdigit() else r for r in region], dtype=object)
-    return [sector.astype(str), np.char.add(np.char.add(province.astype(str), "|"), sector.astype(str)),
-            region]
 
 
 def group_growth(z: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:

@@ -13,7 +13,7 @@ from models.base import Forecaster
 from models.ensemble import MedianEnsemble
 from models.global_model import GlobalModel
 from models.simple import Drift, Mean, Naive, SeasonalNaive
-from models.smoothing import SES, Damped, RobustDrift, Theta
+from models.smoothing import SES, Damped, GroupDrift, RobustDrift, Theta
 from models.statistical import ARIMA, ETS
 
 MODELS: dict[str, type[Forecaster]] = {}
@@ -29,8 +29,8 @@ def register(cls: type[Forecaster]) -> type[Forecaster]:
     return cls
 
 
-for _cls in (Naive, SeasonalNaive, Drift, Mean, SES, Damped, Theta, RobustDrift, GlobalModel, ETS, ARIMA,
-             MedianEnsemble):
+for _cls in (Naive, SeasonalNaive, Drift, Mean, SES, Damped, Theta, RobustDrift, GroupDrift, GlobalModel, ETS,
+             ARIMA, MedianEnsemble):
     register(_cls)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from features.series import Panel
-from models.base import Forecaster, series_growth
+from models.base import Forecaster, growth_noise, make_context, series_growth, shrink_target
 from models.seasonal import deseasonalise, reseasonalise
 from models.simple import last_values
 
@@ -182,6 +182,38 @@ class RobustDrift(_Adjusted):
         self.phi_ = self.params.get("phi", 0.9)
         self.last_ = last_values(z)
         self.growth_ = shrink_growth(series_growth(z), self.lengths_, self.context_.median_growth, strength)
+
+    def _predict_adjusted(self, h: int) -> np.ndarray:
+        return self.last_[:, None] + self.growth_[:, None] * damped_sum(self.phi_, h)[None, :]
+
+
+class GroupDrift(_Adjusted):
+    """Damped drift whose growth is shrunk toward its group's (province x sector, sector, panel), empirical Bayes.
+
+    Each series keeps the weight tau^2 / (tau^2 + noise_i) on its own median growth, where noise_i is the
+    sampling variance of that median and tau^2 the spread of true growth around the group targets, both
+    measured on the whole panel at the cutoff (:func:`models.base.group_targets`).
+
+    Params:
+        phi: damping of the growth (default 0.9, as rdrift).
+    """
+
+    name = "gdrift"
+    min_length = 2
+    fallback = "naive"
+
+    def _fit_adjusted(self, z: np.ndarray) -> None:
+        self.phi_ = self.params.get("phi", 0.9)
+        targets = self.context_.extras.get("group_targets")
+        if targets is None:  # fitted without the engine's context: the panel it sees is the whole panel
+            targets = make_context(self.panel_, 1).extras["group_targets"]
+        ids = self.panel_.ids[self.own_rows_]
+        own, noise = growth_noise(z)
+        target = shrink_target(targets["tables"], targets["panel"], ids)
+        weight = np.where(np.isfinite(own) & np.isfinite(noise), targets["tau2"] / (targets["tau2"] + noise), 0.0)
+        self.weight_ = weight
+        self.last_ = last_values(z)
+        self.growth_ = weight * np.where(np.isfinite(own), own, 0.0) + (1.0 - weight) * target
 
     def _predict_adjusted(self, h: int) -> np.ndarray:
         return self.last_[:, None] + self.growth_[:, None] * damped_sum(self.phi_, h)[None, :]

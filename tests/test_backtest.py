@@ -69,9 +69,11 @@ def test_pinned_accuracy_and_coverage_on_real_slice(real_slice):
     assert sorted(bt["cutoff"].unique()) == ["2013", "2014"]
     assert summary.loc["auto", "n"] == 228 and summary.loc["naive", "n"] == 228
     assert summary.loc["naive", "mase"] == pytest.approx(1.1619, abs=0.002)  # baseline: deterministic
-    # Honest (break sizes estimated before each cutoff): no candidate beats naive reliably on 6 provinces, so
-    # auto falls back to naive (before that fallback auto was 4% worse, 1.210); intervals from its calibration.
-    assert summary.loc["auto", "mase"] <= summary.loc["naive", "mase"] + 0.005
+    # Honest (break sizes estimated before each cutoff). No single candidate beats naive reliably on 6
+    # provinces; the combination of naive and the global model does (#11): 1.097, 5.6% below naive. Before it
+    # auto fell back to naive (1.162), and before that fallback it was 4% worse (1.210).
+    assert summary.loc["auto", "mase"] == pytest.approx(1.0972, abs=0.01)
+    assert summary.loc["auto", "mase"] <= 0.95 * summary.loc["naive", "mase"]
     assert summary.loc["auto", "coverage_80"] == pytest.approx(0.80, abs=0.05)
     assert summary.loc["auto", "coverage_95"] == pytest.approx(0.95, abs=0.03)
 
@@ -246,7 +248,10 @@ def test_pinned_accuracy_on_a_city_slice():
     assert sorted(bt["cutoff"].unique()) == ["2011", "2012", "2013"]
     assert summary.loc["auto", "n"] == summary.loc["naive", "n"] == 228
     assert summary.loc["naive", "mase"] == pytest.approx(3.1864, abs=0.002)  # baseline: deterministic
-    assert summary.loc["auto", "mase"] == pytest.approx(3.1785, abs=0.03)
+    assert summary.loc["auto", "mase"] == pytest.approx(3.1785, abs=0.01)
     assert summary.loc["auto", "mase"] <= summary.loc["naive", "mase"] + 0.01
-    assert summary.loc["auto", "coverage_80"] >= 0.58 and summary.loc["auto", "coverage_95"] >= 0.82
-    assert summary.loc["auto", "coverage_80"] > summary.loc["naive", "coverage_80"] + 0.1  # calibrated vs not
+    # 0.605 / 0.873 (before the #11 interval fix: 0.610 / 0.846); low because targets cross the 2013 break.
+    assert 0.58 <= summary.loc["auto", "coverage_80"] <= 0.70 and 0.85 <= summary.loc["auto", "coverage_95"] <= 0.95
+    # Calibrated vs the models' own normal random-walk bands (0.518 / 0.697).
+    assert summary.loc["auto", "coverage_80"] > summary.loc["naive", "coverage_80"] + 0.05
+    assert summary.loc["auto", "coverage_95"] > summary.loc["naive", "coverage_95"] + 0.1

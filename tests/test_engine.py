@@ -12,7 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from features.errors import TalentcastError
+from features.series import build_panel, to_long
+from forecasting import combination
 from forecasting.engine import forecast, sample_paths
+from forecasting.selection import select_models
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "talentcast/data/real/employment_by_province_sector_2009_2015.csv"
@@ -55,7 +58,7 @@ def test_forecast_contract(guangxi_result):
     assert 70 < row["mean"] < 117
     assert set(guangxi_result.selection.columns) == {"series_id", "model", "reason"}
     assert set(guangxi_result.selection["model"]) <= {"naive", "drift", "ses", "damped", "theta", "rdrift",
-                                                      "global", "ensemble"}
+                                                      "global", "ensemble", "combination"}
     assert (guangxi_result.breaks["source"] == "declared").sum() == 38
 
 
@@ -166,3 +169,38 @@ def test_undeclared_survey_frame_change_is_found_as_a_common_break(guangxi):
     # Declared and detected re-levelling agree, so the forecasts are the same as with the declared break.
     declared = forecast(guangxi, 2, breaks=["2013"])
     np.testing.assert_allclose(result.forecasts["mean"], declared.forecasts["mean"], rtol=0.02)
+
+
+def test_combination_weights_follow_backtest_error_and_never_look_ahead():
+    n = 20
+    ids = np.array([f"r{i}|A" for i in range(n)])
+    groups = np.array(["A"] * n)
+    # Naive's scaled errors 1.0, global's 0.5 at inner cutoffs 3 and 2; at cutoff 1 (the latest) the reverse.
+    errors = {}
+    for k, (naive, glob) in {3: (1.0, 0.5), 2: (1.0, 0.5), 1: (0.2, 5.0)}.items():
+        errors[(k, "naive")] = np.full((n, 1), naive)
+        errors[(k, "global")] = np.full((n, 1), glob)
+    w = combination.weights(errors, [3, 2], groups, 1)  # the weights of cutoff 1: learnt from 3 and 2 only
+    assert w.shape == (2, n, 1)
+    # inverse squared MASE: 1 / 1^2 : 1 / 0.5^2 = 1 : 4
+    np.testing.assert_allclose(w[:, 0, 0], [0.2, 0.8])
+    np.testing.assert_allclose(combination.weights(errors, [], groups, 2)[:, 0, :], 0.5)  # nothing before
+    # add_combination: the earliest inner cutoff gets equal weights, cutoff 1 never sees its own errors.
+    pred = {(k, m): np.full((n, 1 if k else 2), value) for k in (0, 3, 2, 1)
+            for m, value in (("naive", 0.0), ("global", 1.0))}
+    blocks = {"pred": pred}
+    panel = build_panel(to_long(pd.DataFrame({"series_id": np.repeat(ids, 8),
+                                              "period": np.tile([str(y) for y in range(2008, 2016)], n),
+                                              "value": 100.0})))
+    combination.add_combination(panel, panel, blocks, [3, 2, 1])
+    np.testing.assert_allclose(blocks["pred"][(3, "combination")], 0.5)  # equal weights: nothing before it
+    # Selection: the hedge takes naive's place as the reference that others must beat by 3%, and the default.
+    scores = pd.DataFrame({"series_id": np.tile(ids, 3), "model": np.repeat(["naive", "global", "combination"], n),
+                           "mase": np.repeat([1.00, 0.99, 1.01], n), "n": 2})
+    assert set(select_models(scores, ids, hedge="combination")["model"]) == {"combination"}
+    assert set(select_models(scores, ids)["model"]) == {"naive"}  # global's 1% lead is within the margin
+    for mase, winner in (([1.00, 0.95, 1.01], "global"), ([1.00, 1.02, 1.05], "naive")):
+        clear = scores.assign(mase=np.repeat(mase, n))  # a lead of more than 3% over the hedge wins
+        assert set(select_models(clear, ids, hedge="combination")["model"]) == {winner}
+    empty = pd.DataFrame(columns=["series_id", "model", "mase", "n"])
+    assert set(select_models(empty, ids, hedge="combination")["model"]) == {"combination"}

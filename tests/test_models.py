@@ -12,6 +12,7 @@ from features.errors import TalentcastError
 from features.series import build_panel, to_long
 from models.base import Forecaster, make_context
 from models.registry import MODELS, capabilities, make_model, model_names, register
+from models.seasonal import deseasonalise
 
 VECTORISED = [name for name, cls in MODELS.items() if cls.vectorised]
 
@@ -175,3 +176,45 @@ def test_models_build_their_fallbacks_through_the_factory_they_were_given():
     with pytest.raises(ValueError, match="without a model factory"):
         Damped().fit(panel, make_context(panel, 2))
     assert make_model("damped").factory is make_model
+
+
+def test_group_drift_shrinks_noisy_growth_toward_its_province_sector_group():
+    # Three cities of province 45 grow 5% a year in section C; a fourth (450400) swings +-30% with a median
+    # growth of -22%. Cities of province 32 in section C shrink 2% a year. Empirical Bayes pulls 450400 to +5%.
+    rng = np.random.default_rng(3)
+    steady = {f"450{c}00|C": list(100 * np.exp(0.05 * np.arange(8) + rng.normal(0, 0.003, 8))) for c in "123"}
+    shrinking = {f"320{c}00|C": list(100 * np.exp(-0.02 * np.arange(8) + rng.normal(0, 0.003, 8))) for c in "123"}
+    noisy = {"450400|C": [100, 80, 110, 85, 115, 80, 105, 70]}
+    panel = _panel({**steady, **shrinking, **noisy})
+    model = make_model("gdrift").fit(panel)
+    growth = dict(zip(panel.ids, model.growth_))
+    weight = dict(zip(panel.ids, model.weight_))
+    own = float(np.median(np.diff(np.log(noisy["450400|C"]))))
+    assert own == pytest.approx(-0.223, abs=0.001)
+    assert 0.0 < weight["450400|C"] < 0.01 and weight["450400|C"] < weight["450100|C"]  # noise keeps little weight
+    assert growth["450400|C"] == pytest.approx(0.05, abs=0.01)  # the province 45 x C median, not the panel's
+    assert growth["320100|C"] == pytest.approx(-0.02, abs=0.005)
+    # The targets are the whole panel's: a model fitted on one city with that context forecasts the same.
+    context = make_context(panel, 3)
+    alone = make_model("gdrift").fit(panel.take(np.array([list(panel.ids).index("450400|C")])), context)
+    np.testing.assert_allclose(alone.predict_log(3)[0], model.predict_log(3)[list(panel.ids).index("450400|C")])
+
+
+def test_seasonal_adjustment_only_where_seasonality_is_strong():
+    from vega_datasets import data
+
+    wide = data.us_employment()  # US CES, seasonally adjusted by BLS
+    periods = pd.to_datetime(wide["month"]).dt.strftime("%Y-%m")
+    rows = [{"series_id": name, "period": p, "value": v}
+            for name in ("nonfarm", "construction", "government") for p, v in zip(periods, wide[name])]
+    t = np.arange(120)
+    rng = np.random.default_rng(5)
+    seasonal = np.exp(np.log(100) + 0.002 * t + 0.03 * np.sin(2 * np.pi * t / 12) + np.cumsum(rng.normal(0, 0.01, 120)))
+    rows += [{"series_id": "seasonal", "period": f"{2000 + i // 12}-{i % 12 + 1:02d}", "value": v}
+             for i, v in enumerate(seasonal)]
+    panel = build_panel(to_long(pd.DataFrame(rows)))
+    adjusted, indices = deseasonalise(panel)
+    by_id = dict(zip(panel.ids, np.abs(indices).max(axis=1)))
+    # Adjusted data: its month-of-year "indices" (0.03-0.3%) were noise added to every forecast; now none.
+    assert by_id["nonfarm"] == by_id["construction"] == by_id["government"] == 0.0
+    assert by_id["seasonal"] == pytest.approx(0.03, abs=0.01)
