@@ -5,6 +5,9 @@
     tables.py       build_demo_tables(), table metadata, the bundled real / reference CSVs, canonical_csv /
                     table_checksum, and the shipped files of talentcast/data/generated (write_generated,
                     GENERATED.md; `python -m talentcast.demo --write`)
+    worlds.py       build_world(name, seed, copies): a generated world by name ("structural" = the shipped demo
+                    data, "alternative" = a structure unlike the model's) with the truth to score against
+                    (imported on its own: it uses forecasting's accounting for the structural truth)
 
 The modules import one another in that order only (no cycle). Loading the tables into a workspace is
 the service's job (talentcast.service.Service.load_demo).

@@ -293,3 +293,39 @@ FESTIVAL_LULL = (-10, 7)  # days around the festival with little hiring
 FESTIVAL_LULL_CUT = 0.5
 GRADUATION_BOOST_SEEKERS = {6: 0.35, 7: 0.45}  # job seekers rise when graduates leave school
 COVID_2020_FACTOR = {"2020-02": 0.45, "2020-03": 0.65, "2020-04": 0.85}  # postings fell in early 2020
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 4. The alternative world (`world="alternative"`; issue #13): a structure unlike the model's. GENERATED.
+# --------------------------------------------------------------------------------------------------------------
+# The default ("structural") world above shares the model's stock-flow structure: employment follows a trend
+# with small independent noise, openings follow the model's own accounting with the stated sector parameters,
+# and every job-seeking graduate stays in the city. A model scored on it is scored on its own assumptions. The
+# alternative world keeps the real 2003-2015 history, schools, intake and crosswalk as published, and changes
+# what the model cannot see:
+WORLDS = ("structural", "alternative")
+DEFAULT_WORLD = "structural"
+# 1. Demand follows a hidden province-wide business cycle (a Markov chain of regimes, shared by every city of a
+#    world) instead of a steady trend: each regime adds its log growth x the section's cyclicality, and sector
+#    shocks are persistent (AR(1)) with a part common to all cities of the world (correlated across cities).
+ALT_REGIMES = {"boom": 0.03, "normal": 0.0, "bust": -0.04}  # added log growth a year at cyclicality 1
+ALT_REGIME_STAY = 0.65  # P(the regime continues next year); otherwise one of the others, equally likely
+ALT_CYCLICALITY_RANGE = (0.3, 1.5)  # per section, drawn once per world
+ALT_COMMON_SHOCK_SD = 0.03  # sector shock shared by all cities of the world, log, a year
+ALT_LOCAL_SHOCK_SD = 0.03  # the city's own sector shock, log, a year
+ALT_SHOCK_PERSISTENCE = 0.6  # AR(1) coefficient of the sector shocks
+# 2. Separations and graduate entry differ from the published sector parameters by more than the model's stated
+#    90% ranges (forecasting/data/assumptions.yaml: replacement x0.67-1.5, entry share x0.6-1.6): each sector's
+#    true value is the published one x a factor drawn from one of these bands (half the sectors below, half
+#    above), once per world; separations also rise in booms (quits) and fall in busts.
+ALT_SEPARATION_FACTOR_BANDS = ((0.35, 0.55), (1.8, 2.6))
+ALT_ENTRY_FACTOR_BANDS = ((0.3, 0.5), (1.7, 2.2))
+ALT_MAX_ENTRY_SHARE = 0.95
+ALT_QUIT_CYCLE = 5.0  # separations x exp(this x the regime's log growth): +16% in a boom, -18% in a bust
+# 3. Graduates leave the region: the share of job-seeking graduates who look for work in the city falls by a
+#    trend (out-migration) and rises with how tight their sectors are before they decide (logit scale); the true
+#    flows of a major's graduates to sectors differ from the published crosswalk (Dirichlet around it).
+ALT_STAY_TREND = -0.05  # logit of the share staying, per year after 2015
+ALT_STAY_SLOPE = 0.4  # per unit of log(tightness before the decision)
+ALT_FLOW_CONCENTRATION = 6.0  # true flows ~ Dirichlet(this x published weights), per school x major
+ALT_EMPLOYED_AWAY = 0.85  # P(employed) of a graduate who left the city (not observed locally)

@@ -26,6 +26,12 @@ How the parts hang together (one pass, no feedback loops):
    a vacancies/job-seekers ratio rising with tightness, Spring-Festival and graduation seasonality.
 
 Run `python -m talentcast.demo --write` to regenerate the shipped CSVs, metadata.json and GENERATED.md.
+
+That is the "structural" world: it shares the model's stock-flow structure. `generate(..., world="alternative")`
+(`generate_alternative`, assumptions.py section 4) builds the same city in a world the model does not share: a
+hidden business cycle with persistent sector shocks, true separation rates and entry shares outside the model's
+stated ranges, graduates leaving the city, true flows unlike the published crosswalk. Not shipped as files;
+`talentcast.demo.worlds.build_world` builds either world in memory with the truth to score against.
 """
 
 from __future__ import annotations
@@ -38,8 +44,23 @@ import pandas as pd
 
 from features.crosswalk import build_major_sector_map, normalise_weights
 from talentcast.demo.assumptions import (
+    ALT_COMMON_SHOCK_SD,
+    ALT_CYCLICALITY_RANGE,
+    ALT_EMPLOYED_AWAY,
+    ALT_ENTRY_FACTOR_BANDS,
+    ALT_FLOW_CONCENTRATION,
+    ALT_LOCAL_SHOCK_SD,
+    ALT_MAX_ENTRY_SHARE,
+    ALT_QUIT_CYCLE,
+    ALT_REGIME_STAY,
+    ALT_REGIMES,
+    ALT_SEPARATION_FACTOR_BANDS,
+    ALT_SHOCK_PERSISTENCE,
+    ALT_STAY_SLOPE,
+    ALT_STAY_TREND,
     COMPLETION_RATE_RANGE,
     COVID_2020_FACTOR,
+    DEFAULT_WORLD,
     DEMO_REGION,
     DIVISION_SHARE_NOISE_SD,
     DIVISION_YEARS,
@@ -75,6 +96,7 @@ from talentcast.demo.assumptions import (
     VACANCY_NOISE_SD,
     VACANCY_RATIO_INTERCEPT,
     VACANCY_RATIO_SLOPE,
+    WORLDS,
 )
 from talentcast.settings import get_settings
 
@@ -118,21 +140,35 @@ class GeneratedData:
     vacancies: pd.DataFrame
     weight_sources: pd.DataFrame  # major, source (derived | assumed), why
     tightness: pd.DataFrame = field(default_factory=pd.DataFrame)  # sector, year, graduate_openings, ...
+    world: str = DEFAULT_WORLD
+    # Alternative world only: what the model cannot see - the regime of each year and the true sector
+    # parameters (sector, separation_factor, entry_factor, replacement_rate, graduate_entry_share).
+    hidden: dict = field(default_factory=dict)
 
 
-def generate(real: RealInputs, seed: int | None = None) -> GeneratedData:
+def generate(real: RealInputs, seed: int | None = None, world: str = DEFAULT_WORLD,
+             world_seed: int | None = None) -> GeneratedData:
     """Generate every synthetic table of the demo city from `real` and `seed`.
 
     Args:
         real: the real and curated inputs.
         seed: seed of the numpy Generator; None = `default_seed()` (Settings.random_seed). The same seed gives
             identical frames.
+        world: "structural" (default: the demo's world, which shares the model's stock-flow structure) or
+            "alternative" (a hidden business cycle, sector parameters off the model's ranges, graduates
+            leaving the city: `generate_alternative`).
+        world_seed: alternative world only: seed of what all cities of one world share (the business cycle,
+            common sector shocks, the true sector parameters); None = `seed`.
 
     Returns:
         GeneratedData with contract frames for employment (450200 rows only), schools, enrolment,
         major_sector_map (demo majors) and vacancies.
     """
     seed = default_seed() if seed is None else int(seed)
+    if world not in WORLDS:
+        raise ValueError(f"unknown generated world {world!r}; choose one of {', '.join(WORLDS)}")
+    if world == "alternative":
+        return generate_alternative(real, seed, seed if world_seed is None else int(world_seed))
     # One child stream per component, so that changing one component's draws leaves the others unchanged.
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
     employment_rng, intake_rng, outcome_rng, vacancy_rng = streams
@@ -190,6 +226,11 @@ def liuzhou_employment(city: pd.DataFrame, rng: np.random.Generator) -> pd.DataF
         future = np.round(history[-1] * np.exp(np.cumsum(growth)))
         sections[code] = np.concatenate([history, future])
 
+    return _with_divisions(sections, rng)
+
+
+def _with_divisions(sections: dict[str, np.ndarray], rng: np.random.Generator) -> pd.DataFrame:
+    """Sections (code -> values over EMPLOYMENT_YEARS) plus the target divisions as drifting shares of them."""
     years = np.array(DIVISION_YEARS)
     division_shares: dict[str, np.ndarray] = {}
     for code, assumption in DIVISIONS.items():
@@ -296,10 +337,7 @@ def graduate_openings(employment: pd.DataFrame, parameters: pd.DataFrame) -> pd.
     Returns:
         Frame sector, year, employed, openings, graduate_openings (from 2010).
     """
-    wide = employment.pivot(index="sector", columns="year", values="employed")
-    for parent in {d.parent for d in DIVISIONS.values()}:
-        children = [c for c, d in DIVISIONS.items() if d.parent == parent]
-        wide.loc[parent] = wide.loc[parent] - wide.loc[children].sum()
+    wide = finest_levels(employment)
     params = parameters.set_index("sector")
     rate = wide.index.map(params["replacement_rate"]).to_numpy(dtype=float)[:, None]
     share = wide.index.map(params["graduate_entry_share"]).to_numpy(dtype=float)[:, None]
@@ -372,6 +410,202 @@ def graduate_outcomes(cohorts: pd.DataFrame, tightness: pd.DataFrame, crosswalk:
         column[np.flatnonzero(has_graduates)] = values
         out[name] = column
     return out.sort_values(["school", "major", "year"], ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The alternative world (issue #13): a structure unlike the model's. GENERATED.
+# --------------------------------------------------------------------------------------------------------------
+def generate_alternative(real: RealInputs, seed: int, world_seed: int) -> GeneratedData:
+    """The demo city in a world whose structure the model does not share (assumptions.py, section 4).
+
+    Same real history (2003-2015), schools, intake draws and published crosswalk as the structural world of the
+    same seed; different: employment after 2015 (a hidden business cycle with persistent sector shocks, partly
+    common to all cities of the world), openings (true separation rates and graduate entry shares outside the
+    model's stated ranges, separations moving with the cycle), job seekers (graduates leave the city, more so
+    where their sectors are slack and more every year) and the true flows of graduates to sectors.
+
+    Args:
+        real: the real and curated inputs (`sector_parameters` = the published values the model is given).
+        seed: the city's own draws (intake, outcomes, vacancies, its sector shocks).
+        world_seed: what all cities of one world share (cycle, common shocks, true parameters).
+
+    Returns:
+        GeneratedData with world "alternative"; `tightness` holds the hidden truth at the finest level (sector,
+        year, employed, openings, graduate_openings, entrants = local job seekers, tightness) and `hidden` the
+        regimes and true sector parameters.
+    """
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+    employment_rng, intake_rng, outcome_rng, vacancy_rng = streams
+    world_rng = np.random.default_rng(np.random.SeedSequence([int(world_seed), 13]))
+    hidden = alternative_world(real.sector_parameters, world_rng)
+    employment = cycle_employment(real.city_employment, hidden, employment_rng)
+    crosswalk, weight_sources = demo_major_sector_map(real.links, real.occupation_sector)
+    levels = real.majors.set_index("code")[["level", "duration_years"]]
+    intake = intake_histories(levels, intake_rng)
+    cohorts = graduate_cohorts(intake, levels, outcome_rng)
+    openings = hidden_graduate_openings(employment, hidden)
+    flows = true_flows(cohorts, crosswalk, outcome_rng)
+    enrolment, tightness = leaving_outcomes(cohorts, openings, flows, levels, outcome_rng)
+    vacancies = pes_vacancies(openings, tightness, vacancy_rng)
+    return GeneratedData(
+        employment=employment.assign(region=DEMO_REGION)[["region", "sector", "year", "employed"]],
+        schools=schools_frame(),
+        enrolment=enrolment,
+        major_sector_map=crosswalk,
+        vacancies=vacancies,
+        weight_sources=weight_sources,
+        tightness=tightness,
+        world="alternative",
+        hidden={**hidden, "flows": flows},
+    )
+
+
+def alternative_world(parameters: pd.DataFrame, rng: np.random.Generator) -> dict:
+    """What all cities of one alternative world share: the regime of each year after 2015, each section's
+    cyclicality, the common sector shocks and the true sector parameters (published x a factor off the ranges).
+    """
+    future_years = [y for y in EMPLOYMENT_YEARS if y > REAL_YEARS[-1]]
+    names = list(ALT_REGIMES)
+    regime, regimes = "normal", []
+    for _ in future_years:
+        if rng.uniform() > ALT_REGIME_STAY:
+            regime = str(rng.choice([n for n in names if n != regime]))
+        regimes.append(regime)
+    cyclicality = {code: float(rng.uniform(*ALT_CYCLICALITY_RANGE)) for code in SECTIONS}
+    common = {code: rng.normal(0, ALT_COMMON_SHOCK_SD, len(future_years)) for code in SECTIONS}
+    true = parameters[["sector", "replacement_rate", "graduate_entry_share"]].copy().reset_index(drop=True)
+
+    def factors(bands: tuple[tuple[float, float], ...]) -> np.ndarray:
+        # Half the sectors below the model's range, half above, in a random order.
+        side = rng.permutation(np.arange(len(true)) % 2)
+        return np.array([np.exp(rng.uniform(*np.log(bands[k]))) for k in side])
+
+    true["separation_factor"] = factors(ALT_SEPARATION_FACTOR_BANDS)
+    true["entry_factor"] = factors(ALT_ENTRY_FACTOR_BANDS)
+    true["replacement_rate"] = true["replacement_rate"] * true["separation_factor"]
+    true["graduate_entry_share"] = np.minimum(true["graduate_entry_share"] * true["entry_factor"],
+                                              ALT_MAX_ENTRY_SHARE)
+    return {"years": future_years, "regimes": regimes,
+            "regime_growth": np.array([ALT_REGIMES[r] for r in regimes]), "cyclicality": cyclicality,
+            "common_shocks": common, "parameters": true}
+
+
+def cycle_employment(city: pd.DataFrame, hidden: dict, rng: np.random.Generator) -> pd.DataFrame:
+    """Sections after 2015: stated trend + regime growth x cyclicality + AR(1) shocks (common + own part)."""
+    table = city.pivot(index="sector", columns="year", values="employed")
+    sections: dict[str, np.ndarray] = {}
+    future_years = np.array(hidden["years"])
+    for code, assumption in SECTIONS.items():
+        history = table.loc[code, list(REAL_YEARS)].to_numpy(dtype=float)
+        trend = np.where(future_years <= 2019, assumption.growth_2016_2019, assumption.growth_2020_2025)
+        innovations = hidden["common_shocks"][code] + rng.normal(0, ALT_LOCAL_SHOCK_SD, len(future_years))
+        shocks = np.zeros(len(future_years))
+        for t, innovation in enumerate(innovations):
+            shocks[t] = (ALT_SHOCK_PERSISTENCE * shocks[t - 1] if t else 0.0) + innovation
+        growth = trend + hidden["regime_growth"] * hidden["cyclicality"][code] + shocks
+        sections[code] = np.concatenate([history, np.round(history[-1] * np.exp(np.cumsum(growth)))])
+    return _with_divisions(sections, rng)
+
+
+def hidden_graduate_openings(employment: pd.DataFrame, hidden: dict) -> pd.DataFrame:
+    """True graduate openings at the finest level: change + separations (true rates, moving with the cycle),
+    floored at zero, x the true graduate entry share. Columns as `graduate_openings`."""
+    wide = finest_levels(employment)
+    params = hidden["parameters"].set_index("sector")
+    rate = wide.index.map(params["replacement_rate"]).to_numpy(dtype=float)[:, None]
+    share = wide.index.map(params["graduate_entry_share"]).to_numpy(dtype=float)[:, None]
+    years = np.asarray(wide.columns[1:], dtype="int64")
+    cycle = dict(zip(hidden["years"], hidden["regime_growth"]))
+    quits = np.exp(ALT_QUIT_CYCLE * np.array([cycle.get(int(y), 0.0) for y in years]))[None, :]
+    values = wide.to_numpy(dtype=float)
+    openings = np.maximum(values[:, 1:] - values[:, :-1] + values[:, :-1] * rate * quits, 0.0)
+    return pd.DataFrame({
+        "sector": np.repeat(wide.index.to_numpy(), len(years)),
+        "year": np.tile(years, len(wide)),
+        "employed": values[:, 1:].ravel(),
+        "openings": openings.ravel(),
+        "graduate_openings": (openings * share).ravel(),
+    })
+
+
+def true_flows(cohorts: pd.DataFrame, crosswalk: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Where each school x major's graduates really go: Dirichlet(ALT_FLOW_CONCENTRATION x published weights)."""
+    pairs = cohorts[["school", "major"]].drop_duplicates().sort_values(["school", "major"])
+    parts = []
+    for school, major in pairs.itertuples(index=False):
+        published = crosswalk[crosswalk["major"] == major]
+        weights = rng.dirichlet(ALT_FLOW_CONCENTRATION * published["weight"].to_numpy(dtype=float))
+        parts.append(pd.DataFrame({"school": school, "major": major, "sector": published["sector"].to_numpy(),
+                                   "weight": weights}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def leaving_outcomes(cohorts: pd.DataFrame, openings: pd.DataFrame, flows: pd.DataFrame, levels: pd.DataFrame,
+                     rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Outcomes when graduates may leave the city: who stays to seek work, who finds it, the true tightness.
+
+    Returns:
+        (contract enrolment frame, finest-level truth: sector, year, employed, openings, graduate_openings,
+        entrants (local job seekers), tightness).
+    """
+    frame = cohorts[cohorts["graduates"].notna()].copy()
+    level = frame["major"].map(levels["level"])
+    graduates = frame["graduates"].to_numpy(dtype="int64")
+    further = rng.binomial(graduates, level.map(FURTHER_STUDY_SHARE).to_numpy())
+    frame["potential"] = graduates - further
+    # Tightness before graduates decide where to look: openings / graduates who would stay at the level share.
+    frame["would_stay"] = frame["potential"] * level.map(LOCAL_SHARE).to_numpy()
+    pre = _tightness(openings, frame, flows, "would_stay")
+    x_pre = _pressure(frame, flows, pre)
+    years_on = np.maximum(frame["year"].to_numpy() - REAL_YEARS[-1], 0)
+    stay = _logistic(_logit(level.map(LOCAL_SHARE).to_numpy()) + ALT_STAY_TREND * years_on + ALT_STAY_SLOPE * x_pre)
+    frame["local_seekers"] = rng.binomial(frame["potential"].to_numpy(dtype="int64"), stay)
+    truth = _tightness(openings, frame, flows, "local_seekers")
+    x = _pressure(frame, flows, truth)
+    pairs = frame[["school", "major"]].drop_duplicates().reset_index(drop=True)
+    pairs["school_effect"] = rng.normal(0, SCHOOL_EFFECT_SD, len(pairs))
+    effect = frame.merge(pairs, on=["school", "major"], how="left")["school_effect"].to_numpy()
+    logit = EMPLOYMENT_LOGIT_INTERCEPT + EMPLOYMENT_LOGIT_SLOPE * x + effect + rng.normal(0, EMPLOYMENT_NOISE_SD,
+                                                                                          len(frame))
+    local_employed = rng.binomial(frame["local_seekers"].to_numpy(dtype="int64"), _logistic(logit))
+    away_employed = rng.binomial((frame["potential"] - frame["local_seekers"]).to_numpy(dtype="int64"),
+                                 ALT_EMPLOYED_AWAY)
+    outcome = {"graduates_employed": local_employed + away_employed, "graduates_further_study": further,
+               "graduates_local": local_employed}
+    out = cohorts[["school", "major", "year", "intake", "graduates"]].copy()
+    for name, values in outcome.items():
+        column = pd.array([pd.NA] * len(out), dtype="Int64")
+        column[np.flatnonzero(cohorts["graduates"].notna().to_numpy())] = values
+        out[name] = column
+    return out.sort_values(["school", "major", "year"], ignore_index=True), truth
+
+
+def _tightness(openings: pd.DataFrame, frame: pd.DataFrame, flows: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Graduate openings / max(`column` of the graduates flowing to each finest sector, 1), per sector and year."""
+    supply = (frame[["school", "major", "year", column]].merge(flows, on=["school", "major"])
+              .assign(entrants=lambda f: f[column] * f["weight"]).groupby(["sector", "year"])["entrants"].sum())
+    table = openings[openings["year"].between(2015, LAST_OBSERVED_YEAR)].join(supply, on=["sector", "year"])
+    table["entrants"] = table["entrants"].fillna(0.0)
+    table["tightness"] = table["graduate_openings"] / np.maximum(table["entrants"], 1.0)
+    return table.reset_index(drop=True)
+
+
+def _pressure(frame: pd.DataFrame, flows: pd.DataFrame, tightness: pd.DataFrame) -> np.ndarray:
+    """Per row of `frame`: sum over its true flows of weight x log(tightness), clipped; 0 where unknown."""
+    log_tight = np.log(tightness.set_index(["sector", "year"])["tightness"].clip(*TIGHTNESS_BOUNDS))
+    rows = frame[["school", "major", "year"]].reset_index(drop=True).reset_index()
+    merged = rows.merge(flows, on=["school", "major"]).join(log_tight.rename("log_t"), on=["sector", "year"])
+    merged["weighted"] = merged["weight"] * merged["log_t"].fillna(0.0)
+    return merged.groupby("index")["weighted"].sum().reindex(rows["index"], fill_value=0.0).to_numpy()
+
+
+def finest_levels(employment: pd.DataFrame) -> pd.DataFrame:
+    """Wide employment (sector x year) at the finest level: divisions, and each section less its divisions."""
+    wide = employment.pivot(index="sector", columns="year", values="employed")
+    for parent in {d.parent for d in DIVISIONS.values()}:
+        children = [c for c, d in DIVISIONS.items() if d.parent == parent]
+        wide.loc[parent] = wide.loc[parent] - wide.loc[children].sum()
+    return wide
 
 
 def pes_vacancies(openings: pd.DataFrame, tightness: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:

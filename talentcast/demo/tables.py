@@ -28,6 +28,7 @@ from talentcast import reference_data
 from talentcast.demo.assumptions import (
     COMPLETION_RATE_RANGE,
     COVID_2020_FACTOR,
+    DEFAULT_WORLD,
     DEMO_REGION,
     DIVISION_SHARE_NOISE_SD,
     DIVISION_YEARS,
@@ -59,8 +60,9 @@ from talentcast.demo.assumptions import (
     VACANCY_NOISE_SD,
     VACANCY_RATIO_INTERCEPT,
     VACANCY_RATIO_SLOPE,
+    WORLDS,
 )
-from talentcast.demo.generator import RealInputs, default_seed, generate
+from talentcast.demo.generator import GeneratedData, RealInputs, default_seed, generate
 from talentcast.provenance import GENERATED, REAL
 
 DATA_DIR = reference_data.DATA_DIR
@@ -80,11 +82,15 @@ SYNTHETIC_EMPLOYMENT_ROWS = (f"region == '{DEMO_REGION}' and (year > {REAL_YEARS
                              f"{sorted(DIVISIONS)!r})")
 
 
-def build_demo_tables(seed: int | None = None) -> dict[str, tuple[pd.DataFrame, dict]]:
+def build_demo_tables(seed: int | None = None, world: str = DEFAULT_WORLD,
+                      world_seed: int | None = None) -> dict[str, tuple[pd.DataFrame, dict]]:
     """Build every contract table of the default dataset.
 
     Args:
         seed: seed of the demo-city generator; None = `generator.default_seed()` (Settings.random_seed).
+        world: the generated world, "structural" (the default demo data, shipped) or "alternative" (a structure
+            unlike the model's; `generator.generate_alternative`). Both are GENERATED.
+        world_seed: alternative world only, see `generator.generate`.
 
     Returns:
         {table: (frame, metadata)} in contract order (regions, sectors, employment, vacancies, majors,
@@ -93,42 +99,48 @@ def build_demo_tables(seed: int | None = None) -> dict[str, tuple[pd.DataFrame, 
         the generator and seed, and the declared level shifts of the employment series.
     """
     seed = default_seed() if seed is None else int(seed)
-    regions = regions_table()
-    sectors = sectors_table()
-    majors = majors_table()
-    parameters = sector_parameters_table()
-    provincial = provincial_employment()
+    made = generate(demo_real_inputs(), seed, world, world_seed)
+    return demo_tables_from(made, seed)
+
+
+def demo_real_inputs() -> RealInputs:
+    """The real and curated inputs of the demo generator (Liuzhou's real sections, catalogue, links ...)."""
     city = reference_data.city_employment([DEMO_REGION])[["sector", "year", "employed"]]
-    real = RealInputs(
+    return RealInputs(
         city_employment=city.reset_index(drop=True),
-        majors=majors,
+        majors=majors_table(),
         links=_read_real(LINKS_FILE),
         occupation_sector=_read_reference("occupation_sector.csv"),
-        sector_parameters=parameters,
+        sector_parameters=sector_parameters_table(),
     )
-    made = generate(real, seed)
-    employment = pd.concat([provincial, made.employment], ignore_index=True)
 
+
+def demo_tables_from(made: GeneratedData, seed: int) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """Contract tables (frame, metadata) of the default dataset around one generated city `made`."""
+    employment = pd.concat([provincial_employment(), made.employment], ignore_index=True)
     frames = {
-        "regions": regions,
-        "sectors": sectors,
+        "regions": regions_table(),
+        "sectors": sectors_table(),
         "employment": employment,
         "vacancies": made.vacancies,
-        "majors": majors,
+        "majors": majors_table(),
         "schools": made.schools,
         "enrolment": made.enrolment,
         "major_sector_map": made.major_sector_map,
-        "sector_parameters": parameters,
+        "sector_parameters": sector_parameters_table(),
     }
-    metadata = table_metadata(seed)
-    return {name: (_conform(name, frames[name]), metadata[name]) for name in TABLE_NAMES}
+    metadata = table_metadata(seed, made.world)
+    return {name: (conform_table(name, frames[name]), metadata[name]) for name in TABLE_NAMES}
 
 
-def table_metadata(seed: int) -> dict[str, dict]:
-    """Provenance of each default table: its kind (real or generated), sources, generator and seed."""
+def table_metadata(seed: int, world: str = DEFAULT_WORLD) -> dict[str, dict]:
+    """Provenance of each default table: its kind (real or generated), sources, generator and seed (and the
+    generated world when it is not the default one)."""
     real = lambda *files: [reference_data.real_path(f) for f in files]  # noqa: E731
     ref = lambda *files: [reference_data.reference_path(f) for f in files]  # noqa: E731
     synthetic = {"kind": GENERATED, "synthetic": True, "generator": GENERATOR, "seed": seed}
+    if world != DEFAULT_WORLD:
+        synthetic["world"] = world
     actual = {"kind": REAL, "synthetic": False}
     return {
         "regions": {**actual, "sources": real(EMPLOYMENT_FILE, CITY_EMPLOYMENT_FILE, reference_data.CITY_TOTALS_FILE)
@@ -196,7 +208,7 @@ def table_checksum(frame: pd.DataFrame) -> str:
     return hashlib.sha256(canonical_csv(frame)).hexdigest()
 
 
-def _conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+def conform_table(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Exactly the contract columns in contract order, with codes as str and numbers typed."""
     schema = SCHEMAS[table]
     out = {}
@@ -444,13 +456,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None,
                         help=f"seed (default: Settings.random_seed, now {default_seed()})")
     parser.add_argument("--out", type=Path, default=GENERATED_DIR, help="output folder (default: shipped folder)")
+    parser.add_argument("--world", choices=WORLDS, default=DEFAULT_WORLD,
+                        help="generated world to summarise: structural (the shipped demo data) or alternative "
+                             "(a structure unlike the model's; in memory only: talentcast.demo.worlds.build_world)")
     args = parser.parse_args(argv)
+    if args.write and args.world != DEFAULT_WORLD:
+        parser.error("only the structural world is written as files; build the alternative world in memory "
+                     "(talentcast.demo.worlds.build_world('alternative')) / 只有 structural 世界写成文件")
     if args.write:
         paths = write_generated(args.out, args.seed)
         for name, path in paths.items():
             print(f"{name}: {path}")
         return 0
-    for name, (frame, metadata) in build_demo_tables(args.seed).items():
+    for name, (frame, metadata) in build_demo_tables(args.seed, args.world).items():
         label = metadata.get("kind", "generated" if metadata.get("synthetic") else "real")
+        label += f", world {metadata['world']}" if "world" in metadata else ""
         print(f"{name}: {len(frame)} rows ({label})")
     return 0
