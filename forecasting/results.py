@@ -36,6 +36,8 @@ INTAKE_SOURCES = np.array(["pipeline", "forecast", "planned"])
 STATE_FORMAT = 4
 # Unit x year x path cells per supply chunk: bounds peak memory of the supply simulation (~8 bytes each, x6).
 _CHUNK_CELLS = 2_000_000
+# Key x year x path cells of major pressure computed at once (_pressure_blocks).
+_PRESSURE_CELLS = 1_000_000
 
 
 @dataclass
@@ -264,6 +266,9 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
     links = state.supply_links
     # (nodes, links) sparse: a link counts in the few nodes containing its (region, sector).
     link_nodes = sparse.csr_matrix(links["nodes"].T.astype(float)) if links else None
+    # (nodes, units) central weights: a unit feeds a few nodes, so sparse (the dense product was most of the
+    # supply loop on a province: 600 nodes x 6,000 units).
+    unit_nodes = sparse.csr_matrix(state.supply_weights)
     chunk = max(1, _CHUNK_CELLS // max(1, n_units * h))
     for start in range(0, state.n_paths, chunk):
         size = min(chunk, state.n_paths - start)
@@ -278,7 +283,7 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
         graduates, entrants = supply_mod.graduate_entrants(cohort, rates)
         sum_graduates += graduates.sum(axis=-1)
         sum_entrants += entrants.sum(axis=-1)
-        central_supply[:, :, start:start + size] = np.tensordot(state.supply_weights, entrants, axes=(1, 0))
+        central_supply[:, :, start:start + size] = (unit_nodes @ entrants.reshape(n_units, -1)).reshape(-1, h, size)
         if links:
             weights = draws["crosswalk"][links["row"], start:start + size]
             per_link = (entrants[links["unit"]] * weights[:, None, :]).reshape(len(links["unit"]), -1)
@@ -355,17 +360,8 @@ def _gaps_and_pressure(state: PipelineState, atom_openings: np.ndarray, openings
     missing = pairs[[(r, m) not in weighted for r, m in zip(pairs["region"], pairs["major"])]]
     keys_all = pd.concat([state.pressure_keys[["region", "major"]], missing], ignore_index=True)
     weights = np.vstack([state.pressure_weights, np.zeros((len(missing), len(hierarchy.nodes)))])
-    links = state.pressure_links
-    link_draws = None
-    if links:
-        link_draws = (links["key"], links["node"], crosswalk_draws[links["row"]])
-    drawn = gaps_mod.pressure_paths(weights, ratio, rating.rated, links=link_draws)
-    pressure = gaps_mod.pressure_table(keys_all, state.years, weights, ratio, state.shortage_threshold,
-                                       state.surplus_threshold, rated=rating.rated, paths=drawn)
-    central = gaps_mod.pressure_paths(weights, central_ratio, rating.rated)
-    share = assumptions_mod.assumption_share(np.nan_to_num(central, nan=1.0), np.nan_to_num(drawn, nan=1.0))
-    pressure["assumption_share"] = np.where(np.isnan(pressure["pressure_median"].to_numpy()), np.nan,
-                                            share.reshape(-1))
+    pressure = pd.concat(list(_pressure_blocks(state, keys_all, weights, ratio, central_ratio, rating.rated,
+                                               crosswalk_draws)), ignore_index=True)
     pressure["current_ratio"] = np.repeat(conditions_mod.major_ratios(weights, node_current), h)
     pressure["conditions_check"] = conditions_mod.conditions_check(
         pressure["p_shortage"], pressure["p_surplus"], pressure["current_ratio"], state.shortage_threshold,
@@ -376,6 +372,35 @@ def _gaps_and_pressure(state: PipelineState, atom_openings: np.ndarray, openings
         pressure[name] = values.reshape(-1)
     pressure = pressure.sort_values(["region", "major", "year"], kind="mergesort").reset_index(drop=True)
     return gaps, pressure
+
+
+def _pressure_blocks(state: PipelineState, keys: pd.DataFrame, weights: np.ndarray, ratio: np.ndarray,
+                     central_ratio: np.ndarray, rated: np.ndarray, crosswalk_draws: np.ndarray):
+    """Pressure table rows (gaps.pressure_table + assumption_share) for blocks of (region, major) keys.
+
+    Each key's pressure paths depend on its own links only, so a block gives the same numbers as all keys at once;
+    blocks bound the memory (a province's 4,000 keys x 5 years x 1,000 paths are 160 MB per array, and the drawn,
+    central and log arrays were all alive at once).
+    """
+    links = state.pressure_links
+    block = max(1, _PRESSURE_CELLS // max(1, len(state.years) * state.n_paths))
+    for start in range(0, max(len(keys), 1), block):  # one (empty) block when there are no keys
+        stop = min(start + block, len(keys))
+        block_weights = weights[start:stop]
+        link_draws = None
+        if links:
+            sel = (links["key"] >= start) & (links["key"] < stop)
+            link_draws = (links["key"][sel] - start, links["node"][sel], crosswalk_draws[links["row"][sel]])
+        drawn = gaps_mod.pressure_paths(block_weights, ratio, rated, links=link_draws)
+        table = gaps_mod.pressure_table(keys.iloc[start:stop].reset_index(drop=True), state.years, block_weights,
+                                        ratio, state.shortage_threshold, state.surplus_threshold, rated=rated,
+                                        paths=drawn)
+        central = gaps_mod.pressure_paths(block_weights, central_ratio, rated)
+        share = assumptions_mod.assumption_share(np.nan_to_num(central, nan=1.0, copy=False),
+                                                 np.nan_to_num(drawn, nan=1.0, copy=False))
+        table["assumption_share"] = np.where(np.isnan(table["pressure_median"].to_numpy()), np.nan,
+                                             share.reshape(-1))
+        yield table
 
 
 def apply_scenario(baseline_state: PipelineState, scenario) -> dict[str, pd.DataFrame]:
