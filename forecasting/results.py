@@ -11,6 +11,8 @@ nothing). Pure: no files, no database (a scenario path is read by `forecasting.s
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -256,40 +258,18 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
 
     # Supply: draws regenerated from the seed in fixed path chunks, so every scenario sees the same numbers.
     units = state.units
-    n_units, h = len(units), len(state.years)
     intake, lead, source = supply_mod.intake_matrix(units, state.years, state.intake_known, state.intake_model,
                                                     overrides.planned)
-    log_sd = state.intake_model["intake_log_sd"].to_numpy()[:, None] * np.sqrt(lead)
-    node_supply = np.empty((len(hierarchy.nodes), h, state.n_paths))
-    central_supply = np.empty_like(node_supply)
-    sum_graduates, sum_entrants = np.zeros((n_units, h)), np.zeros((n_units, h))
-    links = state.supply_links
-    # (nodes, links) sparse: a link counts in the few nodes containing its (region, sector).
-    link_nodes = sparse.csr_matrix(links["nodes"].T.astype(float)) if links else None
-    # (nodes, units) central weights: a unit feeds a few nodes, so sparse (the dense product was most of the
-    # supply loop on a province: 600 nodes x 6,000 units).
-    unit_nodes = sparse.csr_matrix(state.supply_weights)
-    chunk = max(1, _CHUNK_CELLS // max(1, n_units * h))
-    for start in range(0, state.n_paths, chunk):
-        size = min(chunk, state.n_paths - start)
-        rng = np.random.default_rng([state.seed, 7, start])
-        z = rng.standard_normal((n_units, h, size))
-        rates = supply_mod.draw_rates(units, size, rng)
-        cohort = intake[:, :, None] * np.exp(log_sd[:, :, None] * z - 0.5 * log_sd[:, :, None] ** 2)
-        for name, unit_mask, year_mask, value in overrides.unit:
-            full = np.broadcast_to(rates[name], (n_units, h, size)).copy()
-            full[np.ix_(unit_mask, year_mask)] = value
-            rates[name] = full
-        graduates, entrants = supply_mod.graduate_entrants(cohort, rates)
-        sum_graduates += graduates.sum(axis=-1)
-        sum_entrants += entrants.sum(axis=-1)
-        central_supply[:, :, start:start + size] = (unit_nodes @ entrants.reshape(n_units, -1)).reshape(-1, h, size)
-        if links:
-            weights = draws["crosswalk"][links["row"], start:start + size]
-            per_link = (entrants[links["unit"]] * weights[:, None, :]).reshape(len(links["unit"]), -1)
-            node_supply[:, :, start:start + size] = (link_nodes @ per_link).reshape(-1, h, size)
-        else:
-            node_supply[:, :, start:start + size] = central_supply[:, :, start:start + size]
+    if overrides.unit or overrides.planned:
+        simulated = _simulate_supply(state, intake, lead, overrides.unit, draws["crosswalk"])
+    else:
+        # A scenario that leaves supply alone gets the baseline's simulation of this very state (same seed, same
+        # draws: the same numbers), kept in memory with the state.
+        simulated = _SUPPLY_MEMO.get(state)
+        if simulated is None:
+            simulated = _SUPPLY_MEMO.put(state, _simulate_supply(state, intake, lead, [], draws["crosswalk"]))
+    node_supply, central_supply = simulated["node_supply"], simulated["central_supply"]
+    sum_graduates, sum_entrants = simulated["sum_graduates"], simulated["sum_entrants"]
     supply = gaps_mod.long_frame(units[["region", "school", "major"]], state.years, {
         "intake_source": INTAKE_SOURCES[source],
         "expected_graduates": sum_graduates / state.n_paths,
@@ -307,6 +287,83 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
         keep = CodeTree.from_table(state.tables["regions"]).descendants(state.region)
         results = {k: v[v["region"].isin(keep)].reset_index(drop=True) for k, v in results.items()}
     return results
+
+
+def _simulate_supply(state: PipelineState, intake: np.ndarray, lead: np.ndarray, unit_overrides: list,
+                     crosswalk_draws: np.ndarray) -> dict[str, np.ndarray]:
+    """The supply simulation: graduate entrants per node (crosswalk weights drawn and central) and per unit.
+
+    Returns:
+        node_supply, central_supply (nodes, years, paths); sum_graduates, sum_entrants (units, years) summed
+        over paths.
+    """
+    units, hierarchy = state.units, state.hierarchy
+    n_units, h = len(units), len(state.years)
+    log_sd = state.intake_model["intake_log_sd"].to_numpy()[:, None] * np.sqrt(lead)
+    node_supply = np.empty((len(hierarchy.nodes), h, state.n_paths))
+    central_supply = np.empty_like(node_supply)
+    sum_graduates, sum_entrants = np.zeros((n_units, h)), np.zeros((n_units, h))
+    links = state.supply_links
+    # (nodes, links) sparse: a link counts in the few nodes containing its (region, sector).
+    link_nodes = sparse.csr_matrix(links["nodes"].T.astype(float)) if links else None
+    # (nodes, units) central weights: a unit feeds a few nodes, so sparse (the dense product was most of the
+    # supply loop on a province: 600 nodes x 6,000 units).
+    unit_nodes = sparse.csr_matrix(state.supply_weights)
+    chunk = max(1, _CHUNK_CELLS // max(1, n_units * h))
+    for start in range(0, state.n_paths, chunk):
+        size = min(chunk, state.n_paths - start)
+        rng = np.random.default_rng([state.seed, 7, start])
+        z = rng.standard_normal((n_units, h, size))
+        rates = supply_mod.draw_rates(units, size, rng)
+        cohort = intake[:, :, None] * np.exp(log_sd[:, :, None] * z - 0.5 * log_sd[:, :, None] ** 2)
+        for name, unit_mask, year_mask, value in unit_overrides:
+            full = np.broadcast_to(rates[name], (n_units, h, size)).copy()
+            full[np.ix_(unit_mask, year_mask)] = value
+            rates[name] = full
+        graduates, entrants = supply_mod.graduate_entrants(cohort, rates)
+        sum_graduates += graduates.sum(axis=-1)
+        sum_entrants += entrants.sum(axis=-1)
+        central_supply[:, :, start:start + size] = (unit_nodes @ entrants.reshape(n_units, -1)).reshape(-1, h, size)
+        if links:
+            weights = crosswalk_draws[links["row"], start:start + size]
+            per_link = (entrants[links["unit"]] * weights[:, None, :]).reshape(len(links["unit"]), -1)
+            node_supply[:, :, start:start + size] = (link_nodes @ per_link).reshape(-1, h, size)
+        else:
+            node_supply[:, :, start:start + size] = central_supply[:, :, start:start + size]
+    for array in (node_supply, central_supply, sum_graduates, sum_entrants):
+        array.flags.writeable = False  # shared by every scenario of the state (_SUPPLY_MEMO)
+    return {"node_supply": node_supply, "central_supply": central_supply, "sum_graduates": sum_graduates,
+            "sum_entrants": sum_entrants}
+
+
+class _StateMemo:
+    """Values computed from a PipelineState, kept while that state object lives (keyed by identity).
+
+    A state is not hashable (a dataclass of frames); the entry is dropped when the state is garbage collected.
+    `dataclasses.replace(state, ...)` makes a new object, so a changed state never sees an old entry.
+    """
+
+    def __init__(self):
+        self._values: dict[int, object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, state: PipelineState):
+        with self._lock:
+            return self._values.get(id(state))
+
+    def put(self, state: PipelineState, value):
+        with self._lock:
+            if id(state) not in self._values:
+                weakref.finalize(state, self._forget, id(state))
+            self._values[id(state)] = value
+        return value
+
+    def _forget(self, key: int) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
+
+_SUPPLY_MEMO = _StateMemo()
 
 
 def _assumption_draws(state: PipelineState, assumptions: assumptions_mod.Assumptions) -> dict[str, np.ndarray]:
