@@ -236,21 +236,28 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
     # Demand: components per atom (where the floor on the projected change applies), then summed to the nodes.
     employment = _apply_employment(state, overrides)
     replacement_rate, graduate_share = _sector_rates(state, overrides)
+    # Computed twice (central parameters, then drawn): only what is reported is kept of each, so the two sets of
+    # (atoms, years, paths) components are never alive together (a 14-year province run: ~35 MB per array).
     central_parts = demand_mod.demand_components(employment, replacement_rate, graduate_share)
+    # The components' means are the projection at the central parameter values (deterministic); the graduate
+    # openings' intervals include the parameter draws.
+    central_means = {name: aggregate(hierarchy, central_parts[name].mean(axis=-1))
+                     for name in ("expansion", "replacement", "openings")}
+    central_openings = aggregate(hierarchy, central_parts["graduate_openings"])
+    del central_parts
     parts = demand_mod.demand_components(
         employment, replacement_rate[:, :, None] * draws["replacement_rate"],
         np.minimum(graduate_share[:, :, None] * draws["graduate_entry_share"],
                    assumptions["graduate_entry_share"].upper_bound))
+    atom_openings_mean = parts["graduate_openings"].mean(axis=-1)
     # Paths are summed up only where intervals are needed; means commute with the sums.
     nodes = {name: aggregate(hierarchy, parts[name]) for name in ("employment", "graduate_openings")}
-    central_openings = aggregate(hierarchy, central_parts["graduate_openings"])
+    del parts
     columns = {"employment_mean": nodes["employment"].mean(axis=-1)}
     intervals = gaps_mod.interval_columns(nodes["employment"], "employment", levels=(80,))
     columns.update(intervals)
-    # The components' means are the projection at the central parameter values (deterministic); the graduate
-    # openings' intervals include the parameter draws.
     for name in ("expansion", "replacement", "openings"):
-        columns[f"{name}_mean"] = aggregate(hierarchy, central_parts[name].mean(axis=-1))
+        columns[f"{name}_mean"] = central_means[name]
     columns["graduate_openings_mean"] = central_openings.mean(axis=-1)
     columns.update(gaps_mod.interval_columns(nodes["graduate_openings"], "graduate_openings"))
     demand = _node_frame(state, columns)
@@ -278,7 +285,7 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
                      "graduate_entrants"]]
     supply_by_sector = _node_frame(state, {"graduate_entrants": central_supply.mean(axis=-1)})
 
-    gaps, pressure = _gaps_and_pressure(state, parts["graduate_openings"].mean(axis=-1), nodes["graduate_openings"],
+    gaps, pressure = _gaps_and_pressure(state, atom_openings_mean, nodes["graduate_openings"],
                                         node_supply, draws["crosswalk"],
                                         gaps_mod.shortage_ratio(central_openings, central_supply))
     results = {"demand": demand, "supply": supply, "supply_by_sector": supply_by_sector, "gaps": gaps,
