@@ -233,13 +233,21 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
     duration = dict(zip(majors["code"].astype(str), pd.to_numeric(majors["duration_years"]).astype(int)))
 
     rows = []
-    groups = {key: g for key, g in enrolment.groupby(["school", "major"], sort=True)}
+    # Each class's rows by position in column arrays (enrolment is sorted by school, major, year): a pandas
+    # selection per class and column made this loop most of a province's warning time (6,000 classes).
+    positions = enrolment.groupby(["school", "major"], sort=True).indices
+    year_of, intake_of = enrolment["year"].to_numpy(), enrolment["intake"].to_numpy()
+    rate_of = {m: enrolment[f"rate_{m}"].to_numpy(dtype=float) for m in ("employed", "placement")}
+    graduates_of = pd.to_numeric(enrolment.get("graduates"), errors="coerce").to_numpy(dtype=float)
+    employed_of = enrolment["graduates_employed"].to_numpy(dtype=object)
+    retention_of = enrolment["retention"].to_numpy(dtype=float)
     for school, major in offered:
-        g = groups[(school, major)]
-        years = g["year"].to_numpy()
-        intake_latest = g.loc[g["year"] == latest, "intake"]
-        nonzero = g.loc[g["intake"] > 0, "intake"]
-        known = g[g[f"rate_{rule_set.employment_measure}"].notna()]
+        g = positions[(school, major)]
+        years, intake = year_of[g], intake_of[g]
+        rates = {m: rate_of[m][g] for m in ("employed", "placement")}
+        intake_latest = intake[years == latest]
+        nonzero = intake[intake > 0]
+        known = np.flatnonzero(~np.isnan(rates[rule_set.employment_measure]))
         d = duration.get(major)
         if d is None:
             raise TalentcastError(f"enrolment: major {major!r} of school {school!r} is not in the majors table",
@@ -249,17 +257,17 @@ def compute_indicators(tables: dict[str, pd.DataFrame], results: dict[str, pd.Da
             "target_year": plan_year + d,
             # A class without a row for the latest year (a school reporting late) keeps its last known intake;
             # an explicit 0 is a pause (e.g. alternate-year enrolment).
-            "current_intake": int(intake_latest.iloc[0]) if len(intake_latest) else int(g["intake"].iloc[-1]),
-            "last_nonzero_intake": int(nonzero.iloc[-1]) if len(nonzero) else 0,
-            "outcome_year": int(known["year"].iloc[-1]) if len(known) else np.nan,
-            "graduates_employed_last": (float(known["graduates_employed"].iloc[-1]) if len(known) else np.nan),
+            "current_intake": int(intake_latest[0]) if len(intake_latest) else int(intake[-1]),
+            "last_nonzero_intake": int(nonzero[-1]) if len(nonzero) else 0,
+            "outcome_year": int(years[known[-1]]) if len(known) else np.nan,
+            "graduates_employed_last": (float(employed_of[g[known[-1]]]) if len(known) else np.nan),
             "rate_history": {int(y): round(float(r), 4) for y, r in
-                             zip(known["year"], known[f"rate_{rule_set.employment_measure}"])},
+                             zip(years[known], rates[rule_set.employment_measure][known])},
             "_years": years,
-            "_rates": {m: g[f"rate_{m}"].to_numpy(dtype=float) for m in ("employed", "placement")},
-            "_intake": g["intake"].to_numpy(dtype=float),
-            "_graduates": pd.to_numeric(g.get("graduates"), errors="coerce").to_numpy(dtype=float),
-            "_retention": g["retention"].to_numpy(dtype=float),
+            "_rates": rates,
+            "_intake": intake.astype(float),
+            "_graduates": graduates_of[g],
+            "_retention": retention_of[g],
         })
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -303,18 +311,25 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, regions
     sources = {"pressure_reason": "not_rated_reason", "pressure_note_zh": "rating_note_zh",
                "pressure_note_en": "rating_note_en", "conditions_check": "conditions_check"}
     values = {c: [] for c in cols + texts}
-    lookup: dict[tuple[str, str], pd.DataFrame] = {}
+    # (region, major) -> positions of its rows in year order, and the columns as arrays: a pandas row lookup per
+    # class was a quarter of a province's warning time.
+    lookup: dict[tuple[str, str], np.ndarray] = {}
+    column: dict[str, np.ndarray] = {}
     if pressure is not None and len(pressure):
-        p = keyed(pressure, "region", "major")
-        lookup = {k: g.sort_values("year") for k, g in p.groupby(["region", "major"], sort=True)}
-    for _, row in frame.iterrows():
-        target = int(row["target_year"])
+        p = keyed(pressure, "region", "major").reset_index(drop=True)
+        year_of = p["year"].to_numpy()
+        lookup = {k: g[np.argsort(year_of[g], kind="stable")]
+                  for k, g in p.groupby(["region", "major"], sort=True).indices.items()}
+        column = {c: p[c].to_numpy(dtype=object) for c in p.columns}
+    for region, major, target_year, duration in zip(frame["region"], frame["major"], frame["target_year"],
+                                                    frame["duration_years"]):
+        target = int(target_year)
         if offset is not None:  # years after the plan year instead of the graduation year
-            target = int(row["target_year"] - row["duration_years"] + offset)
+            target = int(target_year - duration + offset)
         hit = None
-        for code in regions.ancestors(str(row["region"])):
-            if (code, row["major"]) in lookup:
-                hit = lookup[(code, row["major"])]
+        for code in regions.ancestors(str(region)):
+            if (code, major) in lookup:
+                hit = lookup[(code, major)]
                 break
         if hit is None:
             for c in cols:
@@ -325,14 +340,15 @@ def _attach_pressure(frame: pd.DataFrame, pressure: pd.DataFrame | None, regions
             values["conditions_check"].append(None)
             continue
         # Beyond the forecast horizon, the last forecast year is the best available view of the market.
-        year = int(min(max(target, hit["year"].min()), hit["year"].max()))
-        rec = hit[hit["year"] == year].iloc[0]
+        hit_years = year_of[hit]
+        year = int(min(max(target, hit_years.min()), hit_years.max()))
+        rec = hit[hit_years == year][0]
         values["pressure_year"].append(year)
         for c in cols[1:]:
-            values[c].append(float(rec[c]) if c in rec and pd.notna(rec[c]) else np.nan)
+            values[c].append(float(column[c][rec]) if c in column and pd.notna(column[c][rec]) else np.nan)
         known = pd.notna(values["pressure_median"][-1])
         for c in texts:
-            text = rec.get(sources[c]) if (c == "conditions_check") == known else None
+            text = column[sources[c]][rec] if sources[c] in column and (c == "conditions_check") == known else None
             values[c].append(text if isinstance(text, str) and text else None)
         if not known and values["pressure_reason"][-1] is None:
             values["pressure_reason"][-1] = "no_forecast"  # results stored before the reason column existed

@@ -276,9 +276,9 @@ def pressure_reasons(keys: pd.DataFrame, years: list[int], weights: np.ndarray, 
     zh = np.full(shape, None, dtype=object)
     en = np.full(shape, None, dtype=object)
     rated = rating.rated
-    for k in range(len(keys)):
+    node_sectors = nodes["sector"].astype(str).tolist()
+    for k, (region, major) in enumerate(zip(keys["region"].astype(str), keys["major"].astype(str))):
         linked = np.flatnonzero(weights[k] > 0)
-        region, major = str(keys["region"].iloc[k]), str(keys["major"].iloc[k])
         for j in range(h):
             if not len(linked):
                 code = "no_crosswalk" if major not in mapped else "no_demand_series"
@@ -288,7 +288,7 @@ def pressure_reasons(keys: pd.DataFrame, years: list[int], weights: np.ndarray, 
                 continue
             else:
                 code = "sectors_not_rated"
-                sectors_of = [str(nodes["sector"].iloc[n]) for n in linked]
+                sectors_of = [node_sectors[n] for n in linked]
                 node_reasons = [str(rating.reasons[n, j]) for n in linked]
             reason[k, j] = code
             zh[k, j], en[k, j] = pressure_note(code, major, region, sectors_of, node_reasons, years[j],

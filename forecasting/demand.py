@@ -85,14 +85,18 @@ def demand_components(employment: np.ndarray, replacement_rate: np.ndarray,
     previous, current = employment[:, :-1, :], employment[:, 1:, :]
     rate, share = (_per_path(np.asarray(v, dtype=float), current.shape)
                    for v in (replacement_rate, graduate_entry_share))
-    change = current - previous
-    projected = change.mean(axis=-1, keepdims=True)
-    separations = previous * rate
-    expansion = np.maximum(projected, 0.0) + (change - projected)
-    replacement = np.maximum(separations + np.minimum(projected, 0.0), 0.0)
+    # In place where an array is not needed again: a province's components are tens of MB each.
+    expansion = current - previous                                   # the change, first
+    projected = expansion.mean(axis=-1, keepdims=True)
+    expansion -= projected
+    expansion += np.maximum(projected, 0.0)                          # max(p, 0) + (change - p)
+    replacement = previous * rate                                    # separations, first
+    replacement += np.minimum(projected, 0.0)
+    np.maximum(replacement, 0.0, out=replacement)
     # Openings cannot be negative: on a path where employment falls by more than the year's leavers there are
     # none (this floor is on the total, and binds only where a path's fall exceeds its separations).
-    openings = np.maximum(expansion + replacement, 0.0)
+    openings = expansion + replacement
+    np.maximum(openings, 0.0, out=openings)
     return {
         "employment": current,
         "expansion": expansion,

@@ -127,13 +127,23 @@ def pressure_paths(weights: np.ndarray, ratio: np.ndarray, rated: np.ndarray | N
     out = np.full((m, h, n_paths), np.nan)
     if len(key) == 0:
         return out
+    if draws.shape[1] == 1:
+        # One weight per link on every path: per year a sparse (keys, nodes) matrix of the rated weights times the
+        # nodes' log ratios, without a (links, years, paths) copy of the ratios.
+        for j in range(h):
+            by_node = sparse.csr_matrix((draws[:, 0] * mask[node, j], (key, node)), shape=(m, n_nodes))
+            effective = np.asarray(by_node.sum(axis=1)).reshape(-1, 1)
+            total = by_node @ np.log(np.maximum(ratio[:, j, :], PRESSURE_RATIO_FLOOR))
+            out[:, j, :] = np.where(effective > 1e-12, np.exp(total / np.where(effective > 1e-12, effective, 1.0)),
+                                    np.nan)
+        return out
     to_key = sparse.csr_matrix((np.ones(len(key)), (key, np.arange(len(key)))), shape=(m, len(key)))
     step = max(1, 2_000_000 // max(1, len(key) * h))
     for start in range(0, n_paths, step):
         stop = min(start + step, n_paths)
-        w = draws[:, start:stop] if draws.shape[1] > 1 else draws
-        weighted = w[:, None, :] * mask[node][:, :, None] * np.ones((1, 1, stop - start))
-        log_ratio = np.log(np.maximum(ratio[node, :, start:stop], PRESSURE_RATIO_FLOOR))
+        # Logs on the nodes, then gathered per link (there are more links than nodes).
+        log_ratio = np.log(np.maximum(ratio[:, :, start:stop], PRESSURE_RATIO_FLOOR))[node]
+        weighted = draws[:, None, start:stop] * mask[node][:, :, None]
         effective = (to_key @ weighted.reshape(len(key), -1)).reshape(m, h, -1)
         total = (to_key @ (weighted * log_ratio).reshape(len(key), -1)).reshape(m, h, -1)
         out[:, :, start:stop] = np.where(effective > 1e-12, np.exp(total / np.where(effective > 1e-12,

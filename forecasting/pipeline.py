@@ -100,7 +100,7 @@ def engine_forecast(frame: pd.DataFrame, horizon: int, n_paths: int, seed: int, 
             drawn = result.sample_paths(size, seed + int(end) + 7919 * block)
             parts.append(pd.DataFrame({
                 "series_id": pd.Categorical(drawn["series_id"], categories=all_ids),
-                "period": drawn["period"].astype(str).str[:4].astype(np.int32).to_numpy(),
+                "period": _period_years(drawn["period"]),
                 "path": (drawn["path"].to_numpy() + block).astype(np.int32),
                 "value": drawn["value"].to_numpy(dtype=float)}))
             del drawn
@@ -111,6 +111,12 @@ def engine_forecast(frame: pd.DataFrame, horizon: int, n_paths: int, seed: int, 
     models = {sid: model for r in results for sid, model in zip(r.selection["series_id"], r.selection["model"])}
     paths.attrs["models"] = models
     return paths.drop(columns="model"), results
+
+
+def _period_years(period: pd.Series) -> np.ndarray:
+    """int32 years of engine periods ("2025", ...): parsed once per distinct period, not once per row."""
+    codes, uniques = pd.factorize(period)
+    return np.array([int(str(u)[:4]) for u in uniques], dtype=np.int32)[codes]
 
 
 def employment_series(employment: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,8 @@ nothing). Pure: no files, no database (a scenario path is read by `forecasting.s
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -36,6 +38,8 @@ INTAKE_SOURCES = np.array(["pipeline", "forecast", "planned"])
 STATE_FORMAT = 4
 # Unit x year x path cells per supply chunk: bounds peak memory of the supply simulation (~8 bytes each, x6).
 _CHUNK_CELLS = 2_000_000
+# Key x year x path cells of major pressure computed at once (_pressure_blocks).
+_PRESSURE_CELLS = 1_000_000
 
 
 @dataclass
@@ -232,21 +236,28 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
     # Demand: components per atom (where the floor on the projected change applies), then summed to the nodes.
     employment = _apply_employment(state, overrides)
     replacement_rate, graduate_share = _sector_rates(state, overrides)
+    # Computed twice (central parameters, then drawn): only what is reported is kept of each, so the two sets of
+    # (atoms, years, paths) components are never alive together (a 14-year province run: ~35 MB per array).
     central_parts = demand_mod.demand_components(employment, replacement_rate, graduate_share)
+    # The components' means are the projection at the central parameter values (deterministic); the graduate
+    # openings' intervals include the parameter draws.
+    central_means = {name: aggregate(hierarchy, central_parts[name].mean(axis=-1))
+                     for name in ("expansion", "replacement", "openings")}
+    central_openings = aggregate(hierarchy, central_parts["graduate_openings"])
+    del central_parts
     parts = demand_mod.demand_components(
         employment, replacement_rate[:, :, None] * draws["replacement_rate"],
         np.minimum(graduate_share[:, :, None] * draws["graduate_entry_share"],
                    assumptions["graduate_entry_share"].upper_bound))
+    atom_openings_mean = parts["graduate_openings"].mean(axis=-1)
     # Paths are summed up only where intervals are needed; means commute with the sums.
     nodes = {name: aggregate(hierarchy, parts[name]) for name in ("employment", "graduate_openings")}
-    central_openings = aggregate(hierarchy, central_parts["graduate_openings"])
+    del parts
     columns = {"employment_mean": nodes["employment"].mean(axis=-1)}
     intervals = gaps_mod.interval_columns(nodes["employment"], "employment", levels=(80,))
     columns.update(intervals)
-    # The components' means are the projection at the central parameter values (deterministic); the graduate
-    # openings' intervals include the parameter draws.
     for name in ("expansion", "replacement", "openings"):
-        columns[f"{name}_mean"] = aggregate(hierarchy, central_parts[name].mean(axis=-1))
+        columns[f"{name}_mean"] = central_means[name]
     columns["graduate_openings_mean"] = central_openings.mean(axis=-1)
     columns.update(gaps_mod.interval_columns(nodes["graduate_openings"], "graduate_openings"))
     demand = _node_frame(state, columns)
@@ -254,37 +265,18 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
 
     # Supply: draws regenerated from the seed in fixed path chunks, so every scenario sees the same numbers.
     units = state.units
-    n_units, h = len(units), len(state.years)
     intake, lead, source = supply_mod.intake_matrix(units, state.years, state.intake_known, state.intake_model,
                                                     overrides.planned)
-    log_sd = state.intake_model["intake_log_sd"].to_numpy()[:, None] * np.sqrt(lead)
-    node_supply = np.empty((len(hierarchy.nodes), h, state.n_paths))
-    central_supply = np.empty_like(node_supply)
-    sum_graduates, sum_entrants = np.zeros((n_units, h)), np.zeros((n_units, h))
-    links = state.supply_links
-    # (nodes, links) sparse: a link counts in the few nodes containing its (region, sector).
-    link_nodes = sparse.csr_matrix(links["nodes"].T.astype(float)) if links else None
-    chunk = max(1, _CHUNK_CELLS // max(1, n_units * h))
-    for start in range(0, state.n_paths, chunk):
-        size = min(chunk, state.n_paths - start)
-        rng = np.random.default_rng([state.seed, 7, start])
-        z = rng.standard_normal((n_units, h, size))
-        rates = supply_mod.draw_rates(units, size, rng)
-        cohort = intake[:, :, None] * np.exp(log_sd[:, :, None] * z - 0.5 * log_sd[:, :, None] ** 2)
-        for name, unit_mask, year_mask, value in overrides.unit:
-            full = np.broadcast_to(rates[name], (n_units, h, size)).copy()
-            full[np.ix_(unit_mask, year_mask)] = value
-            rates[name] = full
-        graduates, entrants = supply_mod.graduate_entrants(cohort, rates)
-        sum_graduates += graduates.sum(axis=-1)
-        sum_entrants += entrants.sum(axis=-1)
-        central_supply[:, :, start:start + size] = np.tensordot(state.supply_weights, entrants, axes=(1, 0))
-        if links:
-            weights = draws["crosswalk"][links["row"], start:start + size]
-            per_link = (entrants[links["unit"]] * weights[:, None, :]).reshape(len(links["unit"]), -1)
-            node_supply[:, :, start:start + size] = (link_nodes @ per_link).reshape(-1, h, size)
-        else:
-            node_supply[:, :, start:start + size] = central_supply[:, :, start:start + size]
+    if overrides.unit or overrides.planned:
+        simulated = _simulate_supply(state, intake, lead, overrides.unit, draws["crosswalk"])
+    else:
+        # A scenario that leaves supply alone gets the baseline's simulation of this very state (same seed, same
+        # draws: the same numbers), kept in memory with the state.
+        simulated = _SUPPLY_MEMO.get(state)
+        if simulated is None:
+            simulated = _SUPPLY_MEMO.put(state, _simulate_supply(state, intake, lead, [], draws["crosswalk"]))
+    node_supply, central_supply = simulated["node_supply"], simulated["central_supply"]
+    sum_graduates, sum_entrants = simulated["sum_graduates"], simulated["sum_entrants"]
     supply = gaps_mod.long_frame(units[["region", "school", "major"]], state.years, {
         "intake_source": INTAKE_SOURCES[source],
         "expected_graduates": sum_graduates / state.n_paths,
@@ -293,7 +285,7 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
                      "graduate_entrants"]]
     supply_by_sector = _node_frame(state, {"graduate_entrants": central_supply.mean(axis=-1)})
 
-    gaps, pressure = _gaps_and_pressure(state, parts["graduate_openings"].mean(axis=-1), nodes["graduate_openings"],
+    gaps, pressure = _gaps_and_pressure(state, atom_openings_mean, nodes["graduate_openings"],
                                         node_supply, draws["crosswalk"],
                                         gaps_mod.shortage_ratio(central_openings, central_supply))
     results = {"demand": demand, "supply": supply, "supply_by_sector": supply_by_sector, "gaps": gaps,
@@ -302,6 +294,83 @@ def compute_results(state: PipelineState, scenario: Scenario | dict | str | None
         keep = CodeTree.from_table(state.tables["regions"]).descendants(state.region)
         results = {k: v[v["region"].isin(keep)].reset_index(drop=True) for k, v in results.items()}
     return results
+
+
+def _simulate_supply(state: PipelineState, intake: np.ndarray, lead: np.ndarray, unit_overrides: list,
+                     crosswalk_draws: np.ndarray) -> dict[str, np.ndarray]:
+    """The supply simulation: graduate entrants per node (crosswalk weights drawn and central) and per unit.
+
+    Returns:
+        node_supply, central_supply (nodes, years, paths); sum_graduates, sum_entrants (units, years) summed
+        over paths.
+    """
+    units, hierarchy = state.units, state.hierarchy
+    n_units, h = len(units), len(state.years)
+    log_sd = state.intake_model["intake_log_sd"].to_numpy()[:, None] * np.sqrt(lead)
+    node_supply = np.empty((len(hierarchy.nodes), h, state.n_paths))
+    central_supply = np.empty_like(node_supply)
+    sum_graduates, sum_entrants = np.zeros((n_units, h)), np.zeros((n_units, h))
+    links = state.supply_links
+    # (nodes, links) sparse: a link counts in the few nodes containing its (region, sector).
+    link_nodes = sparse.csr_matrix(links["nodes"].T.astype(float)) if links else None
+    # (nodes, units) central weights: a unit feeds a few nodes, so sparse (the dense product was most of the
+    # supply loop on a province: 600 nodes x 6,000 units).
+    unit_nodes = sparse.csr_matrix(state.supply_weights)
+    chunk = max(1, _CHUNK_CELLS // max(1, n_units * h))
+    for start in range(0, state.n_paths, chunk):
+        size = min(chunk, state.n_paths - start)
+        rng = np.random.default_rng([state.seed, 7, start])
+        z = rng.standard_normal((n_units, h, size))
+        rates = supply_mod.draw_rates(units, size, rng)
+        cohort = intake[:, :, None] * np.exp(log_sd[:, :, None] * z - 0.5 * log_sd[:, :, None] ** 2)
+        for name, unit_mask, year_mask, value in unit_overrides:
+            full = np.broadcast_to(rates[name], (n_units, h, size)).copy()
+            full[np.ix_(unit_mask, year_mask)] = value
+            rates[name] = full
+        graduates, entrants = supply_mod.graduate_entrants(cohort, rates)
+        sum_graduates += graduates.sum(axis=-1)
+        sum_entrants += entrants.sum(axis=-1)
+        central_supply[:, :, start:start + size] = (unit_nodes @ entrants.reshape(n_units, -1)).reshape(-1, h, size)
+        if links:
+            weights = crosswalk_draws[links["row"], start:start + size]
+            per_link = (entrants[links["unit"]] * weights[:, None, :]).reshape(len(links["unit"]), -1)
+            node_supply[:, :, start:start + size] = (link_nodes @ per_link).reshape(-1, h, size)
+        else:
+            node_supply[:, :, start:start + size] = central_supply[:, :, start:start + size]
+    for array in (node_supply, central_supply, sum_graduates, sum_entrants):
+        array.flags.writeable = False  # shared by every scenario of the state (_SUPPLY_MEMO)
+    return {"node_supply": node_supply, "central_supply": central_supply, "sum_graduates": sum_graduates,
+            "sum_entrants": sum_entrants}
+
+
+class _StateMemo:
+    """Values computed from a PipelineState, kept while that state object lives (keyed by identity).
+
+    A state is not hashable (a dataclass of frames); the entry is dropped when the state is garbage collected.
+    `dataclasses.replace(state, ...)` makes a new object, so a changed state never sees an old entry.
+    """
+
+    def __init__(self):
+        self._values: dict[int, object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, state: PipelineState):
+        with self._lock:
+            return self._values.get(id(state))
+
+    def put(self, state: PipelineState, value):
+        with self._lock:
+            if id(state) not in self._values:
+                weakref.finalize(state, self._forget, id(state))
+            self._values[id(state)] = value
+        return value
+
+    def _forget(self, key: int) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
+
+_SUPPLY_MEMO = _StateMemo()
 
 
 def _assumption_draws(state: PipelineState, assumptions: assumptions_mod.Assumptions) -> dict[str, np.ndarray]:
@@ -355,17 +424,8 @@ def _gaps_and_pressure(state: PipelineState, atom_openings: np.ndarray, openings
     missing = pairs[[(r, m) not in weighted for r, m in zip(pairs["region"], pairs["major"])]]
     keys_all = pd.concat([state.pressure_keys[["region", "major"]], missing], ignore_index=True)
     weights = np.vstack([state.pressure_weights, np.zeros((len(missing), len(hierarchy.nodes)))])
-    links = state.pressure_links
-    link_draws = None
-    if links:
-        link_draws = (links["key"], links["node"], crosswalk_draws[links["row"]])
-    drawn = gaps_mod.pressure_paths(weights, ratio, rating.rated, links=link_draws)
-    pressure = gaps_mod.pressure_table(keys_all, state.years, weights, ratio, state.shortage_threshold,
-                                       state.surplus_threshold, rated=rating.rated, paths=drawn)
-    central = gaps_mod.pressure_paths(weights, central_ratio, rating.rated)
-    share = assumptions_mod.assumption_share(np.nan_to_num(central, nan=1.0), np.nan_to_num(drawn, nan=1.0))
-    pressure["assumption_share"] = np.where(np.isnan(pressure["pressure_median"].to_numpy()), np.nan,
-                                            share.reshape(-1))
+    pressure = pd.concat(list(_pressure_blocks(state, keys_all, weights, ratio, central_ratio, rating.rated,
+                                               crosswalk_draws)), ignore_index=True)
     pressure["current_ratio"] = np.repeat(conditions_mod.major_ratios(weights, node_current), h)
     pressure["conditions_check"] = conditions_mod.conditions_check(
         pressure["p_shortage"], pressure["p_surplus"], pressure["current_ratio"], state.shortage_threshold,
@@ -376,6 +436,35 @@ def _gaps_and_pressure(state: PipelineState, atom_openings: np.ndarray, openings
         pressure[name] = values.reshape(-1)
     pressure = pressure.sort_values(["region", "major", "year"], kind="mergesort").reset_index(drop=True)
     return gaps, pressure
+
+
+def _pressure_blocks(state: PipelineState, keys: pd.DataFrame, weights: np.ndarray, ratio: np.ndarray,
+                     central_ratio: np.ndarray, rated: np.ndarray, crosswalk_draws: np.ndarray):
+    """Pressure table rows (gaps.pressure_table + assumption_share) for blocks of (region, major) keys.
+
+    Each key's pressure paths depend on its own links only, so a block gives the same numbers as all keys at once;
+    blocks bound the memory (a province's 4,000 keys x 5 years x 1,000 paths are 160 MB per array, and the drawn,
+    central and log arrays were all alive at once).
+    """
+    links = state.pressure_links
+    block = max(1, _PRESSURE_CELLS // max(1, len(state.years) * state.n_paths))
+    for start in range(0, max(len(keys), 1), block):  # one (empty) block when there are no keys
+        stop = min(start + block, len(keys))
+        block_weights = weights[start:stop]
+        link_draws = None
+        if links:
+            sel = (links["key"] >= start) & (links["key"] < stop)
+            link_draws = (links["key"][sel] - start, links["node"][sel], crosswalk_draws[links["row"][sel]])
+        drawn = gaps_mod.pressure_paths(block_weights, ratio, rated, links=link_draws)
+        table = gaps_mod.pressure_table(keys.iloc[start:stop].reset_index(drop=True), state.years, block_weights,
+                                        ratio, state.shortage_threshold, state.surplus_threshold, rated=rated,
+                                        paths=drawn)
+        central = gaps_mod.pressure_paths(block_weights, central_ratio, rated)
+        share = assumptions_mod.assumption_share(np.nan_to_num(central, nan=1.0, copy=False),
+                                                 np.nan_to_num(drawn, nan=1.0, copy=False))
+        table["assumption_share"] = np.where(np.isnan(table["pressure_median"].to_numpy()), np.nan,
+                                             share.reshape(-1))
+        yield table
 
 
 def apply_scenario(baseline_state: PipelineState, scenario) -> dict[str, pd.DataFrame]:

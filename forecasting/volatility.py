@@ -62,14 +62,22 @@ def _couple(paths: np.ndarray, rho: float, noise: np.ndarray) -> np.ndarray:
     if t_plus_1 < 3:
         return out
     # Latent of year 1: normal scores of its own ranks, so year 1 (its change from the observed base) is kept.
-    ranks = np.argsort(np.argsort(paths[:, 1, :], axis=-1), axis=-1)
-    latent = np.sqrt(2.0) * _erfinv_grid(ranks, m)
+    latent = np.sqrt(2.0) * _erfinv_grid(_ranks(paths[:, 1, :]), m)
     ordered = np.sort(paths, axis=-1)
     for t in range(2, t_plus_1):
         latent = rho * latent + np.sqrt(1.0 - rho ** 2) * noise[:, t - 2, :]
-        position = np.argsort(np.argsort(latent, axis=-1), axis=-1)
-        out[:, t, :] = np.take_along_axis(ordered[:, t, :], position, axis=-1)
+        # The path with the k-th smallest latent gets the year's k-th smallest value (one sort, not a rank of
+        # ranks: the same pairing).
+        np.put_along_axis(out[:, t, :], np.argsort(latent, axis=-1), ordered[:, t, :], axis=-1)
     return out
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Rank of each value along the last axis (0 = smallest), ties in sort order (= argsort of argsort)."""
+    order = np.argsort(values, axis=-1)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(values.shape[-1])[None, :], axis=-1)
+    return ranks
 
 
 def _erfinv_grid(ranks: np.ndarray, m: int) -> np.ndarray:
@@ -94,13 +102,21 @@ def match_volatility(paths: np.ndarray, target: np.ndarray, seed: int,
     if t_plus_1 < 3 or n == 0:
         return paths.copy(), rho_chosen
     noise = np.random.default_rng([int(seed), 4242]).standard_normal((n, t_plus_1 - 2, m))
-    candidates = [_couple(paths, rho, noise) for rho in grid]
-    vol = np.stack([path_volatility(c) for c in candidates])            # (grid, series)
     drawn = path_volatility(paths)
     known = np.isfinite(target)
-    best = np.argmin(np.abs(vol - np.where(known, target, 0.0)[None, :]), axis=0)
+    # Only series more volatile than their history are re-paired; each series' coupling uses its own noise, so
+    # coupling just those gives the same paths as coupling all (and one candidate at a time bounds the memory).
+    todo = np.flatnonzero(known & (drawn > np.where(known, target, np.inf)))
     out = paths.copy()
-    for i in np.flatnonzero(known & (drawn > target)):
-        out[i] = candidates[best[i]][i]
-        rho_chosen[i] = grid[best[i]]
+    if len(todo) == 0:
+        return out, rho_chosen
+    subset, subset_noise, goal = paths[todo], noise[todo], target[todo]
+    best_gap = np.full(len(todo), np.inf)
+    for rho in grid:
+        candidate = _couple(subset, rho, subset_noise)
+        gap = np.abs(path_volatility(candidate) - goal)
+        better = gap < best_gap  # strict: the first rho of the grid wins a tie, as np.argmin did
+        out[todo[better]] = candidate[better]
+        rho_chosen[todo[better]] = rho
+        best_gap = np.where(better, gap, best_gap)
     return out, rho_chosen

@@ -70,6 +70,8 @@ EMBEDDED_SOURCE = "embedded:demo"  # source_file of embedded tables without a fi
 PIPELINE_STEPS = ("load", "forecast", "reconcile", "supply", "gaps", "warnings", "track", "store")
 DEFAULT_MIN_CLASS_SIZE = 20
 _STATE_MEMORY = 4  # fitted states kept in memory (each holds sample paths; a few MB for a city)
+# Tables compute_warnings cannot do without (a scenario takes them from the fitted state when it has them).
+_WARNING_TABLES = ("enrolment", "schools", "majors")
 
 
 class Busy(TalentcastError):
@@ -700,9 +702,12 @@ class Service:
                            exc_info=True)
             state = self.baseline_state(run, rebuild=True)
             results = dict(apply_scenario(state, parsed))
-        baseline = self.storage.load_results("warnings", run_id=run.run_id)
+        # A run's warnings share one plan year (compute_warnings picks it once): one row says which.
+        baseline = self.storage.load_results("warnings", run_id=run.run_id, limit=1)
         plan_year = int(baseline["plan_year"].min()) if len(baseline) else None
-        results["warnings"] = compute_warnings(self.run_tables(run), results, plan_year, rule_set=None)
+        # The state holds the run's own input tables (no second read of every table from the database).
+        tables = state.tables if all(name in state.tables for name in _WARNING_TABLES) else self.run_tables(run)
+        results["warnings"] = compute_warnings(tables, results, plan_year, rule_set=None)
         return ScenarioAnswer(run=run, scenario=parsed, results=results)
 
     def baseline_state(self, run: RunMeta, rebuild: bool = False) -> PipelineState:

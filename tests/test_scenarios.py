@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +116,23 @@ def test_a_scenario_that_changes_nothing_changes_nothing(fitted):
         pd.testing.assert_frame_equal(frame, noop[kind], check_exact=True)
     for kind, frame in fitted.results.items():
         pd.testing.assert_frame_equal(frame, baseline[kind])
+
+
+def test_scenarios_share_the_baseline_supply_simulation_only_when_they_leave_supply_alone(fitted):
+    # The supply simulation of a state is kept for scenarios that do not touch supply; a copy of the state
+    # (nothing kept) must give the same numbers, and a supply change must not see the kept simulation.
+    plant = load_scenario(DOCS / "ev-plant-2027.yaml")
+    kept = apply_scenario(fitted.state, plant)
+    fresh = apply_scenario(dataclasses.replace(fitted.state), plant)
+    for kind, frame in kept.items():
+        pd.testing.assert_frame_equal(frame, fresh[kind], check_exact=True)
+    retention = apply_scenario(fitted.state, _scenario(
+        {"kind": "parameter", "target": {"major": "460701"}, "parameter": "local_retention", "value": 0.1}))
+    mine = retention["supply"]["major"] == "460701"
+    before = fitted.results["supply"]
+    assert (retention["supply"].loc[mine, "graduate_entrants"].to_numpy()
+            < 0.5 * before.loc[mine, "graduate_entrants"].to_numpy()).all()
+    pd.testing.assert_frame_equal(retention["supply"][~mine], before[~mine])
 
 
 def _row(frame, **keys):

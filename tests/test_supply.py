@@ -67,6 +67,31 @@ def test_intake_of_a_growing_major_follows_its_trend_with_a_widening_interval():
     assert value[0, 0] > 1.15 * np.mean([121, 133, 146])
 
 
+def test_intake_trends_of_many_units_at_once_are_each_units_own_least_squares_line():
+    # Four units fitted together: a long history (only the last six intakes count), a short one (no trend), one
+    # whose last intake is 0 (paused: no trend), one falling. Each must equal its own line through log(1 + x).
+    rows = {("A", "m1"): (range(2012, 2024), [50, 60, 70, 80, 90, 100, 130, 120, 150, 140, 170, 160]),
+            ("A", "m2"): (range(2022, 2024), [80, 90]),
+            ("B", "m1"): (range(2018, 2024), [40, 45, 50, 55, 60, 0]),
+            ("B", "m2"): (range(2019, 2024), [300, 270, 240, 210, 200])}
+    enrolment = pd.concat([pd.DataFrame({"school": s, "major": m, "year": list(y), "intake": x})
+                           for (s, m), (y, x) in rows.items()], ignore_index=True).sample(frac=1, random_state=3)
+    majors = pd.DataFrame({"code": ["m1", "m2"], "level": ["高职专科"] * 2, "duration_years": [3, 3]})
+    units = supply.supply_units(enrolment, majors, pd.DataFrame({"code": ["A", "B"], "region": ["r", "r"]}))
+    _, model = supply.intake_history(enrolment, units)
+    model.index = list(zip(units["school"], units["major"]))
+    for key, (years, intake) in rows.items():
+        years, intake = np.array(list(years))[-6:], np.array(intake, dtype=float)[-6:]
+        level, trend = model.loc[[key], "intake_level"].iloc[0], model.loc[[key], "intake_trend"].iloc[0]
+        if len(intake) < 3 or intake[-1] == 0:
+            assert (level, trend) == (intake[-1], 0.0)
+        else:
+            slope, intercept = np.polyfit(years - years[-1], np.log1p(intake), 1)
+            assert trend == pytest.approx(np.clip(slope, -0.3, 0.3), abs=1e-12)
+            assert level == pytest.approx(np.expm1(intercept), rel=1e-12)
+    assert model.loc[[("B", "m2")], "intake_trend"].iloc[0] < 0
+
+
 def test_thin_history_is_shrunk_towards_the_major_average():
     enrolment = pd.DataFrame({
         "school": ["A"] * 8 + ["B"] * 4, "major": ["m"] * 12,
