@@ -25,7 +25,7 @@ def parent_map(table: pd.DataFrame | None) -> dict[str, str | None]:
 
 def gb2260_parent(code: str) -> str | None:
     """The GB/T 2260 parent of a six-digit region code by its structure (county -> city -> province)."""
-    if len(code) != 6 or not code.isdigit() or code.endswith("0000"):
+    if len(code) != 6 or not (code.isascii() and code.isdigit()) or code.endswith("0000"):
         return None
     if code.endswith("00"):
         return code[:2] + "0000"

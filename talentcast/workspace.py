@@ -188,7 +188,7 @@ def _close_matches(query: str, known: list[Region], aliases: dict[str, list[Regi
         if score > scored.get(region.code, (-1.0, region))[0]:
             scored[region.code] = (score, region)
 
-    if query.isdigit():
+    if query.isascii() and query.isdigit():  # not '²' (a digit int() refuses)
         # A code: the longest shared prefix first (610101 -> 610100 before 610200), then the nearest number.
         for r in known:
             shared = _common_prefix(query, r.code)

@@ -118,7 +118,7 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="key id or prefix (as `k
     """Revoke a key; a running server refuses it within a few seconds."""
     storage = _storage()
     try:
-        revoked = storage.revoke_api_key(int(key) if key.isdigit() else key)
+        revoked = storage.revoke_api_key(int(key) if key.isascii() and key.isdigit() else key)
     finally:
         storage.close()
     typer.echo(f"revoked key {revoked.id} (prefix {revoked.prefix}, role {revoked.role})")

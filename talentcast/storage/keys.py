@@ -176,7 +176,7 @@ class KeyStore:
                 if text.startswith("tc_"):  # a whole plaintext key or "tc_<prefix>"
                     text = text.split("_")[1] if text.count("_") >= 1 else text
                 row = conn.execute(sa.select(api_keys).where(api_keys.c.prefix == text)).mappings().first()
-                if row is None and text.isdigit():
+                if row is None and text.isascii() and text.isdigit():  # '²'.isdigit() is True, int('²') fails
                     key_id_or_prefix = int(text)
             if row is None and isinstance(key_id_or_prefix, int):
                 row = conn.execute(
