@@ -174,14 +174,27 @@ def generate(real: RealInputs, seed: int | None = None, world: str = DEFAULT_WOR
     employment_rng, intake_rng, outcome_rng, vacancy_rng = streams
 
     employment = liuzhou_employment(real.city_employment, employment_rng)
-    crosswalk, weight_sources = demo_major_sector_map(real.links, real.occupation_sector)
-    levels = real.majors.set_index("code")[["level", "duration_years"]]
-    intake = intake_histories(levels, intake_rng)
-    cohorts = graduate_cohorts(intake, levels, outcome_rng)
+    crosswalk, weight_sources, levels, cohorts = _school_cohorts(real, intake_rng, outcome_rng)
     openings = graduate_openings(employment, real.sector_parameters)
     tightness = sector_tightness(openings, cohorts, crosswalk, levels)
     enrolment = graduate_outcomes(cohorts, tightness, crosswalk, levels, outcome_rng)
     vacancies = pes_vacancies(openings, tightness, vacancy_rng)
+    return _generated(employment, enrolment, crosswalk, vacancies, weight_sources, tightness)
+
+
+def _school_cohorts(real, intake_rng, outcome_rng):
+    """The school side both worlds share: crosswalk (and its sources), major levels, intake and cohorts.
+
+    The draws are taken in this order in both worlds, so a world's enrolment depends only on its seed.
+    """
+    crosswalk, weight_sources = demo_major_sector_map(real.links, real.occupation_sector)
+    levels = real.majors.set_index("code")[["level", "duration_years"]]
+    intake = intake_histories(levels, intake_rng)
+    cohorts = graduate_cohorts(intake, levels, outcome_rng)
+    return crosswalk, weight_sources, levels, cohorts
+
+
+def _generated(employment, enrolment, crosswalk, vacancies, weight_sources, tightness, **world) -> GeneratedData:
     return GeneratedData(
         employment=employment.assign(region=DEMO_REGION)[["region", "sector", "year", "employed"]],
         schools=schools_frame(),
@@ -190,6 +203,7 @@ def generate(real: RealInputs, seed: int | None = None, world: str = DEFAULT_WOR
         vacancies=vacancies,
         weight_sources=weight_sources,
         tightness=tightness,
+        **world,
     )
 
 
@@ -439,25 +453,13 @@ def generate_alternative(real: RealInputs, seed: int, world_seed: int) -> Genera
     world_rng = np.random.default_rng(np.random.SeedSequence([int(world_seed), 13]))
     hidden = alternative_world(real.sector_parameters, world_rng)
     employment = cycle_employment(real.city_employment, hidden, employment_rng)
-    crosswalk, weight_sources = demo_major_sector_map(real.links, real.occupation_sector)
-    levels = real.majors.set_index("code")[["level", "duration_years"]]
-    intake = intake_histories(levels, intake_rng)
-    cohorts = graduate_cohorts(intake, levels, outcome_rng)
+    crosswalk, weight_sources, levels, cohorts = _school_cohorts(real, intake_rng, outcome_rng)
     openings = hidden_graduate_openings(employment, hidden)
     flows = true_flows(cohorts, crosswalk, outcome_rng)
     enrolment, tightness = leaving_outcomes(cohorts, openings, flows, levels, outcome_rng)
     vacancies = pes_vacancies(openings, tightness, vacancy_rng)
-    return GeneratedData(
-        employment=employment.assign(region=DEMO_REGION)[["region", "sector", "year", "employed"]],
-        schools=schools_frame(),
-        enrolment=enrolment,
-        major_sector_map=crosswalk,
-        vacancies=vacancies,
-        weight_sources=weight_sources,
-        tightness=tightness,
-        world="alternative",
-        hidden={**hidden, "flows": flows},
-    )
+    return _generated(employment, enrolment, crosswalk, vacancies, weight_sources, tightness,
+                      world="alternative", hidden={**hidden, "flows": flows})
 
 
 def alternative_world(parameters: pd.DataFrame, rng: np.random.Generator) -> dict:
