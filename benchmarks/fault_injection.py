@@ -29,7 +29,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,13 +40,9 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
+from test_api_support import free_port  # noqa: E402  (tests/ is on the path above)
+
 CLI = [sys.executable, "-c", "from talentcast.cli import main; main()"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prepare(home: Path) -> tuple[Path, str]:

@@ -43,9 +43,11 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "tests"))
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 from api_load import prepare  # noqa: E402  (benchmarks/ is not a package)
+from test_api_support import start_server as serve  # noqa: E402  (the tests' `talentcast serve` + health wait)
 
 SCENARIO = {"id": "soak-ev-plant", "name": "新能源汽车新工厂 / New EV plant", "changes": [
     {"kind": "employment_change", "target": {"region": "450200", "sector": "C36"}, "percent": 15,
@@ -69,20 +71,10 @@ def random_token(prefix: str | None = None) -> str:
 def start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "TALENTCAST_HOME": str(home), "PYTHONPATH": str(REPO)}
     env.pop("TALENTCAST_DATABASE_URL", None)
-    process = subprocess.Popen([sys.executable, "-c", "from talentcast.cli import main; main()", "serve",
-                                "--port", str(port), "--log-level", "info"],
-                               stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, cwd=REPO)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit("server did not start within 120 s")
+    try:
+        return serve(env, port, "info", stdout=log.open("w"), timeout=120)
+    except RuntimeError as exc:
+        raise SystemExit(f"{exc}; server log: {log.read_text()[-2000:]}") from None
 
 
 def regions_csv(home: Path, broken: bool) -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -53,12 +52,6 @@ def pg_bin_dir() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A throwaway PostgreSQL cluster on a free port; yields a function making a fresh database URL."""
@@ -88,6 +81,8 @@ def pg_cluster():
             pytest.fail("running as root and 'runuser' (util-linux) is not available to start PostgreSQL as the "
                         "postgres user", pytrace=False)
         as_user = [runuser, "-u", "postgres", "--"]
+    from test_api_support import free_port  # lazily, as the other project imports here
+
     data = base / "data"
     port = free_port()
 

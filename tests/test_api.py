@@ -15,8 +15,8 @@ from test_api_support import (
     bearer,
     demand_results,
     gap_results,
-    make_keys,
     seed_storage,
+    seeded_api,
     settings_for,
     supply_results,
     warning_results,
@@ -25,14 +25,8 @@ from test_api_support import (
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    settings = settings_for(tmp_path_factory.mktemp("api") / "home")
-    storage = Storage(settings.database_url)
-    run_id = seed_storage(storage)
-    keys = make_keys(storage)
-    app = create_app(settings)
-    with TestClient(app) as client:
-        yield {"client": client, "keys": keys, "run_id": run_id, "storage": storage, "app": app}
-    storage.close()
+    with seeded_api(tmp_path_factory.mktemp("api") / "home") as api:
+        yield {"client": api.client, "keys": api.keys, "run_id": api.run_id, "storage": api.storage, "app": api.app}
 
 
 def get(env, path, who="admin", lang=None, **params):

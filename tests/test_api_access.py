@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from talentcast.storage import Storage
-from test_api_support import bearer, make_keys, seed_storage, settings_for
+from test_api_support import bearer, seed_storage, seeded_api, settings_for
 
 BAD_CSV = ("regions.csv", b"code,name_zh\n450200,\xe6\x9f\xb3\xe5\xb7\x9e\xe5\xb8\x82\n", "text/csv")  # no level
 
@@ -49,17 +49,12 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    settings = settings_for(tmp_path_factory.mktemp("access") / "home")
-    storage = Storage(settings.database_url)
-    seed_storage(storage)
-    keys = make_keys(storage)
-    revoked = storage.create_api_key("admin", name="old")
-    storage.revoke_api_key(revoked[1].prefix)
-    keys["revoked"] = revoked[0]
-    keys["bad"] = "tc_abcdefgh_" + "x" * 32
-    with TestClient(create_app(settings)) as client:
-        yield {"client": client, "keys": keys, "storage": storage}
-    storage.close()
+    with seeded_api(tmp_path_factory.mktemp("access") / "home") as api:
+        revoked = api.storage.create_api_key("admin", name="old")
+        api.storage.revoke_api_key(revoked[1].prefix)
+        api.keys["revoked"] = revoked[0]
+        api.keys["bad"] = "tc_abcdefgh_" + "x" * 32
+        yield {"client": api.client, "keys": api.keys, "storage": api.storage}
 
 
 @pytest.mark.parametrize(("method", "path", "kwargs", "role", "status"), CASES)

@@ -3,26 +3,17 @@ roles and scope as the rest of the API, and the numbers on the small known datab
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
 
-from api.main import create_app
 from talentcast.dashboard import last_real_year, synthetic_mask
-from talentcast.storage import Storage
-from test_api_support import bearer, make_keys, seed_storage, settings_for
+from test_api_support import bearer, seeded_api
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    settings = settings_for(tmp_path_factory.mktemp("dashboard") / "home")
-    storage = Storage(settings.database_url)
-    seed_storage(storage)
-    keys = make_keys(storage)
-    with TestClient(create_app(settings)) as client:
-        yield client, keys
-    storage.close()
+    with seeded_api(tmp_path_factory.mktemp("dashboard") / "home") as api:
+        yield api.client, api.keys
 
 
 def get(env, path, who, **params):

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,34 +15,10 @@ import httpx
 import pytest
 
 from talentcast.storage import Storage
-from test_api_support import REGIONS, bearer, seed_storage
+from test_api_support import REGIONS, bearer, free_port, seed_storage, start_server
 from test_cli_data import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(env: dict, port: int, log_level: str = "warning") -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from talentcast.cli import main; main()", "serve", "--port", str(port),
-         "--log-level", log_level],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stdout.read()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise AssertionError("server did not start within 90 s")
 
 
 @pytest.fixture

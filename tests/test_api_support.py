@@ -7,10 +7,22 @@ one stored run whose results are written out below.
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
 import pandas as pd
 
 from talentcast.settings import Settings
 from talentcast.storage import RunMeta, Storage
+
+REPO = Path(__file__).resolve().parents[1]
 
 REGIONS = pd.DataFrame({
     "code": ["450000", "450200", "450100", "510000"],
@@ -182,3 +194,63 @@ def make_keys(storage: Storage) -> dict[str, str]:
         "school": storage.create_api_key("school", school="S001", name="柳职院")[0],
         "school3": storage.create_api_key("school", school="S003", name="南职院")[0],
     }
+
+
+@contextmanager
+def seeded_api(home, *, with_run: bool = True, raise_server_exceptions: bool = True) -> Iterator[SimpleNamespace]:
+    """The known database (tables, one run unless with_run=False, make_keys) in `home`, served in-process.
+
+    Yields client, keys, storage, run_id, settings and app; the storage is closed afterwards.
+    raise_server_exceptions=False: a server error comes back as a 500 response (what a client would see).
+    """
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    settings = settings_for(home)
+    storage = Storage(settings.database_url)
+    try:
+        run_id = seed_storage(storage, with_run=with_run)
+        keys = make_keys(storage)
+        app = create_app(settings)
+        with TestClient(app, raise_server_exceptions=raise_server_exceptions) as client:
+            yield SimpleNamespace(client=client, keys=keys, storage=storage, run_id=run_id, settings=settings,
+                                  app=app)
+    finally:
+        storage.close()
+
+
+def free_port() -> int:
+    """A TCP port that is free on loopback now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(env: dict, port: int, log_level: str = "warning", stdout=subprocess.PIPE,
+                 timeout: float = 90) -> subprocess.Popen:
+    """`talentcast serve` in a child process (real HTTP), returned once /v1/health answers 200.
+
+    Args:
+        env: the child's environment (TALENTCAST_HOME and PYTHONPATH set by the caller).
+        stdout: where the server's output goes; a pipe (the default) is read into the error if it fails.
+
+    Raises:
+        RuntimeError: the server exited, or did not answer within `timeout` seconds (it is killed then).
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from talentcast.cli import main; main()", "serve", "--port", str(port),
+         "--log-level", log_level],
+        stdout=stdout, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"server exited with code {process.returncode}: {output}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"server did not start within {timeout:.0f} s")

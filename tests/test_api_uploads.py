@@ -18,7 +18,7 @@ from api.main import create_app
 from talentcast.cli import main as cli_main
 from talentcast.settings import get_settings
 from talentcast.storage import Storage
-from test_api_support import REGIONS, bearer, seed_storage, settings_for
+from test_api_support import REGIONS, bearer, seed_storage, seeded_api, settings_for
 
 BAD = Path(__file__).parent / "data" / "bad"
 TABLE_OF = {  # bad file -> the table it is uploaded as
@@ -40,13 +40,8 @@ def table_for(name: str) -> str:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     home = tmp_path_factory.mktemp("uploads") / "home"
-    settings = settings_for(home)
-    storage = Storage(settings.database_url)
-    seed_storage(storage, with_run=False)
-    admin = storage.create_api_key("admin")[0]
-    with TestClient(create_app(settings)) as client:
-        yield {"client": client, "admin": admin, "storage": storage, "home": home}
-    storage.close()
+    with seeded_api(home, with_run=False) as api:
+        yield {"client": api.client, "admin": api.keys["admin"], "storage": api.storage, "home": home}
 
 
 def run_cli(args, home, monkeypatch, capsys) -> tuple[int, str, str]:

@@ -11,17 +11,14 @@ import zipfile
 import openpyxl
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
 
-from api.main import create_app
 from features.results import headers_zh
 from talentcast.cli import main  # noqa: F401
 from test_cli_data import run_cli
 from talentcast.export import MEDIA_TYPES, export_table
 from talentcast.service import Service
 from talentcast.settings import get_settings
-from talentcast.storage import Storage
-from test_api_support import bearer, make_keys, seed_storage, settings_for
+from test_api_support import bearer, seeded_api
 
 XLSX = MEDIA_TYPES["xlsx"]
 
@@ -29,14 +26,9 @@ XLSX = MEDIA_TYPES["xlsx"]
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     home = tmp_path_factory.mktemp("exports") / "home"
-    settings = settings_for(home)
-    storage = Storage(settings.database_url)
-    run_id = seed_storage(storage)
-    keys = make_keys(storage)
-    with TestClient(create_app(settings)) as client:
-        yield {"client": client, "keys": keys, "run_id": run_id, "storage": storage, "home": home,
-               "settings": settings}
-    storage.close()
+    with seeded_api(home) as api:
+        yield {"client": api.client, "keys": api.keys, "run_id": api.run_id, "storage": api.storage, "home": home,
+               "settings": api.settings}
 
 
 def api(env, path, who="admin", headers=None, **params):

@@ -22,16 +22,13 @@ import zipfile
 
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from api.main import create_app
 from features.contract import MAX_EMPLOYED, MAX_PROGRAMME_PERSONS
 from features.errors import ValidationError
 from features.validation import validate_table
 from forecasting.scenarios import ScenarioError, load_scenario
-from talentcast.storage import Storage
-from test_api_support import REGIONS, SECTORS, bearer, seed_storage, settings_for
+from test_api_support import REGIONS, SECTORS, bearer, seeded_api
 from test_cli_data import run_cli
 
 FAST = settings(max_examples=12, deadline=None,
@@ -44,14 +41,9 @@ REFERENCES = {"regions": REGIONS, "sectors": SECTORS}
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     home = tmp_path_factory.mktemp("fuzz") / "home"
-    settings_ = settings_for(home)
-    storage = Storage(settings_.database_url)
-    seed_storage(storage, with_run=True)
-    admin = storage.create_api_key("admin")[0]
-    with TestClient(create_app(settings_), raise_server_exceptions=False) as client:
-        yield {"client": client, "admin": admin, "storage": storage, "home": home,
+    with seeded_api(home, raise_server_exceptions=False) as api:
+        yield {"client": api.client, "admin": api.keys["admin"], "storage": api.storage, "home": home,
                "files": tmp_path_factory.mktemp("fuzz-files")}
-    storage.close()
 
 
 def stored(env) -> tuple:

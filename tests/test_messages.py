@@ -12,12 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.main import create_app
 from features.errors import TalentcastError
-from talentcast.storage import Storage
-from test_api_support import bearer, make_keys, seed_storage, settings_for
+from test_api_support import bearer, seeded_api
 from test_cli_data import run_cli, write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,13 +148,8 @@ def test_cli_user_errors_exit_2_with_one_bilingual_line(tmp_path, capsys, args):
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    settings = settings_for(tmp_path_factory.mktemp("messages") / "home")
-    storage = Storage(settings.database_url)
-    seed_storage(storage)
-    keys = make_keys(storage)
-    with TestClient(create_app(settings)) as client:
-        yield client, keys
-    storage.close()
+    with seeded_api(tmp_path_factory.mktemp("messages") / "home") as served:
+        yield served.client, served.keys
 
 
 API_ERRORS = [

@@ -7,7 +7,6 @@ import csv
 import io
 
 import openpyxl
-import pandas as pd
 import pytest
 
 from features.contract import COLUMN_NAMES_ZH, SCHEMAS, TABLE_NAMES

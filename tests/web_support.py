@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from test_api_http import free_port, start_server  # noqa: E402
+from test_api_support import free_port, start_server  # noqa: E402
 
 CHROMIUM = os.environ.get("TALENTCAST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
