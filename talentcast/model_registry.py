@@ -1,17 +1,18 @@
 """The registered demand model: the engine configuration as an MLflow pyfunc model, promoted to @champion only
 when its honest backtest beats the current champion, and loaded by alias.
 
-Kept apart from talentcast.tracking because defining a pyfunc model needs `mlflow.pyfunc` at import time
-(seconds): commands that only track runs, or do not touch MLflow at all, do not pay for it.
+Importing this module does not import MLflow: `talentcast forecast --no-track` imports it (for
+register_champion) and never touches MLflow, and `mlflow.pyfunc` takes seconds to import. The pyfunc class
+is defined on first use (engine_model_class) under its stable name `talentcast.model_registry.EngineModel`,
+which is how registered models are pickled and found again when loaded.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 
-import mlflow.pyfunc as _pyfunc
 import pandas as pd
-from mlflow.exceptions import MlflowException
 
 from features.errors import TalentcastError
 
@@ -19,30 +20,49 @@ from forecasting.engine import forecast
 from talentcast.tracking import CHAMPION, MODEL_NAME, PIP_REQUIREMENTS, _client, owner_tags
 
 
-class EngineModel(_pyfunc.PythonModel):
-    """An mlflow.pyfunc model wrapping the engine configuration (method, horizon, levels, breaks).
+@functools.cache
+def engine_model_class() -> type:
+    """The EngineModel class, an ``mlflow.pyfunc.PythonModel`` subclass, defined once on first use."""
+    # Imported here, not at module top: mlflow.pyfunc takes seconds to import, and only registering or loading
+    # a model needs it (the forecast command imports this module but, with --no-track, never registers).
+    import mlflow.pyfunc
 
-    ``predict(long_frame)`` runs :func:`forecasting.engine.forecast` on the given history and returns the
-    forecast table; ``params={"horizon": 5}`` overrides the horizon per call.
-    """
+    class EngineModel(mlflow.pyfunc.PythonModel):
+        """An mlflow.pyfunc model wrapping the engine configuration (method, horizon, levels, breaks).
 
-    def load_context(self, context):
-        raw = dict(context.model_config or {})
-        self.config = json.loads(raw["engine_config"]) if "engine_config" in raw else raw
+        ``predict(long_frame)`` runs :func:`forecasting.engine.forecast` on the given history and returns the
+        forecast table; ``params={"horizon": 5}`` overrides the horizon per call.
+        """
 
-    # `model_input: pd.DataFrame` is a hint MLflow accepts without inferring a schema or validating the
-    # input (the engine takes tables of any shape it knows); without a hint MLflow warns on import.
-    def predict(self, context, model_input: pd.DataFrame, params=None):
-        config = {**self.config, **(params or {})}
-        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
-        result = forecast(
-            frame,
-            int(config.get("horizon", 5)),
-            method=config.get("method", "auto"),
-            levels=tuple(config.get("levels", (80, 95))),
-            breaks=config.get("breaks"),
-        )
-        return result.forecasts
+        def load_context(self, context):
+            raw = dict(context.model_config or {})
+            self.config = json.loads(raw["engine_config"]) if "engine_config" in raw else raw
+
+        # `model_input: pd.DataFrame` is a hint MLflow accepts without inferring a schema or validating the
+        # input (the engine takes tables of any shape it knows); without a hint MLflow warns at class definition.
+        def predict(self, context, model_input: pd.DataFrame, params=None):
+            config = {**self.config, **(params or {})}
+            frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+            result = forecast(
+                frame,
+                int(config.get("horizon", 5)),
+                method=config.get("method", "auto"),
+                levels=tuple(config.get("levels", (80, 95))),
+                breaks=config.get("breaks"),
+            )
+            return result.forecasts
+
+    # Pickled by reference under this name (as when the class was defined at module top): a registered model
+    # loads in a fresh process through the module __getattr__ below, and older registered versions still load.
+    EngineModel.__qualname__ = "EngineModel"
+    return EngineModel
+
+
+def __getattr__(name: str):
+    # `talentcast.model_registry.EngineModel` is looked up by pickle when a registered model is loaded.
+    if name == "EngineModel":
+        return engine_model_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def register_champion(config: dict, metric: str, value: float, run_id: str | None = None,
@@ -72,7 +92,7 @@ def register_champion(config: dict, metric: str, value: float, run_id: str | Non
     with mlflow.start_run(run_id=run_id):
         info = mlflow.pyfunc.log_model(
             name="demand_model",
-            python_model=EngineModel(),
+            python_model=engine_model_class()(),
             # One JSON key: MLflow also logs model_config as run params, which must not clash with the run's own.
             model_config={"engine_config": json.dumps(config, default=list, ensure_ascii=False)},
             pip_requirements=PIP_REQUIREMENTS,
@@ -110,6 +130,8 @@ def register_champion(config: dict, metric: str, value: float, run_id: str | Non
 
 
 def _champion_version(client):
+
+    from mlflow.exceptions import MlflowException  # lazy, like mlflow.pyfunc above: only reached when tracking
 
     try:
         return client.get_model_version_by_alias(MODEL_NAME, CHAMPION)

@@ -134,6 +134,33 @@ def test_missing_file_exits_2_in_a_real_process(tmp_path):
     assert done.stderr == "error: missing.csv: file not found / missing.csv：文件不存在\n"
 
 
+# Runs the real CLI on each argv of the JSON list in argv[1], in one process, then prints the MLflow modules loaded.
+_RUN_THEN_LIST_MLFLOW = """
+import json, sys
+from talentcast.cli import main
+for argv in json.loads(sys.argv[1]):
+    main(argv)
+print(json.dumps(sorted(name for name in sys.modules if name.partition('.')[0] == 'mlflow')))
+"""
+
+
+def test_untracked_commands_never_import_mlflow(yearly_csv, tmp_path):
+    """`--help` (which loads every command's module) and `forecast --no-track` leave MLflow unimported: it takes
+    seconds to import, a large share of a whole-process forecast of the city panel (benchmarks/forecast_accuracy.py
+    --speed). Only tracking and registering the model need it."""
+    import json
+
+    out = tmp_path / "fc.csv"
+    commands = [["--help"],
+                ["forecast", "--input", str(yearly_csv), "--horizon", "3", "--output", str(out), "--no-track"]]
+    done = subprocess.run([sys.executable, "-c", _RUN_THEN_LIST_MLFLOW, json.dumps(commands)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "backtest" in done.stdout and "wrote 15 rows for 5 series" in done.stdout
+    assert len(pd.read_csv(out)) == 15
+    assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
 def test_common_breaks_on_by_default_and_switchable(tmp_path, capsys):
     # 30 series, a third of them re-based by +-30% in 2018 (a survey-frame change nobody declared).
     rng = np.random.default_rng(11)
