@@ -5,8 +5,9 @@ pooled across series after making them scale-free: the log-ratio error log(actua
 k, divided by the series' own scale (robust spread of its log growth, shrunk toward the panel median). The
 empirical quantiles of these normalised errors, per horizon, give each series' interval:
 ``log forecast + scale_i x q_k(p)``. Horizons with too few errors borrow from the longest well-measured
-horizon, widened by (k / k0) ** gamma (gamma fitted to the measured horizons, else 0.65). The scale leaves
-out the growth into a re-levelled break period.
+horizon, widened by (k / k0) ** gamma (gamma fitted to the measured horizons, else 0.65), and each tail is made
+non-decreasing in the horizon by isotonic regression. The scale leaves out the growth into a re-levelled break
+period.
 """
 
 from __future__ import annotations
@@ -199,11 +200,39 @@ def _extrapolate(quantiles: np.ndarray, measured: np.ndarray, gamma: float) -> n
 
 
 def _monotone_tails(quantiles: np.ndarray) -> np.ndarray:
-    """Tails never shrink as the horizon grows (a forecast further out is never more certain)."""
+    """Tails never shrink as the horizon grows (a forecast further out is never more certain).
+
+    Each tail's distance from the median is made non-decreasing in the horizon by isotonic (least-squares)
+    regression, not by a running maximum: with a few dozen errors per horizon (US CES: 22 series x 3 cutoffs)
+    the rows are noisy, and a running maximum keeps every upward blip, so it widened later horizons. Measured on
+    CES at all 48 monthly cutoffs 2011-01..2014-12: 80% coverage at h = 2-12 was 81.8-83.7% with the running
+    maximum, 81.1-83.1% with isotonic regression (95%: 93.7-95.2% and 93.7-95.2%); the yearly panels (two or
+    three horizons) did not change.
+    """
     centre = quantiles[:, len(PROBS) // 2][:, None]
-    upper = np.maximum.accumulate(np.maximum(quantiles - centre, 0.0), axis=0)
-    lower = np.maximum.accumulate(np.maximum(centre - quantiles, 0.0), axis=0)
+    upper = isotonic_rows(np.maximum(quantiles - centre, 0.0))
+    lower = isotonic_rows(np.maximum(centre - quantiles, 0.0))
     return np.where(PROBS[None, :] >= 0.5, centre + upper, centre - lower)
+
+
+def isotonic_rows(values: np.ndarray) -> np.ndarray:
+    """Least-squares non-decreasing fit down the rows, for every column at once.
+
+    The min-max form of isotonic regression, fit_i = max_{j <= i} min_{k >= i} mean(values[j..k]), computed
+    from cumulative sums for all (j, k) pairs: O(rows^2 x columns), small for forecast horizons.
+    """
+    h = values.shape[0]
+    if h < 2:
+        return values.copy()
+    sums = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
+    j, k = np.arange(h)[:, None], np.arange(h)[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (sums[k + 1] - sums[j]) / (k - j + 1)[:, :, None]  # (j, k, columns): mean of rows j..k
+    means = np.where((k >= j)[:, :, None], means, np.inf)
+    # min over k >= i (a reverse running minimum along k), then max over j <= i.
+    tail_min = np.minimum.accumulate(means[:, ::-1], axis=1)[:, ::-1]
+    tail_min = np.where((j <= k)[:, :, None], tail_min, -np.inf)  # rows j > i do not count for row i
+    return tail_min.max(axis=0)
 
 
 def _spread(q: np.ndarray) -> float:

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from features.series import build_panel, to_long
 from forecasting.blocks import break_growth
 from forecasting.breaks import relevel
-from forecasting.conformal import DEFAULT_GROWTH, GROUP_PSEUDO, PROBS, calibrate, conformal_bands, scale_parts
+from forecasting.conformal import (DEFAULT_GROWTH, GROUP_PSEUDO, PROBS, calibrate, conformal_bands, isotonic_rows,
+                                  scale_parts)
 from forecasting.engine import forecast
 
 
@@ -28,6 +29,25 @@ def test_scale_leaves_out_the_growth_into_a_relevelled_break():
     assert count[0] == 4 and own[0] == pytest.approx(expected)
     with_break, _ = scale_parts(panel.log_values)
     assert with_break[0] < 0.7 * own[0]  # what the re-levelled break did to the scale before
+
+
+def test_a_noisy_horizon_does_not_widen_every_later_one():
+    # Spreads measured at four horizons: 1, 3 (one noisy blip), 1.2, 1.4. A running maximum would keep the blip
+    # (widths 1, 3, 3, 3); isotonic regression pools it with the later ones: 1, then (3 + 1.2 + 1.4) / 3.
+    base = np.random.default_rng(3).standard_normal(3000)
+    lo, hi = calibrate([base * s for s in (1.0, 3.0, 1.2, 1.4)], 4).bounds(80)
+    width = (hi - lo) / (hi - lo)[0]
+    np.testing.assert_allclose(width, [1.0, 5.6 / 3, 5.6 / 3, 5.6 / 3], rtol=1e-6)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 12, 36])
+def test_isotonic_rows_is_least_squares_isotonic_regression(rows):
+    from sklearn.isotonic import IsotonicRegression
+
+    rng = np.random.default_rng(rows)
+    values = rng.standard_normal((rows, 40)).cumsum(axis=0) * 0.3 + rng.standard_normal((rows, 40))
+    expected = np.column_stack([IsotonicRegression().fit_transform(np.arange(rows), values[:, c]) for c in range(40)])
+    np.testing.assert_allclose(isotonic_rows(values), expected, atol=1e-12)
 
 
 def test_unmeasured_horizons_grow_as_the_measured_ones_do():
