@@ -69,12 +69,27 @@ class Calibration:
         probs: the probability grid.
         groups: {group: (h, len(PROBS)) grid} for groups with their own errors (see :func:`calibrate`);
             a series of any other group, or without one, gets the pooled grid.
+        basis: "backtest" (quantiles of backtest errors at one or more horizons), "in-sample" (too few
+            backtest errors: one-step in-sample errors) or "default" (too few of either: a normal random walk).
     """
 
     quantiles: np.ndarray
     counts: np.ndarray
     probs: np.ndarray = field(default_factory=lambda: PROBS)
     groups: dict = field(default_factory=dict)
+    basis: str = "backtest"
+
+    def note(self) -> tuple[str, str] | None:
+        """(English, Chinese) warning for intervals not calibrated on backtest errors; None when they are."""
+        if self.basis == "backtest":
+            return None
+        what = ("one-step in-sample errors", "样本内一步误差") if self.basis == "in-sample" else (
+            "a default normal error model", "默认的正态误差模型")
+        return (f"too few backtest errors to calibrate the intervals (fewer than {MIN_ERRORS} at every horizon); "
+                f"they rest on {what[0]} and are less reliable. Forecast more series together (e.g. every "
+                "sector of the region) for calibrated intervals",
+                f"回测误差太少（每个预测步长均不足{MIN_ERRORS}个），区间未经回测校准，而是基于{what[1]}，可靠性较低；"
+                "请把更多序列放在一起预测（如本地区全部行业）以得到校准的区间")
 
     def grid(self, group=None) -> np.ndarray:
         """The (h, len(PROBS)) quantile grid of a group (the pooled one when it has none)."""
@@ -143,7 +158,8 @@ def calibrate(errors_by_horizon: list[np.ndarray], horizon: int,
         errors_by_horizon: element k-1 holds the normalised errors measured at horizon k (may be empty).
         horizon: number of horizons to cover (longer than measured ones are extrapolated).
         fallback_errors: normalised one-step errors used when no horizon has enough backtest errors
-            (see :func:`in_sample_errors`); widened by k ** DEFAULT_GROWTH for horizon k.
+            (see :func:`in_sample_errors`); widened by k ** gamma for horizon k, gamma fitted to the backtest
+            errors there are (:func:`few_errors_growth`, else DEFAULT_GROWTH).
         groups_by_horizon: optional group label of each error (same shapes as `errors_by_horizon`). A group
             with errors at a measured horizon gets its own quantiles there, averaged with the pooled ones
             with weight n / (n + GROUP_PSEUDO) for its n errors, and the pooled growth beyond.
@@ -165,6 +181,7 @@ def calibrate(errors_by_horizon: list[np.ndarray], horizon: int,
             counts[k - 1] = len(errors)
     measured = np.flatnonzero(counts)
     groups = {}
+    basis = "backtest"
     if len(measured):
         gamma = _growth(quantiles, measured + 1)
         pooled = quantiles.copy()
@@ -181,11 +198,44 @@ def calibrate(errors_by_horizon: list[np.ndarray], horizon: int,
                 groups[label] = _monotone_tails(_extrapolate(grid, measured, gamma))
     elif fallback_errors is not None and len(fallback_errors) >= MIN_ERRORS:
         one = np.quantile(fallback_errors, PROBS)
-        quantiles = np.stack([one * k**DEFAULT_GROWTH for k in range(1, horizon + 1)])
+        gamma = few_errors_growth(errors_by_horizon, horizon)
+        quantiles = np.stack([one * k**gamma for k in range(1, horizon + 1)])
+        basis = "in-sample"
     else:
         # No backtest at all: a normal random walk in units of the series' scale (documented fallback).
-        quantiles = np.stack([norm.ppf(PROBS) * k**DEFAULT_GROWTH * 1.5 for k in range(1, horizon + 1)])
-    return Calibration(quantiles=_monotone_tails(quantiles), counts=counts, groups=groups)
+        gamma = few_errors_growth(errors_by_horizon, horizon)
+        quantiles = np.stack([norm.ppf(PROBS) * k**gamma * 1.5 for k in range(1, horizon + 1)])
+        basis = "default"
+    return Calibration(quantiles=_monotone_tails(quantiles), counts=counts, groups=groups, basis=basis)
+
+
+# Fewest backtest errors (over all horizons) from which the growth with the horizon is fitted when no horizon has
+# MIN_ERRORS of its own (one or a few series).
+FEW_ERRORS_MIN = 6
+
+
+def few_errors_growth(errors_by_horizon: list[np.ndarray], horizon: int) -> float:
+    """Exponent gamma of error growth ~ k ** gamma from backtest errors too few for quantiles.
+
+    A single monthly series has three inner cutoffs, so three errors per horizon: not enough for quantiles, but
+    36 errors over 12 horizons say how fast its errors grow. Fitted by weighted least squares of log mean
+    squared error on log k (horizons with at least one error, two or more horizons, FEW_ERRORS_MIN errors in
+    all), clipped to GROWTH_RANGE; else DEFAULT_GROWTH. Measured on US CES forecast one series at a time (22
+    series x 4 cutoffs), 80% / 95% coverage at h = 12: 64 / 77% with DEFAULT_GROWTH (trending monthly series
+    grow faster than the yearly panels' k ** 0.65), 80 / 89% with the fitted growth; h = 1 unchanged (85 / 92%).
+    """
+    ks, mean_squares, counts = [], [], []
+    for k in range(1, min(horizon, len(errors_by_horizon)) + 1):
+        errors = np.asarray(errors_by_horizon[k - 1], dtype=float)
+        errors = errors[np.isfinite(errors)]
+        if len(errors) and np.mean(errors**2) > 0:
+            ks.append(k)
+            mean_squares.append(np.mean(errors**2))
+            counts.append(len(errors))
+    if len(ks) < 2 or sum(counts) < FEW_ERRORS_MIN:
+        return DEFAULT_GROWTH
+    slope = np.polyfit(np.log(ks), np.log(mean_squares), 1, w=np.sqrt(counts))[0]
+    return float(np.clip(slope / 2, *GROWTH_RANGE))
 
 
 def _extrapolate(quantiles: np.ndarray, measured: np.ndarray, gamma: float) -> np.ndarray:

@@ -55,6 +55,24 @@ def test_forecast_writes_the_contract_csv_from_a_gb18030_file(yearly_csv, tmp_pa
     assert first["柳州|汽车制造"] == pytest.approx(100 * np.exp(0.36), rel=0.1)
 
 
+def test_intervals_without_enough_backtest_errors_say_so(yearly_csv, tmp_path, capsys):
+    # Five series x 12 years: fewer than 30 backtest errors at every horizon, so the intervals rest on in-sample
+    # errors; the user is told, in English and Chinese. Forty series give 30+ errors one year ahead: no note.
+    code, stdout, _ = run(["forecast", "--input", str(yearly_csv), "--horizon", "2", "--output",
+                           str(tmp_path / "few.csv"), "--no-track"], capsys)
+    assert code == 0
+    assert "note: too few backtest errors to calibrate the intervals" in stdout
+    assert "one-step in-sample errors" in stdout and "区间未经回测校准" in stdout
+    rng = np.random.default_rng(5)
+    rows = [{"series_id": f"s{i}", "period": year, "value": 100 * np.exp(0.02 * (year - 2012) + rng.normal(0, 0.05))}
+            for i in range(40) for year in range(2012, 2024)]
+    many = tmp_path / "many.csv"
+    pd.DataFrame(rows).to_csv(many, index=False)
+    code, stdout, _ = run(["forecast", "--input", str(many), "--horizon", "2", "--output", str(tmp_path / "m.csv"),
+                           "--no-track"], capsys)
+    assert code == 0 and "wrote 80 rows for 40 series" in stdout and "note:" not in stdout
+
+
 def test_monthly_periods_and_levels_and_the_employment_table(tmp_path, capsys):
     months = pd.period_range("2019-01", "2023-12", freq="M").strftime("%Y-%m")
     frame = pd.DataFrame({"series_id": "s", "period": months,

@@ -126,6 +126,8 @@ def forecast_command(
         f"(models: {', '.join(f'{m} {n}' for m, n in counts.items())}; fallbacks: {len(result.fallbacks)}; "
         f"level shifts handled: {len(result.breaks)})"
     )
+    if (note := result.calibration.note()) is not None:
+        typer.echo(f"note: {note[0]} / 注意：{note[1]}")
     if track or register:
         _track_forecast(result, input, long, method, horizon, level_tuple, engine, register)
 
@@ -143,7 +145,8 @@ def _track_forecast(result, path, long, method, horizon, levels, engine, registe
     run_id = track_run(
         "forecast",
         params={"method": method, "horizon": horizon, "levels": ",".join(map(str, levels)), "engine": engine,
-                "freq": result.freq, "fallbacks": len(result.fallbacks), "breaks": len(result.breaks)},
+                "freq": result.freq, "fallbacks": len(result.fallbacks), "breaks": len(result.breaks),
+                "interval_basis": result.calibration.basis},
         metrics=metrics,
         artifacts={"forecasts.csv": result.forecasts, "selection.csv": result.selection,
                    "fallbacks.csv": result.fallbacks, "inner_backtest.csv": result.backtest},
