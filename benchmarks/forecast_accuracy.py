@@ -140,7 +140,13 @@ def statsforecast_rows(history: pd.DataFrame, freq: str, h: int, declared, model
     return pd.concat(frames, ignore_index=True)
 
 
-def run_panel(name: str, sample: int | None, models, cutoffs=None) -> tuple[pd.DataFrame, dict]:
+def run_panel(name: str, sample: int | None, models, cutoffs=None,
+              one_at_a_time: bool = False) -> tuple[pd.DataFrame, dict]:
+    """Forecasts of every model at each cutoff, scored on the data after it (one row per series x cutoff x step).
+
+    one_at_a_time: `auto` forecasts each series in a run of its own (as a user with one series would), so
+    nothing is pooled across series: selection, calibration and the global model see that series only.
+    """
     loader, official, h, declared, _ = PANELS[name]
     cutoffs = cutoffs or official
     frame = loader()
@@ -161,9 +167,10 @@ def run_panel(name: str, sample: int | None, models, cutoffs=None) -> tuple[pd.D
         parts = []  # the MASE scales per cutoff are computed once below, for all models
         if "auto" in models:
             start = time.perf_counter()
-            result = forecast(history, h, breaks=declared, freq=freq)
+            runs = [part for _, part in history.groupby("series_id")] if one_at_a_time else [history]
+            fc = pd.concat([forecast(part, h, breaks=declared, freq=freq).forecasts for part in runs],
+                           ignore_index=True)
             seconds["auto"] = seconds.get("auto", 0.0) + time.perf_counter() - start
-            fc = result.forecasts.copy()
             fc["step"] = fc.groupby("series_id").cumcount() + 1
             parts.append(fc.assign(model="auto")[["series_id", "step", "model", "mean", "lo_80", "hi_80",
                                                   "lo_95", "hi_95"]])
@@ -355,6 +362,9 @@ def main() -> None:
     parser.add_argument("--rolling-coverage", action="store_true",
                         help="auto only, more cutoffs (ROLLING_CUTOFFS), coverage split by break; "
                              "writes benchmarks/forecast_coverage.json unless --output")
+    parser.add_argument("--one-at-a-time", action="store_true",
+                        help="auto forecasts each series alone (no pooling); writes "
+                             "benchmarks/forecast_one_at_a_time.json unless --output")
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "forecast_accuracy.json"))
     args = parser.parse_args()
     models = [m for m in args.models.split(",") if m]
@@ -367,10 +377,12 @@ def main() -> None:
         print(f"wrote {out}")
         return
     out = Path(args.output)
+    if args.one_at_a_time and args.output == parser.get_default("output"):
+        out = ROOT / "benchmarks" / "forecast_one_at_a_time.json"
     previous = json.loads(out.read_text()) if out.exists() else {}
     previous = previous if isinstance(previous, dict) else {}
     for name in [p for p in args.panels.split(",") if p]:
-        table, seconds = run_panel(name, args.sample, models)
+        table, seconds = run_panel(name, args.sample, models, one_at_a_time=args.one_at_a_time)
         summary = summarise_panel(name, table, seconds)
         summary["sample_cities"] = args.sample if name == "city" else None
         previous[name] = summary
