@@ -158,8 +158,7 @@ def calibrate(errors_by_horizon: list[np.ndarray], horizon: int,
         errors_by_horizon: element k-1 holds the normalised errors measured at horizon k (may be empty).
         horizon: number of horizons to cover (longer than measured ones are extrapolated).
         fallback_errors: normalised one-step errors used when no horizon has enough backtest errors
-            (see :func:`in_sample_errors`); widened by k ** gamma for horizon k, gamma fitted to the backtest
-            errors there are (:func:`few_errors_growth`, else DEFAULT_GROWTH).
+            (see :func:`in_sample_errors`); widened by k ** DEFAULT_GROWTH for horizon k.
         groups_by_horizon: optional group label of each error (same shapes as `errors_by_horizon`). A group
             with errors at a measured horizon gets its own quantiles there, averaged with the pooled ones
             with weight n / (n + GROUP_PSEUDO) for its n errors, and the pooled growth beyond.
@@ -198,44 +197,13 @@ def calibrate(errors_by_horizon: list[np.ndarray], horizon: int,
                 groups[label] = _monotone_tails(_extrapolate(grid, measured, gamma))
     elif fallback_errors is not None and len(fallback_errors) >= MIN_ERRORS:
         one = np.quantile(fallback_errors, PROBS)
-        gamma = few_errors_growth(errors_by_horizon, horizon)
-        quantiles = np.stack([one * k**gamma for k in range(1, horizon + 1)])
+        quantiles = np.stack([one * k**DEFAULT_GROWTH for k in range(1, horizon + 1)])
         basis = "in-sample"
     else:
         # No backtest at all: a normal random walk in units of the series' scale (documented fallback).
-        gamma = few_errors_growth(errors_by_horizon, horizon)
-        quantiles = np.stack([norm.ppf(PROBS) * k**gamma * 1.5 for k in range(1, horizon + 1)])
+        quantiles = np.stack([norm.ppf(PROBS) * k**DEFAULT_GROWTH * 1.5 for k in range(1, horizon + 1)])
         basis = "default"
     return Calibration(quantiles=_monotone_tails(quantiles), counts=counts, groups=groups, basis=basis)
-
-
-# Fewest backtest errors (over all horizons) from which the growth with the horizon is fitted when no horizon has
-# MIN_ERRORS of its own (one or a few series).
-FEW_ERRORS_MIN = 6
-
-
-def few_errors_growth(errors_by_horizon: list[np.ndarray], horizon: int) -> float:
-    """Exponent gamma of error growth ~ k ** gamma from backtest errors too few for quantiles.
-
-    A single monthly series has three inner cutoffs, so three errors per horizon: not enough for quantiles, but
-    36 errors over 12 horizons say how fast its errors grow. Fitted by weighted least squares of log mean
-    squared error on log k (horizons with at least one error, two or more horizons, FEW_ERRORS_MIN errors in
-    all), clipped to GROWTH_RANGE; else DEFAULT_GROWTH. Measured on US CES forecast one series at a time (22
-    series x 4 cutoffs), 80% / 95% coverage at h = 12: 64 / 77% with DEFAULT_GROWTH (trending monthly series
-    grow faster than the yearly panels' k ** 0.65), 80 / 89% with the fitted growth; h = 1 unchanged (85 / 92%).
-    """
-    ks, mean_squares, counts = [], [], []
-    for k in range(1, min(horizon, len(errors_by_horizon)) + 1):
-        errors = np.asarray(errors_by_horizon[k - 1], dtype=float)
-        errors = errors[np.isfinite(errors)]
-        if len(errors) and np.mean(errors**2) > 0:
-            ks.append(k)
-            mean_squares.append(np.mean(errors**2))
-            counts.append(len(errors))
-    if len(ks) < 2 or sum(counts) < FEW_ERRORS_MIN:
-        return DEFAULT_GROWTH
-    slope = np.polyfit(np.log(ks), np.log(mean_squares), 1, w=np.sqrt(counts))[0]
-    return float(np.clip(slope / 2, *GROWTH_RANGE))
 
 
 def _extrapolate(quantiles: np.ndarray, measured: np.ndarray, gamma: float) -> np.ndarray:
