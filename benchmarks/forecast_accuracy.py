@@ -22,7 +22,12 @@ fitting statsforecast AutoETS on the same panel, series per second each.
 
     nice -n 10 .venv/bin/python benchmarks/forecast_accuracy.py [--panels city,province,ces] [--sample N]
         [--models auto,Naive,AutoETS,AutoARIMA,AutoTheta] [--speed]
-    nice -n 10 .venv/bin/python benchmarks/forecast_accuracy.py --rolling-coverage   # auto's coverage, more cutoffs
+    nice -n 10 .venv/bin/python benchmarks/forecast_accuracy.py --rolling-coverage   # auto's coverage, every cutoff
+    nice -n 10 .venv/bin/python benchmarks/forecast_accuracy.py --panels ces,city --sample 3 --one-at-a-time
+
+Intervals are scored by coverage and by the scaled interval score (MSIS: width + 2 / alpha x the miss, over the
+MASE scale), with auto's ratio to the baseline whose 95% intervals score best. --one-at-a-time forecasts each
+series in a run of its own (nothing pooled), as a user with one series would.
 
 --sample N keeps N random cities (seeded) of the city panel (AutoARIMA costs ~0.1 s per short series here).
 Results: benchmarks/forecast_accuracy.json (merged per panel) and the README section "Forecast accuracy (#11)".
