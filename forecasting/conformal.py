@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from features.series import log_diffs
 
+FEW_IN_SAMPLE = 5  # in-sample errors needed for a spread (Student t) when there are too few for quantiles
 MIN_ERRORS = 30  # fewer pooled errors than this at a horizon: extrapolate from a shorter horizon
 SHRINK_PSEUDO = 20.0  # pseudo-observations pulling a series' scale toward the panel median
 PROBS = np.linspace(0.0025, 0.9975, 399)
@@ -197,6 +199,14 @@ def calibrate(errors_by_horizon: list[np.ndarray], horizon: int,
                 groups[label] = _monotone_tails(_extrapolate(grid, measured, gamma))
     elif fallback_errors is not None and len(fallback_errors) >= MIN_ERRORS:
         one = np.quantile(fallback_errors, PROBS)
+        quantiles = np.stack([one * k**DEFAULT_GROWTH for k in range(1, horizon + 1)])
+        basis = "in-sample"
+    elif fallback_errors is not None and len(fallback_errors) >= FEW_IN_SAMPLE:
+        # Too few in-sample errors for quantiles, enough for a spread: Student t with n - 1 degrees of freedom
+        # and their root mean square (the predictive of one more error from n draws of a normal).
+        n = len(fallback_errors)
+        spread = np.sqrt(np.mean(np.square(fallback_errors)) * (1 + 1 / n))
+        one = student_t.ppf(PROBS, df=n - 1) * spread
         quantiles = np.stack([one * k**DEFAULT_GROWTH for k in range(1, horizon + 1)])
         basis = "in-sample"
     else:

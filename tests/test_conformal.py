@@ -60,6 +60,14 @@ def test_intervals_say_what_they_rest_on():
     assert "one-step in-sample errors" in cal.note()[0] and "样本内一步误差" in cal.note()[1]
     cal = calibrate([unit] * 2, 2)
     assert cal.basis == "default" and "default normal error model" in cal.note()[0]
+    # Ten in-sample errors (one short series): too few for quantiles, enough for a spread - Student t with 9
+    # degrees of freedom times their root mean square x sqrt(1 + 1/10), growing as k ** DEFAULT_GROWTH.
+    ten = np.array([-2.0, -1.0, -0.5, 0.0, 0.3, 0.5, 1.0, 1.5, 2.0, 3.0])
+    cal = calibrate([unit] * 2, 2, fallback_errors=ten)
+    spread = np.sqrt(np.mean(ten**2) * 1.1)
+    lo, hi = cal.bounds(95)
+    assert cal.basis == "in-sample"
+    np.testing.assert_allclose(hi, [2.262157 * spread, 2.262157 * spread * 2**DEFAULT_GROWTH], rtol=1e-5)
     assert calibrate([in_sample] * 2, 2).note() is None  # 200 backtest errors per horizon: calibrated
 
 
