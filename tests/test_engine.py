@@ -171,6 +171,23 @@ def test_undeclared_survey_frame_change_is_found_as_a_common_break(guangxi):
     np.testing.assert_allclose(result.forecasts["mean"], declared.forecasts["mean"], rtol=0.02)
 
 
+def test_thin_evidence_keeps_naive():
+    # A 30% backtest lead on 9 series with 7 errors each is three years' luck: naive stays. With 10 series, or
+    # with 36 errors each (one monthly series, twelve horizons), the evidence decides.
+    def scores(n_series, n_errors):
+        ids = np.array([f"s{i}" for i in range(n_series)])
+        frame = pd.DataFrame({"series_id": np.tile(ids, 2), "model": np.repeat(["naive", "damped"], n_series),
+                              "mase": np.repeat([1.0, 0.7], n_series), "n": n_errors})
+        return frame, ids
+
+    thin, ids = scores(9, 7)
+    chosen = select_models(thin, ids, hedge="combination")
+    assert set(chosen["model"]) == {"naive"} and chosen["reason"].str.contains("too little backtest evidence").all()
+    for n_series, n_errors in ((10, 7), (1, 36)):
+        enough, ids = scores(n_series, n_errors)
+        assert set(select_models(enough, ids)["model"]) == {"damped"}
+
+
 def test_combination_weights_follow_backtest_error_and_never_look_ahead():
     n = 20
     ids = np.array([f"r{i}|A" for i in range(n)])
