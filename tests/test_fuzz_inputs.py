@@ -102,6 +102,7 @@ def test_validate_refuses_hostile_numbers_naming_row_column_value(value, row):
 @example(value=OVERFLOW, door="validate").via("issue #15 finding 1")
 @example(value=OVERFLOW, door="ingest").via("issue #15 finding 1")
 @example(value=OVERFLOW, door="upload").via("issue #15 finding 1")
+@example(value="0\x00", door="upload").via("a zero byte: refused as a binary file, found 2026-12-03")
 def test_hostile_intake_is_refused_by_every_door_and_nothing_stored(env, capsys, value, door):
     frame = pd.DataFrame({"school": ["S001"], "major": ["460701"], "year": ["2023"], "intake": [value]})
     data = frame.to_csv(index=False).encode("utf-8")
@@ -111,8 +112,11 @@ def test_hostile_intake_is_refused_by_every_door_and_nothing_stored(env, capsys,
         assert response.status_code == 422, response.text
         body = response.json()
         assert body["stored"] is False
-        assert [(i["row"], i["column"], i["value"]) for i in body["issues"] if i["severity"] == "error"] == [
-            (2, "intake", value)]
+        errors = [i for i in body["issues"] if i["severity"] == "error"]
+        if "\x00" in value:  # a zero byte makes the upload a binary file, refused whole (features/readers.py)
+            assert body["errors"] == 1 and "contains zero bytes" in body["detail"] and "零字节" in body["detail"]
+        else:
+            assert [(i["row"], i["column"], i["value"]) for i in errors] == [(2, "intake", value)]
     else:
         path = env["files"] / "enrolment.csv"
         path.write_bytes(data)
