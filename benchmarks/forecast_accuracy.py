@@ -233,11 +233,15 @@ def bootstrap_ratio(table: pd.DataFrame, a: str, b: str, cluster, draws: int = 2
         subset=[a, b]).reset_index()
     groups = cluster(wide["series_id"])
     sums = wide.groupby(groups)[[a, b]].sum()
-    rng = np.random.default_rng(0)
-    pick = rng.integers(0, len(sums), (draws, len(sums)))
     sa, sb = sums[a].to_numpy(), sums[b].to_numpy()
-    ratios = sa[pick].sum(axis=1) / sb[pick].sum(axis=1)
-    return float(sa.sum() / sb.sum()), float(np.quantile(ratios, 0.025)), float(np.quantile(ratios, 0.975))
+    return (float(sa.sum() / sb.sum()), *_resampled_ratio_ci(sa, sb, draws))
+
+
+def _resampled_ratio_ci(numerators: np.ndarray, denominators: np.ndarray, draws: int) -> tuple[float, float]:
+    """95% CI of sum(numerators) / sum(denominators) when whole clusters (one entry each) are resampled."""
+    pick = np.random.default_rng(0).integers(0, len(numerators), (draws, len(numerators)))
+    ratios = numerators[pick].sum(axis=1) / denominators[pick].sum(axis=1)
+    return float(np.quantile(ratios, 0.025)), float(np.quantile(ratios, 0.975))
 
 
 def summarise_panel(name: str, table: pd.DataFrame, seconds: dict) -> dict:
@@ -311,10 +315,7 @@ def cluster_ci(hits: np.ndarray, clusters: np.ndarray, draws: int = BOOTSTRAP_DR
     labels, index = np.unique(clusters, return_inverse=True)
     if len(labels) < MIN_CLUSTERS:
         return float("nan"), float("nan")
-    sums, counts = np.bincount(index, weights=hits), np.bincount(index)
-    pick = np.random.default_rng(0).integers(0, len(labels), (draws, len(labels)))
-    means = sums[pick].sum(axis=1) / counts[pick].sum(axis=1)
-    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+    return _resampled_ratio_ci(np.bincount(index, weights=hits), np.bincount(index), draws)
 
 
 def _children_cpu() -> float:

@@ -23,6 +23,9 @@ import numpy as np
 from features.series import Panel, split_series_id
 from forecasting.blocks import actual_log
 from forecasting.metrics import naive_scale
+# Shared with selection: one series with a near-zero naive scale must not decide the weights either, and groups
+# smaller than GROUP_MIN_SERIES use the panel's weights.
+from forecasting.selection import GROUP_MIN_SERIES, MASE_CAP
 from models.base import back_transform
 
 NAME = "combination"
@@ -31,8 +34,6 @@ NAME = "combination"
 # panels (0.979-0.985 city, 0.961-0.994 provinces) and mixed on CES.
 POOL = ("naive", "global")
 POWER = 2.0  # weights ~ 1 / MASE^2 (inverse-MSE-like); powers 1 and 4 were within 0.005 of it on every panel
-MASE_CAP = 5.0  # as in selection: one series with a near-zero naive scale must not decide the weights
-GROUP_MIN_SERIES = 10  # smaller groups use the panel's weights
 
 
 def available(names) -> bool:

@@ -41,8 +41,13 @@ def thin_evidence(scores: pd.DataFrame) -> bool:
     """
     if scores.empty:
         return False
-    errors = scores.groupby("series_id")["n"].max()
+    errors = _errors_per_series(scores)
     return len(errors) < GROUP_MIN_SERIES and float(errors.median()) < SERIES_MIN_ERRORS
+
+
+def _errors_per_series(scores: pd.DataFrame) -> pd.Series:
+    """Scored backtest errors of each series (its best-covered model's count)."""
+    return scores.groupby("series_id")["n"].max()
 
 
 def _best(scores: pd.DataFrame, reference: str = "naive") -> tuple[str, pd.Series]:
@@ -63,7 +68,7 @@ def choose_level(scores: pd.DataFrame, ids: np.ndarray, level: str = "auto") -> 
         return level
     if scores.empty:
         return "panel"
-    errors = scores.groupby("series_id")["n"].max()
+    errors = _errors_per_series(scores)
     if len(errors) and errors.median() >= SERIES_MIN_ERRORS:
         return "series"
     _, sector = split_series_id(ids)
